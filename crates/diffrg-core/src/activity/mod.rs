@@ -1,0 +1,1 @@
+//! Neural activity: spike trains, rasters and binning.

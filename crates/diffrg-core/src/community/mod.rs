@@ -1,0 +1,1 @@
+//! Community detection (Leiden), community-based node orderings and partition metrics.

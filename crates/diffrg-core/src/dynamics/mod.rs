@@ -1,0 +1,1 @@
+//! Meso-scale effective dynamics of coarse-grained trajectories.

@@ -1,0 +1,1 @@
+//! Directed-graph inference from neural activity: Latent Graph Diffusion and baselines.

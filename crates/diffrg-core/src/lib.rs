@@ -1,0 +1,31 @@
+//! diffrg-core: the numerical core of diffrg (diffusion-guided renormalization of neural
+//! systems). Pure Rust, no Node dependency; the `diffrg-node` crate is a thin binding over it.
+//!
+//! Families, one folder each:
+//! - [`graph`]: CSR graphs and generators.
+//! - [`laplacian`]: graph Laplacians (combinatorial, normalized, random-walk) and their action.
+//! - [`spectral`]: spectra and thermodynamics of the network density matrix (exact, SLQ).
+//! - [`rg`]: supernodes, metagraphs and Laplacian RG flows.
+//! - [`activity`]: spike trains, rasters and binning.
+//! - [`sim`]: the clustered leaky integrate-and-fire simulator.
+//! - [`infer`]: directed-graph inference from activity (Latent Graph Diffusion, baselines).
+//! - [`community`]: Leiden communities, orderings and partition metrics.
+//! - [`mps`]: tensor trains over spike patterns and their renormalization.
+//! - [`dynamics`]: meso-scale effective dynamics.
+
+pub mod error;
+pub mod exec;
+
+pub mod activity;
+pub mod community;
+pub mod dynamics;
+pub mod graph;
+pub mod infer;
+pub mod laplacian;
+pub mod mps;
+pub mod rg;
+pub mod sim;
+pub mod spectral;
+
+pub use error::{Error, ErrorCode, Result};
+pub use exec::{Cancel, Exec};

@@ -1,0 +1,1 @@
+//! Tensor trains (matrix product states) over discrete spike patterns.

@@ -1,0 +1,1 @@
+//! Supernodes, metagraphs and Laplacian renormalization-group flows.

@@ -1,0 +1,1 @@
+//! Network simulators providing ground truth (clustered leaky integrate-and-fire).
