@@ -18,7 +18,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
