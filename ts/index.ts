@@ -11,6 +11,27 @@ export { Graph, type GraphOptions, type EdgeList } from './graph';
 export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
 export type { RunOptions } from './run';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
+export {
+  leiden,
+  communityOrdering,
+  modularity,
+  adjustedRandIndex,
+  normalizedMutualInformation,
+  ringOfCliques,
+  stochasticBlockModel,
+  readGraph,
+  readLabels,
+  analyzeCommunities,
+  encodeLabels,
+  type LeidenOptions,
+  type LeidenResult,
+  type Ordering,
+  type OrderingOptions,
+  type ReadGraphOptions,
+  type CommunityReport,
+} from './community';
+export * from './io/activity';
+export { readNwbUnits, readNwbSeries, listNwbSeries, hasUnits } from './io/nwb';
 export { parseNpy, readNpy, readNpz, parseNpz, encodeNpy, encodeNpz, toFloat64, type NpyArray, type NpyDtype } from './io/npy';
 
 /** Version of this package. */
