@@ -46,7 +46,7 @@ export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise
       graph.native,
       { resolution: options.resolution, theta: options.theta, maxIterations: options.maxIterations, seed: options.seed === undefined ? undefined : options.seed >>> 0, threads: options.threads },
       token,
-    ),
+    ) as Promise<native.NativeLeidenResult>,
   );
   return { ...r, labels: Uint32Array.from(r.labels) };
 }
@@ -88,7 +88,7 @@ export async function communityOrdering(graph: Graph, labels: ArrayLike<number |
   if (labels.length !== graph.n) throw new InvalidInputError(`labels has ${labels.length} entries for ${graph.n} nodes`);
   checkNumber('denseMax', options.denseMax, 1, true);
   const r = await runNative(options, (token) =>
-    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, threads: options.threads }, token),
+    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, threads: options.threads }, token) as Promise<native.NativeOrdering>,
   );
   return { order: Uint32Array.from(r.order), position: Uint32Array.from(r.position), communityOrder: Uint32Array.from(r.communityOrder), converged: r.converged };
 }
@@ -211,8 +211,10 @@ export async function readGraph(file: string, options: ReadGraphOptions = {}): P
     const m: number[][] = rows.map((r, i) => r.map((t) => weight(t, lineNos[i]) ?? 0));
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (m[i][j] !== m[j][i]) symmetric = false;
     const directed = options.directed ?? !symmetric;
+    // undirected: a symmetric matrix gives A itself, an asymmetric one A + A^T
+    const upperOnly = !directed && symmetric;
     for (let i = 0; i < n; i++) {
-      for (let j = directed ? 0 : i; j < n; j++) {
+      for (let j = upperOnly ? i : 0; j < n; j++) {
         if (m[i][j] !== 0) {
           sources.push(i);
           targets.push(j);
@@ -220,7 +222,7 @@ export async function readGraph(file: string, options: ReadGraphOptions = {}): P
         }
       }
     }
-    return Graph.fromEdges({ n, sources, targets, weights }, { directed });
+    return Graph.fromEdges({ n, sources, targets, weights }, { directed: directed || !upperOnly, symmetrize: !directed && !upperOnly });
   }
   const ids = new Map<string, number>();
   const id = (s: string) => {

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { InvalidInputError, NotFiniteError, ParseError, IoError } from '../errors';
 import { writeFileAtomic } from './atomic';
 import { encodeNpy, parseNpy, parseNpz, toFloat64, type NpyArray } from './npy';
+import * as nwb from './nwb';
 
 /** Spike trains: `times[k]` holds the sorted spike times (seconds) of neuron `ids[k]`. */
 export interface SpikeTrains {
@@ -244,7 +245,9 @@ export function spikesFromColumns(neurons: ArrayLike<number>, times: ArrayLike<n
 export async function readActivityArray(file: string, options: ArrayOptions = {}): Promise<Activity> {
   let bytes: Uint8Array;
   try {
-    bytes = await fs.readFile(file);
+    // a plain Uint8Array copy: Node Buffers' slice() is a view on a shared pool, which npy.ts's
+    // parser would misread (it builds typed arrays on raw.buffer at offset 0)
+    bytes = new Uint8Array(await fs.readFile(file));
   } catch (err) {
     throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
@@ -280,7 +283,6 @@ export async function readActivity(file: string, options: ReadActivityOptions = 
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npy' || ext === '.npz') return readActivityArray(file, options);
   if (ext === '.nwb' || ext === '.h5' || ext === '.hdf5') {
-    const nwb = await import('./nwb');
     if (options.nwb === 'series' || options.series) return nwb.readNwbSeries(file, options.series);
     if (options.nwb === 'units') return nwb.readNwbUnits(file);
     return (await nwb.hasUnits(file)) ? nwb.readNwbUnits(file) : nwb.readNwbSeries(file);

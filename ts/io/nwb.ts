@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
 import type { Raster, SpikeTrains } from './activity';
 
-type H5 = typeof import('h5wasm/node');
+type H5 = typeof import('h5wasm/node', { with: { 'resolution-mode': 'import' } });
 type H5File = InstanceType<H5['File']>;
 type H5Dataset = InstanceType<H5['Dataset']>;
 type H5Group = InstanceType<H5['Group']>;
