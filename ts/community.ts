@@ -142,6 +142,8 @@ export interface ReadGraphOptions {
   format?: 'auto' | 'edges' | 'matrix';
 }
 
+const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+
 async function* lines(file: string): AsyncGenerator<[string, number]> {
   let stream;
   try {
@@ -188,11 +190,13 @@ export async function readGraph(file: string, options: ReadGraphOptions = {}): P
   }
   if (rows.length === 0) throw new ParseError('empty graph file', { file });
   const width = rows[0].length;
-  const isMatrix = options.format === 'matrix' || (options.format !== 'edges' && width > 3 && rows.every((r) => r.length === width) && rows.length === width);
+  const numericRow = (r: string[]) => r.every((t) => t !== '' && (Number.isFinite(Number(t)) || NON_FINITE.test(t)));
+  const isMatrix =
+    options.format === 'matrix' || (options.format !== 'edges' && width > 3 && rows.length === width && rows.every((r) => r.length === width) && numericRow(rows[0]));
   const weight = (text: string, line: number): number | null => {
     const w = Number(text);
     if (text === '' || Number.isNaN(w)) {
-      if (/^[+-]?(nan|inf|infinity)$/i.test(text)) throw new NotFiniteError(`${file}:${line}: weight is ${text}`);
+      if (NON_FINITE.test(text)) throw new NotFiniteError(`${file}:${line}: weight is ${text}`);
       throw new ParseError(`weight '${text}' is not a number`, { file, line });
     }
     if (!Number.isFinite(w)) throw new NotFiniteError(`${file}:${line}: weight is ${text}`);
@@ -232,7 +236,8 @@ export async function readGraph(file: string, options: ReadGraphOptions = {}): P
   };
   let start = 0;
   const header = rows[0];
-  if (header.length >= 2 && (Number.isNaN(Number(header[header.length >= 3 ? 2 : 1])) || /^(source|from|pre|src)$/i.test(header[0]))) start = 1;
+  const wText = header[header.length >= 3 ? 2 : 1] ?? '';
+  if (/^(source|from|pre|src)$/i.test(header[0]) || (header.length >= 3 && Number.isNaN(Number(wText)) && !NON_FINITE.test(wText))) start = 1;
   for (let r = start; r < rows.length; r++) {
     const row = rows[r];
     if (row.length < 2) throw new ParseError(`expected source,target[,weight], found ${row.length} column(s)`, { file, line: lineNos[r] });
