@@ -81,11 +81,16 @@ pub fn community_ordering(g: &Graph, labels: &[usize], opts: &OrderingOptions, e
         members[lab[v]].push(v);
     }
     let mut order = Vec::with_capacity(n);
+    let mut pos = vec![u32::MAX; n];
     for &c in &community_order {
         exec.check()?;
         let nodes = &members[c];
-        let sub = sym.induced(nodes);
-        let local = spectral_order(&sub, opts, exec, &mut converged)?;
+        let local = if nodes.len() <= 2 {
+            (0..nodes.len()).collect()
+        } else {
+            let sub = induced(&sym, nodes, &mut pos)?;
+            spectral_order(&sub, opts, exec, &mut converged)?
+        };
         let mut block: Vec<usize> = local.iter().map(|&i| nodes[i]).collect();
         // orientation: nodes coupled to earlier communities first
         let mid = (block.len() as f64 - 1.0) / 2.0;
@@ -115,6 +120,41 @@ pub fn community_ordering(g: &Graph, labels: &[usize], opts: &OrderingOptions, e
     Ok(Ordering { order, position, community_order, converged })
 }
 
+/// Subgraph of `g` induced by `nodes` (node `k` is `nodes[k]`), using the scratch `pos`
+/// (all `u32::MAX` on entry and exit) so that many small communities cost O(their edges).
+fn induced(g: &Graph, nodes: &[usize], pos: &mut [u32]) -> Result<Graph> {
+    for (k, &v) in nodes.iter().enumerate() {
+        pos[v] = k as u32;
+    }
+    let mut indptr = Vec::with_capacity(nodes.len() + 1);
+    indptr.push(0);
+    let mut indices = Vec::new();
+    let mut weights = Vec::new();
+    for &v in nodes {
+        let (cols, ws) = g.neighbors(v);
+        let start = indices.len();
+        for (&j, &w) in cols.iter().zip(ws) {
+            let p = pos[j as usize];
+            if p != u32::MAX {
+                indices.push(p);
+                weights.push(w);
+            }
+        }
+        // restore sorted columns within the row
+        let mut row: Vec<(u32, f64)> = indices[start..].iter().copied().zip(weights[start..].iter().copied()).collect();
+        row.sort_unstable_by_key(|e| e.0);
+        for (k, (j, w)) in row.into_iter().enumerate() {
+            indices[start + k] = j;
+            weights[start + k] = w;
+        }
+        indptr.push(indices.len());
+    }
+    for &v in nodes {
+        pos[v] = u32::MAX;
+    }
+    Graph::from_csr(nodes.len(), indptr, indices, weights, false)
+}
+
 /// Spectral order of an undirected graph (components concatenated, largest first).
 pub fn spectral_order(g: &Graph, opts: &OrderingOptions, exec: &Exec, converged: &mut bool) -> Result<Vec<usize>> {
     let n = g.n();
@@ -131,8 +171,13 @@ pub fn spectral_order(g: &Graph, opts: &OrderingOptions, exec: &Exec, converged:
         // components are numbered by first node, so a stable sort by size keeps ties in node order
         groups.sort_by_key(|gr| std::cmp::Reverse(gr.len()));
         let mut out = Vec::with_capacity(n);
+        let mut pos = vec![u32::MAX; n];
         for nodes in groups {
-            let local = spectral_order(&g.induced(&nodes), opts, exec, converged)?;
+            if nodes.len() <= 2 {
+                out.extend(&nodes);
+                continue;
+            }
+            let local = spectral_order(&induced(g, &nodes, &mut pos)?, opts, exec, converged)?;
             out.extend(local.iter().map(|&i| nodes[i]));
         }
         return Ok(out);
