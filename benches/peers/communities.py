@@ -22,13 +22,13 @@ def main() -> None:
     if weights is not None:
         g.es["weight"] = weights
     t0 = time.perf_counter()
-    # n_iterations=-1: iterate until no improvement, like diffrg's default
+    # iterations: -1 iterates until no improvement (like diffrg's maxIterations 0); 2 is leidenalg's default
     part = la.find_partition(
         g,
         la.RBConfigurationVertexPartition,
         weights="weight" if weights is not None else None,
         resolution_parameter=float(args.get("resolution", 1.0)),
-        n_iterations=-1,
+        n_iterations=int(args.get("iterations", -1)),
         seed=int(args.get("seed", 1)),
     )
     seconds = time.perf_counter() - t0
