@@ -45,10 +45,11 @@ export function register(program: Command): void {
       printJson(r);
       return;
     }
-    const sizes = new Map<number, number>();
-    for (const c of r.community) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+    const counts = new Array<number>(r.communities).fill(0);
+    for (const c of r.community) counts[c]++;
+    const sizes = counts; // communities are numbered by decreasing size
     info(`graph: ${graph.n} nodes, ${graph.edges} edges (${graph.directed ? 'directed' : 'undirected'})`);
-    console.log(`communities: ${r.communities} (sizes ${[...sizes.values()].slice(0, 20).join(', ')}${sizes.size > 20 ? ', ...' : ''})`);
+    console.log(`communities: ${r.communities} (sizes ${sizes.slice(0, 20).join(', ')}${sizes.length > 20 ? ', ...' : ''})`);
     console.log(`modularity (resolution ${r.resolution}): ${r.modularity.toFixed(4)}`);
     if (r.ari !== undefined) console.log(`vs ${opts.truth} (${r.compared} nodes): ARI ${r.ari.toFixed(4)}, NMI ${r.nmi!.toFixed(4)}`);
   });
