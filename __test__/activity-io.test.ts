@@ -145,6 +145,17 @@ describe('NWB (fixtures written by pynwb, see fixtures/make_nwb.py)', () => {
     expect(err).toBeInstanceOf(ParseError);
     expect((err as Error).message).toMatch(/trunc\.nwb/);
     await expect(readNwbUnits(path.join(FIX, 'ophys.nwb'))).rejects.toThrow(/no Units table/);
+    // invalid Units tables (fixtures edited with h5py by make_nwb.py)
+    const bad: Array<[string, unknown, RegExp]> = [
+      ['units_unsorted.nwb', InvalidInputError, /units_unsorted\.nwb: \/units\/spike_times\[3\] \(unit 1\): spike times are not sorted/],
+      ['units_badindex.nwb', InvalidInputError, /units_badindex\.nwb: \/units\/spike_times_index\[3\] = 99 is not a valid end offset/],
+      ['units_nan.nwb', NotFiniteError, /units_nan\.nwb: \/units\/spike_times\[0\] \(unit 0\) is NaN/],
+    ];
+    for (const [name, cls, msg] of bad) {
+      const e = await readNwbUnits(path.join(FIX, name)).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(cls as never);
+      expect((e as Error).message).toMatch(msg);
+    }
     await expect(readNwbSeries(path.join(FIX, 'ophys.nwb'), '/nope')).rejects.toBeInstanceOf(InvalidInputError);
   });
 });
