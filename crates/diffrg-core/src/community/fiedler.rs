@@ -55,7 +55,8 @@ pub fn fiedler(g: &Graph, opts: &FiedlerOptions, exec: &Exec) -> Result<FiedlerP
     if n < 2 || g.is_directed() {
         return Err(Error::invalid_input(format!("fiedler needs an undirected graph with >= 2 nodes (got {n} nodes)")));
     }
-    if n <= opts.dense_max.max(3) {
+    // tiny graphs always go dense (Lanczos needs a few Krylov vectors)
+    if n <= opts.dense_max.max(8) {
         dense(g, exec)
     } else {
         lanczos(g, opts, exec)
@@ -96,7 +97,7 @@ fn lanczos(g: &Graph, opts: &FiedlerOptions, exec: &Exec) -> Result<FiedlerPairs
     let n = g.n();
     let d = laplacian::strengths_without_loops(g);
     let scale = 2.0 * d.iter().cloned().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let m = opts.krylov.clamp(4, n - 1);
+    let m = opts.krylov.max(4).min(n - 1);
     let mut rng = ChaCha8Rng::seed_from_u64(0x5eed);
     let mut start: Vec<f64> = (0..n).map(|_| rng.random::<f64>() - 0.5).collect();
     let mut best: Option<FiedlerPairs> = None;
