@@ -27,12 +27,14 @@
 //! `round(t_ref / dt)` steps, so inter-spike intervals are at least `t_ref + dt`.
 //!
 //! Parallel design (deterministic for a seed and independent of the thread count): neurons are
-//! split into contiguous ranges, one per worker thread (scoped OS threads that synchronise with
-//! one spin barrier per step). Each worker owns the state and the delay ring buffer of its
-//! range. After the barrier of step `t` every worker walks all spikes of step `t` in increasing
-//! neuron order and adds the weights of the synapses that end in its own range (each source row
-//! is pre-split at the range boundaries), so every target receives its inputs in the same order
-//! whatever the number of threads. External Poisson spikes come from one ChaCha8 stream per
+//! split into contiguous ranges, one per worker thread (scoped OS threads). Each worker owns the
+//! state and the delay ring buffer of its range. Since no spike takes effect earlier than the
+//! shortest delay `d_min`, workers advance `d_min` steps independently and then meet at one
+//! spin barrier (the "min-delay" communication window of NEST); after it, every worker walks
+//! all spikes of the window, step by step and in increasing neuron order, and adds the weights
+//! of the synapses that end in its own range (each source row is pre-split at the range
+//! boundaries). Every target thus receives its inputs in the same order whatever the number of
+//! threads, so results are bitwise identical for any thread count. External Poisson spikes come from one ChaCha8 stream per
 //! block of 64 neurons (exponential inter-arrival times), also independent of the partition.
 //!
 //! References: N. Brunel, J. Comput. Neurosci. 8 (2000) 183; A. Litwin-Kumar and B. Doiron,
@@ -254,8 +256,12 @@ struct Shared<'a> {
     slots: usize,
     steps: usize,
     threads: usize,
-    /// Spikes of the current step per worker, double-buffered by step parity.
-    spikes: Vec<[Mutex<Vec<u32>>; 2]>,
+    /// Steps per communication window (the shortest delay).
+    window: usize,
+    /// Windows between cancellation checks.
+    check_windows: usize,
+    /// Spikes of the current window per worker, double-buffered by window parity.
+    spikes: Vec<[Mutex<WindowSpikes>; 2]>,
     barrier: SpinBarrier,
     stop: AtomicBool,
 }
@@ -321,35 +327,54 @@ impl Worker {
     }
 
     fn run(&mut self, sh: &Shared, w: usize, exec: &Exec, progress: Option<&(dyn Fn(f64) + Sync)>) {
-        let mut out: Vec<u32> = Vec::new();
-        let mut all: Vec<u32> = Vec::new();
-        for t in 0..sh.steps {
-            out.clear();
-            self.step(sh, t, &mut out);
-            {
-                let mut slot = sh.spikes[w][t & 1].lock().unwrap_or_else(|e| e.into_inner());
-                slot.clear();
-                slot.extend_from_slice(&out);
+        let mut local = WindowSpikes::default();
+        let mut t0 = 0;
+        let mut window = 0usize;
+        while t0 < sh.steps {
+            let t1 = (t0 + sh.window).min(sh.steps);
+            local.offsets.clear();
+            local.neurons.clear();
+            for t in t0..t1 {
+                local.offsets.push(local.neurons.len());
+                self.step(sh, t, &mut local.neurons);
             }
-            let checkpoint = t % CHECK_EVERY == CHECK_EVERY - 1;
+            local.offsets.push(local.neurons.len());
+            {
+                let mut slot = sh.spikes[w][window & 1].lock().unwrap_or_else(|e| e.into_inner());
+                std::mem::swap(&mut *slot, &mut local);
+            }
+            let checkpoint = window % sh.check_windows == sh.check_windows - 1;
             if checkpoint && w == 0 {
                 if exec.check().is_err() {
                     sh.stop.store(true, Ordering::Relaxed);
                 } else if let Some(p) = progress {
-                    p((t + 1) as f64 / sh.steps as f64);
+                    p(t1 as f64 / sh.steps as f64);
                 }
             }
             sh.barrier.wait();
             if checkpoint && sh.stop.load(Ordering::Relaxed) {
                 return;
             }
-            all.clear();
-            for other in &sh.spikes {
-                all.extend_from_slice(&other[t & 1].lock().unwrap_or_else(|e| e.into_inner()));
+            // Deliver the window's spikes step by step, in increasing neuron order.
+            let guards: Vec<_> = sh.spikes.iter().map(|s| s[window & 1].lock().unwrap_or_else(|e| e.into_inner())).collect();
+            for (j, t) in (t0..t1).enumerate() {
+                for g in &guards {
+                    self.deliver(sh, w, t, &g.neurons[g.offsets[j]..g.offsets[j + 1]]);
+                }
             }
-            self.deliver(sh, w, t, &all);
+            drop(guards);
+            t0 = t1;
+            window += 1;
         }
     }
+}
+
+/// Spikes of one worker in one communication window: `neurons[offsets[j]..offsets[j + 1]]`
+/// fired at the window's `j`-th step.
+#[derive(Debug, Default)]
+struct WindowSpikes {
+    offsets: Vec<usize>,
+    neurons: Vec<u32>,
 }
 
 /// Simulates the clustered LIF network for `opts.duration` seconds (see the module doc).
@@ -373,7 +398,7 @@ pub(crate) fn simulate_partitioned(
     let n = opts.network.n;
     let n_exc = net.n_exc;
     let steps = (opts.duration / opts.dt).round() as usize;
-    let (_, dmax) = opts.network.delay_steps(opts.dt);
+    let (dmin, dmax) = opts.network.delay_steps(opts.dt);
     let slots = dmax as usize + 1;
 
     // One thread per >= min_per_thread neurons, ranges aligned to RNG blocks.
@@ -417,7 +442,9 @@ pub(crate) fn simulate_partitioned(
         slots,
         steps,
         threads,
-        spikes: (0..threads).map(|_| [Mutex::new(Vec::new()), Mutex::new(Vec::new())]).collect(),
+        window: dmin as usize,
+        check_windows: (CHECK_EVERY / dmin as usize).max(1),
+        spikes: (0..threads).map(|_| [Mutex::new(WindowSpikes::default()), Mutex::new(WindowSpikes::default())]).collect(),
         barrier: SpinBarrier::new(threads),
         stop: AtomicBool::new(false),
     };
@@ -473,6 +500,9 @@ pub(crate) fn simulate_partitioned(
         return Err(Error::aborted());
     }
     exec.check()?;
+    if let Some(p) = progress {
+        p(1.0);
+    }
 
     // Spike trains in public ids (counting sort; steps increase within each neuron).
     let mut offsets = vec![0usize; n + 1];

@@ -266,6 +266,35 @@ fn lif_benchmark() {
     let stats = r.spikes.stats(0.2_f64.min(dur / 2.0), dur, &exec).unwrap();
     let mut cvs: Vec<f64> = stats.iter().map(|s| s.isi_cv).filter(|c| c.is_finite()).collect();
     cvs.sort_by(f64::total_cmp);
+    if let Ok(dir) = std::env::var("LIF_DUMP") {
+        use std::io::Write;
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = &r.connectivity;
+        let (idx, tg, w) = c.csr();
+        let mut src = Vec::new();
+        for s in 0..c.n() {
+            for _ in idx[s]..idx[s + 1] {
+                src.extend_from_slice(&(s as u32).to_le_bytes());
+            }
+        }
+        std::fs::write(format!("{dir}/sources.u32"), src).unwrap();
+        std::fs::write(format!("{dir}/targets.u32"), tg.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+        std::fs::write(format!("{dir}/weights.f64"), w.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+        std::fs::write(
+            format!("{dir}/delays.f64"),
+            c.delays().iter().flat_map(|&x| (x as f64 * c.dt()).to_le_bytes()).collect::<Vec<u8>>(),
+        )
+        .unwrap();
+        std::fs::write(format!("{dir}/excitatory.u8"), c.excitatory().iter().map(|&e| e as u8).collect::<Vec<u8>>()).unwrap();
+        let mut f = std::fs::File::create(format!("{dir}/meta.json")).unwrap();
+        write!(
+            f,
+            r#"{{"dt":{},"duration":{},"tau_m_exc":{},"tau_m_inh":{},"tau_syn_exc":{},"tau_syn_inh":{},"v_threshold":{},"v_reset":{},"t_ref":{},"ext_rate_exc":{},"ext_rate_inh":{},"w_ext":{},"seed":{}}}"#,
+            opts.dt, opts.duration, opts.tau_m_exc, opts.tau_m_inh, opts.tau_syn_exc, opts.tau_syn_inh, opts.v_threshold,
+            opts.v_reset, opts.t_ref, opts.ext_rate_exc, opts.ext_rate_inh, opts.w_ext, opts.seed
+        )
+        .unwrap();
+    }
     println!(
         "n={n} synapses={} threads={} build={t_build:.3}s simulate(total)={t_sim:.3}s rate_exc={:.2}Hz rate_inh={:.2}Hz median_cv={:.2} spikes={}",
         conn.nnz(),
