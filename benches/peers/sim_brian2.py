@@ -25,11 +25,16 @@ import numpy as np
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--net", required=True, help="directory with meta.json and the binary arrays")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--build-dir", default=None)
-    args = ap.parse_args()
+    # Called as `sim_brian2.py '{"net": DIR, "threads": 2}'` (benches/_common.mjs) or with flags.
+    if len(sys.argv) == 2 and sys.argv[1].lstrip().startswith("{"):
+        j = json.loads(sys.argv[1])
+        args = argparse.Namespace(net=j["net"], threads=int(j.get("threads", 1)), build_dir=j.get("build_dir"))
+    else:
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--net", required=True, help="directory with meta.json and the binary arrays")
+        ap.add_argument("--threads", type=int, default=1)
+        ap.add_argument("--build-dir", default=None)
+        args = ap.parse_args()
 
     import brian2 as b2
     from brian2 import ms, mV, Hz, second

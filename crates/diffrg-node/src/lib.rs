@@ -6,5 +6,6 @@ mod job;
 mod graph;
 mod platform;
 mod spectral;
+mod sim;
 
 pub use job::CancelToken;

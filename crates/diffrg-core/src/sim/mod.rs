@@ -10,4 +10,4 @@ pub mod subsample;
 
 pub use connectivity::{Connectivity, NetworkOptions};
 pub use lif::{simulate, LifOptions, LifResult};
-pub use subsample::{observed_edges, subsample, SubsampleMode};
+pub use subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
