@@ -7,8 +7,8 @@ cpp_standalone mode, and prints one JSON line:
 
   {"compile_s": .., "run_s": .., "sim_loop_s": .., "rate_exc": .., "rate_inh": .., ...}
 
-run_s is the wall time of the compiled binary (load + simulate + write results); sim_loop_s is
-Brian2's own measurement of the simulation loop. Compilation is reported separately.
+run_s is the wall time of the compiled binary (load + simulate + write results), run_cpu_s its
+CPU time (user + system, all threads); sim_loop_s is Brian2's own measurement of the loop. Compilation is reported separately.
 
 Inputs (directory given by --net): meta.json (model parameters), sources.u32, targets.u32,
 weights.f64 (mV), delays.f64 (s), excitatory.u8 (1 = excitatory), all little-endian.
@@ -16,6 +16,7 @@ weights.f64 (mV), delays.f64 (s), excitatory.u8 (1 = excitatory), all little-end
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -42,7 +43,7 @@ def main():
     meta = json.load(open(os.path.join(args.net, "meta.json")))
     src = np.fromfile(os.path.join(args.net, "sources.u32"), dtype="<u4").astype(np.int64)
     tgt = np.fromfile(os.path.join(args.net, "targets.u32"), dtype="<u4").astype(np.int64)
-    w = np.fromfile(os.path.join(args.net, "weights.f64"), dtype="<f8")
+    weights = np.fromfile(os.path.join(args.net, "weights.f64"), dtype="<f8")
     d = np.fromfile(os.path.join(args.net, "delays.f64"), dtype="<f8")
     exc = np.fromfile(os.path.join(args.net, "excitatory.u8"), dtype="u1").astype(bool)
     n = exc.size
@@ -77,8 +78,7 @@ def main():
             "v_reset": meta["v_reset"] * mV,
         },
     )
-    tau_m = np.where(np.arange(n) < ne, meta["tau_m_exc"], meta["tau_m_inh"])
-    G.tau_m = tau_m * second
+    G.tau_m = np.where(np.arange(n) < ne, meta["tau_m_exc"], meta["tau_m_inh"]) * second
     rng = np.random.default_rng(meta["seed"])
     G.v = (meta["v_reset"] + (meta["v_threshold"] - meta["v_reset"]) * rng.random(n)) * mV
 
@@ -87,7 +87,7 @@ def main():
         sel = exc[src] == exc_src
         S = b2.Synapses(G, G, "w : volt (constant)", on_pre=f"{var}_post += w")
         S.connect(i=to_brian[src[sel]], j=to_brian[tgt[sel]])
-        S.w = w[sel] * mV
+        S.w = weights[sel] * mV
         S.delay = d[sel] * second
         syn.append(S)
 
@@ -105,8 +105,11 @@ def main():
     b2.device.build(directory=build_dir, compile=True, run=False)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     b2.device.run(directory=build_dir, with_output=False)
     run_s = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     counts = np.bincount(np.asarray(mon.i), minlength=n)
     dur = meta["duration"]
     out = {
@@ -117,6 +120,7 @@ def main():
         "duration_s": dur,
         "compile_s": compile_s,
         "run_s": run_s,
+        "run_cpu_s": run_cpu_s,
         "sim_loop_s": getattr(b2.device, "_last_run_time", None),
         "spikes": int(counts.sum()),
         "rate_exc": float(counts[:ne].sum() / max(ne, 1) / dur),

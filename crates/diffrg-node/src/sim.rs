@@ -105,7 +105,7 @@ fn seed_of(v: Option<f64>) -> diffrg_core::Result<u64> {
     }
 }
 
-fn options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
+fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
     let d = LifOptions::default();
     let dn = NetworkOptions::default();
     let network = NetworkOptions {
@@ -170,7 +170,7 @@ pub fn simulate_lif(options: Option<LifSimOptions>, progress: Option<&SimProgres
     let o = options.unwrap_or_default();
     let bits = progress.map(|p| p.bits.clone());
     Job::new(o.threads, token, move |exec| {
-        let opts = options(&o)?;
+        let opts = lif_options(&o)?;
         let observe = o.observe.unwrap_or(1.0);
         let mode = mode_of(o.observe_mode.as_deref())?;
         if !(observe.is_finite() && (0.0..=1.0).contains(&observe)) {
