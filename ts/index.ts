@@ -10,6 +10,7 @@ export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
 export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
 export type { RunOptions } from './run';
+export { simulateLif, writeLifOutputs, spikeTrain, type SimulateLifOptions, type LifSimulation, type LifOutputFiles, type ObserveMode } from './sim';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export {
   leiden,

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import * as demo from './commands/demo';
 import * as communities from './commands/communities';
+import * as simulate from './commands/simulate';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const mod of [demo, communities]) mod.register(program);
+  for (const mod of [demo, communities, simulate]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

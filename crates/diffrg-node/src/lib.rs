@@ -7,5 +7,6 @@ mod community;
 mod graph;
 mod platform;
 mod spectral;
+mod sim;
 
 pub use job::CancelToken;
