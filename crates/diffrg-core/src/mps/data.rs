@@ -124,3 +124,39 @@ mod tests {
         assert_eq!(infer_dims(&[0, 3, 1, 0], 2), vec![2, 4]);
     }
 }
+
+/// A synthetic clustered binary process with latent cluster states: `n_clusters` clusters of
+/// `cluster_size` sites; per pattern each cluster is independently "up" with probability
+/// `p_up`, and its sites spike independently with probability `rate_up` (up) or `rate_down`.
+/// Site `i` belongs to cluster `i % n_clusters` (clusters interleaved in the identity order).
+/// Returns the row-major patterns and the cluster of every site.
+pub fn latent_cluster_patterns(
+    n_clusters: usize,
+    cluster_size: usize,
+    n_patterns: usize,
+    p_up: f64,
+    rate_up: f64,
+    rate_down: f64,
+    seed: u64,
+) -> (Vec<u8>, Vec<usize>) {
+    use rand::Rng;
+    let n = n_clusters * cluster_size;
+    let cluster: Vec<usize> = (0..n).map(|i| i % n_clusters.max(1)).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n * n_patterns);
+    let mut up = vec![false; n_clusters];
+    for _ in 0..n_patterns {
+        up.iter_mut().for_each(|u| *u = rng.random::<f64>() < p_up);
+        for i in 0..n {
+            let r = if up[cluster[i]] { rate_up } else { rate_down };
+            out.push((rng.random::<f64>() < r) as u8);
+        }
+    }
+    (out, cluster)
+}
+
+/// Reorders the columns of a row-major pattern matrix: new column k is old column `order[k]`.
+pub fn reorder_columns(patterns: &[u8], order: &[usize]) -> Vec<u8> {
+    let n = order.len();
+    patterns.chunks_exact(n).flat_map(|row| order.iter().map(move |&k| row[k])).collect()
+}
