@@ -105,7 +105,23 @@ fn eval_block(tt: &TensorTrain, block: &[u8], out: &mut [(f64, f64)]) {
 pub fn log2_prob(tt: &TensorTrain, patterns: &[u8], exec: &Exec) -> Result<Vec<f64>> {
     tt.check_patterns(patterns, "patterns")?;
     let ln_z = log_norm(tt)?;
-    let amps = log_abs_amplitudes(tt, patterns, exec)?;
+    let n = tt.n_sites();
+    // spike data repeat a lot: evaluate each distinct row once when that saves work
+    let amps = if patterns.len() / n > 4 * BLOCK {
+        let d = super::data::Distinct::new(patterns, n, "patterns")?;
+        if d.len() * 10 < d.total * 9 {
+            let uniq = log_abs_amplitudes(tt, &d.patterns, exec)?;
+            let mut index: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::with_capacity(d.len());
+            for j in 0..d.len() {
+                index.insert(d.row(j), j);
+            }
+            patterns.chunks_exact(n).map(|row| uniq[index[row]]).collect()
+        } else {
+            log_abs_amplitudes(tt, patterns, exec)?
+        }
+    } else {
+        log_abs_amplitudes(tt, patterns, exec)?
+    };
     Ok(amps
         .into_iter()
         .map(|(ln, sign)| match tt.kind() {
@@ -161,7 +177,14 @@ mod tests {
             let mut all = pats.clone();
             all.extend(&pats);
             all.extend(&pats);
+            // 40 repeats: the deduplicating path
+            let many: Vec<u8> = (0..40).flat_map(|_| pats.iter().copied()).collect();
+            let lpm = log2_prob(&t, &many, &Exec::with_threads(2)).unwrap();
+            assert!(lpm.len() == 40 * total);
             let lp = log2_prob(&t, &all, &Exec::with_threads(2)).unwrap();
+            for (i, v) in lpm.iter().enumerate() {
+                assert_eq!(*v, lp[i % total]);
+            }
             for (i, v) in lp.iter().enumerate() {
                 assert!((v.exp2() - p[i % total]).abs() < 1e-12, "{kind:?} {i}");
             }

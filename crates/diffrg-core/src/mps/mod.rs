@@ -15,6 +15,7 @@
 //! See docs/mps.md for the equations and references.
 
 pub mod baselines;
+pub mod block;
 pub mod canonical;
 pub mod compress;
 pub mod data;
