@@ -4,6 +4,7 @@
 
 mod job;
 mod graph;
+mod mps;
 mod platform;
 mod spectral;
 
