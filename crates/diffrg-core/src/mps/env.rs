@@ -18,6 +18,7 @@
 use super::dense::{gemm, rescale, view, view_mut};
 use super::tt::{Core, TensorTrain};
 use faer::MatRef;
+use rayon::prelude::*;
 
 /// A K-layer environment tensor (`dim^layers` values, row-major) times `exp(log)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +47,10 @@ fn step(env: &Env, core: &Core, weights: Option<&[f64]>, leftward: bool) -> Env 
     let (din, dout) = if leftward { (core.right, core.left) } else { (core.left, core.right) };
     debug_assert_eq!(env.dim, din);
     let k = env.layers;
-    let mut out = vec![0.0; dout.pow(k as u32)];
-    for s in 0..core.dim {
+    let one = |s: usize| -> Option<(f64, Vec<f64>)> {
         let w = weights.map_or(1.0, |w| w[s]);
         if w == 0.0 {
-            continue;
+            return None;
         }
         let m = if leftward { core.slice(s).transpose() } else { core.slice(s) };
         let mut t = env.data.clone();
@@ -59,6 +59,16 @@ fn step(env: &Env, core: &Core, weights: Option<&[f64]>, leftward: bool) -> Env 
             let rest = din.pow((k - i - 1) as u32) * dout.pow(i as u32);
             t = rotate(&t, din, rest, m);
         }
+        Some((w, t))
+    };
+    // large steps: one task per symbol value, in the current rayon pool
+    let parts: Vec<Option<(f64, Vec<f64>)>> = if core.dim > 1 && din * dout * din.max(dout) >= 1 << 18 {
+        (0..core.dim).into_par_iter().map(one).collect()
+    } else {
+        (0..core.dim).map(one).collect()
+    };
+    let mut out = vec![0.0; dout.pow(k as u32)];
+    for (w, t) in parts.into_iter().flatten() {
         for (o, v) in out.iter_mut().zip(&t) {
             *o += w * v;
         }
