@@ -89,7 +89,7 @@ export interface MpsFitResult {
 export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {}): Promise<MpsFitResult> {
   checkPatterns(patterns);
   const { signal: _s, ...rest } = options;
-  const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
+  const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
   return { ...r, model: r.model as MpsModel };
 }
 
@@ -99,7 +99,7 @@ export async function mpsLogProb(model: MpsModel, patterns: PatternMatrix, optio
   if (patterns.sites !== model.dims.length) {
     throw new InvalidInputError(`patterns have ${patterns.sites} columns but the model has ${model.dims.length} sites`);
   }
-  const r = await runNative(options, (token) => native.mpsLogProb(toNative(model), patterns.data, { threads: options.threads }, token));
+  const r = await runNative(options, (token) => native.mpsLogProb(toNative(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
   return Float64Array.from(r);
 }
 
@@ -116,7 +116,7 @@ export async function compressMps(
   options: MpsCompressOptions = {},
 ): Promise<{ model: MpsModel; discarded: number[]; totalDiscarded: number }> {
   const { signal: _s, ...rest } = options;
-  const r = await runNative(options, (token) => native.mpsCompress(toNative(model), rest, token));
+  const r = await runNative(options, (token) => native.mpsCompress(toNative(model), rest, token) as Promise<native.MpsCompressResult>);
   return { ...r, model: r.model as MpsModel };
 }
 
@@ -132,7 +132,7 @@ export async function sampleMps(
   options: RunOptions & { seed?: number } = {},
 ): Promise<{ patterns: PatternMatrix; log2Prob: Float64Array; clipped: number }> {
   if (!Number.isInteger(count) || count < 0) throw new InvalidInputError(`count must be a non-negative integer (got ${count})`);
-  const r = await runNative(options, (token) => native.mpsSample(toNative(model), count, options.seed ?? 0, { threads: options.threads }, token));
+  const r = await runNative(options, (token) => native.mpsSample(toNative(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
   return { patterns: { rows: count, sites: model.dims.length, data: Uint8Array.from(r.patterns) }, log2Prob: Float64Array.from(r.log2Prob), clipped: r.clipped };
 }
 
@@ -142,14 +142,14 @@ export async function mpsMarginals(
   options: RunOptions & { evidence?: [number, number][]; pairs?: boolean } = {},
 ): Promise<{ single: number[][]; pairs: { i: number; j: number; table: number[] }[] }> {
   const ev = (options.evidence ?? []).flat();
-  const r = await runNative(options, (token) => native.mpsMarginals(toNative(model), ev, options.pairs ?? false, { threads: options.threads }, token));
-  return { single: r.single, pairs: r.pairI.map((i, k) => ({ i, j: r.pairJ[k], table: r.pairTables[k] })) };
+  const r = await runNative(options, (token) => native.mpsMarginals(toNative(model), ev, options.pairs ?? false, { threads: options.threads }, token) as Promise<native.MpsMarginals>);
+  return { single: r.single, pairs: r.pairI.map((i: number, k: number) => ({ i, j: r.pairJ[k], table: r.pairTables[k] })) };
 }
 
 /** Bond entropies, exact Renyi-2 and the sampled Shannon entropy (bits) with a 95% interval. */
 export async function mpsEntropies(model: MpsModel, options: RunOptions & { samples?: number; seed?: number } = {}) {
   const { signal: _s, ...rest } = options;
-  return runNative(options, (token) => native.mpsEntropies(toNative(model), rest, token));
+  return runNative(options, (token) => native.mpsEntropies(toNative(model), rest, token) as Promise<native.MpsEntropies>);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +197,8 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
     if (c.shape.length !== 3 || c.shape.some((v, i) => v !== want[i])) {
       throw new ParseError(`'${key}' has shape (${c.shape.join(', ')}), expected (${want.join(', ')})`, { file });
     }
-    for (const v of c.data as ArrayLike<number>) data.push(Number(v));
+    const cd = c.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < cd.length; i++) data.push(Number(cd[i]));
   });
   return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data };
 }
