@@ -9,6 +9,11 @@ import native = require('./native');
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
 export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
+export {
+  fitMps, mpsLogProb, compressMps, randomMps, sampleMps, mpsMarginals, mpsEntropies, encodeMps, decodeMps, saveMps, loadMps,
+  readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
+  type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
+} from './mps';
 export type { RunOptions } from './run';
 export { simulateLif, writeLifOutputs, spikeTrain, type SimulateLifOptions, type LifSimulation, type LifOutputFiles, type ObserveMode } from './sim';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';

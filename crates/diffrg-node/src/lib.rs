@@ -5,6 +5,7 @@
 mod job;
 mod community;
 mod graph;
+mod mps;
 mod platform;
 mod spectral;
 mod sim;
