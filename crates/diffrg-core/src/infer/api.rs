@@ -68,10 +68,10 @@ pub struct InferOptions {
     /// Default 0.8.
     pub train_fraction: f64,
     /// LGD: multipliers of the noise-level sparsity penalty `λ₀` tried (docs/lgd.md).
-    /// Default `[32, 16, 8, 4, 2, 1]`.
+    /// Default `[16, 8, 4, 2, 1, 0.5, 0.25]`.
     pub lambda_grid: Vec<f64>,
     /// LGD: multipliers of the noise-level nuclear-norm penalty `μ₀` tried (plus `∞`, no
-    /// latent part). Default `[16, 8, 4, 2, 1]`.
+    /// latent part). Default `[16, 8, 4, 2, 1, 0.5]`.
     pub mu_grid: Vec<f64>,
     /// LGD: solver options.
     pub solver: SlrOptions,
@@ -99,8 +99,8 @@ impl Default for InferOptions {
             max_shift_bins: 1 << 17,
             min_shift_bins: 100,
             train_fraction: 0.8,
-            lambda_grid: vec![32.0, 16.0, 8.0, 4.0, 2.0, 1.0],
-            mu_grid: vec![16.0, 8.0, 4.0, 2.0, 1.0],
+            lambda_grid: vec![16.0, 8.0, 4.0, 2.0, 1.0, 0.5, 0.25],
+            mu_grid: vec![16.0, 8.0, 4.0, 2.0, 1.0, 0.5],
             solver: SlrOptions::default(),
             alpha: 0.05,
             bin_seconds: 1.0,
@@ -223,6 +223,8 @@ pub(crate) struct RowStats {
     pub p: Mat<f64>,
     pub lag: Vec<u32>,
     pub sparse: Option<Mat<f64>>,
+    /// Optional ranking score (row = target); `|z|` when absent.
+    pub score: Option<Mat<f64>>,
 }
 
 pub(crate) fn assemble(method: Method, st: RowStats, diagnostics: Diagnostics) -> InferredGraph {
@@ -243,7 +245,10 @@ pub(crate) fn assemble(method: Method, st: RowStats, diagnostics: Diagnostics) -
             weight[k] = st.weight[(t, s)];
             zscore[k] = st.z[(t, s)];
             pvalue[k] = st.p[(t, s)];
-            score[k] = st.z[(t, s)].abs();
+            score[k] = match &st.score {
+                Some(sc) => sc[(t, s)],
+                None => st.z[(t, s)].abs(),
+            };
             lag[k] = if st.lag.is_empty() { 0 } else { st.lag[t * n + s] };
             if let Some(sp) = &st.sparse {
                 sparse_weight[k] = sp[(t, s)];

@@ -30,7 +30,6 @@ use faer::Mat;
 pub(crate) struct VarStats {
     pub scale: Vec<f64>,
     pub design: VarDesign,
-    pub solver: RidgeSolver,
     /// `B = C₊ (Γ+ρI)^{-1}` (standardised, `N × Np`).
     pub b: Mat<f64>,
     /// Surrogate couplings `B^{(m)}`.
@@ -56,7 +55,7 @@ pub(crate) fn var_stats(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> R
         });
         surrogate_b.push(exec.install(|| solver.solve_right(cp.as_ref())));
     }
-    Ok(VarStats { scale, design: d, solver, b, surrogate_b })
+    Ok(VarStats { scale, design: d, b, surrogate_b })
 }
 
 /// `Σ_k X[:, kN..(k+1)N]`.
@@ -104,7 +103,7 @@ pub fn var(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let stat = net(&vs.b, n, p);
     let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, n, p)).collect();
     let (z, pv) = surrogate_pvalues(&stat, &sur)?;
-    let st = RowStats { weight: unscale(&stat, &vs.scale), z, p: pv, lag: strongest_lag(&vs.b, n, p), sparse: None };
+    let st = RowStats { weight: unscale(&stat, &vs.scale), z, p: pv, lag: strongest_lag(&vs.b, n, p), sparse: None, score: None };
     let mut g = assemble(Method::Var, st, Diagnostics { converged: true, ..Default::default() });
     g.generator = generator_of(&vs.b, &vs.scale, o, exec)?;
     Ok(g)
@@ -125,7 +124,7 @@ pub fn correlation(set: &CovarianceSet, _o: &InferOptions, _exec: &Exec) -> Resu
         sur.push(s);
     }
     let (z, pv) = surrogate_pvalues(&r, &sur)?;
-    Ok(assemble(Method::Correlation, RowStats { weight: r, z, p: pv, lag: vec![], sparse: None }, Diagnostics { converged: true, ..Default::default() }))
+    Ok(assemble(Method::Correlation, RowStats { weight: r, z, p: pv, lag: vec![], sparse: None, score: None }, Diagnostics { converged: true, ..Default::default() }))
 }
 
 fn partial_from(r: &Mat<f64>, ridge: f64, exec: &Exec) -> Mat<f64> {
@@ -156,5 +155,5 @@ pub fn partial_correlation(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -
         sur.push(partial_from(&sym, o.ridge, exec));
     }
     let (z, pv) = surrogate_pvalues(&stat, &sur)?;
-    Ok(assemble(Method::PartialCorrelation, RowStats { weight: stat, z, p: pv, lag: vec![], sparse: None }, Diagnostics { converged: true, ..Default::default() }))
+    Ok(assemble(Method::PartialCorrelation, RowStats { weight: stat, z, p: pv, lag: vec![], sparse: None, score: None }, Diagnostics { converged: true, ..Default::default() }))
 }

