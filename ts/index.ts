@@ -9,6 +9,7 @@ import native = require('./native');
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
 export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
+export { inferSpikes, readSpikeTable, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge, type SpikeTable } from './infer';
 export type { RunOptions } from './run';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export { parseNpy, readNpy, readNpz, parseNpz, encodeNpy, encodeNpz, toFloat64, type NpyArray, type NpyDtype } from './io/npy';

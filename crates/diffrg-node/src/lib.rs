@@ -4,6 +4,7 @@
 
 mod job;
 mod graph;
+mod infer;
 mod platform;
 mod spectral;
 

@@ -142,6 +142,55 @@ impl OwnedRaster {
         }
         Ok(OwnedRaster { n_bins, indptr, bins, counts })
     }
+    /// From unsorted spike events `(neuron[k], bin[k])` (e.g. a spike table binned by the
+    /// caller). Errors name the first event out of range.
+    pub fn from_events(n_neurons: usize, n_bins: usize, neurons: &[u32], bins: &[u32]) -> Result<Self> {
+        if neurons.len() != bins.len() {
+            return Err(Error::invalid_input(format!(
+                "spike events: {} neuron ids but {} bins",
+                neurons.len(),
+                bins.len()
+            )));
+        }
+        let mut deg = vec![0usize; n_neurons + 1];
+        for (k, (&i, &b)) in neurons.iter().zip(bins).enumerate() {
+            if i as usize >= n_neurons {
+                return Err(Error::invalid_input(format!("spike event {k}: neuron {i} out of range (n_neurons = {n_neurons})")));
+            }
+            if b as usize >= n_bins {
+                return Err(Error::invalid_input(format!("spike event {k}: bin {b} out of range (n_bins = {n_bins})")));
+            }
+            deg[i as usize + 1] += 1;
+        }
+        for i in 0..n_neurons {
+            deg[i + 1] += deg[i];
+        }
+        let mut fill = deg.clone();
+        let mut sorted = vec![0u32; bins.len()];
+        for (&i, &b) in neurons.iter().zip(bins) {
+            sorted[fill[i as usize]] = b;
+            fill[i as usize] += 1;
+        }
+        let mut indptr = Vec::with_capacity(n_neurons + 1);
+        indptr.push(0);
+        let (mut out_bins, mut counts) = (Vec::with_capacity(bins.len()), Vec::with_capacity(bins.len()));
+        for i in 0..n_neurons {
+            let row = &mut sorted[deg[i]..deg[i + 1]];
+            row.sort_unstable();
+            let start = out_bins.len();
+            for &b in row.iter() {
+                if out_bins.len() > start && *out_bins.last().unwrap() == b {
+                    *counts.last_mut().unwrap() += 1;
+                } else {
+                    out_bins.push(b);
+                    counts.push(1u32);
+                }
+            }
+            indptr.push(out_bins.len());
+        }
+        Ok(OwnedRaster { n_bins, indptr, bins: out_bins, counts })
+    }
+
     pub fn view(&self) -> CountRaster<'_> {
         CountRaster { n_bins: self.n_bins, indptr: &self.indptr, bins: &self.bins, counts: &self.counts }
     }
@@ -857,6 +906,16 @@ mod tests {
         }
         let dense = lagged_covariances_dense(x.as_ref(), &o, &Exec::sequential()).unwrap();
         check_all(&dense, &x, &o);
+    }
+
+    #[test]
+    fn events_match_trains() {
+        let trains = vec![vec![1, 1, 4], vec![], vec![0, 9]];
+        let a = OwnedRaster::from_trains(10, &trains).unwrap();
+        let b = OwnedRaster::from_events(3, 10, &[2, 0, 0, 2, 0], &[9, 4, 1, 0, 1]).unwrap();
+        assert_eq!(a, b);
+        assert!(OwnedRaster::from_events(3, 10, &[3], &[0]).unwrap_err().message.contains("event 0"));
+        assert!(OwnedRaster::from_events(3, 10, &[0], &[10]).is_err());
     }
 
     #[test]
