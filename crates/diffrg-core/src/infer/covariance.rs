@@ -459,22 +459,26 @@ impl Block {
     /// with `wrap` only circular slots with lag > u, source `u - lag + T`.
     fn process(&mut self, plan: &Plan, hist: &History, us: std::ops::Range<usize>, wrap: bool, exec: &Exec) -> Result<()> {
         let n = plan.n;
+        // Bins in which this block's rows fired (target side), found once per chunk.
+        let mut targets: Vec<(usize, u32, u32)> = Vec::new();
         for u in us {
-            if u % 4096 == 0 {
-                exec.check()?;
-            }
-            let (nu, cu) = hist.bin(u);
+            let (nu, _) = hist.bin(u);
             let lo = nu.partition_point(|&x| (x as usize) < self.r0);
             let hi = nu.partition_point(|&x| (x as usize) < self.r1);
-            if lo == hi {
+            if lo < hi {
+                targets.push((u, lo as u32, hi as u32));
+            }
+        }
+        // Slot-major order: the working set is one slot's rows of this block (sized to stay in
+        // cache) and the source bins of a slot are visited sequentially.
+        for (si, slot) in plan.slots.iter().enumerate() {
+            exec.check()?;
+            if slot.kind == SlotKind::Test || (wrap && slot.kind != SlotKind::Circular) {
                 continue;
             }
-            for (si, slot) in plan.slots.iter().enumerate() {
-                if slot.kind == SlotKind::Test {
-                    continue;
-                }
+            for &(u, lo, hi) in &targets {
                 let s = if wrap {
-                    if slot.kind != SlotKind::Circular || slot.lag <= u {
+                    if slot.lag <= u {
                         continue;
                     }
                     u + plan.t - slot.lag
@@ -488,6 +492,8 @@ impl Block {
                 if src.0.is_empty() {
                     continue;
                 }
+                let (nu, cu) = hist.bin(u);
+                let (lo, hi) = (lo as usize, hi as usize);
                 let mut target_slot = si;
                 if let (SlotKind::Main { k }, Some(split)) = (slot.kind, plan.split) {
                     if u >= split {
@@ -581,8 +587,10 @@ pub fn lagged_covariances(r: &CountRaster, o: &CovOptions, exec: &Exec) -> Resul
     let plan = Plan { n, t, split: o.split_bin, slots, n_main };
     let max_lag = plan.slots.iter().map(|s| s.lag).max().unwrap_or(0);
 
-    // Row blocks balanced by spike count (work ∝ spikes of the target rows).
-    let nblocks = (exec.threads * 4).min(n).max(1);
+    // Row blocks balanced by spike count (work ∝ spikes of the target rows), small enough that
+    // one slot of a block (rows × N u32) stays in a core's L2 cache (~512 KiB).
+    let by_cache = (n * n * 4).div_ceil(512 << 10);
+    let nblocks = (exec.threads * 4).max(by_cache).min(n).max(1);
     let spikes: Vec<u64> = (0..n).map(|i| r.counts[r.indptr[i]..r.indptr[i + 1]].iter().map(|&c| c as u64).sum()).collect();
     let total: u64 = spikes.iter().sum::<u64>().max(1);
     let mut bounds = vec![0usize];

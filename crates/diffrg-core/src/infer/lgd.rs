@@ -22,7 +22,7 @@ use crate::exec::Exec;
 use crate::infer::api::{assemble, CvPoint, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
 use crate::infer::baselines::{generator_of, net, strongest_lag, unscale, var_stats};
 use crate::infer::covariance::CovarianceSet;
-use crate::infer::lowrank::{lipschitz, sparse_low_rank, SlrFit};
+use crate::infer::lowrank::{lipschitz, sparse_low_rank, SlrFit, SlrOptions};
 use crate::infer::surrogates::surrogate_pvalues;
 use crate::infer::yule_walker::{design, gaussian_loglik, residual_diag, scaled, standard_scale, VarDesign};
 use faer::Mat;
@@ -59,13 +59,15 @@ struct Cv<'a> {
 
 impl Cv<'_> {
     fn eval(&mut self, a: f64, b: f64, warm: Option<&SlrFit>, o: &InferOptions, exec: &Exec) -> Result<(f64, SlrFit)> {
+        // The penalty search only ranks candidates: a 10x looser tolerance is enough there.
+        let solver = SlrOptions { tol: o.solver.tol * 10.0, ..o.solver.clone() };
         if let Some(pt) = self.points.iter().find(|x| x.lambda_multiplier == a && x.mu_multiplier == b) {
             let ll = pt.loglik;
-            let fit = sparse_low_rank(self.train, a * self.l0, b * self.m0, self.lip, warm, &o.solver, exec)?;
+            let fit = sparse_low_rank(self.train, a * self.l0, b * self.m0, self.lip, warm, &solver, exec)?;
             return Ok((ll, fit));
         }
         let mu = if b.is_finite() { b * self.m0 } else { f64::INFINITY };
-        let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &o.solver, exec)?;
+        let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &solver, exec)?;
         let bmat = &fit.s + &fit.l;
         let noise = residual_diag(self.train, bmat.as_ref(), exec);
         let resid = residual_diag(self.test, bmat.as_ref(), exec);
@@ -336,6 +338,35 @@ mod scale {
                 g.diagnostics.cv.len(),
                 g.generator.as_ref().map(|x| x.defined)
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod cov_timing {
+    use crate::exec::Exec;
+    use crate::infer::covariance::{lagged_covariances, CovOptions, OwnedRaster};
+    use crate::infer::synthetic::*;
+    use std::time::Instant;
+
+    /// `cargo test --release -p diffrg-core infer::lgd::cov_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn covariance_pass_breakdown() {
+        let n: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+        let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+        let truth = clustered_network(&NetworkOptions { n, clusters: 10, inhibitory_fraction: 0.0, w_exc: 0.04, ..Default::default() }).unwrap();
+        let trains = simulate_hawkes(&truth, 0.004, &[0.5, 0.5], t, 2).unwrap();
+        let r = OwnedRaster::from_trains(t, &trains).unwrap();
+        let exec = Exec::with_threads(2);
+        for (label, o) in [
+            ("lags 0..1", CovOptions { max_lag: 1, ..Default::default() }),
+            ("lags 0..1 + split", CovOptions { max_lag: 1, split_bin: Some(t * 4 / 5), ..Default::default() }),
+            ("lags 0..1 + 19 shifts", CovOptions { max_lag: 1, shifts: (1..20).map(|m| m * t / 50).collect(), shift_lags: vec![1], ..Default::default() }),
+        ] {
+            let t0 = Instant::now();
+            let s = lagged_covariances(&r.view(), &o, &exec).unwrap();
+            eprintln!("{label}: {:.3}s ({} spikes)", t0.elapsed().as_secs_f64(), s.total_activity);
         }
     }
 }
