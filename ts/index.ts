@@ -14,6 +14,7 @@ export {
   readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
   type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
 } from './mps';
+export { inferSpikes, readSpikeTable, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge, type SpikeTable } from './infer';
 export type { RunOptions } from './run';
 export { simulateLif, writeLifOutputs, spikeTrain, type SimulateLifOptions, type LifSimulation, type LifOutputFiles, type ObserveMode } from './sim';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';

@@ -4,6 +4,7 @@ import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import * as demo from './commands/demo';
 import * as communities from './commands/communities';
 import * as simulate from './commands/simulate';
+import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 
 export function buildProgram(): Command {
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const mod of [demo, communities, simulate, mps]) mod.register(program);
+  for (const mod of [demo, communities, simulate, infer, mps]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -6,6 +6,7 @@ mod job;
 mod community;
 mod graph;
 mod mps;
+mod infer;
 mod platform;
 mod spectral;
 mod sim;
