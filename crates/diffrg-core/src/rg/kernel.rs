@@ -72,29 +72,47 @@ pub(crate) fn check_tau(tau: f64) -> Result<()> {
     Ok(())
 }
 
+/// Eigendecomposition `L = U diag(lam) U^T` of a symmetric matrix, reusable for kernels at
+/// many `tau` (flows, bisection on `tau`).
+#[derive(Debug, Clone)]
+pub struct SymmetricEigen {
+    pub u: Mat<f64>,
+    /// Ascending eigenvalues, clipped at 0 from below (Laplacians are PSD; round-off only).
+    pub lam: Vec<f64>,
+}
+
+impl SymmetricEigen {
+    pub fn new(l: &Mat<f64>, exec: &Exec) -> Result<Self> {
+        let n = l.nrows();
+        if n == 0 {
+            return Ok(SymmetricEigen { u: Mat::zeros(0, 0), lam: vec![] });
+        }
+        let par = exec.par();
+        exec.install(|| {
+            faer::set_global_parallelism(par);
+            let evd = l.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("dense eigen-solver failed: {e:?}")))?;
+            let s = evd.S();
+            Ok(SymmetricEigen { u: evd.U().to_owned(), lam: (0..n).map(|k| s[k].max(0.0)).collect() })
+        })
+    }
+
+    /// `exp(-tau L) = W W^T`, `W = U diag(exp(-tau lam / 2))`.
+    pub fn kernel(&self, tau: f64, exec: &Exec) -> Result<Mat<f64>> {
+        exec.check()?;
+        let n = self.lam.len();
+        let par = exec.par();
+        let f: Vec<f64> = self.lam.iter().map(|&l| (-0.5 * tau * l).exp()).collect();
+        let w = Mat::<f64>::from_fn(n, n, |i, k| self.u[(i, k)] * f[k]);
+        let mut out = Mat::<f64>::zeros(n, n);
+        exec.install(|| matmul(out.as_mut(), Accum::Replace, w.as_ref(), w.transpose(), 1.0, par));
+        exec.check()?;
+        Ok(out)
+    }
+}
+
 /// `exp(-tau L)` of a symmetric matrix by eigendecomposition.
 pub fn symmetric_expm(l: &Mat<f64>, tau: f64, exec: &Exec) -> Result<Mat<f64>> {
-    let n = l.nrows();
-    if n == 0 {
-        return Ok(Mat::zeros(0, 0));
-    }
-    let par = exec.par();
-    exec.install(|| {
-        let evd = l.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("dense eigen-solver failed: {e:?}")))?;
-        exec.check()?;
-        let u = evd.U();
-        let s = evd.S();
-        let mut w = Mat::<f64>::zeros(n, n);
-        for k in 0..n {
-            let f = (-0.5 * tau * s[k].max(0.0)).exp();
-            for i in 0..n {
-                w[(i, k)] = u[(i, k)] * f;
-            }
-        }
-        let mut out = Mat::<f64>::zeros(n, n);
-        matmul(out.as_mut(), Accum::Replace, w.as_ref(), w.transpose(), 1.0, par);
-        Ok(out)
-    })
+    SymmetricEigen::new(l, exec)?.kernel(tau, exec)
 }
 
 /// `exp(t M)` for a general square matrix by scaling and squaring with the [13/13] Pade
