@@ -201,3 +201,65 @@ fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, op
         threshold *= 0.1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::generators::{barabasi_albert, erdos_renyi, pseudofractal, random_tree, torus};
+    use crate::laplacian::LaplacianKind;
+    use crate::rg::kernel::SymmetricEigen;
+    use crate::rg::real_space::partition_from_kernel;
+
+    fn check_identical(g: &Graph, taus: &[f64]) {
+        let ex = Exec::with_threads(2);
+        let eig = SymmetricEigen::new(&laplacian::dense(g, LaplacianKind::Combinatorial), &ex).unwrap();
+        for &tau in taus {
+            let dense = partition_from_kernel(&eig.kernel(tau, &ex).unwrap(), 1e-9);
+            let (local, d) = partition_local(g, tau, &LocalOptions::default(), &ex).unwrap();
+            assert_eq!(local, dense, "n {} tau {tau}: diagnostics {d:?}", g.n());
+        }
+    }
+
+    #[test]
+    fn identical_to_dense_ba_and_er() {
+        check_identical(&barabasi_albert(700, 2, 11), &[0.05, 0.3, 1.0]);
+        check_identical(&erdos_renyi(700, 4.0, 12), &[0.1, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn identical_to_dense_lattice_tree_fractal() {
+        check_identical(&torus(25, 2), &[0.2, 1.0]);
+        check_identical(&random_tree(600, 13), &[0.2, 1.0, 3.0]);
+        check_identical(&pseudofractal(5), &[0.2, 0.6]);
+    }
+
+    #[test]
+    fn disconnected_isolated_and_empty() {
+        let g = Graph::from_edges(6, &[(0, 1, 1.0), (2, 3, 2.0), (3, 4, 1.0)], &Default::default()).unwrap();
+        check_identical(&g, &[0.0, 0.1, 1.0, 100.0]);
+        let (a, _) = partition_local(&Graph::from_edges(0, &[], &Default::default()).unwrap(), 1.0, &LocalOptions::default(), &Exec::sequential()).unwrap();
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn bad_input_and_abort_are_typed() {
+        let d = Graph::from_edges(2, &[(0, 1, 1.0)], &crate::graph::EdgeListOptions { directed: true, ..Default::default() }).unwrap();
+        let ex = Exec::sequential();
+        assert_eq!(partition_local(&d, 1.0, &LocalOptions::default(), &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        let g = torus(10, 2);
+        assert_eq!(partition_local(&g, -1.0, &LocalOptions::default(), &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        let bad = LocalOptions { tie_tolerance: 1.5, ..Default::default() };
+        assert_eq!(partition_local(&g, 1.0, &bad, &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        ex.cancel.cancel();
+        assert_eq!(partition_local(&g, 1.0, &LocalOptions::default(), &ex).unwrap_err().code, crate::ErrorCode::Aborted);
+    }
+
+    /// N = 3000 families (slow in the dev profile): `cargo test --release -- --ignored`.
+    #[test]
+    #[ignore]
+    fn identical_to_dense_n3000() {
+        check_identical(&barabasi_albert(3000, 3, 21), &[0.1, 0.5]);
+        check_identical(&erdos_renyi(3000, 5.0, 22), &[0.2, 1.0]);
+        check_identical(&torus(55, 2), &[0.5]);
+    }
+}
