@@ -13,7 +13,7 @@
 //! `c_j + e + mu < (1 - tol)(c_i - e)`; nodes outside `S` are certainly out when
 //! `mu < (1 - tol)(c_i - e)`. Otherwise the support grows: boundary nodes `v` are added in
 //! decreasing order of the inflow `tau sum_{u in S} c_u w_uv` above a threshold that drops
-//! tenfold each round. When `S` is the whole connected component, `mu = 0` and the test is
+//! a hundredfold each round; once the support exceeds a quarter of the component it jumps to the whole component. When `S` is the whole connected component, `mu = 0` and the test is
 //! the plain one, as in the dense path. The partition is therefore the exact one up to the
 //! Krylov tolerance (1e-13 by default), far below the tie tolerance (1e-9).
 //!
@@ -133,6 +133,27 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
 }
 
 #[allow(clippy::too_many_arguments)]
+/// All nodes of `i`'s connected component (BFS), `i` first.
+fn whole_component(g: &Graph, i: usize, ws: &mut Workspace) -> Vec<u32> {
+    let mut out = vec![i as u32];
+    ws.pos[i] = 0;
+    let mut head = 0;
+    while head < out.len() {
+        let u = out[head] as usize;
+        head += 1;
+        for &v in g.neighbors(u).0 {
+            if ws.pos[v as usize] == u32::MAX {
+                ws.pos[v as usize] = 0;
+                out.push(v);
+            }
+        }
+    }
+    for &v in &out {
+        ws.pos[v as usize] = u32::MAX;
+    }
+    out
+}
+
 fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, opts: &LocalOptions, ws: &mut Workspace, exec: &Exec) -> Result<ColumnOutcome> {
     let f = 1.0 - opts.tie_tolerance;
     let mut support: Vec<u32> = vec![i as u32];
@@ -198,7 +219,11 @@ fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, op
         let cut = threshold.min(0.1 * max_in);
         support = col.support;
         support.extend(merged.into_iter().filter(|&(_, p)| p >= cut).map(|(v, _)| v));
-        threshold *= 0.1;
+        threshold *= 0.01;
+        if 4 * support.len() > comp_size {
+            // Large supports cost as much as the whole component, which needs no further rounds.
+            support = whole_component(g, i, ws);
+        }
     }
 }
 
@@ -261,5 +286,52 @@ mod tests {
         check_identical(&barabasi_albert(3000, 3, 21), &[0.1, 0.5]);
         check_identical(&erdos_renyi(3000, 5.0, 22), &[0.2, 1.0]);
         check_identical(&torus(55, 2), &[0.5]);
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn probe_diagnostics() {
+        let ex = Exec::with_threads(2);
+        for (name, g) in [("ba", crate::graph::generators::barabasi_albert(700, 2, 11)), ("er", crate::graph::generators::erdos_renyi(700, 4.0, 12))] {
+            for &tau in &[0.05, 0.3, 1.0, 2.0] {
+                let t = std::time::Instant::now();
+                let (a, d) = partition_local(&g, tau, &LocalOptions::default(), &ex).unwrap();
+                eprintln!("{name} tau {tau}: {:?} n'={} {d:?}", t.elapsed(), crate::rg::contract::count(&a));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod probe_large {
+    use super::*;
+    /// Timing probe (not a test): `RG_PROBE="ba:100000:0.3" cargo test --release -p diffrg-core
+    /// probe_large -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn probe_large() {
+        let spec = std::env::var("RG_PROBE").unwrap_or_else(|_| "er:100000:0.3".into());
+        let threads: usize = std::env::var("RG_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+        let ex = Exec::with_threads(threads);
+        for item in spec.split(',') {
+            let p: Vec<&str> = item.split(':').collect();
+            let n: usize = p[1].parse().unwrap();
+            let tau: f64 = p[2].parse().unwrap();
+            let g = match p[0] {
+                "ba" => crate::graph::generators::barabasi_albert(n, 2, 1),
+                "ba3" => crate::graph::generators::barabasi_albert(n, 3, 1),
+                "er" => crate::graph::generators::erdos_renyi(n, 4.0, 1),
+                "torus" => crate::graph::generators::torus((n as f64).sqrt().round() as usize, 2),
+                "tree" => crate::graph::generators::random_tree(n, 1),
+                _ => panic!("unknown family"),
+            };
+            let t = std::time::Instant::now();
+            let (a, d) = partition_local(&g, tau, &LocalOptions::default(), &ex).unwrap();
+            eprintln!("{item}: N={} E={} -> {} supernodes in {:.2?} ({threads} threads) {d:?}", g.n(), g.num_edges(), crate::rg::contract::count(&a), t.elapsed());
+        }
     }
 }
