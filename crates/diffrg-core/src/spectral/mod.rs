@@ -7,4 +7,4 @@
 pub mod dense;
 pub mod thermo;
 
-pub use thermo::{log_grid, thermodynamics, Thermodynamics};
+pub use thermo::{default_tau_range, log_grid, thermodynamics, thermodynamics_par, Thermodynamics};
