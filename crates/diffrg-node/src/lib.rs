@@ -5,6 +5,7 @@
 mod job;
 mod graph;
 mod platform;
+mod rg;
 mod spectral;
 
 pub use job::CancelToken;
