@@ -515,3 +515,71 @@ fn laplacian_spectrum(l: &Mat<f64>, exec: &Exec) -> Result<Vec<f64>> {
     v.sort_by(|a, b| a.total_cmp(b));
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::generators::{barabasi_albert, ring};
+
+    #[test]
+    fn empty_and_single_node_graphs() {
+        let ex = Exec::sequential();
+        for n in [0usize, 1] {
+            let g = Graph::from_edges(n, &[], &Default::default()).unwrap();
+            let st = coarse_grain(&g, &StepOptions::default(), &ex).unwrap();
+            assert_eq!(st.assignment.len(), n);
+            let r = rg_flow(&g, &FlowOptions::default(), &ex).unwrap();
+            assert!(r.steps.is_empty());
+            assert_eq!(r.initial.n, n);
+        }
+    }
+
+    #[test]
+    fn strongest_transition_is_the_peak_of_c() {
+        // Ring spectrum: C has a single interior maximum; compare with a fine brute-force scan.
+        let lam = spectral::dense::laplacian_eigenvalues(&ring(30), LaplacianKind::Combinatorial, &Exec::sequential(), 1 << 30).unwrap();
+        let t = strongest_transition(&lam, 30).unwrap();
+        let grid = log_grid(1e-2, 1e3, 20000);
+        let c = thermodynamics(&lam, None, 30, &grid).specific_heat;
+        let k = (0..c.len()).max_by(|&a, &b| c[a].total_cmp(&c[b])).unwrap();
+        assert!((t.ln() - grid[k].ln()).abs() < 0.02, "{t} vs {}", grid[k]);
+    }
+
+    #[test]
+    fn fraction_policy_and_equilibrium_flow() {
+        let ex = Exec::with_threads(2);
+        let g = barabasi_albert(200, 2, 4);
+        let opts = FlowOptions { policy: TauPolicy::TargetFraction(0.5), steps: 2, curve_points: 0, ..Default::default() };
+        let r = rg_flow(&g, &opts, &ex).unwrap();
+        assert!(r.steps[0].stats.n <= 100);
+        // Bisection finds the smallest such tau: slightly smaller tau leaves more supernodes.
+        let so = StepOptions { tau: r.steps[0].tau * 0.999, ..Default::default() };
+        assert!(coarse_grain(&g, &so, &ex).unwrap().graph.n() > 100);
+        let opts = FlowOptions {
+            step: StepOptions { rule: Rule::Equilibrium, tau: 1.0, ..Default::default() },
+            policy: TauPolicy::TargetFraction(0.5),
+            steps: 3,
+            curve_points: 10,
+            ..Default::default()
+        };
+        let r = rg_flow(&g, &opts, &ex).unwrap();
+        assert_eq!(r.steps.iter().map(|s| s.stats.n).collect::<Vec<_>>(), vec![100, 50, 25]);
+        assert!(r.steps.iter().all(|s| s.stats.curve.is_some()));
+        let bad = FlowOptions { policy: TauPolicy::TargetFraction(1.0), ..Default::default() };
+        assert_eq!(rg_flow(&g, &bad, &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn parse_and_method_resolution() {
+        assert_eq!(Rule::parse("mode-count").unwrap(), Rule::ModeCount);
+        assert_eq!(Rule::parse("x").unwrap_err().code, crate::ErrorCode::InvalidInput);
+        assert_eq!(KernelMethod::parse("sparse").unwrap(), KernelMethod::Local);
+        let g = ring(10);
+        let so = StepOptions { rule: Rule::ModeCount, method: KernelMethod::Local, ..Default::default() };
+        assert_eq!(coarse_grain(&g, &so, &Exec::sequential()).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        let so = StepOptions { auto_dense_max_n: 5, ..Default::default() };
+        assert_eq!(coarse_grain(&g, &so, &Exec::sequential()).unwrap().method, KernelMethod::Local);
+        let so = StepOptions { target_size: Some(0), ..Default::default() };
+        assert_eq!(coarse_grain(&g, &so, &Exec::sequential()).unwrap_err().code, crate::ErrorCode::InvalidInput);
+    }
+}
