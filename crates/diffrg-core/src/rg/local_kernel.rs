@@ -25,7 +25,7 @@ use crate::graph::Graph;
 use faer::Mat;
 
 /// Supports up to this size use full reorthogonalization.
-pub const FULL_REORTH_MAX: usize = 1500;
+pub const FULL_REORTH_MAX: usize = 400;
 
 /// Per-thread workspace: `pos[v]` is the local index of global node `v` in the current
 /// support, or `u32::MAX`.
