@@ -22,7 +22,7 @@ describe('coarseGrain', () => {
     for (const [g, tau] of [
       [Graph.barabasiAlbert(3000, 2, 5), 0.3],
       [Graph.erdosRenyi(3000, 4, 6), 0.6],
-      [Graph.torus(55, 2), 0.5],
+      [Graph.torus(40, 2), 0.5],
     ] as const) {
       const dense = await coarseGrain(g, { tau, method: 'dense' });
       const local = await coarseGrain(g, { tau, method: 'local' });

@@ -58,7 +58,7 @@ function defined<T extends object>(o: T): T {
 /** One coarse-graining step: supernodes of `graph` and the contracted graph. */
 export async function coarseGrain(graph: Graph, options: CoarseGrainOptions = {}): Promise<CoarseGrainResult> {
   const { signal: _s, ...rest } = options;
-  const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token));
+  const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token) as Promise<native.CoarseGrainResult>);
   const g = Graph.fromEdges(
     { n: r.n, sources: r.sources, targets: r.targets, weights: r.weights },
     { directed: r.directed },
@@ -136,7 +136,7 @@ function clean<T extends { curve?: unknown }>(s: T): T {
 /** Iterated coarse-graining with a tau policy, recording N, edges, degrees, C(tau) and assignments. */
 export async function rgFlow(graph: Graph, options: RgFlowOptions = {}): Promise<RgFlowResult> {
   const { signal: _s, ...rest } = options;
-  const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token));
+  const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token) as Promise<native.RgFlowResult>);
   return {
     initial: clean(r.initial as FlowStats),
     steps: r.steps.map((s) => clean(s as RgFlowStep)),
