@@ -48,3 +48,17 @@ export const version: string = require('../package.json').version;
 export function resolvedThreads(threads?: number): number {
   return native.resolvedThreads(threads);
 }
+export {
+  coarseGrain,
+  rgFlow,
+  type CoarseGrainOptions,
+  type CoarseGrainResult,
+  type RgFlowOptions,
+  type RgFlowResult,
+  type RgFlowStep,
+  type FlowStats,
+  type FlowCurve,
+  type RgRule,
+  type RgMethod,
+  type TauPolicy,
+} from './rg';

@@ -8,6 +8,7 @@ mod graph;
 mod mps;
 mod infer;
 mod platform;
+mod rg;
 mod spectral;
 mod sim;
 
