@@ -142,7 +142,6 @@ pub fn lowest_modes(op: &SymLaplacian, locked: &[f64], opts: &DeflationOptions, 
     for j in 0..k {
         let theta = eig.S()[j];
         let res: f64 = (0..n).map(|i| (r[(i, j)] - theta * y[(i, j)]).powi(2)).sum::<f64>().sqrt();
-        if std::env::var("DIFFRG_DEBUG").is_ok() { eprintln!("ritz {j}: {theta} res {res}"); }
         if res <= opts.tol * scale {
             out.values.push(theta.max(0.0));
             out.residuals.push(res);

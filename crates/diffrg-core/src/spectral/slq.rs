@@ -19,7 +19,7 @@
 
 use super::deflation::{lowest_modes, DeflationOptions};
 use super::lanczos::{gauss_quadrature, lanczos, project_out, Reorth};
-use super::thermo::{thermodynamics, Thermodynamics};
+use super::thermo::{log_grid, thermodynamics, Thermodynamics};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::graph::Graph;
@@ -49,16 +49,19 @@ pub struct SlqOptions {
     /// Seed of the probes (probe p uses ChaCha8 stream p). Default 42.
     pub seed: u64,
     pub reorth: ReorthPolicy,
-    /// Number of lowest non-null eigenpairs to deflate; `None` = automatic (200 when
-    /// `N <= deflate_max_n`, else 0). Unconverged ones are left to the stochastic part.
+    /// Number of lowest non-null eigenpairs to deflate; `None` = automatic (see [`slq`]).
+    /// Unconverged ones are left to the stochastic part.
     pub deflate: Option<usize>,
     /// Largest N for automatic deflation. Default 50_000.
     pub deflate_max_n: usize,
+    /// Automatic deflation starts when the jackknife error of C exceeds this fraction of
+    /// max C. Default 0.004 (so that 4 standard errors stay within 2% of max C).
+    pub deflate_trigger: f64,
 }
 
 impl Default for SlqOptions {
     fn default() -> Self {
-        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000 }
+        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.004 }
     }
 }
 
@@ -177,9 +180,14 @@ fn jackknife(vals: &[f64]) -> f64 {
 /// Runs SLQ on the symmetric Laplacian of `g` (directed graphs are symmetrized; random-walk
 /// uses the similar normalized Laplacian).
 ///
+/// With `deflate = None` (automatic) the probes first run with only the null space deflated;
+/// if the jackknife error of C on the default grid (`0.01/lam_max .. 10/lam_2`, 100 points)
+/// exceeds `deflate_trigger * max C` and `N <= deflate_max_n`, the lowest 200 eigenpairs are
+/// computed, deflated and the probes rerun (same seeds).
+///
 /// Errors: `ERR_INVALID_INPUT` for `probes < 2` or `steps == 0`; `ERR_ABORTED`.
 /// Complexity: `P m` sparse products (parallel over probes and rows), plus `O(P N m^2)` with
-/// full reorthogonalisation and the deflation cost.
+/// full reorthogonalisation and the deflation cost (`O(N dim^2 + dim^3)`, dim = 6 * 200).
 pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Result<SlqMeasure> {
     if opts.probes < 2 {
         return Err(Error::invalid_input(format!("probes must be >= 2 (got {}); the error estimate needs two", opts.probes)));
@@ -191,22 +199,6 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
     let op = SymLaplacian::new(g, kind);
     let comp = if g.is_directed() { g.symmetrized().components() } else { g.components() };
     let (null, c) = op.null_space(&comp);
-    let mut out = SlqMeasure { n, components: c, exact: vec![0.0; c], ..Default::default() };
-    if n == 0 {
-        return Ok(out);
-    }
-    exec.check()?;
-    // Deflation basis Q = [null space | low Ritz vectors].
-    let want = opts.deflate.unwrap_or(if n <= opts.deflate_max_n { 200 } else { 0 });
-    let mut q = null;
-    if want > 0 && n > c {
-        let dopts = DeflationOptions { want, max_dim: (6 * want).max(96), seed: opts.seed ^ 0x9e37_79b9, ..Default::default() };
-        let modes = lowest_modes(&op, &q, &dopts, exec)?;
-        out.deflation_dim = modes.dim;
-        out.exact.extend_from_slice(&modes.values);
-        q.extend_from_slice(&modes.vectors);
-    }
-    let k = q.len() / n;
     let reorth = match opts.reorth {
         ReorthPolicy::Full => Reorth::Full,
         ReorthPolicy::None => Reorth::None,
@@ -218,11 +210,56 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             }
         }
     };
-    out.reorth = reorth == Reorth::Full;
-    if k >= n {
+    let mut out = SlqMeasure { n, components: c, exact: vec![0.0; c], reorth: reorth == Reorth::Full, ..Default::default() };
+    if n == 0 {
         return Ok(out);
     }
-    let qm = MatRef::from_column_major_slice(&q, n, k);
+    exec.check()?;
+    let forced = opts.deflate.unwrap_or(0);
+    let mut q = null;
+    if forced > 0 {
+        deflate(&op, &mut q, &mut out, forced, opts.seed, exec)?;
+    }
+    let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+    out.probes = probes;
+    out.steps = steps;
+    if opts.deflate.is_none() && n <= opts.deflate_max_n && n > c {
+        let (lam2, lam_max) = out.extremes();
+        if let Some(l2) = lam2 {
+            let taus = log_grid(0.01 / lam_max, 10.0 / l2, 100);
+            let cmax = out.thermodynamics(&taus).specific_heat.iter().cloned().fold(0.0, f64::max);
+            let se = out.stderr(&taus).1.iter().cloned().fold(0.0, f64::max);
+            if se > opts.deflate_trigger * cmax {
+                deflate(&op, &mut q, &mut out, 200, opts.seed, exec)?;
+                let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+                out.probes = probes;
+                out.steps = steps;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the lowest `want` converged eigenpairs to the deflation basis `q` and their values
+/// to `out.exact`.
+fn deflate(op: &SymLaplacian, q: &mut Vec<f64>, out: &mut SlqMeasure, want: usize, seed: u64, exec: &Exec) -> Result<()> {
+    let dopts = DeflationOptions { want, max_dim: (6 * want).max(96), seed: seed ^ 0x9e37_79b9, ..Default::default() };
+    let modes = lowest_modes(op, q, &dopts, exec)?;
+    out.deflation_dim = modes.dim;
+    out.exact.extend_from_slice(&modes.values);
+    q.extend_from_slice(&modes.vectors);
+    Ok(())
+}
+
+/// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
+/// `(I - Q Q^T) v`.
+fn run_probes(op: &SymLaplacian, q: &[f64], opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+    let n = op.n();
+    let k = q.len() / n;
+    if k >= n {
+        return Ok((vec![], 0));
+    }
+    let qm = MatRef::from_column_major_slice(q, n, k);
     let runs: Vec<Result<(ProbeQuadrature, usize)>> = exec.install(|| {
         (0..opts.probes)
             .into_par_iter()
@@ -235,11 +272,10 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
                 // Ratio form: scale to the exact total weight E||P v||^2 = N - k, so that
                 // S(0) = ln N holds exactly (Ubaru et al. use N for ||v||^2 = N).
                 let norm2 = (n - k) as f64;
-                let mut hh = vec![0.0; k];
                 let t = lanczos(
                     |x, y| {
                         op.apply_par(x, y);
-                        project_out(qm, y, &mut hh);
+                        project_out(qm, y, &mut h);
                     },
                     &v,
                     opts.steps,
@@ -252,12 +288,14 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             })
             .collect()
     });
+    let mut probes = Vec::with_capacity(opts.probes);
+    let mut steps = 0;
     for r in runs {
-        let (pq, steps) = r?;
-        out.steps = out.steps.max(steps);
-        out.probes.push(pq);
+        let (pq, s) = r?;
+        steps = steps.max(s);
+        probes.push(pq);
     }
-    Ok(out)
+    Ok((probes, steps))
 }
 
 #[cfg(test)]
@@ -265,7 +303,6 @@ mod tests {
     use super::*;
     use crate::graph::generators::{barabasi_albert, erdos_renyi, torus};
     use crate::spectral::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
-    use crate::spectral::thermo::log_grid;
 
     fn max_heat_error(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, taus: &[f64]) -> (f64, f64, f64) {
         let exec = Exec::with_threads(2);
@@ -302,7 +339,7 @@ mod tests {
         let n: usize = std::env::var("DIFFRG_SLQ_N").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
         let side = (n as f64).sqrt().round() as usize;
         let taus = log_grid(1e-3, 1e3, 200);
-        for deflate in [Some(0), None] {
+        for deflate in [None] {
             let opts = SlqOptions { deflate, ..Default::default() };
             for (name, g) in [
                 ("BA m=2", barabasi_albert(n, 2, 11)),
@@ -313,7 +350,11 @@ mod tests {
                 let m = slq(&g, LaplacianKind::Combinatorial, &opts, &Exec::with_threads(2)).unwrap();
                 let dt = t0.elapsed().as_secs_f64();
                 let (err, cmax, serr) = max_heat_error(&g, LaplacianKind::Combinatorial, &opts, &taus);
-                eprintln!("{name} n={} deflate={deflate:?}: deflated {} (dim {}), slq {dt:.2} s, max|dC|/maxC = {:.4}, max|dS| = {serr:.4}", g.n(), m.exact.len(), m.deflation_dim, err / cmax);
+                let (l2, lm) = m.extremes();
+                let tg = log_grid(0.01 / lm, 10.0 / l2.unwrap(), 100);
+                let cm = m.thermodynamics(&tg).specific_heat.iter().cloned().fold(0.0, f64::max);
+                let se = m.stderr(&tg).1.iter().cloned().fold(0.0, f64::max) / cm;
+                eprintln!("{name} n={} deflate={deflate:?}: deflated {} (dim {}), slq {dt:.2} s, se/cmax {se:.4}, max|dC|/maxC = {:.4}, max|dS| = {serr:.4}", g.n(), m.exact.len(), m.deflation_dim, err / cmax);
             }
         }
     }
