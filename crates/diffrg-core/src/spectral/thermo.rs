@@ -70,6 +70,50 @@ pub fn thermodynamics(nodes: &[f64], weights: Option<&[f64]>, n: usize, taus: &[
     out
 }
 
+/// [`thermodynamics`] evaluated in parallel over chunks of the tau grid, checking for
+/// cancellation between chunks (use for fine grids or large spectral measures).
+pub fn thermodynamics_par(
+    nodes: &[f64],
+    weights: Option<&[f64]>,
+    n: usize,
+    taus: &[f64],
+    exec: &crate::exec::Exec,
+) -> crate::error::Result<Thermodynamics> {
+    use rayon::prelude::*;
+    let chunk = (1 << 20) / nodes.len().max(1) + 1;
+    let parts: Vec<crate::error::Result<Thermodynamics>> = exec.install(|| {
+        taus.par_chunks(chunk)
+            .map(|ts| {
+                exec.check()?;
+                Ok(thermodynamics(nodes, weights, n, ts))
+            })
+            .collect()
+    });
+    let mut out = Thermodynamics::default();
+    for part in parts {
+        let p = part?;
+        out.tau.extend(p.tau);
+        out.entropy.extend(p.entropy);
+        out.entropy_normalized.extend(p.entropy_normalized);
+        out.specific_heat.extend(p.specific_heat);
+        out.spectral_dimension.extend(p.spectral_dimension);
+    }
+    Ok(out)
+}
+
+/// Default tau range from a spectrum: from `0.1 / lam_max` (S still at ln N) to
+/// `100 / lam_2` (all modes but the zero modes frozen out). `lam_2` is the smallest eigenvalue
+/// above `1e-9 lam_max`; a spectrum without one (edgeless graph) gives `[1e-2, 1e2]`.
+pub fn default_tau_range(nodes: &[f64]) -> (f64, f64) {
+    let max = nodes.iter().cloned().fold(0.0, f64::max);
+    let gap = nodes.iter().cloned().filter(|&l| l > 1e-9 * max).fold(f64::INFINITY, f64::min);
+    if max <= 0.0 || !gap.is_finite() {
+        (1e-2, 1e2)
+    } else {
+        (0.1 / max, 100.0 / gap)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +136,16 @@ mod tests {
             let fd = -(t.entropy[2] - t.entropy[0]) / ((1.0 + h).ln() - (1.0 - h).ln());
             assert!((fd - t.specific_heat[1]).abs() < 1e-6, "{fd} vs {}", t.specific_heat[1]);
         }
+    }
+
+    #[test]
+    fn parallel_matches_serial_and_aborts() {
+        let lam: Vec<f64> = (0..50).map(|k| k as f64 * 0.1).collect();
+        let taus = log_grid(1e-3, 1e3, 101);
+        let exec = crate::exec::Exec::with_threads(2);
+        assert_eq!(thermodynamics_par(&lam, None, 50, &taus, &exec).unwrap(), thermodynamics(&lam, None, 50, &taus));
+        exec.cancel.cancel();
+        assert_eq!(thermodynamics_par(&lam, None, 50, &taus, &exec).unwrap_err().code, crate::ErrorCode::Aborted);
     }
 
     #[test]

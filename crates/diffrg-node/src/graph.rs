@@ -1,0 +1,138 @@
+//! `NativeGraph`: a CSR graph owned by Rust, shared with async jobs through an `Arc`.
+
+use crate::job::to_napi;
+use diffrg_core::graph::{generators, EdgeListOptions, Graph};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+
+#[napi(object)]
+#[derive(Default)]
+pub struct GraphBuildOptions {
+    /// Edges are directed. @default false
+    pub directed: Option<bool>,
+    /// Treat directed edges as undirected (weights of both directions summed). @default false
+    pub symmetrize: Option<bool>,
+    /// Ignore weights (all 1). @default false
+    pub unweighted: Option<bool>,
+    /// Drop self-loops. @default true
+    pub drop_self_loops: Option<bool>,
+}
+
+#[napi(object)]
+pub struct CsrArrays {
+    pub indptr: Vec<f64>,
+    pub indices: Vec<u32>,
+    pub weights: Vec<f64>,
+}
+
+#[napi]
+pub struct NativeGraph {
+    pub(crate) inner: Arc<Graph>,
+}
+
+impl NativeGraph {
+    pub(crate) fn wrap(g: Graph) -> Self {
+        NativeGraph { inner: Arc::new(g) }
+    }
+}
+
+#[napi]
+impl NativeGraph {
+    /// Builds a graph of `n` nodes from parallel arrays of edge endpoints and optional weights.
+    #[napi(factory)]
+    pub fn from_edges(
+        n: u32,
+        sources: Uint32Array,
+        targets: Uint32Array,
+        weights: Option<Float64Array>,
+        options: Option<GraphBuildOptions>,
+    ) -> Result<NativeGraph> {
+        let o = options.unwrap_or_default();
+        if sources.len() != targets.len() || weights.as_ref().is_some_and(|w| w.len() != sources.len()) {
+            return Err(to_napi(diffrg_core::Error::invalid_input(format!(
+                "edge arrays differ in length: sources {}, targets {}, weights {}",
+                sources.len(),
+                targets.len(),
+                weights.as_ref().map_or(sources.len(), |w| w.len())
+            ))));
+        }
+        let edges: Vec<(usize, usize, f64)> = (0..sources.len())
+            .map(|k| (sources[k] as usize, targets[k] as usize, weights.as_ref().map_or(1.0, |w| w[k])))
+            .collect();
+        let opts = EdgeListOptions {
+            directed: o.directed.unwrap_or(false),
+            symmetrize: o.symmetrize.unwrap_or(false),
+            unweighted: o.unweighted.unwrap_or(false),
+            drop_self_loops: o.drop_self_loops.unwrap_or(true),
+        };
+        Graph::from_edges(n as usize, &edges, &opts).map(NativeGraph::wrap).map_err(to_napi)
+    }
+
+    #[napi(factory)]
+    pub fn ring(n: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::ring(n as usize))
+    }
+    #[napi(factory)]
+    pub fn torus(side: u32, dims: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::torus(side as usize, dims as usize))
+    }
+    #[napi(factory)]
+    pub fn barabasi_albert(n: u32, m: u32, seed: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::barabasi_albert(n as usize, m as usize, seed as u64))
+    }
+    #[napi(factory)]
+    pub fn erdos_renyi(n: u32, mean_degree: f64, seed: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::erdos_renyi(n as usize, mean_degree, seed as u64))
+    }
+    #[napi(factory)]
+    pub fn random_tree(n: u32, seed: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::random_tree(n as usize, seed as u64))
+    }
+    #[napi(factory)]
+    pub fn pseudofractal(steps: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::pseudofractal(steps as usize))
+    }
+
+    #[napi(getter)]
+    pub fn n(&self) -> u32 {
+        self.inner.n() as u32
+    }
+    #[napi(getter)]
+    pub fn num_edges(&self) -> f64 {
+        self.inner.num_edges() as f64
+    }
+    #[napi(getter)]
+    pub fn directed(&self) -> bool {
+        self.inner.is_directed()
+    }
+    /// Weakly connected component label of each node.
+    #[napi]
+    pub fn components(&self) -> Uint32Array {
+        Uint32Array::new(self.inner.components().into_iter().map(|c| c as u32).collect())
+    }
+    /// Original indices of the nodes of the largest weakly connected component.
+    #[napi]
+    pub fn largest_component_nodes(&self) -> Uint32Array {
+        Uint32Array::new(self.inner.largest_component().1.into_iter().map(|c| c as u32).collect())
+    }
+    /// The subgraph induced by `nodes` (node k of the result is `nodes[k]`).
+    #[napi]
+    pub fn induced(&self, nodes: Uint32Array) -> Result<NativeGraph> {
+        let n = self.inner.n();
+        if let Some(k) = nodes.iter().position(|&v| v as usize >= n) {
+            return Err(to_napi(diffrg_core::Error::invalid_input(format!("nodes[{k}] = {} out of range for {n} nodes", nodes[k]))));
+        }
+        let nodes: Vec<usize> = nodes.iter().map(|&v| v as usize).collect();
+        Ok(NativeGraph::wrap(self.inner.induced(&nodes)))
+    }
+    /// The CSR arrays (indptr as doubles: it may exceed 2^32).
+    #[napi]
+    pub fn to_csr(&self) -> CsrArrays {
+        CsrArrays {
+            indptr: self.inner.indptr().iter().map(|&v| v as f64).collect(),
+            indices: self.inner.indices().to_vec(),
+            weights: self.inner.weights().to_vec(),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/** Shared CLI plumbing: exit codes, error reporting, JSON output, progress on a TTY. */
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { DiffrgError, InvalidInputError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
+
+/** A usage error discovered after parsing (bad option value): exit code 2. */
+export class UsageError extends Error {}
+
+/** Parses a positive integer option value or throws a usage error naming the option. */
+export function intOption(name: string, min = 1) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got '${value}')`);
+    return v;
+  };
+}
+
+/** Parses a finite number option value, optionally > 0. */
+export function numberOption(name: string, positive = false) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isFinite(v) || (positive && v <= 0)) {
+      throw new UsageError(`${name} must be a ${positive ? 'positive ' : ''}number (got '${value}')`);
+    }
+    return v;
+  };
+}
+
+/** `--threads` and `--json`, shared by every computing command. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--threads <n>', 'worker threads (default: DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores)').argParser(intOption('--threads')))
+    .option('--json', 'print machine-readable JSON on stdout');
+}
+
+/** Prints `value` as JSON on stdout (non-finite numbers become null). */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+}
+
+/** Writes JSON to a file atomically. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A progress bar on stderr that only draws when stderr is a terminal. */
+export interface Progress {
+  update(done: number, total?: number): void;
+  stop(): void;
+}
+
+export function progress(label: string, total: number): Progress {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  bar.start(total, 0);
+  return {
+    update(done, t) {
+      if (t !== undefined) bar.setTotal(t);
+      bar.update(done);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+/** Human-readable status lines go to stderr so stdout stays clean for data. */
+export function info(message: string): void {
+  process.stderr.write(message + '\n');
+}
+
+/** Maps an error to an exit code and prints it. */
+export function reportError(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`diffrg: usage error: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof InvalidInputError && /^usage:/.test(err.message)) {
+    process.stderr.write(`diffrg: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof DiffrgError) {
+    process.stderr.write(`diffrg: ${err.code}: ${err.message}\n`);
+    return EXIT_RUNTIME;
+  }
+  const e = err as Error;
+  process.stderr.write(`diffrg: unexpected error: ${e?.stack ?? String(err)}\n`);
+  return EXIT_RUNTIME;
+}

@@ -1,0 +1,31 @@
+/** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
+import { Command, CommanderError } from 'commander';
+import { EXIT_OK, EXIT_USAGE, reportError } from './common';
+import * as demo from './commands/demo';
+
+export function buildProgram(): Command {
+  const program = new Command('diffrg')
+    .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
+    .version(require('../../package.json').version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const mod of [demo]) mod.register(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    return reportError(err);
+  }
+}

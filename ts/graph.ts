@@ -1,0 +1,117 @@
+import native = require('./native');
+import { callNative } from './run';
+import { InvalidInputError } from './errors';
+
+/** Options for building a graph from an edge list. */
+export interface GraphOptions {
+  /** Edges are directed (`source -> target`). @default false */
+  directed?: boolean;
+  /** Treat a directed edge list as undirected (A + A^T). @default false */
+  symmetrize?: boolean;
+  /** Ignore weights (every edge weight 1). @default false */
+  unweighted?: boolean;
+  /** Drop self-loops. @default true */
+  dropSelfLoops?: boolean;
+  /** Keep only the largest (weakly) connected component. @default false */
+  largestComponent?: boolean;
+}
+
+/** An edge list with 0-based node indices. */
+export interface EdgeList {
+  n: number;
+  sources: Uint32Array | number[];
+  targets: Uint32Array | number[];
+  weights?: Float64Array | number[];
+  /** The file's id of each node (defaults to the index as a string). */
+  labels?: string[];
+}
+
+/**
+ * A weighted, directed or undirected graph held in Rust (CSR), with node labels.
+ * Undirected edges are stored in both directions.
+ */
+export class Graph {
+  /** @internal */
+  readonly native: native.NativeGraph;
+  /** The id of each node in the source it came from (file id, or the index). */
+  readonly labels: string[];
+
+  /** @internal */
+  constructor(handle: native.NativeGraph, labels?: string[]) {
+    this.native = handle;
+    this.labels = labels ?? Array.from({ length: handle.n }, (_, i) => String(i));
+  }
+
+  /** Builds a graph from an edge list. */
+  static fromEdges(edges: EdgeList, options: GraphOptions = {}): Graph {
+    const { n } = edges;
+    if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`n must be a non-negative integer (got ${n})`);
+    if (edges.labels && edges.labels.length !== n) {
+      throw new InvalidInputError(`labels has ${edges.labels.length} entries for ${n} nodes`);
+    }
+    const sources = Uint32Array.from(edges.sources);
+    const targets = Uint32Array.from(edges.targets);
+    const weights = edges.weights ? Float64Array.from(edges.weights) : undefined;
+    const handle = callNative(() =>
+      native.NativeGraph.fromEdges(n, sources, targets, weights, {
+        directed: options.directed,
+        symmetrize: options.symmetrize,
+        unweighted: options.unweighted,
+        dropSelfLoops: options.dropSelfLoops,
+      }),
+    );
+    const g = new Graph(handle, edges.labels);
+    return options.largestComponent ? g.largestComponent() : g;
+  }
+
+  /** Cycle graph with `n` nodes. */
+  static ring(n: number): Graph {
+    return new Graph(native.NativeGraph.ring(n));
+  }
+  /** Periodic lattice with `side^dims` nodes. */
+  static torus(side: number, dims: number): Graph {
+    return new Graph(native.NativeGraph.torus(side, dims));
+  }
+  /** Barabasi-Albert preferential attachment graph. */
+  static barabasiAlbert(n: number, m: number, seed = 0): Graph {
+    return new Graph(native.NativeGraph.barabasiAlbert(n, m, seed));
+  }
+  /** Erdos-Renyi graph with the given mean degree. */
+  static erdosRenyi(n: number, meanDegree: number, seed = 0): Graph {
+    return new Graph(native.NativeGraph.erdosRenyi(n, meanDegree, seed));
+  }
+  /** Uniform random recursive tree. */
+  static randomTree(n: number, seed = 0): Graph {
+    return new Graph(native.NativeGraph.randomTree(n, seed));
+  }
+  /** Pseudofractal scale-free graph after `steps` doublings (N = 3 (3^steps + 1) / 2). */
+  static pseudofractal(steps: number): Graph {
+    return new Graph(native.NativeGraph.pseudofractal(steps));
+  }
+
+  get n(): number {
+    return this.native.n;
+  }
+  /** Number of edges (undirected edges counted once). */
+  get edges(): number {
+    return this.native.numEdges;
+  }
+  get directed(): boolean {
+    return this.native.directed;
+  }
+  /** Weakly connected component label of each node. */
+  components(): Uint32Array {
+    return this.native.components();
+  }
+  /** The largest weakly connected component, labels carried over. */
+  largestComponent(): Graph {
+    const nodes = this.native.largestComponentNodes();
+    if (nodes.length === this.n) return this;
+    return new Graph(this.native.induced(nodes), Array.from(nodes, (i) => this.labels[i]));
+  }
+  /** CSR arrays (row i lists the out-neighbours of i). */
+  toCsr(): { indptr: number[]; indices: Uint32Array; weights: Float64Array } {
+    const c = this.native.toCsr();
+    return { indptr: c.indptr, indices: Uint32Array.from(c.indices), weights: Float64Array.from(c.weights) };
+  }
+}

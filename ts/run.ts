@@ -1,0 +1,56 @@
+import native = require('./native');
+import { AbortError, InvalidInputError, fromNative } from './errors';
+
+/** Options every heavy call accepts. */
+export interface RunOptions {
+  /** Cancels the computation; the promise rejects with an `AbortError` (code ERR_ABORTED). */
+  signal?: AbortSignal;
+  /**
+   * Worker threads for this call.
+   * @default DIFFRG_THREADS, else SLURM_CPUS_PER_TASK, else the available parallelism
+   */
+  threads?: number;
+}
+
+/** Validates a `threads` option at the boundary (a positive integer, or undefined). */
+export function checkThreads(threads: number | undefined): number | undefined {
+  if (threads === undefined) return undefined;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 4096) {
+    throw new InvalidInputError(`threads must be a positive integer (got ${threads})`);
+  }
+  return threads;
+}
+
+/**
+ * Runs one native async job: wires `signal` to a native cancel token, maps native errors to
+ * typed errors, and turns a cancelled run into an `AbortError`.
+ */
+export async function runNative<T>(
+  options: RunOptions | undefined,
+  start: (token: native.CancelToken) => Promise<T>,
+): Promise<T> {
+  const signal = options?.signal;
+  checkThreads(options?.threads);
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  const token = new native.CancelToken();
+  const onAbort = () => token.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await start(token);
+  } catch (err) {
+    const mapped = fromNative(err);
+    if (mapped instanceof AbortError && signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    throw mapped;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Calls a synchronous native function, mapping its errors to typed errors. */
+export function callNative<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
