@@ -8,7 +8,8 @@ import native = require('./native');
 
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
-export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
+export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
+export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export { parseNpy, readNpy, readNpz, parseNpz, encodeNpy, encodeNpz, toFloat64, type NpyArray, type NpyDtype } from './io/npy';

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import * as demo from './commands/demo';
+import * as scan from './commands/scan';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
@@ -10,7 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const mod of [demo]) mod.register(program);
+  for (const mod of [demo, scan]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

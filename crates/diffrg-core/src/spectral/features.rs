@@ -62,28 +62,48 @@ pub fn transitions(tau: &[f64], c: &[f64], prominence: f64) -> Vec<Transition> {
 
 /// The widest window where C is flat within `tolerance` (relative to its mean) and at least
 /// 10% of max C. Returns a zero-width plateau when no two neighbouring points qualify.
-/// Complexity: O(T^2).
+///
+/// Two pointers with monotone deques for the running max / min: for every right end the left
+/// end advances until the window is flat again. Complexity: O(T).
 pub fn plateau(tau: &[f64], c: &[f64], tolerance: f64) -> Plateau {
+    use std::collections::VecDeque;
     let t = c.len().min(tau.len());
     let cmax = c[..t].iter().cloned().fold(0.0, f64::max);
     let mut best = Plateau::default();
     if t < 2 || cmax <= 0.0 {
         return best;
     }
-    for a in 0..t {
-        let (mut lo, mut hi, mut sum) = (c[a], c[a], c[a]);
-        for b in a + 1..t {
-            lo = lo.min(c[b]);
-            hi = hi.max(c[b]);
-            sum += c[b];
+    let (mut maxq, mut minq): (VecDeque<usize>, VecDeque<usize>) = (VecDeque::new(), VecDeque::new());
+    let (mut a, mut sum) = (0usize, 0.0f64);
+    for b in 0..t {
+        while maxq.back().is_some_and(|&k| c[k] <= c[b]) {
+            maxq.pop_back();
+        }
+        maxq.push_back(b);
+        while minq.back().is_some_and(|&k| c[k] >= c[b]) {
+            minq.pop_back();
+        }
+        minq.push_back(b);
+        sum += c[b];
+        loop {
+            let (hi, lo) = (c[maxq[0]], c[minq[0]]);
             let mean = sum / (b - a + 1) as f64;
-            if hi - lo > tolerance * mean {
+            if hi - lo <= tolerance * mean || a == b {
                 break;
             }
-            let decades = (tau[b] / tau[a]).log10();
-            if mean >= 0.1 * cmax && decades > best.decades {
-                best = Plateau { level: mean, decades, tau_start: tau[a], tau_end: tau[b] };
+            sum -= c[a];
+            a += 1;
+            if maxq[0] < a {
+                maxq.pop_front();
             }
+            if minq[0] < a {
+                minq.pop_front();
+            }
+        }
+        let mean = sum / (b - a + 1) as f64;
+        let decades = (tau[b] / tau[a]).log10();
+        if b > a && mean >= 0.1 * cmax && decades > best.decades {
+            best = Plateau { level: mean, decades, tau_start: tau[a], tau_end: tau[b] };
         }
     }
     best
@@ -112,5 +132,21 @@ mod tests {
         assert!((p.decades - 2.0).abs() < 1e-12, "{p:?}");
         assert!((p.level - 1.002).abs() < 1e-12);
         assert_eq!(plateau(&tau, &[0.0; 10], 0.1).decades, 0.0);
+        // Brute force over all windows agrees on a noisy curve.
+        let tau: Vec<f64> = (0..300).map(|i| 10f64.powf(i as f64 * 0.02)).collect();
+        let c: Vec<f64> = (0..300).map(|i| 1.0 + 0.3 * ((i as f64) * 0.05).sin() + 0.01 * ((i * 7919 % 13) as f64)).collect();
+        let p = plateau(&tau, &c, 0.1);
+        let mut best = 0.0f64;
+        for a in 0..300 {
+            for b in a + 1..300 {
+                let w = &c[a..=b];
+                let (lo, hi) = w.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+                let mean = w.iter().sum::<f64>() / w.len() as f64;
+                if hi - lo <= 0.1 * mean {
+                    best = best.max((tau[b] / tau[a]).log10());
+                }
+            }
+        }
+        assert!((p.decades - best).abs() < 1e-9, "{} vs {best}", p.decades);
     }
 }

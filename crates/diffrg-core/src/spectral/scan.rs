@@ -13,7 +13,7 @@
 use super::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
 use super::features::{plateau, transitions, Plateau, Transition};
 use super::slq::{slq, SlqOptions};
-use super::thermo::{log_grid, thermodynamics, Thermodynamics};
+use super::thermo::{log_grid, thermodynamics_par, Thermodynamics};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::graph::Graph;
@@ -164,7 +164,7 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
             let lam2 = vals.get(components).copied().filter(|&l| l > 1e-9 * res.lambda_max);
             res.lambda_min_nonzero = lam2;
             let taus = grid(opts, lam2, res.lambda_max);
-            res.thermodynamics = exec.install(|| thermo_parallel(&vals, None, n, &taus));
+            res.thermodynamics = thermodynamics_par(&vals, None, n, &taus, exec)?;
         }
         Method::Slq => {
             let m = slq(g, opts.laplacian, &opts.slq, exec)?;
@@ -177,7 +177,7 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
             res.deflated = m.exact.len();
             let taus = grid(opts, lam2, lam_max);
             let (nodes, weights) = m.combined();
-            res.thermodynamics = exec.install(|| thermo_parallel(&nodes, Some(&weights), n, &taus));
+            res.thermodynamics = thermodynamics_par(&nodes, Some(&weights), n, &taus, exec)?;
             exec.check()?;
             let (se_s, se_c) = m.stderr(&taus);
             res.entropy_stderr = Some(se_s);
@@ -211,22 +211,6 @@ fn grid(opts: &ScanOptions, lam2: Option<f64>, lam_max: f64) -> Vec<f64> {
         Some(l2) if lam_max > 0.0 => log_grid(0.01 / lam_max, 10.0 / l2, opts.tau_count),
         _ => log_grid(1e-4, 1e4, opts.tau_count),
     }
-}
-
-/// [`thermodynamics`] with the tau grid split over the current rayon pool.
-fn thermo_parallel(nodes: &[f64], weights: Option<&[f64]>, n: usize, taus: &[f64]) -> Thermodynamics {
-    use rayon::prelude::*;
-    let chunk = taus.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let parts: Vec<Thermodynamics> = taus.par_chunks(chunk).map(|t| thermodynamics(nodes, weights, n, t)).collect();
-    let mut out = Thermodynamics::default();
-    for p in parts {
-        out.tau.extend(p.tau);
-        out.entropy.extend(p.entropy);
-        out.entropy_normalized.extend(p.entropy_normalized);
-        out.specific_heat.extend(p.specific_heat);
-        out.spectral_dimension.extend(p.spectral_dimension);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -55,13 +55,13 @@ pub struct SlqOptions {
     /// Largest N for automatic deflation. Default 50_000.
     pub deflate_max_n: usize,
     /// Automatic deflation starts when the jackknife error of C exceeds this fraction of
-    /// max C. Default 0.004 (so that 4 standard errors stay within 2% of max C).
+    /// max C. Default 0.01 (two standard errors within the 2% accuracy target).
     pub deflate_trigger: f64,
 }
 
 impl Default for SlqOptions {
     fn default() -> Self {
-        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.004 }
+        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.01 }
     }
 }
 
