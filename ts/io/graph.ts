@@ -295,7 +295,8 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
   if (data.length >= 2) {
     const width = splitFields(data[1]).length;
     const allRows = (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[%#]/.test(l)).length;
-    if (width >= 4 && (allRows === width || allRows === width + 1)) return 'dense';
+    const firstNumeric = splitFields(data[0]).every((f) => !Number.isNaN(Number(f)));
+    if (width >= 4 && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
   }
   return 'edges';
 }
@@ -381,7 +382,8 @@ export function parseGraph(data: string | Uint8Array, file: string, options: Rea
 export function readGraph(file: string, options: ReadGraphOptions = {}): LoadedGraph {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    // A plain copy: Node Buffers may be views into a shared pool (parseNpy assumes offset 0).
+    bytes = new Uint8Array(readFileSync(file));
   } catch (err) {
     throw new IoError(`${file}: cannot read (${(err as Error).message})`, { cause: err });
   }
