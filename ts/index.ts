@@ -8,7 +8,6 @@ import native = require('./native');
 
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
-export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
 export {
   fitMps, mpsLogProb, compressMps, randomMps, sampleMps, mpsMarginals, mpsEntropies, encodeMps, decodeMps, saveMps, loadMps,
   readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
@@ -28,7 +27,6 @@ export {
   normalizedMutualInformation,
   ringOfCliques,
   stochasticBlockModel,
-  readGraph,
   readLabels,
   analyzeCommunities,
   encodeLabels,
@@ -36,7 +34,6 @@ export {
   type LeidenResult,
   type Ordering,
   type OrderingOptions,
-  type ReadGraphOptions,
   type CommunityReport,
 } from './community';
 export * from './io/activity';
