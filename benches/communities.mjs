@@ -96,8 +96,10 @@ for (const side of ['left', 'right']) {
     );
     if (!directed) {
       const o = await communityOrdering(g, r.labels);
+      const oa = await communityOrdering(g, r.labels, { anchored: true });
       const fmt = (a) => `mean |dpos| ${a.meanDistance.toFixed(1)}, max cut ${a.maxCut.toFixed(0)}`;
-      console.log(`  node order (synapse-weighted): file order (sorted by cell type) ${fmt(arrangement(g, Array.from({ length: g.n }, (_, i) => i)))}; random ${fmt(arrangement(g, shuffled(g.n, 7)))}; diffrg community order ${fmt(arrangement(g, Array.from(o.order)))}`);
+      console.log(`  node order (synapse-weighted): file order (sorted by cell type) ${fmt(arrangement(g, Array.from({ length: g.n }, (_, i) => i)))}; random ${fmt(arrangement(g, shuffled(g.n, 7)))}`);
+      console.log(`    diffrg community order ${fmt(arrangement(g, Array.from(o.order)))}; anchored ${fmt(arrangement(g, Array.from(oa.order)))}`);
     }
   }
 }
