@@ -129,7 +129,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   }
   const { signal: _s, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   const r = await runNative(options, (token) =>
-    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token),
+    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token) as Promise<native.InferResultJs>,
   );
   const n = r.n;
   const result: InferResult = {
