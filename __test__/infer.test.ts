@@ -68,8 +68,13 @@ describe('inferSpikes', () => {
       const r = await diffrg.inferSpikes(data, { method, threads: 2 });
       expect(r.method).toBe(method);
       expect(r.directed).toBe(method === 'var');
-      const top = r.edges(1)[0];
-      expect([10, 11, 12, 13]).toContain(top.source);
+      expect(r.edges(1).length).toBe(30);
+      expect(r.pvalue.length).toBe(36);
+      // The drive is lagged: only the directed VAR baseline sees it (correlations are at lag 0).
+      if (method === 'var') {
+        const top = r.edges(1).slice(0, 2).map((e) => `${e.source}->${e.target}`);
+        expect(new Set(top)).toEqual(new Set(['10->11', '12->13']));
+      }
     }
   });
 

@@ -318,7 +318,13 @@ mod scale {
         );
         let exec = Exec::with_threads(threads);
         let labels = edge_labels(&truth, &obs);
+        // LGD_METHODS=none|lgd|var|lgd,var (default lgd,var): run under `/usr/bin/time` once with
+        // `none` to separate the simulation's CPU time from the inference's.
+        let methods = std::env::var("LGD_METHODS").unwrap_or_else(|_| "lgd,var".into());
         for method in [Method::Lgd, Method::Var] {
+            if !methods.split(',').any(|m| m == method.as_str()) {
+                continue;
+            }
             let o = InferOptions { method, max_lag: 1, bin_seconds: 0.001, ..Default::default() };
             let t1 = Instant::now();
             let plan = covariance_plan(&o, t).unwrap();

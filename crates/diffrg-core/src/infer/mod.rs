@@ -10,6 +10,8 @@
 //!   and benchmarks.
 
 pub mod covariance;
+pub mod covariance_dense;
+pub mod raster;
 pub mod yule_walker;
 pub mod lowrank;
 pub mod metrics;
