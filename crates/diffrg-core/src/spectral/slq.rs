@@ -181,7 +181,7 @@ fn jackknife(vals: &[f64]) -> f64 {
 /// uses the similar normalized Laplacian).
 ///
 /// With `deflate = None` (automatic) the probes first run with only the null space deflated;
-/// if the jackknife error of C on the default grid (`0.01/lam_max .. 10/lam_2`, 100 points)
+/// if the jackknife error of C on the default grid (100 points, see [`super::scan::default_range`])
 /// exceeds `deflate_trigger * max C` and `N <= deflate_max_n`, the lowest 200 eigenpairs are
 /// computed, deflated and the probes rerun (same seeds).
 ///
@@ -226,7 +226,8 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
     if opts.deflate.is_none() && n <= opts.deflate_max_n && n > c {
         let (lam2, lam_max) = out.extremes();
         if let Some(l2) = lam2 {
-            let taus = log_grid(0.01 / lam_max, 10.0 / l2, 100);
+            let (lo, hi) = super::scan::default_range(n, Some(l2), lam_max);
+            let taus = log_grid(lo, hi, 100);
             let cmax = out.thermodynamics(&taus).specific_heat.iter().cloned().fold(0.0, f64::max);
             let se = out.stderr(&taus).1.iter().cloned().fold(0.0, f64::max);
             if se > opts.deflate_trigger * cmax {
