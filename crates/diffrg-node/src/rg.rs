@@ -1,0 +1,229 @@
+//! Supernodes and Laplacian RG flows: `coarseGrain`, `rgFlow`.
+
+use crate::graph::NativeGraph;
+use crate::job::{CancelToken, Job};
+use diffrg_core::graph::Graph;
+use diffrg_core::laplacian::LaplacianKind;
+use diffrg_core::rg::flow::{self, GraphStats, KernelMethod, Rule, StepOptions, TauPolicy};
+use diffrg_core::rg::FlowOptions;
+use diffrg_core::{Error, Result};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+#[napi(object)]
+#[derive(Default, Clone)]
+pub struct CoarseGrainOptions {
+    /// Diffusion time. @default 1
+    pub tau: Option<f64>,
+    /// "real-space" | "mode-count" | "equilibrium". @default "real-space"
+    pub rule: Option<String>,
+    /// "combinatorial" | "normalized" | "random-walk". @default "combinatorial"
+    pub laplacian: Option<String>,
+    /// "auto" | "dense" | "local". @default "auto"
+    pub method: Option<String>,
+    /// Relative tie tolerance of rho' >= 1. @default 1e-9
+    pub tie_tolerance: Option<f64>,
+    /// Equilibrium rule: number of supernodes. @default #{Re lambda < 1/tau}
+    pub target_size: Option<u32>,
+    /// Worker threads.
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct CoarseGrainResult {
+    pub n: u32,
+    pub edges: f64,
+    pub tau: f64,
+    pub time_rescaling: f64,
+    pub method: String,
+    pub assignment: Vec<u32>,
+    pub directed: bool,
+    pub sources: Vec<u32>,
+    pub targets: Vec<u32>,
+    pub weights: Vec<f64>,
+    /// Equilibrium rule: L' (row-major n x n) and C.
+    pub laplacian: Option<Vec<f64>>,
+    pub scale: Option<Vec<f64>>,
+    /// Localized path: mean and largest support, columns grown.
+    pub mean_support: Option<f64>,
+    pub max_support: Option<u32>,
+}
+
+fn step_options(o: &CoarseGrainOptions) -> Result<StepOptions> {
+    let mut s = StepOptions::default();
+    if let Some(t) = o.tau {
+        s.tau = t;
+    }
+    if let Some(r) = &o.rule {
+        s.rule = Rule::parse(r)?;
+    }
+    if let Some(l) = &o.laplacian {
+        s.laplacian = LaplacianKind::parse(l)
+            .ok_or_else(|| Error::invalid_input(format!("laplacian: unknown kind '{l}' (combinatorial, normalized, random-walk)")))?;
+    }
+    if let Some(m) = &o.method {
+        s.method = KernelMethod::parse(m)?;
+    }
+    if let Some(t) = o.tie_tolerance {
+        s.tie_tolerance = t;
+    }
+    s.target_size = o.target_size.map(|t| t as usize);
+    Ok(s)
+}
+
+fn edge_arrays(g: &Graph) -> (Vec<u32>, Vec<u32>, Vec<f64>) {
+    let e = g.edges();
+    (e.iter().map(|x| x.0 as u32).collect(), e.iter().map(|x| x.1 as u32).collect(), e.iter().map(|x| x.2).collect())
+}
+
+/// One coarse-graining step.
+#[napi]
+pub fn coarse_grain(graph: &NativeGraph, options: Option<CoarseGrainOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<CoarseGrainResult>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    Job::new(o.threads, token, move |exec| {
+        let so = step_options(&o)?;
+        let st = flow::coarse_grain(&g, &so, exec)?;
+        let (sources, targets, weights) = edge_arrays(&st.graph);
+        Ok(CoarseGrainResult {
+            n: st.graph.n() as u32,
+            edges: st.graph.num_edges() as f64,
+            tau: st.tau,
+            time_rescaling: st.time_rescaling,
+            method: st.method.as_str().into(),
+            assignment: st.assignment.iter().map(|&a| a as u32).collect(),
+            directed: st.graph.is_directed(),
+            sources,
+            targets,
+            weights,
+            laplacian: st.laplacian.as_ref().map(|l| (0..l.nrows()).flat_map(|i| (0..l.ncols()).map(move |j| l[(i, j)])).collect()),
+            scale: st.scale,
+            mean_support: st.local.as_ref().map(|d| d.mean_support),
+            max_support: st.local.as_ref().map(|d| d.max_support as u32),
+        })
+    })
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct RgFlowOptions {
+    /// Diffusion time (fixed policy; equilibrium rule with the fraction policy). @default 1
+    pub tau: Option<f64>,
+    pub rule: Option<String>,
+    pub laplacian: Option<String>,
+    pub method: Option<String>,
+    pub tie_tolerance: Option<f64>,
+    pub target_size: Option<u32>,
+    /// "fixed" | "strongest-transition" | "fraction". @default "fixed"
+    pub policy: Option<String>,
+    /// Fraction of nodes kept per step (policy "fraction"), in (0, 1).
+    pub fraction: Option<f64>,
+    /// Number of steps. @default 3
+    pub steps: Option<u32>,
+    /// Next step sees the contracted graph unweighted. @default true
+    pub unweighted: Option<bool>,
+    /// Points of each recorded C(tau) curve (0: none). @default 100
+    pub curve_points: Option<u32>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct Curve {
+    pub tau: Vec<f64>,
+    pub entropy: Vec<f64>,
+    pub specific_heat: Vec<f64>,
+}
+
+#[napi(object)]
+pub struct FlowStats {
+    pub n: u32,
+    pub edges: f64,
+    pub degree_histogram: Vec<u32>,
+    pub mean_degree: f64,
+    pub curve: Option<Curve>,
+}
+
+#[napi(object)]
+pub struct RgFlowStep {
+    pub n: u32,
+    pub edges: f64,
+    pub tau: f64,
+    pub time_rescaling: f64,
+    pub method: String,
+    pub assignment: Vec<u32>,
+    pub step_assignment: Vec<u32>,
+    pub degree_histogram: Vec<u32>,
+    pub mean_degree: f64,
+    pub curve: Option<Curve>,
+}
+
+#[napi(object)]
+pub struct RgFlowResult {
+    pub initial: FlowStats,
+    pub steps: Vec<RgFlowStep>,
+    pub stopped: Option<String>,
+}
+
+fn curve(s: &GraphStats) -> Option<Curve> {
+    s.curve.as_ref().map(|c| Curve { tau: c.tau.clone(), entropy: c.entropy.clone(), specific_heat: c.specific_heat.clone() })
+}
+
+fn u32s(v: &[usize]) -> Vec<u32> {
+    v.iter().map(|&x| x as u32).collect()
+}
+
+/// An RG flow: repeated coarse-graining steps with a tau policy.
+#[napi]
+pub fn rg_flow(graph: &NativeGraph, options: Option<RgFlowOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<RgFlowResult>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    Job::new(o.threads, token, move |exec| {
+        let step = step_options(&CoarseGrainOptions {
+            tau: o.tau,
+            rule: o.rule.clone(),
+            laplacian: o.laplacian.clone(),
+            method: o.method.clone(),
+            tie_tolerance: o.tie_tolerance,
+            target_size: o.target_size,
+            threads: None,
+        })?;
+        let policy = match o.policy.as_deref().unwrap_or("fixed") {
+            "fixed" => TauPolicy::Fixed,
+            "strongest-transition" => TauPolicy::StrongestTransition,
+            "fraction" => TauPolicy::TargetFraction(o.fraction.ok_or_else(|| Error::invalid_input("fraction is required with policy 'fraction'"))?),
+            p => return Err(Error::invalid_input(format!("policy must be fixed, strongest-transition or fraction (got '{p}')"))),
+        };
+        let fo = FlowOptions {
+            step,
+            policy,
+            steps: o.steps.unwrap_or(3) as usize,
+            unweighted: o.unweighted.unwrap_or(true),
+            curve_points: o.curve_points.unwrap_or(100) as usize,
+        };
+        let r = flow::rg_flow(&g, &fo, exec)?;
+        let initial = FlowStats {
+            n: r.initial.n as u32,
+            edges: r.initial.edges as f64,
+            degree_histogram: u32s(&r.initial.degree_histogram),
+            mean_degree: r.initial.mean_degree,
+            curve: curve(&r.initial),
+        };
+        let steps = r
+            .steps
+            .iter()
+            .map(|s| RgFlowStep {
+                n: s.stats.n as u32,
+                edges: s.stats.edges as f64,
+                tau: s.tau,
+                time_rescaling: s.time_rescaling,
+                method: s.method.as_str().into(),
+                assignment: u32s(&s.assignment),
+                step_assignment: u32s(&s.step_assignment),
+                degree_histogram: u32s(&s.stats.degree_histogram),
+                mean_degree: s.stats.mean_degree,
+                curve: curve(&s.stats),
+            })
+            .collect();
+        Ok(RgFlowResult { initial, steps, stopped: r.stopped })
+    })
+}
