@@ -139,15 +139,6 @@ export function stochasticBlockModel(
 // ---------------------------------------------------------------------------------------------
 // Files: graphs (edge lists or adjacency matrices) and node labels.
 
-export interface ReadGraphOptions {
-  /** Treat edges as directed `source -> target`. @default true for edge lists, matrices: true unless symmetric */
-  directed?: boolean;
-  /** What to do with negative weights (inferred graphs are signed): use |w|, drop the edge, or fail. @default 'abs' */
-  negative?: 'abs' | 'drop' | 'error';
-  /** `edges` (`source,target[,weight,...]`), `matrix` (square adjacency CSV), or detect. @default 'auto' */
-  format?: 'auto' | 'edges' | 'matrix';
-}
-
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 async function* lines(file: string): AsyncGenerator<[string, number]> {
@@ -178,85 +169,6 @@ async function* lines(file: string): AsyncGenerator<[string, number]> {
 
 function split(line: string): string[] {
   return line.includes('\t') ? line.split('\t') : line.includes(',') ? line.split(',') : line.trim().split(/\s+/);
-}
-
-/**
- * Reads a graph from CSV/TSV: an edge list `source,target[,weight[,...]]` (header optional;
- * node ids are arbitrary strings and become `graph.labels`; extra columns such as `pvalue` are
- * ignored) or a square adjacency matrix (row i = out-edges of node i, ids `0..n-1`).
- */
-export async function readGraph(file: string, options: ReadGraphOptions = {}): Promise<Graph> {
-  const negative = options.negative ?? 'abs';
-  const rows: string[][] = [];
-  const lineNos: number[] = [];
-  for await (const [line, no] of lines(file)) {
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    rows.push(split(line).map((s) => s.trim()));
-    lineNos.push(no);
-  }
-  if (rows.length === 0) throw new ParseError('empty graph file', { file });
-  const width = rows[0].length;
-  const numericRow = (r: string[]) => r.every((t) => t !== '' && (Number.isFinite(Number(t)) || NON_FINITE.test(t)));
-  const isMatrix =
-    options.format === 'matrix' || (options.format !== 'edges' && width > 3 && rows.length === width && rows.every((r) => r.length === width) && numericRow(rows[0]));
-  const weight = (text: string, line: number): number | null => {
-    const w = Number(text);
-    if (text === '' || Number.isNaN(w)) {
-      if (NON_FINITE.test(text)) throw new NotFiniteError(`${file}:${line}: weight is ${text}`);
-      throw new ParseError(`weight '${text}' is not a number`, { file, line });
-    }
-    if (!Number.isFinite(w)) throw new NotFiniteError(`${file}:${line}: weight is ${text}`);
-    if (w < 0) {
-      if (negative === 'error') throw new InvalidInputError(`${file}:${line}: negative weight ${text} (use negative: 'abs' or 'drop')`);
-      return negative === 'drop' ? null : -w;
-    }
-    return w;
-  };
-  const sources: number[] = [];
-  const targets: number[] = [];
-  const weights: number[] = [];
-  if (isMatrix) {
-    const n = width;
-    let symmetric = true;
-    const m: number[][] = rows.map((r, i) => r.map((t) => weight(t, lineNos[i]) ?? 0));
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (m[i][j] !== m[j][i]) symmetric = false;
-    const directed = options.directed ?? !symmetric;
-    // undirected: a symmetric matrix gives A itself, an asymmetric one A + A^T
-    const upperOnly = !directed && symmetric;
-    for (let i = 0; i < n; i++) {
-      for (let j = upperOnly ? i : 0; j < n; j++) {
-        if (m[i][j] !== 0) {
-          sources.push(i);
-          targets.push(j);
-          weights.push(m[i][j]);
-        }
-      }
-    }
-    return Graph.fromEdges({ n, sources, targets, weights }, { directed: directed || !upperOnly, symmetrize: !directed && !upperOnly });
-  }
-  const ids = new Map<string, number>();
-  const id = (s: string) => {
-    let k = ids.get(s);
-    if (k === undefined) ids.set(s, (k = ids.size));
-    return k;
-  };
-  let start = 0;
-  const header = rows[0];
-  const wText = header[header.length >= 3 ? 2 : 1] ?? '';
-  if (/^(source|from|pre|src)$/i.test(header[0]) || (header.length >= 3 && Number.isNaN(Number(wText)) && !NON_FINITE.test(wText))) start = 1;
-  for (let r = start; r < rows.length; r++) {
-    const row = rows[r];
-    if (row.length < 2) throw new ParseError(`expected source,target[,weight], found ${row.length} column(s)`, { file, line: lineNos[r] });
-    if (row[0] === '' || row[1] === '') throw new ParseError('empty node id', { file, line: lineNos[r] });
-    const w = row.length >= 3 ? weight(row[2], lineNos[r]) : 1;
-    const s = id(row[0]);
-    const t = id(row[1]);
-    if (w === null || w === 0) continue;
-    sources.push(s);
-    targets.push(t);
-    weights.push(w);
-  }
-  return Graph.fromEdges({ n: ids.size, sources, targets, weights, labels: [...ids.keys()] }, { directed: options.directed ?? true });
 }
 
 /** Reads `node,label` rows (header optional) into a map from node id to label. */

@@ -11,9 +11,10 @@ export interface GraphCliOptions {
   keepSelfLoops?: boolean;
   format?: GraphFormat;
   header?: boolean;
+  negative?: 'error' | 'abs' | 'drop';
 }
 
-/** Adds `--unweighted --symmetrize --largest-component --directed --keep-self-loops --format --header`. */
+/** Adds `--unweighted --symmetrize --largest-component --directed --keep-self-loops --negative --format --header`. */
 export function addGraphOptions(cmd: Command): Command {
   return cmd
     .option('--unweighted', 'ignore edge weights (every edge weight 1)')
@@ -22,6 +23,7 @@ export function addGraphOptions(cmd: Command): Command {
     .option('--directed', 'read edges as directed (source -> target)')
     .option('--keep-self-loops', 'keep self-loops (dropped by default)')
     .option('--header', 'the first data line of an edge list is a header (default: detected)')
+    .addOption(new Option('--negative <how>', 'negative weights (signed graphs such as `diffrg infer` output): error, abs (use |w|) or drop').choices(['error', 'abs', 'drop']).default('error'))
     .addOption(new Option('--format <format>', 'input format (default: from the extension and contents)').choices(['auto', 'edges', 'dense', 'npy', 'mtx']));
 }
 
@@ -36,6 +38,7 @@ export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph 
     unweighted: o.unweighted,
     dropSelfLoops: !o.keepSelfLoops,
     largestComponent: o.largestComponent,
+    negative: o.negative,
   });
   if (loaded.warnings.count > 0) info(`diffrg: warning: ${file}: ${loaded.warnings.messages.join('; ')}`);
   return loaded;

@@ -30,6 +30,11 @@ export interface ReadGraphOptions extends GraphOptions {
   format?: GraphFormat;
   /** Edge lists: the first data line is a header; `auto` detects a non-numeric weight field or column names. @default 'auto' */
   header?: boolean | 'auto';
+  /**
+   * Negative weights (signed graphs, e.g. inferred inhibitory couplings): fail, use |w|, or drop
+   * the edge (counted in `warnings.negative`). @default 'error'
+   */
+  negative?: 'error' | 'abs' | 'drop';
 }
 
 /** Counts of everything the reader dropped or changed. */
@@ -40,6 +45,8 @@ export interface GraphWarnings {
   zeroWeights: number;
   extraColumns: number;
   outsideLargestComponent: number;
+  /** Negative weights made positive (`negative: 'abs'`) or dropped (`negative: 'drop'`). */
+  negative: number;
   /** Human-readable summary lines, one per non-zero counter. */
   messages: string[];
 }
@@ -62,7 +69,7 @@ interface RawEdges {
 const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
 
 function newWarnings(): GraphWarnings {
-  return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, messages: [] };
+  return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, negative: 0, messages: [] };
 }
 
 function splitFields(line: string): string[] {
@@ -72,15 +79,23 @@ function splitFields(line: string): string[] {
     .map((f) => f.replace(/^"(.*)"$/, '$1'));
 }
 
-function parseWeight(field: string, file: string, line: number): number {
+/** Applies the `negative` policy to a weight: |w|, 0 (dropped later as a zero weight), or an error. */
+function signPolicy(w: number, options: ReadGraphOptions, warnings: GraphWarnings, where: () => string): number {
+  if (w >= 0) return w;
+  const policy = options.negative ?? 'error';
+  if (policy === 'error') throw new InvalidInputError(`${where()}: negative weight ${w} (use negative: 'abs' or 'drop' for signed graphs)`);
+  warnings.negative++;
+  return policy === 'abs' ? -w : 0;
+}
+
+function parseWeight(field: string, file: string, line: number, options: ReadGraphOptions, warnings: GraphWarnings): number {
   const t = field.trim();
   const w = /^[+-]?inf(inity)?$/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : Number(t);
   if (t === '' || (Number.isNaN(w) && !/^[+-]?nan$/i.test(t))) {
     throw new ParseError(`weight '${field}' is not a number`, { file, line });
   }
   if (!Number.isFinite(w)) throw new NotFiniteError(`${file}:${line}: weight is ${field} (finite weights required)`);
-  if (w < 0) throw new InvalidInputError(`${file}:${line}: negative weight ${field}`);
-  return w;
+  return signPolicy(w, options, warnings, () => `${file}:${line}`);
 }
 
 /** Parses an edge list. */
@@ -113,7 +128,7 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
     dst.push(fields[1]);
     if (fields.length >= 3) {
       weighted = true;
-      weights.push(parseWeight(fields[2], file, line));
+      weights.push(parseWeight(fields[2], file, line, options, warnings));
     } else {
       if (weighted) throw new ParseError('missing weight (earlier lines have a weight column)', { file, line });
       weights.push(1);
@@ -138,15 +153,15 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
 }
 
 /** Dense adjacency from a row-major square matrix; `where(i, j)` names an entry in errors. */
-function fromDense(n: number, get: (i: number, j: number) => number, where: (i: number, j: number) => string, options: ReadGraphOptions, labels?: string[]): RawEdges {
+function fromDense(n: number, get: (i: number, j: number) => number, where: (i: number, j: number) => string, options: ReadGraphOptions, labels?: string[], warnings = newWarnings()): RawEdges {
   if (n === 0) throw new InvalidInputError(`${where(0, 0).split(':')[0]}: empty graph (0 x 0 matrix)`);
   let symmetric = true;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const v = get(i, j);
       if (!Number.isFinite(v)) throw new NotFiniteError(`${where(i, j)}: entry (${i}, ${j}) is ${v} (finite weights required)`);
-      if (v < 0) throw new InvalidInputError(`${where(i, j)}: negative weight ${v} at (${i}, ${j})`);
-      if (j < i && v !== get(j, i)) symmetric = false;
+      if (v < 0 && (options.negative ?? 'error') === 'error') throw new InvalidInputError(`${where(i, j)}: negative weight ${v} at (${i}, ${j})`);
+      if (j < i && (options.negative === 'abs' ? Math.abs(v) !== Math.abs(get(j, i)) : v !== get(j, i))) symmetric = false;
     }
   }
   const directed = options.directed ?? !symmetric;
@@ -155,7 +170,7 @@ function fromDense(n: number, get: (i: number, j: number) => number, where: (i: 
   const weights: number[] = [];
   for (let i = 0; i < n; i++) {
     for (let j = directed ? 0 : i; j < n; j++) {
-      const v = get(i, j);
+      const v = signPolicy(get(i, j), options, warnings, () => where(i, j));
       if (v !== 0) {
         sources.push(i);
         targets.push(j);
@@ -167,7 +182,7 @@ function fromDense(n: number, get: (i: number, j: number) => number, where: (i: 
 }
 
 /** Parses a dense adjacency matrix in text form (comma / tab / space separated). */
-export function parseDenseText(text: string, file = '<dense>', options: ReadGraphOptions = {}): RawEdges {
+export function parseDenseText(text: string, file = '<dense>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
   const lines = text.split(/\r?\n/);
   const rows: number[][] = [];
   const lineNo: number[] = [];
@@ -198,18 +213,18 @@ export function parseDenseText(text: string, file = '<dense>', options: ReadGrap
   if (rows.length !== width && rows.length > 0) {
     throw new InvalidInputError(`${file}: adjacency matrix is not square (${rows.length} rows x ${width} columns)`);
   }
-  return fromDense(rows.length, (i, j) => rows[i][j], (i) => `${file}:${lineNo[i] ?? 0}`, options, labels);
+  return fromDense(rows.length, (i, j) => rows[i][j], (i) => `${file}:${lineNo[i] ?? 0}`, options, labels, warnings);
 }
 
 /** Parses a dense adjacency matrix stored as NPY. */
-export function parseDenseNpy(bytes: Uint8Array, file = '<npy>', options: ReadGraphOptions = {}): RawEdges {
+export function parseDenseNpy(bytes: Uint8Array, file = '<npy>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
   const arr = parseNpy(bytes, file);
   if (arr.shape.length !== 2 || arr.shape[0] !== arr.shape[1]) {
     throw new InvalidInputError(`${file}: adjacency matrix must be square 2-D (shape (${arr.shape.join(', ')}))`);
   }
   const n = arr.shape[0];
   const data = toFloat64(arr.data);
-  return fromDense(n, (i, j) => data[i * n + j], (i, j) => `${file}:[${i},${j}]`, options);
+  return fromDense(n, (i, j) => data[i * n + j], (i, j) => `${file}:[${i},${j}]`, options, undefined, warnings);
 }
 
 /** Parses a Matrix Market coordinate file (real / integer / pattern; general / symmetric). */
@@ -249,7 +264,7 @@ export function parseMatrixMarket(text: string, file = '<mtx>', options: ReadGra
     }
     rows.push(i - 1);
     cols.push(j - 1);
-    vals.push(field === 'pattern' ? 1 : parseWeight(f[2], file, k + 1));
+    vals.push(field === 'pattern' ? 1 : parseWeight(f[2], file, k + 1, options, warnings));
   }
   if (rows.length !== nnz) throw new ParseError(`size line declares ${nnz} entries, found ${rows.length}`, { file, line: lines.length });
   const labels = Array.from({ length: nr }, (_, i) => String(i + 1));
@@ -330,9 +345,10 @@ function summarize(w: GraphWarnings): void {
     [w.zeroWeights, 'zero-weight entries dropped'],
     [w.extraColumns, 'lines with extra columns (ignored)'],
     [w.outsideLargestComponent, 'nodes outside the largest component dropped'],
+    [w.negative, 'negative weights handled by the negative-weight policy (made positive, or dropped)'],
   ];
   w.messages = items.filter(([c]) => c > 0).map(([c, m]) => `${c} ${m}`);
-  w.count = w.selfLoops + w.duplicates + w.zeroWeights + w.extraColumns + w.outsideLargestComponent;
+  w.count = w.selfLoops + w.duplicates + w.zeroWeights + w.extraColumns + w.outsideLargestComponent + w.negative;
 }
 
 /** Builds the graph from parsed edges, applying the graph options and counting warnings. */
@@ -358,14 +374,14 @@ export function parseGraph(data: string | Uint8Array, file: string, options: Rea
   switch (format) {
     case 'npy': {
       const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-      raw = parseDenseNpy(bytes, file, options);
+      raw = parseDenseNpy(bytes, file, options, warnings);
       break;
     }
     case 'mtx':
       raw = parseMatrixMarket(text ?? '', file, options, warnings);
       break;
     case 'dense':
-      raw = parseDenseText(text ?? '', file, options);
+      raw = parseDenseText(text ?? '', file, options, warnings);
       break;
     case 'edges':
       raw = parseEdgeList(text ?? '', file, options, warnings);

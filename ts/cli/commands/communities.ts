@@ -10,22 +10,21 @@
  * available yet.
  */
 import { Command, Option } from 'commander';
-import { analyzeCommunities, readGraph, readLabels } from '../../community';
+import { analyzeCommunities, readLabels } from '../../community';
+import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
-interface Opts {
+interface Opts extends GraphCliOptions {
   method: string;
   resolution: number;
   truth?: string;
   seed: number;
-  undirected?: boolean;
-  negative: 'abs' | 'drop' | 'error';
   json?: boolean;
   threads?: number;
 }
 
 export function register(program: Command): void {
-  addCommonOptions(
+  addCommonOptions(addGraphOptions(
     program
       .command('communities')
       .description('Leiden communities, community-based node order, modularity and agreement with reference labels')
@@ -33,12 +32,10 @@ export function register(program: Command): void {
       .addOption(new Option('--method <method>', 'community method').choices(['leiden']).default('leiden'))
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
-      .addOption(new Option('--seed <S>', 'random seed').argParser(intOption('--seed', 0)).default(42))
-      .option('--undirected', 'treat the graph as undirected (A + A^T); default: edge lists are directed')
-      .addOption(new Option('--negative <how>', 'negative weights (signed inferred graphs)').choices(['abs', 'drop', 'error']).default('abs')),
-  ).action(async (file: string, opts: Opts) => {
+      .addOption(new Option('--seed <S>', 'random seed').argParser(intOption('--seed', 0)).default(42)),
+  )).action(async (file: string, opts: Opts) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
-    const graph = await readGraph(file, { directed: opts.undirected ? false : undefined, negative: opts.negative });
+    const { graph } = loadGraphFromCli(file, opts);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
     const r = await analyzeCommunities(graph, { resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth });
     if (opts.json) {
