@@ -107,7 +107,7 @@ describe('graph files and the communities CLI', () => {
     writeFileSync(gf, rows.join('\n') + '\n');
     const tf = path.join(d, 'truth.csv');
     writeFileSync(tf, 'neuron,community\n' + Array.from(labels, (c, i) => `n${i},${c}`).join('\n') + '\n');
-    const r = cli(['communities', gf, '--undirected', '--truth', tf, '--json']);
+    const r = cli(['communities', gf, '--truth', tf, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -117,7 +117,7 @@ describe('graph files and the communities CLI', () => {
     expect(out.ari).toBe(1);
     expect(out.nmi).toBe(1);
     expect(out.modularity).toBeGreaterThan(0.5);
-    const human = cli(['communities', gf, '--undirected', '--resolution', '2']);
+    const human = cli(['communities', gf, '--resolution', '2']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/modularity \(resolution 2\)/);
     expect(cli(['communities', gf, '--resolution', 'x']).code).toBe(2);

@@ -310,8 +310,12 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
   if (data.length >= 2) {
     const width = splitFields(data[1]).length;
     const allRows = (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[%#]/.test(l)).length;
-    const firstNumeric = splitFields(data[0]).every((f) => !Number.isNaN(Number(f)));
-    if (width >= 4 && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
+    const header = splitFields(data[0]);
+    const firstNumeric = header.every((f) => !Number.isNaN(Number(f)));
+    // An edge-list header (source,target,...) or non-numeric ids in a data row mean an edge list.
+    if (HEADER_WORDS.test(header[0] ?? '') && HEADER_WORDS.test(header[1] ?? '')) return 'edges';
+    const rowNumeric = splitFields(data[1]).every((f) => !Number.isNaN(Number(f)) || /^[+-]?(nan|inf(inity)?)$/i.test(f));
+    if (width >= 4 && rowNumeric && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
   }
   return 'edges';
 }
