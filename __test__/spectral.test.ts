@@ -66,10 +66,10 @@ describe('spectralScan: known facts', () => {
       return (t * t * lam.reduce((a, l, i) => a + (l - m) ** 2 * w[i], 0)) / z;
     });
     expect(maxAbsDiff(r.specificHeat, c)).toBeLessThan(1e-9);
-    // Default grid spans 0.01 / lambda_max .. 10 / lambda_2.
+    // Default grid spans 0.01 / lambda_max .. (10 + ln N) / lambda_2.
     const d = await spectralScan(Graph.ring(n));
     expect(d.tau[0]).toBeCloseTo(0.01 / 4, 10);
-    expect(d.tau[d.tau.length - 1] / (10 / lam[1])).toBeCloseTo(1, 8);
+    expect(d.tau[d.tau.length - 1] / ((10 + Math.log(n)) / lam[1])).toBeCloseTo(1, 8);
   });
 
   it('SLQ matches exact within 2% of max C on a 71x71 torus (N = 5041)', async () => {

@@ -41,6 +41,44 @@ for (const [name, make] of cases) {
   console.log(`${''.padEnd(48)} community ordering ${ord.seconds.toFixed(3)} s (converged ${ord.value.converged})`);
 }
 
+/** Weighted mean |pos_i - pos_j| over edges, and the largest weight crossing any cut between positions. */
+function arrangement(graph, order) {
+  const pos = new Uint32Array(graph.n);
+  order.forEach((v, p) => (pos[v] = p));
+  const csr = graph.toCsr();
+  const diff = new Float64Array(graph.n + 1);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < graph.n; i++) {
+    for (let k = csr.indptr[i]; k < csr.indptr[i + 1]; k++) {
+      const j = csr.indices[k];
+      const w = csr.weights[k];
+      if (i === j) continue;
+      const a = Math.min(pos[i], pos[j]);
+      const b = Math.max(pos[i], pos[j]);
+      num += w * (b - a);
+      den += w;
+      diff[a] += w;
+      diff[b] -= w;
+    }
+  }
+  let cut = 0;
+  let maxCut = 0;
+  for (let p = 0; p < graph.n; p++) maxCut = Math.max(maxCut, (cut += diff[p]));
+  return { meanDistance: num / den, maxCut };
+}
+
+function shuffled(n, seed) {
+  const a = Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
 console.log('\nReal data: Leiden communities vs published labels (resolution 1, seed 42, no tuning)');
 for (const side of ['left', 'right']) {
   const base = join(here, '..', 'data', 'drosophila-larva-mb');
@@ -56,5 +94,12 @@ for (const side of ['left', 'right']) {
     console.log(
       `Drosophila larva MB ${side.padEnd(5)} ${directed ? 'directed  ' : 'undirected'} N=${g.n}: ${r.communities} communities, Q=${r.modularity.toFixed(3)} (cell types Q=${qTypes.toFixed(3)}), ARI ${ari.toFixed(3)}, NMI ${nmi.toFixed(3)}  | leidenalg: Q=${modularity(g, p.labels).toFixed(3)}, ARI ${adjustedRandIndex(p.labels, ref).toFixed(3)}, NMI ${normalizedMutualInformation(p.labels, ref).toFixed(3)}`,
     );
+    if (!directed) {
+      const o = await communityOrdering(g, r.labels);
+      const oa = await communityOrdering(g, r.labels, { anchored: true });
+      const fmt = (a) => `mean |dpos| ${a.meanDistance.toFixed(1)}, max cut ${a.maxCut.toFixed(0)}`;
+      console.log(`  node order (synapse-weighted): file order (sorted by cell type) ${fmt(arrangement(g, Array.from({ length: g.n }, (_, i) => i)))}; random ${fmt(arrangement(g, shuffled(g.n, 7)))}`);
+      console.log(`    diffrg community order ${fmt(arrangement(g, Array.from(o.order)))}; anchored ${fmt(arrangement(g, Array.from(oa.order)))}`);
+    }
   }
 }

@@ -12,10 +12,11 @@ const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
 console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}`);
 const dir = mkdtempSync(join(tmpdir(), 'diffrg-mps-bench-'));
 const N = 100;
+const parts = (process.env.MPS_BENCH_PARTS ?? 'compress,logprob,fit').split(',');
 const dims = Array(N).fill(2);
 
 // 1. compression
-{
+if (parts.includes('compress')) {
   const m = diffrg.randomMps('born', dims, 128, 1);
   const file = join(dir, 'chi128.npz');
   writeFileSync(file, diffrg.encodeMps(m));
@@ -23,10 +24,11 @@ const dims = Array(N).fill(2);
   const q = peer('mps.py', { task: 'compress', model: file, max_bond: 32, repeat: 3 });
   console.log(`  discarded weight (diffrg) ${ours.value.totalDiscarded.toExponential(4)}, max bond diffrg ${Math.max(...ours.value.model.bondDims)} quimb ${q.max_bond}`);
   row('compress 100 sites, chi 128 -> 32', ours.seconds, q.seconds, 'quimb');
+  row('compress, same (numpy QR+SVD reference)', ours.seconds, q.numpy_seconds, 'numpy');
 }
 
 // 2. batched log-probabilities
-{
+if (parts.includes('logprob')) {
   const P = Number(process.env.MPS_BENCH_PATTERNS ?? 1_000_000);
   const m = diffrg.randomMps('born', dims, 64, 2);
   const file = join(dir, 'chi64.npz');
@@ -48,7 +50,7 @@ const dims = Array(N).fill(2);
 }
 
 // 3. fit (diffrg only)
-{
+if (parts.includes('fit')) {
   const P = 100_000;
   // latent-cluster process: 10 clusters x 10 sites, cluster k up with prob 0.2, rates 0.3 / 0.02
   let s = 987654321n;

@@ -41,9 +41,12 @@ for (const [name, make, tau] of [
 ]) {
   const g = make();
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const r = await coarseGrain(g, { tau, method: 'local' });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
   console.log(
-    `real-space localized step ${name.padEnd(24)} tau=${tau}: ${g.n} -> ${r.n} supernodes in ${s.toFixed(1)} s (mean support ${r.meanSupport?.toFixed(1)}, max ${r.maxSupport})`,
+    `real-space localized step ${name.padEnd(24)} tau=${tau}: ${g.n} -> ${r.n} supernodes in ${s.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU (mean support ${r.meanSupport?.toFixed(1)}, max ${r.maxSupport})`,
   );
 }

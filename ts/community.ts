@@ -56,6 +56,12 @@ export interface OrderingOptions extends RunOptions {
   denseMax?: number;
   /** Only the linear Fiedler order (no circular candidate for ring-like community graphs). @default false */
   linearOnly?: boolean;
+  /**
+   * Inside each community, order nodes by a potential anchored to the neighbouring blocks
+   * (nodes coupled to earlier communities first, to later ones last) instead of their Fiedler
+   * vector. @default false
+   */
+  anchored?: boolean;
 }
 
 export interface Ordering {
@@ -88,7 +94,7 @@ export async function communityOrdering(graph: Graph, labels: ArrayLike<number |
   if (labels.length !== graph.n) throw new InvalidInputError(`labels has ${labels.length} entries for ${graph.n} nodes`);
   checkNumber('denseMax', options.denseMax, 1, true);
   const r = await runNative(options, (token) =>
-    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, threads: options.threads }, token) as Promise<native.NativeOrdering>,
+    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, anchored: options.anchored, threads: options.threads }, token) as Promise<native.NativeOrdering>,
   );
   return { order: Uint32Array.from(r.order), position: Uint32Array.from(r.position), communityOrder: Uint32Array.from(r.communityOrder), converged: r.converged };
 }

@@ -13,7 +13,7 @@ export interface ScanOptions extends RunOptions {
   method?: ScanMethod;
   /** Smallest tau of the log-spaced grid (give with `tauMax`). @default 0.01 / lambda_max */
   tauMin?: number;
-  /** Largest tau of the grid, inclusive (give with `tauMin`). @default 10 / lambda_2 */
+  /** Largest tau of the grid, inclusive (give with `tauMin`). @default (10 + ln N) / lambda_2 */
   tauMax?: number;
   /** Number of tau values. @default 200 */
   tauCount?: number;

@@ -62,6 +62,8 @@ pub struct NativeOrderingOptions {
     pub dense_max: Option<u32>,
     /// Only the linear Fiedler order (no circular candidate). @default false
     pub linear_only: Option<bool>,
+    /// Inside communities, order by the potential anchored to neighbouring blocks. @default false
+    pub anchored: Option<bool>,
     pub threads: Option<u32>,
 }
 
@@ -85,7 +87,7 @@ pub fn community_ordering(
     let g = graph.inner.clone();
     let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     Job::new(o.threads, token, move |exec| {
-        let mut opts = OrderingOptions { linear_only: o.linear_only.unwrap_or(false), ..Default::default() };
+        let mut opts = OrderingOptions { linear_only: o.linear_only.unwrap_or(false), anchored: o.anchored.unwrap_or(false), ..Default::default() };
         if let Some(d) = o.dense_max {
             opts.fiedler.dense_max = d as usize;
         }

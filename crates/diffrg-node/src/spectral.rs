@@ -18,7 +18,7 @@ pub struct ScanOptions {
     pub method: Option<String>,
     /// Smallest tau of the log-spaced grid. @default 0.01 / lambda_max
     pub tau_min: Option<f64>,
-    /// Largest tau of the grid. @default 10 / lambda_2
+    /// Largest tau of the grid. @default (10 + ln N) / lambda_2
     pub tau_max: Option<f64>,
     /// Number of tau values. @default 200
     pub tau_count: Option<u32>,

@@ -41,13 +41,27 @@ const GENERATORS: Record<string, (a: number[]) => Graph> = {
   pseudofractal: ([steps]) => Graph.pseudofractal(steps),
 };
 
+/** The shared graph-file CLI helpers (`ts/cli/graph-options.ts`), when this build has them. */
+interface GraphOptionsModule {
+  addGraphOptions(cmd: Command): Command;
+  loadGraphFromCli(file: string, o: object): { graph: Graph };
+}
+
+function sharedGraphOptions(): GraphOptionsModule | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('../graph-options') as GraphOptionsModule;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Loads `<graph>`: a generated graph `gen:<family>:<args>` (ring:N, torus:SIDE[:DIMS],
- * ba:N[:M[:SEED]], er:N[:K[:SEED]], tree:N[:SEED], pseudofractal:STEPS), or a graph file
- * through the shared graph readers (`Graph.read`) when the package provides them.
+ * ba:N[:M[:SEED]], er:N[:K[:SEED]], tree:N[:SEED], pseudofractal:STEPS), or a graph file through
+ * the shared graph readers (the same loader and options as `diffrg scan`).
  */
 async function loadGraph(spec: string, o: Opts): Promise<Graph> {
-  let g: Graph;
   if (spec.startsWith('gen:')) {
     const [family, ...rest] = spec.slice(4).split(':');
     const make = GENERATORS[family];
@@ -56,15 +70,12 @@ async function loadGraph(spec: string, o: Opts): Promise<Graph> {
       throw new UsageError(`<graph> '${spec}': expected gen:<family>:<args> with family one of ${Object.keys(GENERATORS).join(', ')}`);
     }
     // Generated graphs are undirected and unweighted: --unweighted/--symmetrize change nothing.
-    g = make(args);
-  } else {
-    const reader = (Graph as unknown as { read?: (file: string, opts: object) => Promise<Graph> }).read;
-    if (typeof reader !== 'function') {
-      throw new UsageError(`<graph> '${spec}': graph file readers are not available in this build; use gen:<family>:<args>`);
-    }
-    g = await reader(spec, { unweighted: o.unweighted, symmetrize: o.symmetrize });
+    const g = make(args);
+    return o.largestComponent ? g.largestComponent() : g;
   }
-  return o.largestComponent ? g.largestComponent() : g;
+  const shared = sharedGraphOptions();
+  if (!shared) throw new UsageError(`<graph> '${spec}': graph file readers are not available in this build; use gen:<family>:<args>`);
+  return shared.loadGraphFromCli(spec, o).graph;
 }
 
 export function register(program: Command): void {
@@ -80,10 +91,15 @@ export function register(program: Command): void {
     .addOption(new Option('--policy <p>', 'tau per step').choices(['fixed', 'strongest-transition', 'fraction']).default('fixed'))
     .addOption(new Option('--fraction <f>', 'with --policy fraction: keep at most round(f N) supernodes per step').argParser(numberOption('--fraction', true)))
     .option('--weighted', 'feed the next step the contracted graph with summed weights (default: unweighted, as in Villegas et al. 2023)')
-    .option('--unweighted', 'ignore edge weights of the input')
-    .option('--symmetrize', 'treat a directed graph as undirected')
-    .option('--largest-component', 'keep only the largest connected component')
     .option('--out <dir>', 'write flow.json (all steps, degree histograms, C(tau) curves) and assignments.csv into this directory');
+  const shared = sharedGraphOptions();
+  if (shared) shared.addGraphOptions(cmd);
+  else {
+    cmd
+      .option('--unweighted', 'ignore edge weights of the input')
+      .option('--symmetrize', 'treat a directed graph as undirected')
+      .option('--largest-component', 'keep only the largest connected component');
+  }
   addCommonOptions(cmd).action(async (spec: string, o: Opts) => {
     if (o.policy === 'fixed' && o.tau === undefined) throw new UsageError('--tau is required (or choose --policy strongest-transition|fraction)');
     if (o.tau !== undefined && o.tau < 0) throw new UsageError(`--tau must be >= 0 (got ${o.tau})`);

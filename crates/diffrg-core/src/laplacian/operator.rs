@@ -138,6 +138,35 @@ impl SymLaplacian {
         });
     }
 
+    /// `Y = L X` for `b` vectors stored row-major (`X[i * b + c]` is entry i of vector c): one
+    /// pass over the matrix serves all of them, and each gathered neighbour row `X[j * b ..]` is
+    /// one contiguous (cache-line sized for b = 8) load instead of b scattered ones. Rows in
+    /// parallel on the current rayon pool for large operators.
+    pub fn apply_block(&self, x: &[f64], y: &mut [f64], b: usize) {
+        assert!(b > 0 && x.len() == self.n * b && y.len() == self.n * b, "operator dimension mismatch");
+        let rows = |base: usize, chunk: &mut [f64]| {
+            for (k, yi) in chunk.chunks_exact_mut(b).enumerate() {
+                let i = base + k;
+                let d = self.diag[i];
+                for c in 0..b {
+                    yi[c] = d * x[i * b + c];
+                }
+                let (a, e) = (self.indptr[i], self.indptr[i + 1]);
+                for (&j, &v) in self.indices[a..e].iter().zip(&self.values[a..e]) {
+                    let xj = &x[j as usize * b..j as usize * b + b];
+                    for c in 0..b {
+                        yi[c] += v * xj[c];
+                    }
+                }
+            }
+        };
+        if self.nnz() < PAR_MIN_NNZ || rayon::current_num_threads() <= 1 {
+            rows(0, y);
+        } else {
+            y.par_chunks_mut(ROW_CHUNK * b).enumerate().for_each(|(c, chunk)| rows(c * ROW_CHUNK, chunk));
+        }
+    }
+
     /// Orthonormal basis of the null space of `L`, one vector per connected component
     /// (`comp[i]` = component label of node i): the normalized indicator of the component
     /// (combinatorial) or `D^{1/2} 1` restricted to it (normalized); an isolated node gives `e_i`.
@@ -189,6 +218,13 @@ mod tests {
                 assert!((r - y[i]).abs() < 1e-12 && (r - yp[i]).abs() < 1e-12);
             }
             assert!(op.gershgorin_bound() >= 0.0);
+            // Block product: three vectors interleaved row-major.
+            let xb: Vec<f64> = (0..900).map(|k| x[k / 3] * (1.0 + (k % 3) as f64)).collect();
+            let mut yb = vec![0.0; 900];
+            op.apply_block(&xb, &mut yb, 3);
+            for k in 0..900 {
+                assert!((yb[k] - y[k / 3] * (1.0 + (k % 3) as f64)).abs() < 1e-12);
+            }
         }
     }
 

@@ -34,7 +34,10 @@
 //! internal order (E first, clusters contiguous) when `shuffle_ids` is set, so that ids carry
 //! no information about type or cluster.
 
-use crate::error::{Error, Result};
+use crate::error::{ensure_fits, Error, Result};
+
+/// Memory cap for building a network (16 GiB).
+pub const MAX_NETWORK_BYTES: u128 = 16 << 30;
 use crate::exec::Exec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -260,6 +263,14 @@ pub(crate) fn cluster_probs(k: f64, m_in: usize, m_out: usize, r: f64) -> (f64, 
 pub(crate) fn build_internal(opts: &NetworkOptions, dt: f64, seed: u64, exec: &Exec) -> Result<InternalNetwork> {
     opts.validate(dt)?;
     let n = opts.n;
+    // About 32 bytes per synapse while building (in-lists + CSR), i.e. 4 f64-sized words.
+    let expected = n as f64 * (opts.k_exc.min(n as f64) + opts.k_inh.min(n as f64));
+    ensure_fits(
+        "the synapse arrays",
+        (expected * 4.0) as u128,
+        MAX_NETWORK_BYTES,
+        "reduce n, k_exc or k_inh",
+    )?;
     let n_exc = opts.n_exc();
     let n_inh = n - n_exc;
     let k = opts.clusters;
@@ -607,6 +618,9 @@ mod tests {
             assert!(Connectivity::generate(&bad, 1e-4, 1, &Exec::sequential()).is_err(), "{bad:?}");
         }
         assert!(Connectivity::generate(&small(10, 1), 0.0, 1, &Exec::sequential()).is_err());
+        let huge = NetworkOptions { n: 1 << 30, k_exc: 1000.0, ..small(10, 1) };
+        let e = Connectivity::generate(&huge, 1e-4, 1, &Exec::sequential()).unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::TooLarge);
         let cancelled = Exec::sequential();
         cancelled.cancel.cancel();
         assert!(Connectivity::generate(&small(3000, 2), 1e-4, 1, &cancelled).is_err());

@@ -3,9 +3,11 @@
 //! scale-invariance plateau.
 //!
 //! Default tau grid (when [`ScanOptions::tau`] is `None`): `tau_count` log-spaced values from
-//! `0.01 / lam_max` (where `S ~= ln N`, `C ~= 0`) to `10 / lam_2` (`lam_2` the smallest non-zero
-//! eigenvalue; beyond it only the zero modes survive and `C -> 0`). A graph without non-zero
-//! eigenvalues (no edges) gets `[1e-4, 1e4]`.
+//! `0.01 / lam_max` (where `S ~= ln N`, `C ~= 0`) to `(10 + ln N) / lam_2` (`lam_2` the smallest
+//! non-zero eigenvalue). The last transition, where the modes near `lam_2` freeze out, sits at
+//! `tau ~ ln(N_low) / lam_2 <= ln N / lam_2` (`N_low` of them; on gapped graphs such as BA this is
+//! a finite fraction of N); ten more e-folds leave `C ~ (ln N + 10)^2 e^-10 < 0.05`. A graph
+//! without non-zero eigenvalues (no edges) gets `[1e-4, 1e4]`.
 //!
 //! `Method::Auto` uses the exact path for `N <= 4000` (when the dense matrix fits the memory
 //! limit) and SLQ above.
@@ -163,7 +165,7 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
             // Zero modes are known exactly: the `components` smallest values.
             let lam2 = vals.get(components).copied().filter(|&l| l > 1e-9 * res.lambda_max);
             res.lambda_min_nonzero = lam2;
-            let taus = grid(opts, lam2, res.lambda_max);
+            let taus = grid(opts, n, lam2, res.lambda_max);
             res.thermodynamics = thermodynamics_par(&vals, None, n, &taus, exec)?;
         }
         Method::Slq => {
@@ -175,7 +177,7 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
             res.probes = m.probes.len();
             res.steps = m.steps;
             res.deflated = m.exact.len();
-            let taus = grid(opts, lam2, lam_max);
+            let taus = grid(opts, n, lam2, lam_max);
             let (nodes, weights) = m.combined();
             res.thermodynamics = thermodynamics_par(&nodes, Some(&weights), n, &taus, exec)?;
             exec.check()?;
@@ -203,13 +205,19 @@ fn validate_grid(g: &TauGrid) -> Result<()> {
     Ok(())
 }
 
-fn grid(opts: &ScanOptions, lam2: Option<f64>, lam_max: f64) -> Vec<f64> {
+fn grid(opts: &ScanOptions, n: usize, lam2: Option<f64>, lam_max: f64) -> Vec<f64> {
     if let Some(g) = opts.tau {
         return log_grid(g.min, g.max, g.count);
     }
+    let (lo, hi) = default_range(n, lam2, lam_max);
+    log_grid(lo, hi, opts.tau_count)
+}
+
+/// The default tau range `[0.01 / lam_max, (10 + ln N) / lam_2]` (see the module docs).
+pub fn default_range(n: usize, lam2: Option<f64>, lam_max: f64) -> (f64, f64) {
     match lam2 {
-        Some(l2) if lam_max > 0.0 => log_grid(0.01 / lam_max, 10.0 / l2, opts.tau_count),
-        _ => log_grid(1e-4, 1e4, opts.tau_count),
+        Some(l2) if lam_max > 0.0 => (0.01 / lam_max, (10.0 + (n.max(1) as f64).ln()) / l2),
+        _ => (1e-4, 1e4),
     }
 }
 
@@ -250,9 +258,10 @@ mod tests {
         let r = exact_scan(&ring(800));
         assert!((r.plateau.level - 0.5).abs() < 0.03, "{:?}", r.plateau);
         assert!(r.plateau.decades > 2.0, "{:?}", r.plateau);
-        // Default grid: from 0.01 / lam_max to 10 / lam_2.
+        // Default grid: from 0.01 / lam_max to (10 + ln N) / lam_2.
         let lam2 = 2.0 - 2.0 * (2.0 * std::f64::consts::PI / 800.0).cos();
-        assert!((r.thermodynamics.tau[199] - 10.0 / lam2).abs() < 1e-6 * 10.0 / lam2);
+        let hi = (10.0 + 800f64.ln()) / lam2;
+        assert!((r.thermodynamics.tau[199] - hi).abs() < 1e-6 * hi);
         assert!((r.thermodynamics.tau[0] - 0.01 / 4.0).abs() < 1e-12);
     }
 
