@@ -127,3 +127,62 @@ describe('diffrg infer CLI', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+/** AUROC with ties counted one half. */
+function auroc(scores: number[], labels: boolean[]): number {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  let pos = 0;
+  let u = 0;
+  let k = 0;
+  while (k < idx.length) {
+    let e = k;
+    let gp = 0;
+    let gn = 0;
+    while (e < idx.length && scores[idx[e]] === scores[idx[k]]) {
+      if (labels[idx[e]]) gp++;
+      else gn++;
+      e++;
+    }
+    u += gn * (pos + 0.5 * gp);
+    pos += gp;
+    k = e;
+  }
+  const npos = labels.filter((x) => x).length;
+  return u / (npos * (labels.length - npos));
+}
+
+describe('simulate lif -> infer (end to end)', () => {
+  it('LGD recovers synapses among observed LIF neurons better than correlation', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-lif-infer-'));
+    const sim = cli(['simulate', 'lif', '--neurons', '300', '--clusters', '4', '--duration', '60', '--seed', '2', '--observe', '0.5', '--out', dir, '--threads', '2']);
+    expect(sim.code).toBe(0);
+    const observed = readFileSync(path.join(dir, 'observed.csv'), 'utf8').trim().split('\n').slice(1).map(Number);
+    const truth = new Set(
+      readFileSync(path.join(dir, 'truth_edges.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',').slice(0, 2).join('->')),
+    );
+    const auc: Record<string, number> = {};
+    for (const method of ['lgd', 'correlation']) {
+      const out = path.join(dir, `${method}.csv`);
+      const r = cli(['infer', path.join(dir, 'spikes.csv'), '--method', method, '--max-lag', '2', '--all', '--out', out, '--threads', '2']);
+      expect(r.code).toBe(0);
+      // Rows are sorted by score: rank = position.
+      const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1);
+      const scores: number[] = [];
+      const labels: boolean[] = [];
+      rows.forEach((l, i) => {
+        const [s, t] = l.split(',');
+        scores.push(rows.length - i);
+        labels.push(truth.has(`${s}->${t}`));
+      });
+      // Every ordered pair of observed neurons that spiked at least once.
+      expect(rows.length).toBeGreaterThan(0.9 * observed.length * (observed.length - 1));
+      auc[method] = auroc(scores, labels);
+    }
+    expect(auc.lgd).toBeGreaterThan(0.6);
+    expect(auc.lgd).toBeGreaterThan(auc.correlation);
+  });
+});

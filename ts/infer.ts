@@ -2,12 +2,10 @@
  * Directed-graph inference from spike activity: Latent Graph Diffusion (LGD) and the
  * correlation, partial-correlation and VAR/Granger baselines (docs/lgd.md).
  */
-import { readFileSync } from 'node:fs';
 import native = require('./native');
-import { InvalidInputError, ParseError } from './errors';
+import { InvalidInputError } from './errors';
 import { runNative, type RunOptions } from './run';
 import { writeFileAtomic } from './io/atomic';
-import { readNpy, toFloat64 } from './io/npy';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
 
@@ -167,58 +165,6 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
     },
   };
   return result;
-}
-
-/**
- * Reads a spike table: CSV/TSV with columns `neuron,time` (header optional; `time_s` or
- * `time` in seconds, or `time_ms`), or an NPY two-column array `[neuron, time_s]`.
- * (A thin reader until the shared activity readers in `ts/io/` are available.)
- */
-export function readSpikeTable(file: string): SpikeTable {
-  if (file.endsWith('.npy')) {
-    const a = readNpy(file);
-    if (a.shape.length !== 2 || a.shape[1] !== 2) throw new ParseError(`expected an (n, 2) array of [neuron, time_s], got shape (${a.shape.join(', ')})`, { file });
-    const d = toFloat64(a.data);
-    const n = a.shape[0];
-    const neurons = new Float64Array(n);
-    const times = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      neurons[i] = d[2 * i];
-      times[i] = d[2 * i + 1];
-      if (!Number.isInteger(neurons[i]) || neurons[i] < 0) throw new ParseError(`row ${i}: neuron id ${neurons[i]} is not a non-negative integer`, { file });
-      if (!Number.isFinite(times[i]) || times[i] < 0) throw new ParseError(`row ${i}: time ${times[i]} is not a finite non-negative number`, { file });
-    }
-    return { neurons, times };
-  }
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split(/\r?\n/);
-  const neurons: number[] = [];
-  const times: number[] = [];
-  let scale = 1;
-  let ni = 0;
-  let ti = 1;
-  for (let l = 0; l < lines.length; l++) {
-    const line = lines[l].trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const cols = line.split(/[,\t;]|\s+/).map((s) => s.trim());
-    if (neurons.length === 0 && times.length === 0 && cols.some((c) => /[a-zA-Z_]/.test(c) && !/^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(c))) {
-      const low = cols.map((c) => c.toLowerCase());
-      ni = low.findIndex((c) => c === 'neuron' || c === 'id' || c === 'unit');
-      ti = low.findIndex((c) => c.startsWith('time') || c === 't');
-      if (ni < 0 || ti < 0) throw new ParseError(`header must name a neuron column and a time column (got '${line}')`, { file, line: l + 1 });
-      if (low[ti].endsWith('_ms')) scale = 1e-3;
-      continue;
-    }
-    if (cols.length <= Math.max(ni, ti)) throw new ParseError(`expected at least ${Math.max(ni, ti) + 1} columns`, { file, line: l + 1 });
-    const id = Number(cols[ni]);
-    const t = Number(cols[ti]) * scale;
-    if (!Number.isInteger(id) || id < 0) throw new ParseError(`neuron id '${cols[ni]}' is not a non-negative integer`, { file, line: l + 1 });
-    if (!Number.isFinite(t) || t < 0) throw new ParseError(`time '${cols[ti]}' is not a finite non-negative number`, { file, line: l + 1 });
-    neurons.push(id);
-    times.push(t);
-  }
-  if (neurons.length === 0) throw new ParseError('no spikes found', { file });
-  return { neurons, times };
 }
 
 /** Writes `source,target,weight,pvalue` (source influences target) atomically. */

@@ -5,7 +5,9 @@
  * atomically; by default only edges significant at FDR `--alpha` are listed (`--all`: every pair).
  */
 import { Command, Option } from 'commander';
-import { inferSpikes, readSpikeTable, writeGraphCsv, type InferMethod } from '../../infer';
+import { inferSpikes, writeGraphCsv, type InferMethod, type SpikeTable } from '../../infer';
+import { readActivity } from '../../io/activity';
+import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
@@ -38,7 +40,7 @@ export function register(program: Command): void {
     program
       .command('infer')
       .description('infer a signed directed graph (source influences target) from spike activity')
-      .argument('<activity>', 'spike table: CSV/TSV with neuron,time_s columns, or an (n, 2) NPY [neuron, time_s]')
+      .argument('<activity>', 'spike activity: CSV/TSV spike table (neuron,time), NPY/NPZ spike array, or NWB Units table')
       .addOption(new Option('--bin <duration>', 'bin width (5ms, 0.005s, 500us)').default(0.005, '5ms').argParser(parseDuration))
       .addOption(new Option('--method <method>', 'inference method').choices(METHODS).default('lgd'))
       .addOption(new Option('--max-lag <p>', 'VAR order in bins (lgd, var)').argParser(intOption('--max-lag')))
@@ -50,7 +52,19 @@ export function register(program: Command): void {
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
-    const spikes = readSpikeTable(activity);
+    const act = await readActivity(activity);
+    if (act.kind !== 'spikes') {
+      throw new InvalidInputError(`${activity}: 'diffrg infer' needs spike times; dense activity (calcium traces) is not supported yet`);
+    }
+    const total = act.times.reduce((a, t) => a + t.length, 0);
+    const spikes: SpikeTable = { neurons: new Float64Array(total), times: new Float64Array(total) };
+    let k = 0;
+    act.ids.forEach((id, r) => {
+      for (const t of act.times[r]) {
+        (spikes.neurons as Float64Array)[k] = id;
+        (spikes.times as Float64Array)[k++] = t;
+      }
+    });
     const r = await inferSpikes(spikes, {
       method: opts.method,
       binSeconds: opts.bin,

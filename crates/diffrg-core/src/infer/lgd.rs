@@ -376,3 +376,66 @@ mod cov_timing {
         }
     }
 }
+
+#[cfg(test)]
+mod lif_comparison {
+    use crate::activity::{BinOptions, SparseRaster};
+    use crate::exec::Exec;
+    use crate::infer::api::{infer_raster, InferOptions, Method};
+    use crate::infer::metrics::{aupr, auroc};
+    use crate::infer::raster::CountRaster;
+    use crate::infer::synthetic::offdiag;
+    use crate::sim::lif::{simulate, LifOptions};
+    use crate::sim::subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
+
+    /// LGD vs baselines on the clustered LIF simulator (issue section 2), 50% and 20% observed.
+    /// `cargo test --release -p diffrg-core infer::lgd::lif_comparison -- --ignored --nocapture`
+    /// (sizes: LIF_N, LIF_SECONDS, LIF_BIN_MS).
+    #[test]
+    #[ignore]
+    fn lif_lgd_vs_baselines() {
+        let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d);
+        let n = env("LIF_N", 400.0) as usize;
+        let mut o = LifOptions { duration: env("LIF_SECONDS", 120.0), seed: 3, ..Default::default() };
+        o.network.n = n;
+        o.network.clusters = 4;
+        o.network.k_exc = 40.0;
+        o.network.k_inh = 10.0;
+        let exec = Exec::with_threads(2);
+        let r = simulate(&o, &exec, None).unwrap();
+        eprintln!("LIF: {n} neurons, {} s, rates E {:.1} Hz I {:.1} Hz", o.duration, r.rate_exc, r.rate_inh);
+        let labels = r.connectivity.labels().to_vec();
+        for frac in [0.5, 0.2] {
+            let obs = subsample(&labels, frac, SubsampleMode::Random, 5).unwrap();
+            let trains = observed_spikes(&r.spikes, &obs).unwrap();
+            let bins = BinOptions { bin_width: env("LIF_BIN_MS", 5.0) * 1e-3, t_start: Some(0.0), t_stop: Some(o.duration) };
+            let raster = SparseRaster::from_spikes(&trains, &bins, &exec).unwrap();
+            let m = obs.len();
+            let mut local = vec![usize::MAX; n];
+            for (k, &i) in obs.iter().enumerate() {
+                local[i as usize] = k;
+            }
+            let mut adj = vec![false; m * m];
+            for (s, t, _) in observed_edges(&r.connectivity, &obs).unwrap() {
+                if s != t {
+                    adj[local[s as usize] * m + local[t as usize]] = true;
+                }
+            }
+            let truth = offdiag(&adj, m);
+            for method in [Method::Lgd, Method::Var, Method::PartialCorrelation, Method::Correlation] {
+                let io = InferOptions { method, max_lag: 2, generator: false, ..Default::default() };
+                let g = infer_raster(&CountRaster::from_activity(&raster), &io, &exec).unwrap();
+                let sc = g.offdiag_scores();
+                eprintln!(
+                    "LIF {frac} observed ({m} neurons, {} bins) {:>20}: AUROC {:.3} AUPR {:.3} (positives {:.3}) rank {:?}",
+                    raster.n_bins(),
+                    method.as_str(),
+                    auroc(&sc, &truth).unwrap(),
+                    aupr(&sc, &truth).unwrap(),
+                    truth.iter().filter(|&&x| x).count() as f64 / truth.len() as f64,
+                    g.hidden.as_ref().map(|h| h.rank)
+                );
+            }
+        }
+    }
+}

@@ -63,6 +63,12 @@ impl<'a> CountRaster<'a> {
         }
         Ok(CountRaster { n_bins, indptr, bins, counts })
     }
+    /// View of the activity module's sparse raster (same CSR layout: no copy).
+    pub fn from_activity(r: &'a crate::activity::SparseRaster) -> Self {
+        let (indptr, bins, counts) = r.csr();
+        CountRaster { n_bins: r.n_bins(), indptr, bins, counts }
+    }
+
     pub fn n_neurons(&self) -> usize {
         self.indptr.len() - 1
     }
