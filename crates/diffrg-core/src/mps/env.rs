@@ -47,9 +47,6 @@ fn step(env: &Env, core: &Core, weights: Option<&[f64]>, leftward: bool) -> Env 
     let (din, dout) = if leftward { (core.right, core.left) } else { (core.left, core.right) };
     debug_assert_eq!(env.dim, din);
     let k = env.layers;
-    if k == 2 && weights.is_none() {
-        return step_two_layers(env, core, leftward);
-    }
     let one = |s: usize| -> Option<(f64, Vec<f64>)> {
         let w = weights.map_or(1.0, |w| w[s]);
         if w == 0.0 {
@@ -78,33 +75,6 @@ fn step(env: &Env, core: &Core, weights: Option<&[f64]>, leftward: bool) -> Env 
     }
     let log = env.log + rescale(&mut out);
     Env { data: out, dim: dout, layers: k, log }
-}
-
-/// The unweighted 2-layer step as two large GEMMs over the unfoldings (no per-symbol split):
-/// rightward `E' = A_lunf^T (E A_runf)`, leftward `E' = (A_lunf E) A_runf^T` (reshaped views).
-fn step_two_layers(env: &Env, core: &Core, leftward: bool) -> Env {
-    let (l, d, r) = (core.left, core.dim, core.right);
-    let big = l * d * r * l.max(r) >= 1 << 18;
-    let par = if big { faer::Par::rayon(rayon::current_num_threads().max(1)) } else { faer::Par::Seq };
-    let mm = |dst: faer::MatMut<'_, f64>, a: MatRef<'_, f64>, b: MatRef<'_, f64>| {
-        faer::linalg::matmul::matmul(dst, faer::Accum::Replace, a, b, 1.0, par);
-    };
-    let mut out;
-    if leftward {
-        // Y[(a,s), y] = sum_x A[a,s,x] E[x,y]; E'[a,b] = sum_{s,y} Y[a,(s,y)] A[b,(s,y)]
-        let mut y = vec![0.0; l * d * r];
-        mm(view_mut(&mut y, l * d, r), core.left_unfolding(), view(&env.data, r, r));
-        out = vec![0.0; l * l];
-        mm(view_mut(&mut out, l, l), view(&y, l, d * r), core.right_unfolding().transpose());
-    } else {
-        // Y[a, (s,y)] = sum_b E[a,b] A[b,s,y]; E'[x,y] = sum_{a,s} A[(a,s),x] Y[(a,s),y]
-        let mut y = vec![0.0; l * d * r];
-        mm(view_mut(&mut y, l, d * r), view(&env.data, l, l), core.right_unfolding());
-        out = vec![0.0; r * r];
-        mm(view_mut(&mut out, r, r), core.left_unfolding().transpose(), view(&y, l * d, r));
-    }
-    let log = env.log + rescale(&mut out);
-    Env { data: out, dim: if leftward { l } else { r }, layers: 2, log }
 }
 
 /// Extends a left environment at bond k over site k (`core = A_k`).
