@@ -20,7 +20,7 @@ export interface MpsModel {
   kind: MpsKind;
   dims: number[];
   bondDims: number[];
-  data: number[];
+  data: Float64Array;
 }
 
 /** A pattern matrix: `rows` patterns of `sites` values (0..255), row-major. */
@@ -30,8 +30,14 @@ export interface PatternMatrix {
   data: Uint8Array;
 }
 
-function toNative(m: MpsModel): native.MpsModel {
-  return { kind: m.kind, dims: m.dims, bondDims: m.bondDims, data: Array.isArray(m.data) ? m.data : Array.from(m.data as ArrayLike<number>) };
+/** Native arguments of a model: kind, dims, bond dims and the core data as a Float64Array. */
+function args(m: MpsModel): [string, number[], number[], Float64Array] {
+  const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data as ArrayLike<number>);
+  return [m.kind, m.dims, m.bondDims, data];
+}
+
+function fromNative(m: native.MpsModel): MpsModel {
+  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: Float64Array.from(m.data) };
 }
 
 function checkPatterns(p: PatternMatrix, field = 'patterns'): void {
@@ -90,7 +96,7 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkPatterns(patterns);
   const { signal: _s, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
-  return { ...r, model: r.model as MpsModel };
+  return { ...r, model: fromNative(r.model) };
 }
 
 /** log2 P of every pattern row. */
@@ -99,7 +105,7 @@ export async function mpsLogProb(model: MpsModel, patterns: PatternMatrix, optio
   if (patterns.sites !== model.dims.length) {
     throw new InvalidInputError(`patterns have ${patterns.sites} columns but the model has ${model.dims.length} sites`);
   }
-  const r = await runNative(options, (token) => native.mpsLogProb(toNative(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
+  const r = await runNative(options, (token) => native.mpsLogProb(...args(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
   return Float64Array.from(r);
 }
 
@@ -116,13 +122,13 @@ export async function compressMps(
   options: MpsCompressOptions = {},
 ): Promise<{ model: MpsModel; discarded: number[]; totalDiscarded: number }> {
   const { signal: _s, ...rest } = options;
-  const r = await runNative(options, (token) => native.mpsCompress(toNative(model), rest, token) as Promise<native.MpsCompressResult>);
-  return { ...r, model: r.model as MpsModel };
+  const r = await runNative(options, (token) => native.mpsCompress(...args(model), rest, token) as Promise<native.MpsCompressResult>);
+  return { ...r, model: fromNative(r.model) };
 }
 
 /** A seeded random model with bond dimension `chi` (Gaussian for born, positive for probability). */
 export function randomMps(kind: MpsKind, dims: number[], chi: number, seed = 0): MpsModel {
-  return callNative(() => native.mpsRandom(kind, dims, chi, seed)) as MpsModel;
+  return fromNative(callNative(() => native.mpsRandom(kind, dims, chi, seed)));
 }
 
 /** Exact samples; `log2Prob` is log2 P of each sample. */
@@ -132,7 +138,7 @@ export async function sampleMps(
   options: RunOptions & { seed?: number } = {},
 ): Promise<{ patterns: PatternMatrix; log2Prob: Float64Array; clipped: number }> {
   if (!Number.isInteger(count) || count < 0) throw new InvalidInputError(`count must be a non-negative integer (got ${count})`);
-  const r = await runNative(options, (token) => native.mpsSample(toNative(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
+  const r = await runNative(options, (token) => native.mpsSample(...args(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
   return { patterns: { rows: count, sites: model.dims.length, data: Uint8Array.from(r.patterns) }, log2Prob: Float64Array.from(r.log2Prob), clipped: r.clipped };
 }
 
@@ -142,14 +148,14 @@ export async function mpsMarginals(
   options: RunOptions & { evidence?: [number, number][]; pairs?: boolean } = {},
 ): Promise<{ single: number[][]; pairs: { i: number; j: number; table: number[] }[] }> {
   const ev = (options.evidence ?? []).flat();
-  const r = await runNative(options, (token) => native.mpsMarginals(toNative(model), ev, options.pairs ?? false, { threads: options.threads }, token) as Promise<native.MpsMarginals>);
+  const r = await runNative(options, (token) => native.mpsMarginals(...args(model), ev, options.pairs ?? false, { threads: options.threads }, token) as Promise<native.MpsMarginals>);
   return { single: r.single, pairs: r.pairI.map((i: number, k: number) => ({ i, j: r.pairJ[k], table: r.pairTables[k] })) };
 }
 
 /** Bond entropies, exact Renyi-2 and the sampled Shannon entropy (bits) with a 95% interval. */
 export async function mpsEntropies(model: MpsModel, options: RunOptions & { samples?: number; seed?: number } = {}) {
   const { signal: _s, ...rest } = options;
-  return runNative(options, (token) => native.mpsEntropies(toNative(model), rest, token) as Promise<native.MpsEntropies>);
+  return runNative(options, (token) => native.mpsEntropies(...args(model), rest, token) as Promise<native.MpsEntropies>);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +174,7 @@ export function encodeMps(model: MpsModel): Uint8Array {
     const l = model.bondDims[k];
     const r = model.bondDims[k + 1];
     const len = l * d * r;
-    arrays[`core_${String(k).padStart(4, '0')}`] = { dtype: 'float64', shape: [l, d, r], data: Float64Array.from(model.data.slice(off, off + len)) } as NpyArray;
+    arrays[`core_${String(k).padStart(4, '0')}`] = { dtype: 'float64', shape: [l, d, r], data: model.data.slice(off, off + len) } as NpyArray;
     off += len;
   });
   return encodeNpz(arrays);
@@ -188,7 +194,9 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
   if (meta.format !== 'diffrg-mps' || (meta.kind !== 'born' && meta.kind !== 'probability') || !Array.isArray(meta.dims) || !Array.isArray(meta.bondDims)) {
     throw new ParseError("'meta' must hold format 'diffrg-mps', kind, dims and bondDims", { file });
   }
-  const data: number[] = [];
+  const total = meta.dims.reduce((acc, d, k) => acc + meta.bondDims![k] * d * meta.bondDims![k + 1], 0);
+  const data = new Float64Array(total);
+  let off = 0;
   meta.dims.forEach((d, k) => {
     const key = `core_${String(k).padStart(4, '0')}`;
     const c = z.get(key);
@@ -198,7 +206,8 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
       throw new ParseError(`'${key}' has shape (${c.shape.join(', ')}), expected (${want.join(', ')})`, { file });
     }
     const cd = c.data as ArrayLike<number | bigint>;
-    for (let i = 0; i < cd.length; i++) data.push(Number(cd[i]));
+    for (let i = 0; i < cd.length; i++) data[off + i] = Number(cd[i]);
+    off += cd.length;
   });
   return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data };
 }

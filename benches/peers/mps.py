@@ -14,8 +14,15 @@ times the same tasks with quimb:
 Prints one JSON object on its last line.
 """
 import json
+import os
 import sys
 import time
+
+# Single-threaded BLAS unless the caller says otherwise: on the shared benchmark machine
+# multi-threaded OpenBLAS busy-waits and runs 10-100x slower, so one thread is the peer's best
+# configuration there (set OPENBLAS_NUM_THREADS to compare other settings).
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
 
 import numpy as np
 import quimb.tensor as qtn

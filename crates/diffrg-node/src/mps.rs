@@ -21,7 +21,20 @@ pub struct MpsModel {
     pub data: Vec<f64>,
 }
 
-fn to_tt(m: &MpsModel) -> CoreResult<TensorTrain> {
+/// Model input: plain fields plus the core data as a typed array (copied once, no per-element
+/// conversion).
+pub struct ModelIn {
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Vec<f64>,
+}
+
+fn model_in(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: &Float64Array) -> ModelIn {
+    ModelIn { kind, dims, bond_dims, data: data.to_vec() }
+}
+
+fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
     let kind = Kind::parse(&m.kind, "model.kind")?;
     let n = m.dims.len();
     if m.bond_dims.len() != n + 1 {
@@ -190,9 +203,10 @@ pub struct MpsRunOptions {
 
 /// log2 P of every pattern row.
 #[napi]
-pub fn mps_log_prob(model: MpsModel, patterns: Uint8Array, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<f64>>> {
+pub fn mps_log_prob(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, patterns: Uint8Array, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<f64>>> {
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
+    let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = to_tt(&model)?;
         eval::log2_prob(&t, &pats, exec)
@@ -220,8 +234,9 @@ pub struct MpsCompressResult {
 
 /// Compresses a model; the result is rescaled to the original norm.
 #[napi]
-pub fn mps_compress(model: MpsModel, options: Option<MpsCompressOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsCompressResult>> {
+pub fn mps_compress(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsCompressOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsCompressResult>> {
     let o = options.unwrap_or_default();
+    let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = to_tt(&model)?;
         let (mut c, rep) = compress::compress(&t, &compress::CompressOptions { max_bond: o.max_bond.unwrap_or(32) as usize, cutoff: o.cutoff.unwrap_or(0.0) }, exec)?;
@@ -252,8 +267,9 @@ pub struct MpsSamples {
 
 /// Exact samples.
 #[napi]
-pub fn mps_sample(model: MpsModel, count: u32, seed: u32, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsSamples>> {
+pub fn mps_sample(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, count: u32, seed: u32, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsSamples>> {
     let o = options.unwrap_or_default();
+    let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = to_tt(&model)?;
         let s = sample::sample(&t, count as usize, seed as u64, exec)?;
@@ -274,8 +290,9 @@ pub struct MpsMarginals {
 /// Single-site (and optionally pairwise) marginals, conditioned on `evidence` given as
 /// (site, value) pairs flattened `[site0, value0, site1, value1, ...]`.
 #[napi]
-pub fn mps_marginals(model: MpsModel, evidence: Vec<u32>, pairs: bool, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsMarginals>> {
+pub fn mps_marginals(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, evidence: Vec<u32>, pairs: bool, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsMarginals>> {
     let o = options.unwrap_or_default();
+    let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = to_tt(&model)?;
         if evidence.len() % 2 != 0 {
@@ -318,8 +335,9 @@ pub struct MpsEntropies {
 
 /// Bond entropies, exact Renyi-2 and sampled Shannon entropy (bits).
 #[napi]
-pub fn mps_entropies(model: MpsModel, options: Option<MpsEntropyOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsEntropies>> {
+pub fn mps_entropies(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsEntropyOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsEntropies>> {
     let o = options.unwrap_or_default();
+    let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = to_tt(&model)?;
         let (bond, _) = entropy::bond_entropies(&t, exec)?;
