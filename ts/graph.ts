@@ -64,6 +64,42 @@ export class Graph {
     return options.largestComponent ? g.largestComponent() : g;
   }
 
+  /**
+   * Builds a graph from CSR arrays (row i lists the out-neighbours of i; columns sorted and
+   * unique within a row; an undirected graph must store both directions symmetrically).
+   */
+  static fromCsr(
+    csr: {
+      n: number;
+      indptr: ArrayLike<number>;
+      indices: Uint32Array | number[];
+      weights?: Float64Array | number[];
+      directed?: boolean;
+      labels?: string[];
+    },
+    options: { largestComponent?: boolean } = {},
+  ): Graph {
+    const { n } = csr;
+    if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`n must be a non-negative integer (got ${n})`);
+    if (csr.labels && csr.labels.length !== n) throw new InvalidInputError(`labels has ${csr.labels.length} entries for ${n} nodes`);
+    const handle = callNative(() =>
+      native.NativeGraph.fromCsr(
+        n,
+        Float64Array.from(csr.indptr),
+        Uint32Array.from(csr.indices),
+        csr.weights ? Float64Array.from(csr.weights) : undefined,
+        csr.directed ?? false,
+      ),
+    );
+    const g = new Graph(handle, csr.labels);
+    return options.largestComponent ? g.largestComponent() : g;
+  }
+
+  /** Uniform random labelled tree (all n^(n-2) trees equally likely; spectral dimension 4/3). */
+  static uniformTree(n: number, seed = 0): Graph {
+    return new Graph(native.NativeGraph.uniformTree(n, seed));
+  }
+
   /** Cycle graph with `n` nodes. */
   static ring(n: number): Graph {
     return new Graph(native.NativeGraph.ring(n));

@@ -8,9 +8,36 @@ import native = require('./native');
 
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
-export { spectralScan, type ScanOptions, type ScanResult, type LaplacianKind } from './spectral';
+export {
+  fitMps, mpsLogProb, compressMps, randomMps, sampleMps, mpsMarginals, mpsEntropies, encodeMps, decodeMps, saveMps, loadMps,
+  readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
+  type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
+} from './mps';
+export { inferSpikes, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
+export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
+export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';
+export { simulateLif, writeLifOutputs, spikeTrain, type SimulateLifOptions, type LifSimulation, type LifOutputFiles, type ObserveMode } from './sim';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
+export {
+  leiden,
+  communityOrdering,
+  modularity,
+  adjustedRandIndex,
+  normalizedMutualInformation,
+  ringOfCliques,
+  stochasticBlockModel,
+  readLabels,
+  analyzeCommunities,
+  encodeLabels,
+  type LeidenOptions,
+  type LeidenResult,
+  type Ordering,
+  type OrderingOptions,
+  type CommunityReport,
+} from './community';
+export * from './io/activity';
+export { readNwbUnits, readNwbSeries, listNwbSeries, hasUnits } from './io/nwb';
 export { parseNpy, readNpy, readNpz, parseNpz, encodeNpy, encodeNpz, toFloat64, type NpyArray, type NpyDtype } from './io/npy';
 
 /** Version of this package. */

@@ -2,7 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import * as demo from './commands/demo';
+import * as scan from './commands/scan';
 import * as coarseGrain from './commands/coarse-grain';
+import * as communities from './commands/communities';
+import * as simulate from './commands/simulate';
+import * as infer from './commands/infer';
+import * as mps from './commands/mps';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
@@ -11,7 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const mod of [demo, coarseGrain]) mod.register(program);
+  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -119,7 +119,8 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   if (bytes.length - dataStart < need) {
     fail(`truncated data: shape (${shape.join(', ')}) needs ${need} bytes, found ${bytes.length - dataStart}`);
   }
-  const raw = bytes.slice(dataStart, dataStart + need); // copy: aligned and detached from the file buffer
+  // A real copy (Buffer.prototype.slice would return a view into a shared pool): aligned, detached.
+  const raw = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + need);
   if (descr[1] === '>' && kind.size > 1) {
     for (let i = 0; i < raw.length; i += kind.size) raw.subarray(i, i + kind.size).reverse();
   }

@@ -69,6 +69,30 @@ impl NativeGraph {
         Graph::from_edges(n as usize, &edges, &opts).map(NativeGraph::wrap).map_err(to_napi)
     }
 
+    /// Builds a graph from CSR arrays (row i lists the out-neighbours of i; columns sorted and
+    /// unique per row; an undirected graph must be symmetric).
+    #[napi(factory)]
+    pub fn from_csr(n: u32, indptr: Float64Array, indices: Uint32Array, weights: Option<Float64Array>, directed: Option<bool>) -> Result<NativeGraph> {
+        let mut ptr = Vec::with_capacity(indptr.len());
+        for (k, &v) in indptr.iter().enumerate() {
+            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {
+                return Err(to_napi(diffrg_core::Error::invalid_input(format!("indptr[{k}] = {v} is not a non-negative integer"))));
+            }
+            ptr.push(v as usize);
+        }
+        let w = match weights {
+            Some(w) => w.to_vec(),
+            None => vec![1.0; indices.len()],
+        };
+        Graph::from_csr(n as usize, ptr, indices.to_vec(), w, directed.unwrap_or(false)).map(NativeGraph::wrap).map_err(to_napi)
+    }
+
+    /// Uniform random labelled tree (Pruefer code).
+    #[napi(factory)]
+    pub fn uniform_tree(n: u32, seed: u32) -> NativeGraph {
+        NativeGraph::wrap(generators::uniform_tree(n as usize, seed as u64))
+    }
+
     #[napi(factory)]
     pub fn ring(n: u32) -> NativeGraph {
         NativeGraph::wrap(generators::ring(n as usize))

@@ -3,9 +3,13 @@
 //! (`native/index.d.ts`) are produced by `napi build` and never edited by hand.
 
 mod job;
+mod community;
 mod graph;
+mod mps;
+mod infer;
 mod platform;
 mod rg;
 mod spectral;
+mod sim;
 
 pub use job::CancelToken;

@@ -114,6 +114,37 @@ pub fn pseudofractal(steps: usize) -> Graph {
     undirected(n, &edges)
 }
 
+/// Uniform random labelled tree on `n` nodes (every one of the n^(n-2) trees equally likely),
+/// decoded from a uniform Pruefer sequence (O(n log n)). Large uniform trees have spectral
+/// dimension 4/3 (so the density-matrix specific heat plateaus at 2/3).
+pub fn uniform_tree(n: usize, seed: u64) -> Graph {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    if n < 2 {
+        return undirected(n, &[]);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let seq: Vec<usize> = (0..n - 2).map(|_| rng.random_range(0..n)).collect();
+    let mut degree = vec![1usize; n];
+    for &s in &seq {
+        degree[s] += 1;
+    }
+    let mut leaves: BinaryHeap<Reverse<usize>> = (0..n).filter(|&i| degree[i] == 1).map(Reverse).collect();
+    let mut edges = Vec::with_capacity(n - 1);
+    for &s in &seq {
+        let Reverse(leaf) = leaves.pop().expect("a Pruefer sequence always leaves a leaf");
+        edges.push((leaf, s, 1.0));
+        degree[s] -= 1;
+        if degree[s] == 1 {
+            leaves.push(Reverse(s));
+        }
+    }
+    let Reverse(a) = leaves.pop().expect("two leaves remain");
+    let Reverse(b) = leaves.pop().expect("two leaves remain");
+    edges.push((a, b, 1.0));
+    undirected(n, &edges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +157,9 @@ mod tests {
         assert_eq!(torus(4, 3).num_edges(), 192);
         assert_eq!(pseudofractal(4).n(), 123);
         assert_eq!(random_tree(50, 1).num_edges(), 49);
+        let t = uniform_tree(500, 2);
+        assert_eq!((t.num_edges(), t.components().iter().max().copied()), (499, Some(0)));
+        assert_eq!(uniform_tree(1, 0).n(), 1);
         let ba = barabasi_albert(1000, 3, 7);
         assert_eq!(ba.num_edges(), 6 + 996 * 3);
         assert_eq!(ba.components().iter().max(), Some(&0));

@@ -1,1 +1,25 @@
 //! Directed-graph inference from neural activity: Latent Graph Diffusion and baselines.
+//!
+//! - [`covariance`]: lagged covariances `C(0..p)` in one streaming pass over sparse spikes.
+//! - [`yule_walker`]: VAR(p) design, ridge Yule-Walker solve, continuous-time generator.
+//! - [`lowrank`]: sparse + low-rank decomposition of the coupling (accelerated proximal gradient).
+//! - [`surrogates`]: circular time-shift surrogates, Student-t p-values, Benjamini-Hochberg.
+//! - [`lgd`]: the Latent Graph Diffusion pipeline; [`baselines`]: correlation, partial
+//!   correlation, VAR/Granger; [`metrics`]: AUROC and AUPR.
+//! - [`synthetic`]: seeded ground-truth generators (VAR(1), Hawkes-like spiking) for tests
+//!   and benchmarks.
+
+pub mod covariance;
+pub mod covariance_dense;
+pub mod raster;
+pub mod yule_walker;
+pub mod lowrank;
+pub mod metrics;
+pub mod surrogates;
+pub mod synthetic;
+pub mod api;
+pub mod baselines;
+pub mod lgd;
+
+pub use api::{infer_dense, infer_from_covariances, infer_raster, covariance_plan, Edge, HiddenModes, InferOptions, InferredGraph, Method};
+pub use covariance::{CountRaster, OwnedRaster};

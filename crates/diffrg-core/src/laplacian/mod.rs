@@ -10,6 +10,9 @@
 
 use crate::graph::Graph;
 
+mod operator;
+pub use operator::SymLaplacian;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LaplacianKind {
     #[default]

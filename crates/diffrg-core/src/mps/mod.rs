@@ -1,1 +1,31 @@
 //! Tensor trains (matrix product states) over discrete spike patterns.
+//!
+//! - [`tt`]: the types ([`TensorTrain`], [`Core`], [`Kind`]: Born machine or probability train).
+//! - [`canonical`]: left/right/mixed canonical forms and normalisation.
+//! - [`compress`]: truncation to a bond dimension and/or cutoff, reporting the discarded weight.
+//! - [`env`]: transfer-matrix environments shared by the contraction kernels.
+//! - [`eval`]: batched log-probabilities, parallel over patterns.
+//! - [`marginals`]: single-site and pairwise marginals, conditioning.
+//! - [`sample`]: exact sequential sampling.
+//! - [`entropy`]: bond entropies, exact Renyi-2, Shannon entropy by sampling.
+//! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
+//! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
+//! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
+//!
+//! See docs/mps.md for the equations and references.
+
+pub mod baselines;
+pub mod block;
+pub mod canonical;
+pub mod compress;
+pub mod data;
+pub mod dense;
+pub mod entropy;
+pub mod env;
+pub mod eval;
+pub mod learn;
+pub mod marginals;
+pub mod sample;
+pub mod tt;
+
+pub use tt::{Core, Kind, TensorTrain};

@@ -3,8 +3,19 @@
 //!
 //! - [`thermo`]: entropy, specific heat and spectral dimension from a (weighted) spectrum.
 //! - [`dense`]: exact eigenvalues of the dense Laplacian.
+//! - [`lanczos`]: the Lanczos process and its Gauss quadrature.
+//! - [`deflation`]: lowest eigenpairs by block Krylov Rayleigh-Ritz.
+//! - [`slq`]: stochastic Lanczos quadrature of the spectral measure.
+//! - [`features`]: entropy transitions and plateaus of C(tau).
+//! - [`scan`]: the spectral scan (exact / SLQ / auto) over a tau grid.
 
+pub mod deflation;
 pub mod dense;
+pub mod features;
+pub mod lanczos;
+pub mod scan;
+pub mod slq;
 pub mod thermo;
 
+pub use scan::{spectral_scan, Method, ScanOptions, ScanResult, TauGrid};
 pub use thermo::{default_tau_range, log_grid, thermodynamics, thermodynamics_par, Thermodynamics};

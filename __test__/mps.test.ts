@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cli, diffrg } from './helpers';
+
+type Patterns = { rows: number; sites: number; data: Uint8Array };
+
+function allPatterns(n: number): Patterns {
+  const rows = 1 << n;
+  const data = new Uint8Array(rows * n);
+  for (let i = 0; i < rows; i++) for (let k = 0; k < n; k++) data[i * n + k] = (i >> (n - 1 - k)) & 1;
+  return { rows, sites: n, data };
+}
+
+/** Latent-cluster binary process: `clusters` x `size` sites, site i in cluster i % clusters. */
+function latentClusters(clusters: number, size: number, rows: number, seed: number): Patterns {
+  let s = BigInt(seed) + 1n;
+  const rnd = () => {
+    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+    return Number(s >> 11n) / 2 ** 53;
+  };
+  const n = clusters * size;
+  const data = new Uint8Array(rows * n);
+  const up = new Array(clusters);
+  for (let t = 0; t < rows; t++) {
+    for (let c = 0; c < clusters; c++) up[c] = rnd() < 0.3;
+    for (let i = 0; i < n; i++) data[t * n + i] = rnd() < (up[i % clusters] ? 0.6 : 0.05) ? 1 : 0;
+  }
+  return { rows, sites: n, data };
+}
+
+describe('mps engine through the API', () => {
+  it('log-probabilities of a random model sum to 1 and match sampling and marginals', async () => {
+    const m = diffrg.randomMps('born', Array(8).fill(2), 4, 3);
+    const all = allPatterns(8);
+    const lp = await diffrg.mpsLogProb(m, all, { threads: 2 });
+    const p = Array.from(lp, (v) => 2 ** v);
+    expect(Math.abs(p.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);
+    const s = await diffrg.sampleMps(m, 500, { seed: 1 });
+    const lps = await diffrg.mpsLogProb(m, s.patterns);
+    s.log2Prob.forEach((v, i) => expect(Math.abs(v - lps[i])).toBeLessThan(1e-9));
+    const marg = await diffrg.mpsMarginals(m, { pairs: true, evidence: [[2, 1]] });
+    // P(s_0 = 1 | s_2 = 1) by enumeration
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < all.rows; i++) {
+      if (all.data[i * 8 + 2] !== 1) continue;
+      den += p[i];
+      if (all.data[i * 8] === 1) num += p[i];
+    }
+    expect(Math.abs(marg.single[0][1] - num / den)).toBeLessThan(1e-10);
+    expect(marg.pairs.length).toBe(28);
+    const ent = await diffrg.mpsEntropies(m, { samples: 4000, seed: 2 });
+    const h = -p.reduce((a, q) => a + (q > 0 ? q * Math.log2(q) : 0), 0);
+    const h2 = -Math.log2(p.reduce((a, q) => a + q * q, 0));
+    expect(Math.abs(ent.renyi2 - h2)).toBeLessThan(1e-9);
+    expect(Math.abs(ent.shannon - h)).toBeLessThan(4 * ent.shannonStdError);
+    expect(ent.bondEntropies.length).toBe(7);
+  });
+
+  it('compression reports the discarded weight and keeps a normalised distribution', async () => {
+    const m = diffrg.randomMps('born', Array(10).fill(2), 16, 5);
+    const c = await diffrg.compressMps(m, { maxBond: 3 });
+    expect(Math.max(...c.model.bondDims)).toBeLessThanOrEqual(3);
+    expect(c.totalDiscarded).toBeGreaterThan(0);
+    expect(c.discarded.length).toBe(9);
+    const lp = await diffrg.mpsLogProb(c.model, allPatterns(10));
+    expect(Math.abs(Array.from(lp, (v) => 2 ** v).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);
+    const lossless = await diffrg.compressMps(m, { maxBond: 0 });
+    expect(lossless.totalDiscarded).toBeLessThan(1e-12);
+  });
+
+  it('NPZ round trip is exact and rejects malformed files', () => {
+    const m = diffrg.randomMps('probability', [2, 3, 2], 2, 1);
+    const back = diffrg.decodeMps(diffrg.encodeMps(m));
+    expect(back).toEqual(m);
+    expect(() => diffrg.decodeMps(diffrg.encodeNpz({ x: { dtype: 'float64', shape: [1], data: new Float64Array(1) } }))).toThrow(/meta/);
+  });
+
+  it('fits data better than the independent model and rejects bad input with typed errors', async () => {
+    const data = latentClusters(3, 3, 3000, 4);
+    const r = await diffrg.fitMps(data, { chi: 4, seed: 1, threads: 2 });
+    expect(r.sites).toBe(9);
+    expect(r.nllHeldout).toBeLessThan(r.nllIndependent - 0.1);
+    expect(Number.isFinite(r.nllIsing)).toBe(true);
+    expect(r.isingLogZSe).toBe(0); // 2^9 states: exact
+    await expect(diffrg.fitMps({ rows: 2, sites: 3, data: new Uint8Array(5) })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    await expect(diffrg.mpsLogProb(r.model, { rows: 1, sites: 9, data: new Uint8Array(9).fill(7) })).rejects.toThrow(/alphabet/);
+  });
+
+  it('ordering matters: contiguous clusters beat the interleaved identity and a random order (synthetic latent clusters)', async () => {
+    const data = latentClusters(4, 4, 5000, 9);
+    const community = Array.from({ length: 16 }, (_, i) => i).sort((a, b) => (a % 4) - (b % 4) || a - b);
+    const res: number[] = [];
+    for (const order of [community, Array.from({ length: 16 }, (_, i) => i), diffrg.randomOrder(16, 3)]) {
+      const r = await diffrg.fitMps(diffrg.reorderPatterns(data, order), { chi: 2, seed: 1, baselines: false, threads: 2 });
+      res.push(r.nllHeldout);
+    }
+    expect(res[0]).toBeLessThan(res[1] - 0.1);
+    expect(res[0]).toBeLessThan(res[2] - 0.1);
+  });
+});
+
+describe('diffrg mps CLI', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-mps-'));
+  const data = latentClusters(3, 3, 1500, 2);
+  const csv = path.join(dir, 'patterns.csv');
+  const lines = [Array.from({ length: 9 }, (_, k) => `n${k}`).join(',')];
+  for (let t = 0; t < data.rows; t++) lines.push(Array.from(data.data.slice(t * 9, t * 9 + 9)).join(','));
+  writeFileSync(csv, lines.join('\n') + '\n');
+
+  it('mps fit --json prints the documented fields and writes a loadable model', () => {
+    const out = path.join(dir, 'model.npz');
+    const r = cli(['mps', 'fit', csv, '--chi', '4', '--seed', '1', '--out', out, '--json', '--threads', '2']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const key of ['sites', 'chi', 'nllTrain', 'nllHeldout', 'nllIndependent', 'nllIsing', 'bondEntropies']) expect(j).toHaveProperty(key);
+    expect(j.sites).toBe(9);
+    expect(j.bondEntropies.length).toBe(8);
+    const model = diffrg.loadMps(out);
+    expect(model.dims.length).toBe(9);
+    const lp = cli(['mps', 'logprob', out, csv, '--json']);
+    expect(lp.code).toBe(0);
+    const lj = JSON.parse(lp.stdout);
+    expect(lj.log2Prob.length).toBe(1500);
+    expect(lj.log2Prob.every((v: number) => v < 0)).toBe(true);
+    // numpy reads the file when available
+    const py = spawnSync('python3', ['-c', `import numpy as np, json; z = np.load(${JSON.stringify(out)}); m = json.loads(z['meta'].tobytes()); print(m['sites'], z['core_0000'].shape)`], { encoding: 'utf8' });
+    if (py.status === 0) expect(py.stdout.trim()).toBe('9 (1, 2, 4)'.replace('4', String(model.bondDims[1])));
+    expect(readFileSync(out).length).toBeGreaterThan(0);
+  });
+
+  it('usage and input errors have the documented exit codes', () => {
+    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--order', 'community']).code).toBe(2);
+    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--bin', '5ms']).code).toBe(2);
+    expect(cli(['mps', 'fit', csv]).code).toBe(2); // --out is required
+    const bad = path.join(dir, 'bad.csv');
+    writeFileSync(bad, '0,1\n1,x\n');
+    const r = cli(['mps', 'fit', bad, '--out', path.join(dir, 'y.npz')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.csv:2/);
+  });
+});

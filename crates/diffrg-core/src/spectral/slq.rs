@@ -1,0 +1,469 @@
+//! Stochastic Lanczos quadrature (SLQ) of the Laplacian's spectral measure.
+//!
+//! Hutchinson's estimator with Rademacher probes `v` (`E[v v^T] = I`) and one Lanczos run per
+//! probe gives the whole measure at once (Ubaru, Chen & Saad, SIAM J. Matrix Anal. Appl. 2017):
+//!
+//! `Tr f(L) ~= (1/P) sum_p ||v_p||^2 sum_k y_{1k,p}^2 f(theta_{k,p})`,
+//!
+//! so every `tau` of a scan (`f = exp(-tau lam)`, `lam exp(-tau lam)`, ...) comes from the same
+//! runs through [`crate::spectral::thermo::thermodynamics`].
+//!
+//! Deflation (see [`crate::spectral::deflation`]): the exact null space (one vector per
+//! connected component, so `Tr` gets exactly `#components` zero modes) and, for graphs up to
+//! [`SlqOptions::deflate_max_n`] nodes, the lowest converged Ritz pairs are removed from the
+//! probes (`v <- (I - Q Q^T) v`, operator `(I - Q Q^T) L`) and added back exactly with weight 1.
+//! The estimate stays unbiased; the variance left is that of the bulk, where many modes average.
+//!
+//! Error estimate: delete-one jackknife over probes of every curve (S, C) at every tau, from
+//! per-probe moment sums (`O(P m T)`).
+
+use super::deflation::{lowest_modes, DeflationOptions};
+use super::lanczos::{gauss_quadrature, lanczos, lanczos_block, project_out, Reorth, Tridiagonal};
+use super::thermo::{log_grid, thermodynamics, Thermodynamics};
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::graph::Graph;
+use crate::laplacian::{LaplacianKind, SymLaplacian};
+use faer::MatRef;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// Reorthogonalisation choice for the probe runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReorthPolicy {
+    /// Full when `N <= 50_000` (cheap there, and removes ghost Ritz values), none above.
+    #[default]
+    Auto,
+    Full,
+    None,
+}
+
+/// Options of [`slq`].
+#[derive(Debug, Clone)]
+pub struct SlqOptions {
+    /// Rademacher probes (>= 2 for the error estimate). Default 30.
+    pub probes: usize,
+    /// Lanczos steps per probe. Default 100.
+    pub steps: usize,
+    /// Seed of the probes (probe p uses ChaCha8 stream p). Default 42.
+    pub seed: u64,
+    pub reorth: ReorthPolicy,
+    /// Number of lowest non-null eigenpairs to deflate; `None` = automatic (see [`slq`]).
+    /// Unconverged ones are left to the stochastic part.
+    pub deflate: Option<usize>,
+    /// Largest N for automatic deflation. Default 50_000.
+    pub deflate_max_n: usize,
+    /// Automatic deflation starts when the jackknife error of C exceeds this fraction of
+    /// max C. Default 0.01 (two standard errors within the 2% accuracy target).
+    pub deflate_trigger: f64,
+}
+
+impl Default for SlqOptions {
+    fn default() -> Self {
+        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.01 }
+    }
+}
+
+/// Quadrature of one probe: nodes and weights (weights sum to `N - k`, k = deflated count).
+#[derive(Debug, Clone, Default)]
+pub struct ProbeQuadrature {
+    pub nodes: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+/// The estimated spectral measure: exact (deflated) eigenvalues with weight 1 each plus the
+/// average of the probe quadratures.
+#[derive(Debug, Clone, Default)]
+pub struct SlqMeasure {
+    pub n: usize,
+    /// Exactly known eigenvalues: `components` zeros, then the deflated Ritz values.
+    pub exact: Vec<f64>,
+    pub probes: Vec<ProbeQuadrature>,
+    pub components: usize,
+    /// Lanczos steps actually taken (max over probes).
+    pub steps: usize,
+    pub reorth: bool,
+    /// Krylov dimension spent on deflation.
+    pub deflation_dim: usize,
+}
+
+impl SlqMeasure {
+    /// All nodes and weights of the averaged measure (total weight about N).
+    pub fn combined(&self) -> (Vec<f64>, Vec<f64>) {
+        let p = self.probes.len().max(1) as f64;
+        let mut nodes = self.exact.clone();
+        let mut weights = vec![1.0; self.exact.len()];
+        for q in &self.probes {
+            nodes.extend_from_slice(&q.nodes);
+            weights.extend(q.weights.iter().map(|w| w / p));
+        }
+        (nodes, weights)
+    }
+
+    /// Smallest and largest eigenvalue estimates (`lam_2`: smallest node above
+    /// `1e-9 lam_max`; `None` if there is none).
+    pub fn extremes(&self) -> (Option<f64>, f64) {
+        let (nodes, _) = self.combined();
+        let lam_max = nodes.iter().cloned().fold(0.0, f64::max);
+        let lam_2 = nodes.iter().cloned().filter(|&l| l > 1e-9 * lam_max).fold(f64::INFINITY, f64::min);
+        (lam_2.is_finite().then_some(lam_2), lam_max)
+    }
+
+    /// Thermodynamic curves of the averaged measure.
+    pub fn thermodynamics(&self, taus: &[f64]) -> Thermodynamics {
+        let (nodes, weights) = self.combined();
+        thermodynamics(&nodes, Some(&weights), self.n, taus)
+    }
+
+    /// Delete-one jackknife standard errors of `(S(tau), C(tau))` over probes.
+    pub fn stderr(&self, taus: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let p = self.probes.len();
+        if p < 2 {
+            return (vec![0.0; taus.len()], vec![0.0; taus.len()]);
+        }
+        let lam_min = self
+            .exact
+            .iter()
+            .chain(self.probes.iter().flat_map(|q| q.nodes.iter()))
+            .map(|l| l.max(0.0))
+            .fold(f64::INFINITY, f64::min);
+        let moments = |nodes: &[f64], weights: Option<&[f64]>, tau: f64| -> [f64; 3] {
+            let mut m = [0.0; 3];
+            for (k, &l) in nodes.iter().enumerate() {
+                let l = l.max(0.0);
+                let w = weights.map_or(1.0, |w| w[k]) * (-tau * (l - lam_min)).exp();
+                m[0] += w;
+                m[1] += w * l;
+                m[2] += w * l * l;
+            }
+            m
+        };
+        let mut se_s = Vec::with_capacity(taus.len());
+        let mut se_c = Vec::with_capacity(taus.len());
+        for &tau in taus {
+            let d = moments(&self.exact, None, tau);
+            let per: Vec<[f64; 3]> = self.probes.iter().map(|q| moments(&q.nodes, Some(&q.weights), tau)).collect();
+            let mut tot = [0.0; 3];
+            for m in &per {
+                for k in 0..3 {
+                    tot[k] += m[k];
+                }
+            }
+            let (mut s_vals, mut c_vals) = (Vec::with_capacity(p), Vec::with_capacity(p));
+            for m in &per {
+                let z = d[0] + (tot[0] - m[0]) / (p - 1) as f64;
+                let m1 = d[1] + (tot[1] - m[1]) / (p - 1) as f64;
+                let m2 = d[2] + (tot[2] - m[2]) / (p - 1) as f64;
+                if z > 0.0 {
+                    let mean = m1 / z;
+                    s_vals.push(z.ln() - tau * lam_min + tau * mean);
+                    c_vals.push((tau * tau * (m2 / z - mean * mean)).max(0.0));
+                }
+            }
+            se_s.push(jackknife(&s_vals));
+            se_c.push(jackknife(&c_vals));
+        }
+        (se_s, se_c)
+    }
+}
+
+fn jackknife(vals: &[f64]) -> f64 {
+    let p = vals.len();
+    if p < 2 {
+        return 0.0;
+    }
+    let mean = vals.iter().sum::<f64>() / p as f64;
+    ((p - 1) as f64 / p as f64 * vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>()).sqrt()
+}
+
+/// Runs SLQ on the symmetric Laplacian of `g` (directed graphs are symmetrized; random-walk
+/// uses the similar normalized Laplacian).
+///
+/// With `deflate = None` (automatic) the probes first run with only the null space deflated;
+/// if the jackknife error of C on the default grid (100 points, see [`super::scan::default_range`])
+/// exceeds `deflate_trigger * max C` and `N <= deflate_max_n`, the lowest 200 eigenpairs are
+/// computed, deflated and the probes rerun (same seeds).
+///
+/// Errors: `ERR_INVALID_INPUT` for `probes < 2` or `steps == 0`; `ERR_ABORTED`.
+/// Complexity: `P m` sparse products (parallel over probes and rows), plus `O(P N m^2)` with
+/// full reorthogonalisation and the deflation cost (`O(N dim^2 + dim^3)`, dim = 6 * 200).
+pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Result<SlqMeasure> {
+    if opts.probes < 2 {
+        return Err(Error::invalid_input(format!("probes must be >= 2 (got {}); the error estimate needs two", opts.probes)));
+    }
+    if opts.steps == 0 {
+        return Err(Error::invalid_input("steps must be >= 1"));
+    }
+    let n = g.n();
+    let op = SymLaplacian::new(g, kind);
+    let comp = if g.is_directed() { g.symmetrized().components() } else { g.components() };
+    let (null, c) = op.null_space(&comp);
+    let reorth = match opts.reorth {
+        ReorthPolicy::Full => Reorth::Full,
+        ReorthPolicy::None => Reorth::None,
+        ReorthPolicy::Auto => {
+            if n <= 50_000 {
+                Reorth::Full
+            } else {
+                Reorth::None
+            }
+        }
+    };
+    let mut out = SlqMeasure { n, components: c, exact: vec![0.0; c], reorth: reorth == Reorth::Full, ..Default::default() };
+    if n == 0 {
+        return Ok(out);
+    }
+    exec.check()?;
+    let forced = opts.deflate.unwrap_or(0);
+    let mut q = null;
+    if forced > 0 {
+        deflate(&op, &mut q, &mut out, forced, opts.seed, exec)?;
+    }
+    let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+    out.probes = probes;
+    out.steps = steps;
+    if opts.deflate.is_none() && n <= opts.deflate_max_n && n > c {
+        let (lam2, lam_max) = out.extremes();
+        if let Some(l2) = lam2 {
+            let (lo, hi) = super::scan::default_range(n, Some(l2), lam_max);
+            let taus = log_grid(lo, hi, 100);
+            let cmax = out.thermodynamics(&taus).specific_heat.iter().cloned().fold(0.0, f64::max);
+            let se = out.stderr(&taus).1.iter().cloned().fold(0.0, f64::max);
+            if se > opts.deflate_trigger * cmax {
+                deflate(&op, &mut q, &mut out, 200, opts.seed, exec)?;
+                let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+                out.probes = probes;
+                out.steps = steps;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the lowest `want` converged eigenpairs to the deflation basis `q` and their values
+/// to `out.exact`.
+fn deflate(op: &SymLaplacian, q: &mut Vec<f64>, out: &mut SlqMeasure, want: usize, seed: u64, exec: &Exec) -> Result<()> {
+    let dopts = DeflationOptions { want, max_dim: (6 * want).max(96), seed: seed ^ 0x9e37_79b9, ..Default::default() };
+    let modes = lowest_modes(op, q, &dopts, exec)?;
+    out.deflation_dim = modes.dim;
+    out.exact.extend_from_slice(&modes.values);
+    q.extend_from_slice(&modes.vectors);
+    Ok(())
+}
+
+/// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
+/// `(I - Q Q^T) v`.
+fn run_probes(op: &SymLaplacian, q: &[f64], opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+    let n = op.n();
+    let k = q.len() / n;
+    if k >= n {
+        return Ok((vec![], 0));
+    }
+    let qm = MatRef::from_column_major_slice(q, n, k);
+    let rademacher = |p: usize| -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(p as u64);
+        (0..n).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect()
+    };
+    // Ratio form: scale to the exact total weight E||P v||^2 = N - k, so that S(0) = ln N holds
+    // exactly (Ubaru et al. use N for ||v||^2 = N).
+    let norm2 = (n - k) as f64;
+    if reorth == Reorth::None {
+        // Probes in lockstep blocks of 8: one sparse pass per step serves a whole block.
+        const B: usize = 8;
+        let blocks: Vec<(usize, usize)> = (0..opts.probes).step_by(B).map(|s| (s, (s + B).min(opts.probes))).collect();
+        let runs: Vec<Result<Vec<Tridiagonal>>> = exec.install(|| {
+            blocks
+                .par_iter()
+                .map(|&(s, e)| {
+                    let b = e - s;
+                    let mut v = vec![0.0; n * b];
+                    let mut h = vec![0.0; k];
+                    for (c, p) in (s..e).enumerate() {
+                        let mut vp = rademacher(p);
+                        project_out(qm, &mut vp, &mut h);
+                        for i in 0..n {
+                            v[i * b + c] = vp[i];
+                        }
+                    }
+                    lanczos_block(
+                        |x, y| {
+                            op.apply_block(x, y, b);
+                            project_out_block(qm, y, b);
+                        },
+                        &v,
+                        b,
+                        opts.steps,
+                        exec,
+                    )
+                })
+                .collect()
+        });
+        let mut probes = Vec::with_capacity(opts.probes);
+        let mut steps = 0;
+        for r in runs {
+            for t in r? {
+                let (nodes, w) = gauss_quadrature(&t)?;
+                steps = steps.max(t.alpha.len());
+                probes.push(ProbeQuadrature { nodes, weights: w.iter().map(|x| x * norm2).collect() });
+            }
+        }
+        return Ok((probes, steps));
+    }
+    let runs: Vec<Result<(ProbeQuadrature, usize)>> = exec.install(|| {
+        (0..opts.probes)
+            .into_par_iter()
+            .map(|p| {
+                let mut v = rademacher(p);
+                let mut h = vec![0.0; k];
+                project_out(qm, &mut v, &mut h);
+                let t = lanczos(
+                    |x, y| {
+                        op.apply_par(x, y);
+                        project_out(qm, y, &mut h);
+                    },
+                    &v,
+                    opts.steps,
+                    reorth,
+                    exec,
+                )?;
+                let (nodes, w) = gauss_quadrature(&t)?;
+                let weights = w.iter().map(|x| x * norm2).collect();
+                Ok((ProbeQuadrature { nodes, weights }, t.alpha.len()))
+            })
+            .collect()
+    });
+    let mut probes = Vec::with_capacity(opts.probes);
+    let mut steps = 0;
+    for r in runs {
+        let (pq, s) = r?;
+        steps = steps.max(s);
+        probes.push(pq);
+    }
+    Ok((probes, steps))
+}
+
+/// `Y -= Q (Q^T Y)` for `b` vectors stored row-major (`Y[i * b + c]`), `Q` column-major.
+fn project_out_block(q: MatRef<'_, f64>, y: &mut [f64], b: usize) {
+    let n = q.nrows();
+    for kk in 0..q.ncols() {
+        let col = q.col(kk);
+        let mut h = vec![0.0; b];
+        for i in 0..n {
+            let qi = col[i];
+            for c in 0..b {
+                h[c] += qi * y[i * b + c];
+            }
+        }
+        for i in 0..n {
+            let qi = col[i];
+            for c in 0..b {
+                y[i * b + c] -= qi * h[c];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::generators::{barabasi_albert, erdos_renyi, torus};
+    use crate::spectral::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
+
+    fn max_heat_error(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, taus: &[f64]) -> (f64, f64, f64) {
+        let exec = Exec::with_threads(2);
+        let exact = laplacian_eigenvalues(g, kind, &exec, DEFAULT_DENSE_LIMIT_BYTES).unwrap();
+        let te = thermodynamics(&exact, None, g.n(), taus);
+        let m = slq(g, kind, opts, &exec).unwrap();
+        let ts = m.thermodynamics(taus);
+        let cmax = te.specific_heat.iter().cloned().fold(0.0, f64::max);
+        let err = te.specific_heat.iter().zip(&ts.specific_heat).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let serr = te.entropy.iter().zip(&ts.entropy).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        (err, cmax, serr)
+    }
+
+    #[test]
+    fn slq_matches_exact_heat_within_two_percent() {
+        // Smaller versions of the acceptance graphs (the N = 5000 checks run in the vitest spec
+        // and the benchmark); the torus needs (and triggers) deflation.
+        let taus = log_grid(1e-3, 1e3, 120);
+        let opts = SlqOptions::default();
+        for (name, g) in [
+            ("BA m=2", barabasi_albert(2000, 2, 11)),
+            ("ER <k>=4", erdos_renyi(2000, 4.0, 5)),
+            ("torus 30x30", torus(30, 2)),
+        ] {
+            let (err, cmax, serr) = max_heat_error(&g, LaplacianKind::Combinatorial, &opts, &taus);
+            assert!(err <= 0.02 * cmax, "{name}: max |dC| = {err:.4}, 2% of max C = {:.4}", 0.02 * cmax);
+            assert!(serr <= 0.005 * (g.n() as f64).ln(), "{name}: max |dS| = {serr}");
+        }
+    }
+
+    /// `cargo test -p diffrg-core --release slq_accuracy_report -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn slq_accuracy_report() {
+        let n: usize = std::env::var("DIFFRG_SLQ_N").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
+        let side = (n as f64).sqrt().round() as usize;
+        let taus = log_grid(1e-3, 1e3, 200);
+        for deflate in [None] {
+            let opts = SlqOptions { deflate, ..Default::default() };
+            for (name, g) in [
+                ("BA m=2", barabasi_albert(n, 2, 11)),
+                ("ER <k>=4", erdos_renyi(n, 4.0, 5)),
+                ("torus", torus(side, 2)),
+            ] {
+                let t0 = std::time::Instant::now();
+                let m = slq(&g, LaplacianKind::Combinatorial, &opts, &Exec::with_threads(2)).unwrap();
+                let dt = t0.elapsed().as_secs_f64();
+                let (err, cmax, serr) = max_heat_error(&g, LaplacianKind::Combinatorial, &opts, &taus);
+                let (l2, lm) = m.extremes();
+                let tg = log_grid(0.01 / lm, 10.0 / l2.unwrap(), 100);
+                let cm = m.thermodynamics(&tg).specific_heat.iter().cloned().fold(0.0, f64::max);
+                let se = m.stderr(&tg).1.iter().cloned().fold(0.0, f64::max) / cm;
+                eprintln!("{name} n={} deflate={deflate:?}: deflated {} (dim {}), slq {dt:.2} s, se/cmax {se:.4}, max|dC|/maxC = {:.4}, max|dS| = {serr:.4}", g.n(), m.exact.len(), m.deflation_dim, err / cmax);
+            }
+        }
+    }
+
+    #[test]
+    fn disconnected_graph_gets_exact_zero_modes() {
+        // ER <k>=1.5 has many components; S -> ln(#components) exactly at large tau.
+        let g = erdos_renyi(600, 1.5, 2);
+        let ncomp = g.components().iter().max().unwrap() + 1;
+        let m = slq(&g, LaplacianKind::Normalized, &SlqOptions { deflate: Some(0), ..Default::default() }, &Exec::with_threads(2)).unwrap();
+        assert_eq!(m.components, ncomp);
+        let t = m.thermodynamics(&[0.0, 1e7]);
+        assert!((t.entropy[0] - 600f64.ln()).abs() < 1e-9);
+        assert!((t.entropy[1] - (ncomp as f64).ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn stderr_is_small_and_covers_the_error() {
+        let g = barabasi_albert(1500, 2, 3);
+        let taus = log_grid(1e-2, 1e2, 40);
+        let exec = Exec::with_threads(2);
+        let exact = laplacian_eigenvalues(&g, LaplacianKind::Combinatorial, &exec, DEFAULT_DENSE_LIMIT_BYTES).unwrap();
+        let te = thermodynamics(&exact, None, g.n(), &taus);
+        // No reorthogonalisation: exercises the lockstep block path used for large graphs.
+        let opts = SlqOptions { deflate: Some(0), reorth: ReorthPolicy::None, ..Default::default() };
+        let m = slq(&g, LaplacianKind::Combinatorial, &opts, &exec).unwrap();
+        assert_eq!(m.probes.len(), 30);
+        let ts = m.thermodynamics(&taus);
+        let (se_s, se_c) = m.stderr(&taus);
+        // The error should be within a few standard errors everywhere (4 sigma, 40 points).
+        for i in 0..taus.len() {
+            assert!(se_c[i] >= 0.0 && se_s[i] >= 0.0);
+            assert!((ts.specific_heat[i] - te.specific_heat[i]).abs() <= 4.0 * se_c[i] + 1e-3, "tau {}", taus[i]);
+            assert!((ts.entropy[i] - te.entropy[i]).abs() <= 4.0 * se_s[i] + 1e-3, "tau {}", taus[i]);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_options() {
+        let g = torus(4, 2);
+        let e = slq(&g, LaplacianKind::Combinatorial, &SlqOptions { probes: 1, ..Default::default() }, &Exec::sequential()).unwrap_err();
+        assert!(e.message.contains("probes"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Communities: Leiden, community-based orderings, partition metrics, planted-partition graphs.
+
+use crate::graph::NativeGraph;
+use crate::job::{guard, CancelToken, Job};
+use diffrg_core::community::{self, planted, LeidenOptions, OrderingOptions};
+use diffrg_core::Error;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeLeidenOptions {
+    /// Modularity resolution gamma >= 0. @default 1
+    pub resolution: Option<f64>,
+    /// Refinement randomness theta > 0. @default 0.01
+    pub theta: Option<f64>,
+    /// Leiden iterations; 0 = until Q stops increasing. @default 0
+    pub max_iterations: Option<u32>,
+    /// Seed. @default 42
+    pub seed: Option<u32>,
+    /// Worker threads (Leiden itself is sequential). @default DIFFRG_THREADS or all cores
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct NativeLeidenResult {
+    pub labels: Vec<u32>,
+    pub communities: u32,
+    pub modularity: f64,
+    pub iterations: u32,
+    pub converged: bool,
+}
+
+/// Leiden communities (directed graphs: Leicht-Newman directed modularity).
+#[napi]
+pub fn leiden(graph: &NativeGraph, options: Option<NativeLeidenOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<NativeLeidenResult>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    Job::new(o.threads, token, move |exec| {
+        let d = LeidenOptions::default();
+        let opts = LeidenOptions {
+            resolution: o.resolution.unwrap_or(d.resolution),
+            theta: o.theta.unwrap_or(d.theta),
+            max_iterations: o.max_iterations.map_or(d.max_iterations, |v| v as usize),
+            seed: o.seed.map_or(d.seed, u64::from),
+        };
+        let r = community::leiden(&g, &opts, exec)?;
+        Ok(NativeLeidenResult {
+            labels: r.labels.iter().map(|&l| l as u32).collect(),
+            communities: r.communities as u32,
+            modularity: r.modularity,
+            iterations: r.iterations as u32,
+            converged: r.converged,
+        })
+    })
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeOrderingOptions {
+    /// Dense eigensolver up to this many nodes per solve, Lanczos beyond. @default 1500
+    pub dense_max: Option<u32>,
+    /// Only the linear Fiedler order (no circular candidate). @default false
+    pub linear_only: Option<bool>,
+    /// Inside communities, order by the potential anchored to neighbouring blocks. @default false
+    pub anchored: Option<bool>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct NativeOrdering {
+    pub order: Vec<u32>,
+    pub position: Vec<u32>,
+    pub community_order: Vec<u32>,
+    pub converged: bool,
+}
+
+/// Community-based spectral node ordering.
+#[napi]
+pub fn community_ordering(
+    graph: &NativeGraph,
+    labels: Uint32Array,
+    options: Option<NativeOrderingOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<NativeOrdering>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    Job::new(o.threads, token, move |exec| {
+        let mut opts = OrderingOptions { linear_only: o.linear_only.unwrap_or(false), anchored: o.anchored.unwrap_or(false), ..Default::default() };
+        if let Some(d) = o.dense_max {
+            opts.fiedler.dense_max = d as usize;
+        }
+        let r = community::community_ordering(&g, &labels, &opts, exec)?;
+        let u = |v: Vec<usize>| v.into_iter().map(|x| x as u32).collect();
+        Ok(NativeOrdering { order: u(r.order), position: u(r.position), community_order: u(r.community_order), converged: r.converged })
+    })
+}
+
+/// Generalized modularity of `labels` (directed graphs: Leicht-Newman).
+#[napi]
+pub fn modularity(graph: &NativeGraph, labels: Uint32Array, resolution: Option<f64>) -> Result<f64> {
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    guard(|| community::modularity(&graph.inner, &labels, resolution.unwrap_or(1.0)))
+}
+
+/// Adjusted Rand index of two labelings.
+#[napi]
+pub fn adjusted_rand_index(a: Uint32Array, b: Uint32Array) -> Result<f64> {
+    let (a, b) = (to_usize(&a), to_usize(&b));
+    guard(|| community::adjusted_rand_index(&a, &b))
+}
+
+/// Normalized mutual information (arithmetic normalization) of two labelings.
+#[napi]
+pub fn normalized_mutual_information(a: Uint32Array, b: Uint32Array) -> Result<f64> {
+    let (a, b) = (to_usize(&a), to_usize(&b));
+    guard(|| community::normalized_mutual_information(&a, &b))
+}
+
+/// Ring of `cliques` cliques of `size` nodes (node v is in clique floor(v / size)).
+#[napi]
+pub fn ring_of_cliques(cliques: u32, size: u32) -> Result<NativeGraph> {
+    guard(|| {
+        if (cliques as u64) * (size as u64) > 1 << 24 {
+            return Err(Error::too_large(format!("ring of cliques with {cliques} x {size} nodes exceeds 2^24 nodes")));
+        }
+        Ok(NativeGraph::wrap(planted::ring_of_cliques(cliques as usize, size as usize).0))
+    })
+}
+
+/// Stochastic block model with the given block sizes (nodes numbered block by block).
+#[napi]
+pub fn stochastic_block_model(sizes: Vec<u32>, p_in: f64, p_out: f64, directed: Option<bool>, seed: Option<u32>) -> Result<NativeGraph> {
+    guard(|| {
+        for (name, p) in [("pIn", p_in), ("pOut", p_out)] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(Error::invalid_input(format!("{name} must be a probability in [0, 1] (got {p})")));
+            }
+        }
+        let n: u64 = sizes.iter().map(|&s| s as u64).sum();
+        if n > 20_000 {
+            return Err(Error::too_large(format!("the O(N^2) SBM sampler is limited to 20000 nodes (got {n})")));
+        }
+        let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
+        Ok(NativeGraph::wrap(planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or(false), seed.unwrap_or(0) as u64).0))
+    })
+}
+
+fn to_usize(a: &Uint32Array) -> Vec<usize> {
+    a.iter().map(|&l| l as usize).collect()
+}

@@ -1,0 +1,339 @@
+//! Tensor trains over spike patterns: fit, log-probabilities, compression, sampling,
+//! marginals and entropies. Models cross the boundary as plain arrays (`MpsModel`).
+
+use crate::job::{CancelToken, Job};
+use diffrg_core::mps::baselines::{Independent, Pairwise, PairwiseOptions};
+use diffrg_core::mps::{compress, data, entropy, eval, learn, marginals, sample, Core, Kind, TensorTrain};
+use diffrg_core::{Error, Result as CoreResult};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// A tensor train as flat arrays: core k has shape (bondDims[k], dims[k], bondDims[k+1]),
+/// row-major, concatenated in `data`.
+#[napi(object)]
+#[derive(Clone)]
+pub struct MpsModel {
+    /// "born" | "probability"
+    pub kind: String,
+    pub dims: Vec<u32>,
+    /// N + 1 values, both ends 1.
+    pub bond_dims: Vec<u32>,
+    pub data: Vec<f64>,
+}
+
+fn to_tt(m: &MpsModel) -> CoreResult<TensorTrain> {
+    let kind = Kind::parse(&m.kind, "model.kind")?;
+    let n = m.dims.len();
+    if m.bond_dims.len() != n + 1 {
+        return Err(Error::invalid_input(format!("model.bondDims must have {} values (sites + 1), got {}", n + 1, m.bond_dims.len())));
+    }
+    let mut cores = Vec::with_capacity(n);
+    let mut off = 0usize;
+    for k in 0..n {
+        let (l, d, r) = (m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize);
+        let len = l * d * r;
+        if off + len > m.data.len() {
+            return Err(Error::invalid_input(format!("model.data has {} values, too few for the shapes (core {k})", m.data.len())));
+        }
+        cores.push(Core::new(l, d, r, m.data[off..off + len].to_vec()).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))?);
+        off += len;
+    }
+    if off != m.data.len() {
+        return Err(Error::invalid_input(format!("model.data has {} values but the shapes need {off}", m.data.len())));
+    }
+    TensorTrain::new(kind, cores)
+}
+
+fn from_tt(t: &TensorTrain) -> MpsModel {
+    MpsModel {
+        kind: t.kind().as_str().into(),
+        dims: t.dims().iter().map(|&d| d as u32).collect(),
+        bond_dims: t.bond_dims().iter().map(|&d| d as u32).collect(),
+        data: t.cores().iter().flat_map(|c| c.data.iter().copied()).collect(),
+    }
+}
+
+fn n_sites(patterns: &[u8], sites: u32) -> CoreResult<usize> {
+    let n = sites as usize;
+    if n == 0 || patterns.len() % n != 0 {
+        return Err(Error::invalid_input(format!("patterns has {} values, not a multiple of sites = {sites}", patterns.len())));
+    }
+    Ok(n)
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MpsFitOptions {
+    /// Maximum bond dimension. @default 32
+    pub chi: Option<u32>,
+    /// Alphabet size per site. @default max value + 1 per site (at least 2)
+    pub dims: Option<Vec<u32>>,
+    /// Fraction of patterns held out (random split). @default 0.2
+    pub validation: Option<f64>,
+    /// Seed of the split and of AIS. @default 0
+    pub seed: Option<u32>,
+    /// Weight of the independent model in the initial amplitude. @default 0.01
+    pub init_mix: Option<f64>,
+    /// Maximum half-sweeps. @default 12
+    pub max_half_sweeps: Option<u32>,
+    /// Early-stopping patience (half-sweeps). @default 2
+    pub patience: Option<u32>,
+    /// Relative SVD cutoff. @default 1e-10
+    pub cutoff: Option<f64>,
+    /// Also fit the independent and pairwise (pseudo-likelihood) baselines. @default true
+    pub baselines: Option<bool>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct MpsSweep {
+    pub nll_train: f64,
+    pub nll_heldout: f64,
+    pub max_bond: u32,
+}
+
+#[napi(object)]
+pub struct MpsFitResult {
+    pub model: MpsModel,
+    pub sites: u32,
+    pub chi: u32,
+    pub n_train: u32,
+    pub n_heldout: u32,
+    pub n_distinct_train: u32,
+    pub nll_train: f64,
+    pub nll_heldout: f64,
+    pub init_nll_train: f64,
+    pub init_nll_heldout: f64,
+    pub nll_independent: f64,
+    pub nll_independent_train: f64,
+    pub nll_ising: f64,
+    pub nll_ising_train: f64,
+    /// Standard error of ln Z of the pairwise model (0 when exact).
+    pub ising_log_z_se: f64,
+    pub bond_entropies: Vec<f64>,
+    pub history: Vec<MpsSweep>,
+}
+
+/// Fits a Born machine to a row-major pattern matrix (u8, `sites` columns).
+#[napi]
+pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsFitResult>> {
+    let o = options.unwrap_or_default();
+    let pats = patterns.to_vec();
+    Job::new(o.threads, token, move |exec| {
+        let n = n_sites(&pats, sites)?;
+        let dims: Vec<usize> = match &o.dims {
+            Some(d) => {
+                if d.len() != n {
+                    return Err(Error::invalid_input(format!("dims has {} values for {n} sites", d.len())));
+                }
+                d.iter().map(|&x| x as usize).collect()
+            }
+            None => data::infer_dims(&pats, n),
+        };
+        let seed = o.seed.unwrap_or(0) as u64;
+        let (train, held) = data::split(&pats, n, o.validation.unwrap_or(0.2), seed)?;
+        if train.is_empty() {
+            return Err(Error::invalid_input("no training patterns after the validation split"));
+        }
+        let defaults = learn::LearnOptions::default();
+        let opts = learn::LearnOptions {
+            max_bond: o.chi.map_or(defaults.max_bond, |c| c as usize),
+            init_mix: o.init_mix.unwrap_or(defaults.init_mix),
+            max_half_sweeps: o.max_half_sweeps.map_or(defaults.max_half_sweeps, |c| c as usize),
+            patience: o.patience.map_or(defaults.patience, |c| c as usize),
+            cutoff: o.cutoff.unwrap_or(defaults.cutoff),
+            ..defaults
+        };
+        let (model, rep) = learn::fit(&dims, &train, &held, &opts, exec)?;
+        let (ent, _) = entropy::bond_entropies(&model, exec)?;
+        let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+        if o.baselines.unwrap_or(true) {
+            let ind = Independent::fit(&dims, &train, 0.5)?;
+            nit = ind.nll_bits(&train)?;
+            if !held.is_empty() {
+                ni = ind.nll_bits(&held)?;
+            }
+            let pw = Pairwise::fit(&dims, &train, &PairwiseOptions { seed, ..Default::default() }, exec)?;
+            nst = pw.nll_bits(&train)?;
+            if !held.is_empty() {
+                ns = pw.nll_bits(&held)?;
+            }
+            se = pw.log_z_se;
+        }
+        Ok(MpsFitResult {
+            sites: n as u32,
+            chi: opts.max_bond as u32,
+            n_train: rep.n_train as u32,
+            n_heldout: rep.n_heldout as u32,
+            n_distinct_train: rep.n_distinct_train as u32,
+            nll_train: rep.nll_train,
+            nll_heldout: rep.nll_heldout,
+            init_nll_train: rep.init_nll_train,
+            init_nll_heldout: rep.init_nll_heldout,
+            nll_independent: ni,
+            nll_independent_train: nit,
+            nll_ising: ns,
+            nll_ising_train: nst,
+            ising_log_z_se: se,
+            bond_entropies: ent,
+            history: rep.history.iter().map(|h| MpsSweep { nll_train: h.nll_train, nll_heldout: h.nll_heldout, max_bond: h.max_bond as u32 }).collect(),
+            model: from_tt(&model),
+        })
+    })
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MpsRunOptions {
+    pub threads: Option<u32>,
+}
+
+/// log2 P of every pattern row.
+#[napi]
+pub fn mps_log_prob(model: MpsModel, patterns: Uint8Array, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<f64>>> {
+    let o = options.unwrap_or_default();
+    let pats = patterns.to_vec();
+    Job::new(o.threads, token, move |exec| {
+        let t = to_tt(&model)?;
+        eval::log2_prob(&t, &pats, exec)
+    })
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MpsCompressOptions {
+    /// Maximum bond dimension (0 = unlimited). @default 32
+    pub max_bond: Option<u32>,
+    /// Relative per-bond discarded-weight cutoff. @default 0
+    pub cutoff: Option<f64>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct MpsCompressResult {
+    pub model: MpsModel,
+    /// Relative discarded weight per bond (1..N-1).
+    pub discarded: Vec<f64>,
+    /// ||T - T~||^2 / ||T||^2.
+    pub total_discarded: f64,
+}
+
+/// Compresses a model; the result is rescaled to the original norm.
+#[napi]
+pub fn mps_compress(model: MpsModel, options: Option<MpsCompressOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsCompressResult>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, token, move |exec| {
+        let t = to_tt(&model)?;
+        let (mut c, rep) = compress::compress(&t, &compress::CompressOptions { max_bond: o.max_bond.unwrap_or(32) as usize, cutoff: o.cutoff.unwrap_or(0.0) }, exec)?;
+        let f = (rep.log_scale / c.n_sites() as f64).exp();
+        let scaled: Vec<Core> = c.cores().iter().map(|k| Core { data: k.data.iter().map(|x| x * f).collect(), ..k.clone() }).collect();
+        c = TensorTrain::new(c.kind(), scaled)?;
+        Ok(MpsCompressResult { model: from_tt(&c), discarded: rep.discarded, total_discarded: rep.total_discarded })
+    })
+}
+
+/// A random model (seeded), for tests and benchmarks.
+#[napi]
+pub fn mps_random(kind: String, dims: Vec<u32>, chi: u32, seed: u32) -> Result<MpsModel> {
+    crate::job::guard(|| {
+        let k = Kind::parse(&kind, "kind")?;
+        let d: Vec<usize> = dims.iter().map(|&x| x as usize).collect();
+        Ok(from_tt(&TensorTrain::random(k, &d, chi as usize, seed as u64)?))
+    })
+}
+
+#[napi(object)]
+pub struct MpsSamples {
+    /// Row-major n x sites, values as numbers.
+    pub patterns: Vec<u32>,
+    pub log2_prob: Vec<f64>,
+    pub clipped: u32,
+}
+
+/// Exact samples.
+#[napi]
+pub fn mps_sample(model: MpsModel, count: u32, seed: u32, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsSamples>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, token, move |exec| {
+        let t = to_tt(&model)?;
+        let s = sample::sample(&t, count as usize, seed as u64, exec)?;
+        Ok(MpsSamples { patterns: s.patterns.iter().map(|&v| v as u32).collect(), log2_prob: s.log2_prob, clipped: s.clipped as u32 })
+    })
+}
+
+#[napi(object)]
+pub struct MpsMarginals {
+    /// Per site, P(s_k = a | evidence).
+    pub single: Vec<Vec<f64>>,
+    /// Pairs (i < j) in order with their d_i x d_j tables (row-major), when requested.
+    pub pair_i: Vec<u32>,
+    pub pair_j: Vec<u32>,
+    pub pair_tables: Vec<Vec<f64>>,
+}
+
+/// Single-site (and optionally pairwise) marginals, conditioned on `evidence` given as
+/// (site, value) pairs flattened `[site0, value0, site1, value1, ...]`.
+#[napi]
+pub fn mps_marginals(model: MpsModel, evidence: Vec<u32>, pairs: bool, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsMarginals>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, token, move |exec| {
+        let t = to_tt(&model)?;
+        if evidence.len() % 2 != 0 {
+            return Err(Error::invalid_input("evidence must hold (site, value) pairs"));
+        }
+        let ev: Vec<(usize, u8)> = evidence.chunks(2).map(|p| (p[0] as usize, p[1].min(255) as u8)).collect();
+        let single = marginals::conditional_marginals(&t, &ev, exec)?;
+        let (mut pi, mut pj, mut pt) = (Vec::new(), Vec::new(), Vec::new());
+        if pairs {
+            for p in marginals::pair_marginals(&t, &ev, exec)? {
+                pi.push(p.i as u32);
+                pj.push(p.j as u32);
+                pt.push(p.table);
+            }
+        }
+        Ok(MpsMarginals { single, pair_i: pi, pair_j: pj, pair_tables: pt })
+    })
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MpsEntropyOptions {
+    /// Samples for the Shannon estimate (0 = skip). @default 10000
+    pub samples: Option<u32>,
+    /// @default 0
+    pub seed: Option<u32>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct MpsEntropies {
+    /// Bits, bonds 1..N-1.
+    pub bond_entropies: Vec<f64>,
+    pub renyi2: f64,
+    pub shannon: f64,
+    pub shannon_std_error: f64,
+    pub shannon_ci_low: f64,
+    pub shannon_ci_high: f64,
+}
+
+/// Bond entropies, exact Renyi-2 and sampled Shannon entropy (bits).
+#[napi]
+pub fn mps_entropies(model: MpsModel, options: Option<MpsEntropyOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsEntropies>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, token, move |exec| {
+        let t = to_tt(&model)?;
+        let (bond, _) = entropy::bond_entropies(&t, exec)?;
+        let r2 = entropy::renyi2(&t, exec)?;
+        let n = o.samples.unwrap_or(10_000) as usize;
+        let est = if n >= 2 { Some(entropy::shannon_sampled(&t, n, o.seed.unwrap_or(0) as u64, exec)?) } else { None };
+        Ok(MpsEntropies {
+            bond_entropies: bond,
+            renyi2: r2,
+            shannon: est.as_ref().map_or(f64::NAN, |e| e.value),
+            shannon_std_error: est.as_ref().map_or(f64::NAN, |e| e.std_error),
+            shannon_ci_low: est.as_ref().map_or(f64::NAN, |e| e.ci_low),
+            shannon_ci_high: est.as_ref().map_or(f64::NAN, |e| e.ci_high),
+        })
+    })
+}
+

@@ -1,0 +1,209 @@
+//! Clustered LIF simulator (`simulateLif`): options in, spike trains + ground truth out.
+
+use crate::job::{CancelToken, Job};
+use diffrg_core::sim::{subsample, Connectivity, LifOptions, NetworkOptions, SubsampleMode};
+use diffrg_core::Error;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Progress of a running simulation (fraction in [0, 1]), polled by the TypeScript facade.
+#[napi]
+#[derive(Default)]
+pub struct SimProgress {
+    bits: Arc<AtomicU64>,
+}
+
+#[napi]
+impl SimProgress {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+    #[napi(getter)]
+    pub fn fraction(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
+}
+
+/// Every field is optional; defaults are those of diffrg_core::sim::LifOptions (docs/lif.md).
+#[napi(object)]
+#[derive(Default)]
+pub struct LifSimOptions {
+    pub neurons: Option<u32>,
+    pub clusters: Option<u32>,
+    /// Simulated time in seconds. @default 1
+    pub duration: Option<f64>,
+    /// Non-negative integer seed. @default 1
+    pub seed: Option<f64>,
+    pub dt: Option<f64>,
+    pub tau_m_exc: Option<f64>,
+    pub tau_m_inh: Option<f64>,
+    pub tau_syn_exc: Option<f64>,
+    pub tau_syn_inh: Option<f64>,
+    pub v_threshold: Option<f64>,
+    pub v_reset: Option<f64>,
+    pub t_ref: Option<f64>,
+    pub ext_rate_exc: Option<f64>,
+    pub ext_rate_inh: Option<f64>,
+    pub w_ext: Option<f64>,
+    pub exc_fraction: Option<f64>,
+    pub k_exc: Option<f64>,
+    pub k_inh: Option<f64>,
+    pub p_ratio: Option<f64>,
+    pub in_fraction: Option<f64>,
+    pub w_ratio: Option<f64>,
+    pub cluster_inhibitory: Option<bool>,
+    pub p_ratio_inh: Option<f64>,
+    pub w_ee: Option<f64>,
+    pub w_ie: Option<f64>,
+    pub w_ei: Option<f64>,
+    pub w_ii: Option<f64>,
+    pub delay_min: Option<f64>,
+    pub delay_max: Option<f64>,
+    pub shuffle_ids: Option<bool>,
+    /// Fraction of neurons observed. @default 1
+    pub observe: Option<f64>,
+    /// "random" | "stratified" | "clusters". @default "random"
+    pub observe_mode: Option<String>,
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct LifSimResult {
+    pub n: u32,
+    pub clusters: u32,
+    pub steps: f64,
+    pub threads: u32,
+    pub dt: f64,
+    pub duration: f64,
+    pub rate_exc: f64,
+    pub rate_inh: f64,
+    /// Spikes of neuron i: spikeTimes[spikeOffsets[i] .. spikeOffsets[i + 1]] (seconds).
+    pub spike_offsets: Float64Array,
+    pub spike_times: Float64Array,
+    /// Ground-truth synapses, sorted by source then target; weights in mV (negative = inhibitory).
+    pub sources: Uint32Array,
+    pub targets: Uint32Array,
+    pub weights: Float64Array,
+    /// Synaptic delays in seconds.
+    pub delays: Float64Array,
+    /// Cluster of each neuron (unclustered inhibitory neurons: `clusters`).
+    pub labels: Uint32Array,
+    /// 1 for excitatory neurons.
+    pub excitatory: Uint8Array,
+    /// Observed neuron ids (sorted).
+    pub observed: Uint32Array,
+}
+
+fn seed_of(v: Option<f64>) -> diffrg_core::Result<u64> {
+    match v {
+        None => Ok(1),
+        Some(s) if s.is_finite() && s >= 0.0 && s.fract() == 0.0 && s <= 9007199254740991.0 => Ok(s as u64),
+        Some(s) => Err(Error::invalid_input(format!("seed must be a non-negative integer below 2^53, got {s}"))),
+    }
+}
+
+fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
+    let d = LifOptions::default();
+    let dn = NetworkOptions::default();
+    let network = NetworkOptions {
+        n: o.neurons.map_or(dn.n, |v| v as usize),
+        exc_fraction: o.exc_fraction.unwrap_or(dn.exc_fraction),
+        clusters: o.clusters.map_or(dn.clusters, |v| v as usize),
+        k_exc: o.k_exc.unwrap_or(dn.k_exc),
+        k_inh: o.k_inh.unwrap_or(dn.k_inh),
+        p_ratio: o.p_ratio.or(dn.p_ratio),
+        in_fraction: o.in_fraction.unwrap_or(dn.in_fraction),
+        w_ratio: o.w_ratio.unwrap_or(dn.w_ratio),
+        cluster_inhibitory: o.cluster_inhibitory.unwrap_or(dn.cluster_inhibitory),
+        p_ratio_inh: o.p_ratio_inh.unwrap_or(dn.p_ratio_inh),
+        w_ee: o.w_ee.unwrap_or(dn.w_ee),
+        w_ie: o.w_ie.unwrap_or(dn.w_ie),
+        w_ei: o.w_ei.unwrap_or(dn.w_ei),
+        w_ii: o.w_ii.unwrap_or(dn.w_ii),
+        delay_min: o.delay_min.unwrap_or(dn.delay_min),
+        delay_max: o.delay_max.unwrap_or(dn.delay_max),
+        shuffle_ids: o.shuffle_ids.unwrap_or(dn.shuffle_ids),
+    };
+    Ok(LifOptions {
+        network,
+        duration: o.duration.unwrap_or(d.duration),
+        dt: o.dt.unwrap_or(d.dt),
+        tau_m_exc: o.tau_m_exc.unwrap_or(d.tau_m_exc),
+        tau_m_inh: o.tau_m_inh.unwrap_or(d.tau_m_inh),
+        tau_syn_exc: o.tau_syn_exc.unwrap_or(d.tau_syn_exc),
+        tau_syn_inh: o.tau_syn_inh.unwrap_or(d.tau_syn_inh),
+        v_threshold: o.v_threshold.unwrap_or(d.v_threshold),
+        v_reset: o.v_reset.unwrap_or(d.v_reset),
+        t_ref: o.t_ref.unwrap_or(d.t_ref),
+        ext_rate_exc: o.ext_rate_exc.unwrap_or(d.ext_rate_exc),
+        ext_rate_inh: o.ext_rate_inh.unwrap_or(d.ext_rate_inh),
+        w_ext: o.w_ext.unwrap_or(d.w_ext),
+        seed: seed_of(o.seed)?,
+    })
+}
+
+fn mode_of(s: Option<&str>) -> diffrg_core::Result<SubsampleMode> {
+    match s {
+        None | Some("random") => Ok(SubsampleMode::Random),
+        Some("stratified") => Ok(SubsampleMode::Stratified),
+        Some("clusters") => Ok(SubsampleMode::Clusters),
+        Some(other) => Err(Error::invalid_input(format!("observeMode: unknown mode '{other}' (random, stratified, clusters)"))),
+    }
+}
+
+fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Float64Array) {
+    let (indptr, targets, weights) = c.csr();
+    let mut sources = Vec::with_capacity(c.nnz());
+    for s in 0..c.n() {
+        sources.extend(std::iter::repeat_n(s as u32, indptr[s + 1] - indptr[s]));
+    }
+    let delays = c.delays().iter().map(|&d| d as f64 * c.dt()).collect();
+    (Uint32Array::new(sources), Uint32Array::new(targets.to_vec()), Float64Array::new(weights.to_vec()), Float64Array::new(delays))
+}
+
+/// Simulates the clustered LIF network; see docs/lif.md.
+#[napi]
+pub fn simulate_lif(options: Option<LifSimOptions>, progress: Option<&SimProgress>, token: Option<&CancelToken>) -> AsyncTask<Job<LifSimResult>> {
+    let o = options.unwrap_or_default();
+    let bits = progress.map(|p| p.bits.clone());
+    Job::new(o.threads, token, move |exec| {
+        let opts = lif_options(&o)?;
+        let observe = o.observe.unwrap_or(1.0);
+        let mode = mode_of(o.observe_mode.as_deref())?;
+        if !(observe.is_finite() && (0.0..=1.0).contains(&observe)) {
+            return Err(Error::invalid_input(format!("observe must be a fraction in [0, 1], got {observe}")));
+        }
+        let report = |f: f64| {
+            if let Some(b) = &bits {
+                b.store(f.to_bits(), Ordering::Relaxed);
+            }
+        };
+        let r = diffrg_core::sim::simulate(&opts, exec, Some(&report))?;
+        let c = &r.connectivity;
+        // The subsample uses its own stream derived from the seed.
+        let observed = subsample(c.labels(), observe, mode, opts.seed ^ 0x0b5e_7ed0_0b5e_7ed0)?;
+        let (sources, targets, weights, delays) = edge_arrays(c);
+        Ok(LifSimResult {
+            n: c.n() as u32,
+            clusters: c.clusters() as u32,
+            steps: r.steps as f64,
+            threads: r.threads as u32,
+            dt: opts.dt,
+            duration: opts.duration,
+            rate_exc: r.rate_exc,
+            rate_inh: r.rate_inh,
+            spike_offsets: Float64Array::new(r.spikes.offsets().iter().map(|&x| x as f64).collect()),
+            spike_times: Float64Array::new(r.spikes.times().to_vec()),
+            sources,
+            targets,
+            weights,
+            delays,
+            labels: Uint32Array::new(c.labels().to_vec()),
+            excitatory: Uint8Array::new(c.excitatory().iter().map(|&e| e as u8).collect()),
+            observed: Uint32Array::new(observed),
+        })
+    })
+}

@@ -1,0 +1,42 @@
+/** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
+import { Command, Option } from 'commander';
+import { readGraph, type GraphFormat, type LoadedGraph } from '../io/graph';
+import { UsageError, info } from './common';
+
+export interface GraphCliOptions {
+  unweighted?: boolean;
+  symmetrize?: boolean;
+  largestComponent?: boolean;
+  directed?: boolean;
+  keepSelfLoops?: boolean;
+  format?: GraphFormat;
+  header?: boolean;
+}
+
+/** Adds `--unweighted --symmetrize --largest-component --directed --keep-self-loops --format --header`. */
+export function addGraphOptions(cmd: Command): Command {
+  return cmd
+    .option('--unweighted', 'ignore edge weights (every edge weight 1)')
+    .option('--symmetrize', 'treat directed edges as undirected (A + A^T)')
+    .option('--largest-component', 'keep only the largest connected component')
+    .option('--directed', 'read edges as directed (source -> target)')
+    .option('--keep-self-loops', 'keep self-loops (dropped by default)')
+    .option('--header', 'the first data line of an edge list is a header (default: detected)')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension and contents)').choices(['auto', 'edges', 'dense', 'npy', 'mtx']));
+}
+
+/** Loads the graph named on the command line, reporting dropped items on stderr. */
+export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph {
+  if (!file) throw new UsageError('a graph file is required');
+  const loaded = readGraph(file, {
+    format: o.format,
+    header: o.header ? true : 'auto',
+    directed: o.directed ? true : undefined,
+    symmetrize: o.symmetrize,
+    unweighted: o.unweighted,
+    dropSelfLoops: !o.keepSelfLoops,
+    largestComponent: o.largestComponent,
+  });
+  if (loaded.warnings.count > 0) info(`diffrg: warning: ${file}: ${loaded.warnings.messages.join('; ')}`);
+  return loaded;
+}

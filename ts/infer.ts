@@ -1,0 +1,229 @@
+/**
+ * Directed-graph inference from spike activity: Latent Graph Diffusion (LGD) and the
+ * correlation, partial-correlation and VAR/Granger baselines (docs/lgd.md).
+ */
+import { readFileSync } from 'node:fs';
+import native = require('./native');
+import { InvalidInputError, ParseError } from './errors';
+import { runNative, type RunOptions } from './run';
+import { writeFileAtomic } from './io/atomic';
+import { readNpy, toFloat64 } from './io/npy';
+
+export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
+
+/** Spike events: `neurons[k]` (any non-negative integer id) fired at `times[k]` seconds. */
+export interface SpikeTable {
+  neurons: ArrayLike<number>;
+  times: ArrayLike<number>;
+}
+
+export interface InferOptions extends RunOptions {
+  /** @default 'lgd' */
+  method?: InferMethod;
+  /** Bin width in seconds. @default 0.005 */
+  binSeconds?: number;
+  /** VAR order in bins (lgd, var). @default 1 */
+  maxLag?: number;
+  /** Ridge relative to the mean variance. @default 1e-3 */
+  ridge?: number;
+  /** Circular time-shift surrogates for p-values. @default 19 */
+  surrogates?: number;
+  /** Smallest surrogate shift in bins. @default 100 */
+  minShiftBins?: number;
+  /** Fraction of the recording used for fitting when LGD chooses its penalties. @default 0.8 */
+  trainFraction?: number;
+  /** FDR level used by `edges()`. @default 0.05 */
+  alpha?: number;
+  /** Compute the continuous-time generator log(A)/dt (lgd, var). @default true */
+  generator?: boolean;
+  /** Seed (surrogate shifts, randomized SVD). @default 0 */
+  seed?: number;
+  /** Recording start and end (seconds). @default first and last spike */
+  start?: number;
+  end?: number;
+}
+
+export interface InferredEdge {
+  /** Neuron id (as in the input) that influences `target`. */
+  source: number;
+  target: number;
+  weight: number;
+  pvalue: number;
+  qvalue: number;
+  /** Strongest lag in bins (0 for undirected methods). */
+  lag: number;
+}
+
+/** A signed weighted directed graph with significance; n x n arrays indexed `s * n + t`. */
+export interface InferResult {
+  method: InferMethod;
+  directed: boolean;
+  /** Neuron ids in index order. */
+  ids: number[];
+  n: number;
+  nBins: number;
+  binSeconds: number;
+  totalSpikes: number;
+  weight: Float64Array;
+  sparseWeight: Float64Array;
+  zscore: Float64Array;
+  pvalue: Float64Array;
+  qvalue: Float64Array;
+  score: Float64Array;
+  lag: Uint32Array;
+  hidden: { rank: number; singularValues: number[]; targetLoadings: Float64Array };
+  lambda: number;
+  mu: number;
+  iterations: number;
+  converged: boolean;
+  generator: { defined: boolean; reason: string | null; matrix: Float64Array | null } | null;
+  /** Edges with q <= alpha (every off-diagonal pair when alpha >= 1), strongest first. */
+  edges(alpha?: number): InferredEdge[];
+}
+
+function checkNumber(name: string, v: number | undefined, lo: number, hi = Infinity, integer = false): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+    throw new InvalidInputError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}] (got ${v})`);
+  }
+}
+
+/** Infers a directed graph among the neurons of a spike table. */
+export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}): Promise<InferResult> {
+  const bin = options.binSeconds ?? 0.005;
+  checkNumber('binSeconds', bin, Number.MIN_VALUE);
+  checkNumber('maxLag', options.maxLag, 1, 1000, true);
+  checkNumber('surrogates', options.surrogates, 2, 10000, true);
+  checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
+  const { neurons, times } = spikes;
+  if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
+  const idOf = new Map<number, number>();
+  let tmin = Infinity;
+  let tmax = -Infinity;
+  for (let k = 0; k < neurons.length; k++) {
+    const id = neurons[k];
+    const t = times[k];
+    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer`);
+    if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
+    if (!idOf.has(id)) idOf.set(id, 0);
+    if (t < tmin) tmin = t;
+    if (t > tmax) tmax = t;
+  }
+  if (idOf.size === 0) throw new InvalidInputError('spikes: the table is empty');
+  const ids = [...idOf.keys()].sort((a, b) => a - b);
+  ids.forEach((id, i) => idOf.set(id, i));
+  const start = options.start ?? 0;
+  const end = options.end ?? tmax + bin;
+  if (!(end > start)) throw new InvalidInputError(`end (${end}) must be after start (${start})`);
+  const nBins = Math.ceil((end - start) / bin - 1e-9);
+  if (nBins > 0xffffffff) throw new InvalidInputError(`${nBins} bins exceed the 2^32 limit; use a larger bin`);
+  const nb = new Uint32Array(neurons.length);
+  const bb = new Uint32Array(neurons.length);
+  let m = 0;
+  for (let k = 0; k < neurons.length; k++) {
+    const b = Math.floor((times[k] - start) / bin);
+    if (b < 0 || b >= nBins) continue;
+    nb[m] = idOf.get(neurons[k])!;
+    bb[m] = b;
+    m++;
+  }
+  const { signal: _s, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
+  const r = await runNative(options, (token) =>
+    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token) as Promise<native.InferResultJs>,
+  );
+  const n = r.n;
+  const result: InferResult = {
+    method: r.method as InferMethod,
+    directed: r.directed,
+    ids,
+    n,
+    nBins: r.nBins,
+    binSeconds: bin,
+    totalSpikes: r.totalSpikes,
+    weight: r.weight,
+    sparseWeight: r.sparseWeight,
+    zscore: r.zscore,
+    pvalue: r.pvalue,
+    qvalue: r.qvalue,
+    score: r.score,
+    lag: r.lag,
+    hidden: { rank: r.hiddenRank, singularValues: r.hiddenSingularValues, targetLoadings: r.hiddenTargetLoadings },
+    lambda: r.lambda,
+    mu: r.mu,
+    iterations: r.iterations,
+    converged: r.converged,
+    generator: r.generatorDefined === undefined || r.generatorDefined === null ? null : { defined: r.generatorDefined, reason: r.generatorReason ?? null, matrix: r.generator ?? null },
+    edges(alpha = options.alpha ?? 0.05) {
+      const out: { e: InferredEdge; s: number }[] = [];
+      for (let s = 0; s < n; s++) {
+        for (let t = 0; t < n; t++) {
+          const k = s * n + t;
+          if (s === t || (alpha < 1 && !(r.qvalue[k] <= alpha))) continue;
+          out.push({ s: r.score[k], e: { source: ids[s], target: ids[t], weight: r.weight[k], pvalue: r.pvalue[k], qvalue: r.qvalue[k], lag: r.lag[k] } });
+        }
+      }
+      out.sort((a, b) => b.s - a.s);
+      return out.map((x) => x.e);
+    },
+  };
+  return result;
+}
+
+/**
+ * Reads a spike table: CSV/TSV with columns `neuron,time` (header optional; `time_s` or
+ * `time` in seconds, or `time_ms`), or an NPY two-column array `[neuron, time_s]`.
+ * (A thin reader until the shared activity readers in `ts/io/` are available.)
+ */
+export function readSpikeTable(file: string): SpikeTable {
+  if (file.endsWith('.npy')) {
+    const a = readNpy(file);
+    if (a.shape.length !== 2 || a.shape[1] !== 2) throw new ParseError(`expected an (n, 2) array of [neuron, time_s], got shape (${a.shape.join(', ')})`, { file });
+    const d = toFloat64(a.data);
+    const n = a.shape[0];
+    const neurons = new Float64Array(n);
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      neurons[i] = d[2 * i];
+      times[i] = d[2 * i + 1];
+      if (!Number.isInteger(neurons[i]) || neurons[i] < 0) throw new ParseError(`row ${i}: neuron id ${neurons[i]} is not a non-negative integer`, { file });
+      if (!Number.isFinite(times[i]) || times[i] < 0) throw new ParseError(`row ${i}: time ${times[i]} is not a finite non-negative number`, { file });
+    }
+    return { neurons, times };
+  }
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split(/\r?\n/);
+  const neurons: number[] = [];
+  const times: number[] = [];
+  let scale = 1;
+  let ni = 0;
+  let ti = 1;
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const cols = line.split(/[,\t;]|\s+/).map((s) => s.trim());
+    if (neurons.length === 0 && times.length === 0 && cols.some((c) => /[a-zA-Z_]/.test(c) && !/^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(c))) {
+      const low = cols.map((c) => c.toLowerCase());
+      ni = low.findIndex((c) => c === 'neuron' || c === 'id' || c === 'unit');
+      ti = low.findIndex((c) => c.startsWith('time') || c === 't');
+      if (ni < 0 || ti < 0) throw new ParseError(`header must name a neuron column and a time column (got '${line}')`, { file, line: l + 1 });
+      if (low[ti].endsWith('_ms')) scale = 1e-3;
+      continue;
+    }
+    if (cols.length <= Math.max(ni, ti)) throw new ParseError(`expected at least ${Math.max(ni, ti) + 1} columns`, { file, line: l + 1 });
+    const id = Number(cols[ni]);
+    const t = Number(cols[ti]) * scale;
+    if (!Number.isInteger(id) || id < 0) throw new ParseError(`neuron id '${cols[ni]}' is not a non-negative integer`, { file, line: l + 1 });
+    if (!Number.isFinite(t) || t < 0) throw new ParseError(`time '${cols[ti]}' is not a finite non-negative number`, { file, line: l + 1 });
+    neurons.push(id);
+    times.push(t);
+  }
+  if (neurons.length === 0) throw new ParseError('no spikes found', { file });
+  return { neurons, times };
+}
+
+/** Writes `source,target,weight,pvalue` (source influences target) atomically. */
+export async function writeGraphCsv(file: string, edges: InferredEdge[]): Promise<void> {
+  const rows = ['source,target,weight,pvalue'];
+  for (const e of edges) rows.push(`${e.source},${e.target},${e.weight},${e.pvalue}`);
+  await writeFileAtomic(file, rows.join('\n') + '\n');
+}

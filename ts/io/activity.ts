@@ -1,0 +1,343 @@
+/**
+ * Neural activity files: spike tables (CSV/TSV), NPY/NPZ arrays and NWB, plus writers
+ * (CSV, NPY, JSON).
+ *
+ * Two in-memory types:
+ * - {@link SpikeTrains}: ragged, sorted spike times (seconds) per neuron, with the file's ids.
+ * - {@link Raster}: a dense neurons x bins (or frames) float64 matrix, row-major, e.g. calcium
+ *   traces or binned counts.
+ *
+ * Bad input raises typed errors naming the file and position: `ParseError` (ERR_PARSE) for
+ * malformed text/bytes, `InvalidInputError` (ERR_INVALID_INPUT) for unsorted or negative times,
+ * ids out of range and wrong shapes, `NotFiniteError` (ERR_NOT_FINITE) for NaN/Infinity.
+ * Writers go through `writeFileAtomic`, so a failure never leaves a partial file.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { InvalidInputError, NotFiniteError, ParseError, IoError } from '../errors';
+import { writeFileAtomic } from './atomic';
+import { encodeNpy, parseNpy, parseNpz, toFloat64, type NpyArray } from './npy';
+import * as nwb from './nwb';
+
+/** Spike trains: `times[k]` holds the sorted spike times (seconds) of neuron `ids[k]`. */
+export interface SpikeTrains {
+  kind: 'spikes';
+  /** The id of each neuron as given by the file (CSV ids, NWB unit ids, array indices). */
+  ids: number[];
+  /** Sorted, non-negative spike times in seconds, one array per neuron. */
+  times: Float64Array[];
+}
+
+/** A dense activity matrix, neurons x samples, row-major. */
+export interface Raster {
+  kind: 'raster';
+  neurons: number;
+  samples: number;
+  /** `data[i * samples + t]` is neuron `i` at sample `t`. */
+  data: Float64Array;
+  /** Sampling times in seconds, when known (NWB timestamps or starting_time + k / rate). */
+  times?: Float64Array;
+  /** Sampling rate in Hz, when known. */
+  rate?: number;
+  /** Ids of the rows (defaults to 0..neurons-1). */
+  ids?: number[];
+}
+
+export type Activity = SpikeTrains | Raster;
+
+/** Time units of a spike table's time column. */
+export type TimeUnit = 's' | 'ms' | 'us';
+
+const UNIT_SCALE: Record<TimeUnit, number> = { s: 1, ms: 1e-3, us: 1e-6 };
+const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+
+export interface SpikeTableOptions {
+  /** Unit of the time column; times are converted to seconds. @default 's' */
+  units?: TimeUnit;
+  /** Field separator. @default ',' for .csv, '\t' for .tsv/.tab, else detected from the first data line */
+  delimiter?: string;
+  /** When given, neuron ids must be integers in `0..neurons-1` and every id gets a (possibly empty) train. */
+  neurons?: number;
+  /** Name (header) or 0-based index of the neuron column. @default 'neuron' or column 0 */
+  neuronColumn?: string | number;
+  /** Name (header) or 0-based index of the time column. @default the first column named time/time_s/time_ms/t, else column 1 */
+  timeColumn?: string | number;
+}
+
+function where(file: string, line: number): string {
+  return `${file}:${line}`;
+}
+
+/**
+ * Reads a spike table (`neuron,time` rows, optional header) line by line from a stream: a long
+ * recording is never held as one string. Times within each neuron must be non-decreasing and
+ * non-negative; rows of different neurons may interleave.
+ */
+export async function readSpikeTable(file: string, options: SpikeTableOptions = {}): Promise<SpikeTrains> {
+  const units = options.units ?? 's';
+  const scale = UNIT_SCALE[units];
+  if (scale === undefined) throw new InvalidInputError(`units must be one of s, ms, us (got '${units}')`);
+  if (options.neurons !== undefined && !(Number.isInteger(options.neurons) && options.neurons >= 0)) {
+    throw new InvalidInputError(`neurons must be a non-negative integer (got ${options.neurons})`);
+  }
+  const ext = path.extname(file).toLowerCase();
+  let delim = options.delimiter ?? (ext === '.tsv' || ext === '.tab' ? '\t' : ext === '.csv' ? ',' : undefined);
+  let stream;
+  try {
+    await fs.access(file);
+    stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  } catch (err) {
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const trains = new Map<number, number[]>();
+  const last = new Map<number, number>();
+  let neuronCol = -1;
+  let timeCol = -1;
+  let lineNo = 0;
+  let carry = '';
+
+  const handle = (raw: string) => {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '' || line.startsWith('#')) return;
+    if (delim === undefined) delim = line.includes('\t') ? '\t' : line.includes(',') ? ',' : /\s+/.test(line.trim()) ? ' ' : ',';
+    const fields = delim === ' ' ? line.trim().split(/\s+/) : line.split(delim);
+    if (neuronCol < 0) {
+      // first non-empty line: header or data
+      const numeric = fields.every((f) => f.trim() !== '' && Number.isFinite(Number(f)));
+      const names = fields.map((f) => f.trim().toLowerCase());
+      const pick = (spec: string | number | undefined, fallbacks: string[], dflt: number, what: string): number => {
+        if (typeof spec === 'number') {
+          if (!Number.isInteger(spec) || spec < 0 || spec >= fields.length) {
+            throw new InvalidInputError(`${where(file, lineNo)}: ${what} index ${spec} out of range for ${fields.length} columns`);
+          }
+          return spec;
+        }
+        if (typeof spec === 'string') {
+          const k = names.indexOf(spec.toLowerCase());
+          if (k < 0 || numeric) throw new ParseError(`no column named '${spec}' in the header (${fields.join(delim)})`, { file, line: lineNo });
+          return k;
+        }
+        if (!numeric) {
+          const k = names.findIndex((nm) => fallbacks.includes(nm));
+          if (k >= 0) return k;
+        }
+        return dflt;
+      };
+      neuronCol = pick(options.neuronColumn, ['neuron', 'neuron_id', 'unit', 'id', 'cell'], 0, 'neuronColumn');
+      timeCol = pick(options.timeColumn, ['time', 'time_s', 'time_ms', 'times', 't', 'spike_time'], neuronCol === 1 ? 0 : 1, 'timeColumn');
+      if (fields.length < 2) throw new ParseError(`expected at least 2 columns (neuron, time), found ${fields.length}`, { file, line: lineNo });
+      if (!numeric) return; // header
+    }
+    if (fields.length <= Math.max(neuronCol, timeCol)) {
+      throw new ParseError(`expected at least ${Math.max(neuronCol, timeCol) + 1} columns, found ${fields.length}`, { file, line: lineNo });
+    }
+    const idText = fields[neuronCol].trim();
+    const tText = fields[timeCol].trim();
+    const id = Number(idText);
+    const t = Number(tText);
+    if (NON_FINITE.test(idText)) throw new NotFiniteError(`${where(file, lineNo)}: neuron id is ${idText}`);
+    if (NON_FINITE.test(tText)) throw new NotFiniteError(`${where(file, lineNo)}: spike time is ${tText}`);
+    if (idText === '' || Number.isNaN(id)) throw new ParseError(`neuron id '${idText}' is not a number`, { file, line: lineNo });
+    if (tText === '' || Number.isNaN(t)) throw new ParseError(`time '${tText}' is not a number`, { file, line: lineNo });
+    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${where(file, lineNo)}: neuron id '${idText}' must be a non-negative integer`);
+    if (options.neurons !== undefined && id >= options.neurons) {
+      throw new InvalidInputError(`${where(file, lineNo)}: neuron id ${id} out of range (neurons = ${options.neurons})`);
+    }
+    const ts = t * scale;
+    if (ts < 0) throw new InvalidInputError(`${where(file, lineNo)}: negative spike time ${tText}`);
+    const prev = last.get(id);
+    if (prev !== undefined && ts < prev) {
+      throw new InvalidInputError(`${where(file, lineNo)}: spike times of neuron ${id} are not sorted (${tText} after ${prev / scale})`);
+    }
+    last.set(id, ts);
+    let arr = trains.get(id);
+    if (!arr) trains.set(id, (arr = []));
+    arr.push(ts);
+  };
+
+  try {
+    for await (const chunk of stream) {
+      const text = carry + (chunk as string);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        handle(text.slice(start, nl));
+        start = nl + 1;
+      }
+      carry = text.slice(start);
+    }
+    if (carry.length > 0) handle(carry);
+  } finally {
+    stream.destroy();
+  }
+  return finishTrains(trains, options.neurons);
+}
+
+function finishTrains(trains: Map<number, number[]>, neurons?: number): SpikeTrains {
+  const ids = neurons !== undefined ? Array.from({ length: neurons }, (_, i) => i) : [...trains.keys()].sort((a, b) => a - b);
+  return { kind: 'spikes', ids, times: ids.map((id) => Float64Array.from(trains.get(id) ?? [])) };
+}
+
+/** How to interpret a 2-D array: two columns (neuron, time) or a neurons x bins raster. */
+export type ArrayLayout = 'auto' | 'spikes' | 'raster';
+
+export interface ArrayOptions {
+  /** @default 'auto': `spikes` for a (k, 2) array with k > 2, else `raster` */
+  layout?: ArrayLayout;
+  /** Unit of spike times in a two-column array. @default 's' */
+  units?: TimeUnit;
+  /** Neuron ids must lie in `0..neurons-1` (spike arrays). */
+  neurons?: number;
+  /** NPZ member to read (without `.npy`). @default `neurons`+`times` pair, else the only member, else `raster`/`data`/`spikes` */
+  key?: string;
+}
+
+/** Converts a parsed NPY array to activity (see {@link ArrayOptions}); `file` names errors. */
+export function activityFromArray(arr: NpyArray, file: string, options: ArrayOptions = {}): Activity {
+  if (arr.shape.length !== 2) {
+    throw new InvalidInputError(`${file}: expected a 2-D array (neurons x bins, or k x 2 spikes), got shape (${arr.shape.join(', ')})`);
+  }
+  const [rows, cols] = arr.shape;
+  const layout = options.layout ?? 'auto';
+  const asSpikes = layout === 'spikes' || (layout === 'auto' && cols === 2 && rows > 2);
+  const values = toFloat64(arr.data);
+  if (!asSpikes) {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new NotFiniteError(`${file}: element [${Math.floor(bad / cols)}, ${bad % cols}] is ${values[bad]}`);
+    return { kind: 'raster', neurons: rows, samples: cols, data: values };
+  }
+  if (cols !== 2) throw new InvalidInputError(`${file}: a spike array must have shape (k, 2) [neuron, time], got (${rows}, ${cols})`);
+  const neurons = new Float64Array(rows);
+  const times = new Float64Array(rows);
+  for (let k = 0; k < rows; k++) {
+    neurons[k] = values[2 * k];
+    times[k] = values[2 * k + 1];
+  }
+  return spikesFromColumns(neurons, times, file, options);
+}
+
+/** Builds spike trains from parallel neuron/time columns, validating as the CSV reader does. */
+export function spikesFromColumns(neurons: ArrayLike<number>, times: ArrayLike<number>, file: string, options: { units?: TimeUnit; neurons?: number } = {}): SpikeTrains {
+  if (neurons.length !== times.length) {
+    throw new InvalidInputError(`${file}: neuron and time columns differ in length (${neurons.length} and ${times.length})`);
+  }
+  const scale = UNIT_SCALE[options.units ?? 's'];
+  if (scale === undefined) throw new InvalidInputError(`units must be one of s, ms, us (got '${options.units}')`);
+  const trains = new Map<number, number[]>();
+  for (let k = 0; k < neurons.length; k++) {
+    const id = neurons[k];
+    const t = times[k];
+    if (!Number.isFinite(id) || !Number.isFinite(t)) throw new NotFiniteError(`${file}: row ${k}: ${Number.isFinite(id) ? 'time' : 'neuron id'} is ${Number.isFinite(id) ? t : id}`);
+    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} must be a non-negative integer`);
+    if (options.neurons !== undefined && id >= options.neurons) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} out of range (neurons = ${options.neurons})`);
+    if (t < 0) throw new InvalidInputError(`${file}: row ${k}: negative spike time ${t}`);
+    let arr = trains.get(id);
+    if (!arr) trains.set(id, (arr = []));
+    if (arr.length > 0 && t * scale < arr[arr.length - 1]) {
+      throw new InvalidInputError(`${file}: row ${k}: spike times of neuron ${id} are not sorted (${t} after ${arr[arr.length - 1] / scale})`);
+    }
+    arr.push(t * scale);
+  }
+  return finishTrains(trains, options.neurons);
+}
+
+/** Reads activity from an `.npy` or `.npz` file (see {@link ArrayOptions}). */
+export async function readActivityArray(file: string, options: ArrayOptions = {}): Promise<Activity> {
+  let bytes: Uint8Array;
+  try {
+    // a plain Uint8Array copy: Node Buffers' slice() is a view on a shared pool, which npy.ts's
+    // parser would misread (it builds typed arrays on raw.buffer at offset 0)
+    bytes = new Uint8Array(await fs.readFile(file));
+  } catch (err) {
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (path.extname(file).toLowerCase() !== '.npz') return activityFromArray(parseNpy(bytes, file), file, options);
+  const members = parseNpz(bytes, file);
+  const neuronKey = ['neurons', 'neuron', 'spike_neurons'].find((k) => members.has(k));
+  const timeKey = ['times', 'time', 'spike_times'].find((k) => members.has(k));
+  if (!options.key && neuronKey && timeKey) {
+    const a = members.get(neuronKey)!;
+    const b = members.get(timeKey)!;
+    if (a.shape.length !== 1 || b.shape.length !== 1) {
+      throw new InvalidInputError(`${file}: '${neuronKey}' and '${timeKey}' must be 1-D, got (${a.shape.join(', ')}) and (${b.shape.join(', ')})`);
+    }
+    return spikesFromColumns(toFloat64(a.data), toFloat64(b.data), file, options);
+  }
+  const key = options.key ?? (members.size === 1 ? [...members.keys()][0] : ['raster', 'data', 'spikes'].find((k) => members.has(k)));
+  const arr = key !== undefined ? members.get(key) : undefined;
+  if (!arr) {
+    throw new InvalidInputError(`${file}: choose a member with the key option (members: ${[...members.keys()].join(', ') || 'none'})`);
+  }
+  return activityFromArray(arr, `${file}[${key}]`, options);
+}
+
+export interface ReadActivityOptions extends SpikeTableOptions, ArrayOptions {
+  /** NWB: which data to read. @default 'units' when the file has a Units table, else 'series' */
+  nwb?: 'units' | 'series';
+  /** NWB: path of the TimeSeries/RoiResponseSeries group (default: the first one found). */
+  series?: string;
+}
+
+/** Reads any supported activity file, dispatching on the extension (.csv/.tsv/.txt, .npy/.npz, .nwb/.h5). */
+export async function readActivity(file: string, options: ReadActivityOptions = {}): Promise<Activity> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.npy' || ext === '.npz') return readActivityArray(file, options);
+  if (ext === '.nwb' || ext === '.h5' || ext === '.hdf5') {
+    if (options.nwb === 'series' || options.series) return nwb.readNwbSeries(file, options.series);
+    if (options.nwb === 'units') return nwb.readNwbUnits(file);
+    return (await nwb.hasUnits(file)) ? nwb.readNwbUnits(file) : nwb.readNwbSeries(file);
+  }
+  return readSpikeTable(file, options);
+}
+
+/** Writes spike trains as CSV `neuron,time_s` (rows sorted by time, then neuron). */
+export async function writeSpikesCsv(file: string, spikes: SpikeTrains): Promise<void> {
+  const rows: Array<[number, number]> = [];
+  spikes.times.forEach((ts, k) => ts.forEach((t) => rows.push([t, spikes.ids[k]])));
+  rows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const parts: string[] = ['neuron,time_s\n'];
+  for (let i = 0; i < rows.length; i += 65536) {
+    parts.push(rows.slice(i, i + 65536).map(([t, id]) => `${id},${t}\n`).join(''));
+  }
+  await writeFileAtomic(file, parts.join(''));
+}
+
+/**
+ * Writes activity as NPY: a raster as float64 (neurons, samples); spike trains as a float64
+ * (k, 2) array of [neuron id, time in seconds] sorted by time.
+ */
+export async function writeActivityNpy(file: string, activity: Activity): Promise<void> {
+  if (activity.kind === 'raster') {
+    await writeFileAtomic(file, encodeNpy({ dtype: 'float64', shape: [activity.neurons, activity.samples], data: activity.data }));
+    return;
+  }
+  const total = activity.times.reduce((a, t) => a + t.length, 0);
+  const rows: Array<[number, number]> = [];
+  activity.times.forEach((ts, k) => ts.forEach((t) => rows.push([t, activity.ids[k]])));
+  rows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const data = new Float64Array(2 * total);
+  rows.forEach(([t, id], r) => {
+    data[2 * r] = id;
+    data[2 * r + 1] = t;
+  });
+  await writeFileAtomic(file, encodeNpy({ dtype: 'float64', shape: [total, 2], data }));
+}
+
+/** Plain-JSON form of activity (`{kind, ids, times}` or `{kind, neurons, samples, data, ...}`). */
+export function activityToJson(activity: Activity): unknown {
+  if (activity.kind === 'spikes') return { kind: 'spikes', ids: activity.ids, times: activity.times.map((t) => Array.from(t)) };
+  return {
+    kind: 'raster',
+    neurons: activity.neurons,
+    samples: activity.samples,
+    data: Array.from(activity.data),
+    ...(activity.times ? { times: Array.from(activity.times) } : {}),
+    ...(activity.rate !== undefined ? { rate: activity.rate } : {}),
+    ...(activity.ids ? { ids: activity.ids } : {}),
+  };
+}
+
+/** Writes activity as JSON (see {@link activityToJson}). */
+export async function writeActivityJson(file: string, activity: Activity): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(activityToJson(activity)) + '\n');
+}

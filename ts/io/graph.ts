@@ -1,0 +1,391 @@
+/**
+ * Graph readers: edge lists (CSV / TSV / whitespace, optional header, `%` and `#` comments as in
+ * KONECT and Matrix Market files, integer or string ids, optional weight column), dense adjacency
+ * matrices (CSV/whitespace text or NPY) and Matrix Market `.mtx` coordinate files
+ * (real / integer / pattern; general / symmetric).
+ *
+ * Ids: integer ids are mapped to indices in ascending numeric order, string ids in order of first
+ * appearance; either way `graph.labels[i]` is the file's id of node i.
+ *
+ * Bad input raises a typed error whose message starts with `file:line:` (ParseError for
+ * malformed text, NotFiniteError for NaN/Inf weights, InvalidInputError for negative weights,
+ * ragged or non-square matrices, ids out of range and empty graphs). Nothing is dropped silently:
+ * self-loops, merged duplicate edges, zero-weight entries, ignored extra columns and nodes outside
+ * the largest component are counted in `warnings`.
+ *
+ * Symmetry: a general (non-symmetric-format) matrix that equals its transpose is loaded as an
+ * undirected graph from its upper triangle (so weights are not doubled); otherwise as a directed
+ * graph (scans symmetrize it as A + A^T).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Graph, type GraphOptions } from '../graph';
+import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
+import { parseNpy, toFloat64 } from './npy';
+
+export type GraphFormat = 'auto' | 'edges' | 'dense' | 'npy' | 'mtx';
+
+export interface ReadGraphOptions extends GraphOptions {
+  /** File format; `auto` uses the extension (.mtx, .npy) and, for text, the shape. @default 'auto' */
+  format?: GraphFormat;
+  /** Edge lists: the first data line is a header; `auto` detects a non-numeric weight field or column names. @default 'auto' */
+  header?: boolean | 'auto';
+}
+
+/** Counts of everything the reader dropped or changed. */
+export interface GraphWarnings {
+  count: number;
+  selfLoops: number;
+  duplicates: number;
+  zeroWeights: number;
+  extraColumns: number;
+  outsideLargestComponent: number;
+  /** Human-readable summary lines, one per non-zero counter. */
+  messages: string[];
+}
+
+export interface LoadedGraph {
+  graph: Graph;
+  format: Exclude<GraphFormat, 'auto'>;
+  warnings: GraphWarnings;
+}
+
+interface RawEdges {
+  n: number;
+  sources: number[];
+  targets: number[];
+  weights: number[] | undefined;
+  labels: string[];
+  directed: boolean;
+}
+
+const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
+
+function newWarnings(): GraphWarnings {
+  return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, messages: [] };
+}
+
+function splitFields(line: string): string[] {
+  return line
+    .trim()
+    .split(/\s*[,;\t]\s*|\s+/)
+    .map((f) => f.replace(/^"(.*)"$/, '$1'));
+}
+
+function parseWeight(field: string, file: string, line: number): number {
+  const t = field.trim();
+  const w = /^[+-]?inf(inity)?$/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : Number(t);
+  if (t === '' || (Number.isNaN(w) && !/^[+-]?nan$/i.test(t))) {
+    throw new ParseError(`weight '${field}' is not a number`, { file, line });
+  }
+  if (!Number.isFinite(w)) throw new NotFiniteError(`${file}:${line}: weight is ${field} (finite weights required)`);
+  if (w < 0) throw new InvalidInputError(`${file}:${line}: negative weight ${field}`);
+  return w;
+}
+
+/** Parses an edge list. */
+export function parseEdgeList(text: string, file = '<edges>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
+  const lines = text.split(/\r?\n/);
+  const rows: { fields: string[]; line: number }[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (t === '' || t.startsWith('%') || t.startsWith('#')) continue;
+    rows.push({ fields: splitFields(t), line: k + 1 });
+  }
+  let start = 0;
+  const header = options.header ?? 'auto';
+  if (rows.length > 0) {
+    const f = rows[0].fields;
+    const isNum = (s: string | undefined) => s !== undefined && s !== '' && !Number.isNaN(Number(s));
+    const looksHeader =
+      f.every((x) => HEADER_WORDS.test(x)) ||
+      (f.length >= 3 && !isNum(f[2]) && rows.length > 1 && isNum(rows[1].fields[2]));
+    if (header === true || (header === 'auto' && looksHeader)) start = 1;
+  }
+  const src: string[] = [];
+  const dst: string[] = [];
+  const weights: number[] = [];
+  let weighted = false;
+  for (let r = start; r < rows.length; r++) {
+    const { fields, line } = rows[r];
+    if (fields.length < 2) throw new ParseError(`expected 'source target [weight]', got '${fields.join(' ')}'`, { file, line });
+    src.push(fields[0]);
+    dst.push(fields[1]);
+    if (fields.length >= 3) {
+      weighted = true;
+      weights.push(parseWeight(fields[2], file, line));
+    } else {
+      if (weighted) throw new ParseError('missing weight (earlier lines have a weight column)', { file, line });
+      weights.push(1);
+    }
+    if (fields.length > 3) warnings.extraColumns++;
+  }
+  if (src.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
+  // Ids: all integers -> ascending numeric order; otherwise first appearance.
+  const all = src.concat(dst);
+  const integer = all.every((s) => /^[+-]?\d+$/.test(s));
+  let ids: string[];
+  if (integer) {
+    ids = Array.from(new Set(all.map((s) => BigInt(s)))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  } else {
+    ids = Array.from(new Set(all));
+  }
+  const index = new Map<string, number>(ids.map((s, i) => [s, i]));
+  const key = integer ? (s: string) => String(BigInt(s)) : (s: string) => s;
+  const sources = src.map((s) => index.get(key(s))!);
+  const targets = dst.map((s) => index.get(key(s))!);
+  return { n: ids.length, sources, targets, weights: weighted ? weights : undefined, labels: ids, directed: options.directed ?? false };
+}
+
+/** Dense adjacency from a row-major square matrix; `where(i, j)` names an entry in errors. */
+function fromDense(n: number, get: (i: number, j: number) => number, where: (i: number, j: number) => string, options: ReadGraphOptions, labels?: string[]): RawEdges {
+  if (n === 0) throw new InvalidInputError(`${where(0, 0).split(':')[0]}: empty graph (0 x 0 matrix)`);
+  let symmetric = true;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = get(i, j);
+      if (!Number.isFinite(v)) throw new NotFiniteError(`${where(i, j)}: entry (${i}, ${j}) is ${v} (finite weights required)`);
+      if (v < 0) throw new InvalidInputError(`${where(i, j)}: negative weight ${v} at (${i}, ${j})`);
+      if (j < i && v !== get(j, i)) symmetric = false;
+    }
+  }
+  const directed = options.directed ?? !symmetric;
+  const sources: number[] = [];
+  const targets: number[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = directed ? 0 : i; j < n; j++) {
+      const v = get(i, j);
+      if (v !== 0) {
+        sources.push(i);
+        targets.push(j);
+        weights.push(v);
+      }
+    }
+  }
+  return { n, sources, targets, weights, labels: labels ?? Array.from({ length: n }, (_, i) => String(i)), directed };
+}
+
+/** Parses a dense adjacency matrix in text form (comma / tab / space separated). */
+export function parseDenseText(text: string, file = '<dense>', options: ReadGraphOptions = {}): RawEdges {
+  const lines = text.split(/\r?\n/);
+  const rows: number[][] = [];
+  const lineNo: number[] = [];
+  let labels: string[] | undefined;
+  let width = -1;
+  for (let k = 0; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (t === '' || t.startsWith('%') || t.startsWith('#')) continue;
+    const fields = splitFields(t);
+    if (rows.length === 0 && labels === undefined && fields.some((f) => Number.isNaN(Number(f)) && !/^[+-]?(nan|inf(inity)?)$/i.test(f))) {
+      labels = fields;
+      width = fields.length;
+      continue;
+    }
+    if (width >= 0 && fields.length !== width) {
+      throw new InvalidInputError(`${file}:${k + 1}: ragged rows: ${fields.length} values, expected ${width}`);
+    }
+    width = fields.length;
+    rows.push(
+      fields.map((f) => {
+        const v = Number(f.replace(/^([+-]?)inf$/i, '$1Infinity'));
+        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(f)) throw new ParseError(`'${f}' is not a number`, { file, line: k + 1 });
+        return v;
+      }),
+    );
+    lineNo.push(k + 1);
+  }
+  if (rows.length !== width && rows.length > 0) {
+    throw new InvalidInputError(`${file}: adjacency matrix is not square (${rows.length} rows x ${width} columns)`);
+  }
+  return fromDense(rows.length, (i, j) => rows[i][j], (i) => `${file}:${lineNo[i] ?? 0}`, options, labels);
+}
+
+/** Parses a dense adjacency matrix stored as NPY. */
+export function parseDenseNpy(bytes: Uint8Array, file = '<npy>', options: ReadGraphOptions = {}): RawEdges {
+  const arr = parseNpy(bytes, file);
+  if (arr.shape.length !== 2 || arr.shape[0] !== arr.shape[1]) {
+    throw new InvalidInputError(`${file}: adjacency matrix must be square 2-D (shape (${arr.shape.join(', ')}))`);
+  }
+  const n = arr.shape[0];
+  const data = toFloat64(arr.data);
+  return fromDense(n, (i, j) => data[i * n + j], (i, j) => `${file}:[${i},${j}]`, options);
+}
+
+/** Parses a Matrix Market coordinate file (real / integer / pattern; general / symmetric). */
+export function parseMatrixMarket(text: string, file = '<mtx>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
+  const lines = text.split(/\r?\n/);
+  const banner = /^%%MatrixMarket\s+matrix\s+(\w+)\s+(\w+)\s+(\w+)/i.exec(lines[0] ?? '');
+  if (!banner) throw new ParseError("missing '%%MatrixMarket matrix <format> <field> <symmetry>' banner", { file, line: 1 });
+  const [fmt, field, sym] = [banner[1].toLowerCase(), banner[2].toLowerCase(), banner[3].toLowerCase()];
+  if (fmt !== 'coordinate') throw new ParseError(`format '${fmt}' not supported (coordinate only)`, { file, line: 1 });
+  if (!['real', 'integer', 'pattern'].includes(field)) throw new ParseError(`field '${field}' not supported (real, integer, pattern)`, { file, line: 1 });
+  if (!['general', 'symmetric'].includes(sym)) throw new ParseError(`symmetry '${sym}' not supported (general, symmetric)`, { file, line: 1 });
+  let k = 1;
+  while (k < lines.length && (lines[k].trim() === '' || lines[k].trim().startsWith('%'))) k++;
+  if (k >= lines.length) throw new ParseError('missing size line', { file, line: k });
+  const size = splitFields(lines[k]).map(Number);
+  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 0)) {
+    throw new ParseError(`size line must be 'rows cols entries', got '${lines[k].trim()}'`, { file, line: k + 1 });
+  }
+  const [nr, nc, nnz] = size;
+  if (nr !== nc) throw new InvalidInputError(`${file}:${k + 1}: adjacency matrix is not square (${nr} x ${nc})`);
+  if (nr === 0) throw new InvalidInputError(`${file}:${k + 1}: empty graph (0 x 0 matrix)`);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (k = k + 1; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (t === '' || t.startsWith('%')) continue;
+    const f = splitFields(t);
+    const want = field === 'pattern' ? 2 : 3;
+    if (f.length < want) throw new ParseError(`expected ${want} fields, got '${t}'`, { file, line: k + 1 });
+    if (f.length > want) warnings.extraColumns++;
+    const i = Number(f[0]);
+    const j = Number(f[1]);
+    if (!Number.isInteger(i) || !Number.isInteger(j)) throw new ParseError(`indices must be integers, got '${f[0]} ${f[1]}'`, { file, line: k + 1 });
+    if (i < 1 || i > nr || j < 1 || j > nc) {
+      throw new InvalidInputError(`${file}:${k + 1}: index (${i}, ${j}) out of range for a ${nr} x ${nc} matrix`);
+    }
+    rows.push(i - 1);
+    cols.push(j - 1);
+    vals.push(field === 'pattern' ? 1 : parseWeight(f[2], file, k + 1));
+  }
+  if (rows.length !== nnz) throw new ParseError(`size line declares ${nnz} entries, found ${rows.length}`, { file, line: lines.length });
+  const labels = Array.from({ length: nr }, (_, i) => String(i + 1));
+  if (sym === 'symmetric') {
+    return { n: nr, sources: rows, targets: cols, weights: field === 'pattern' ? undefined : vals, labels, directed: options.directed ?? false };
+  }
+  // General: undirected from the upper triangle if the matrix equals its transpose.
+  const entry = new Map<number, number>();
+  for (let e = 0; e < rows.length; e++) entry.set(rows[e] * nr + cols[e], (entry.get(rows[e] * nr + cols[e]) ?? 0) + vals[e]);
+  let symmetric = true;
+  for (const [key, v] of entry) {
+    const i = Math.floor(key / nr);
+    const j = key % nr;
+    if ((entry.get(j * nr + i) ?? 0) !== v) {
+      symmetric = false;
+      break;
+    }
+  }
+  const directed = options.directed ?? !symmetric;
+  const keep = (e: number) => directed || rows[e] <= cols[e];
+  const idx = rows.map((_, e) => e).filter(keep);
+  return {
+    n: nr,
+    sources: idx.map((e) => rows[e]),
+    targets: idx.map((e) => cols[e]),
+    weights: field === 'pattern' ? undefined : idx.map((e) => vals[e]),
+    labels,
+    directed,
+  };
+}
+
+function detectFormat(file: string, text: string | undefined): Exclude<GraphFormat, 'auto'> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.mtx') return 'mtx';
+  if (ext === '.npy') return 'npy';
+  if (text !== undefined && text.startsWith('%%MatrixMarket')) return 'mtx';
+  // Text: dense when the data rows are as many as their (>= 4) columns, or the file is *.adj.*
+  if (/\.adj(\.|$)/i.test(path.basename(file))) return 'dense';
+  const data = (text ?? '')
+    .split(/\r?\n/, 2000)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('%') && !l.startsWith('#'));
+  if (data.length >= 2) {
+    const width = splitFields(data[1]).length;
+    const allRows = (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[%#]/.test(l)).length;
+    const firstNumeric = splitFields(data[0]).every((f) => !Number.isNaN(Number(f)));
+    if (width >= 4 && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
+  }
+  return 'edges';
+}
+
+/** Statistics of what `Graph.fromEdges` will drop or merge. */
+function countDrops(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): void {
+  const directed = (raw.directed || options.directed === true) && !options.symmetrize;
+  const seen = new Set<number>();
+  const n = raw.n;
+  for (let e = 0; e < raw.sources.length; e++) {
+    const s = raw.sources[e];
+    const t = raw.targets[e];
+    if (s === t && options.dropSelfLoops !== false) {
+      w.selfLoops++;
+      continue;
+    }
+    if (raw.weights && raw.weights[e] === 0) {
+      w.zeroWeights++;
+      continue;
+    }
+    const key = directed ? s * n + t : Math.min(s, t) * n + Math.max(s, t);
+    if (seen.has(key)) w.duplicates++;
+    else seen.add(key);
+  }
+}
+
+function summarize(w: GraphWarnings): void {
+  const items: [number, string][] = [
+    [w.selfLoops, 'self-loops dropped'],
+    [w.duplicates, `duplicate edges merged (weights summed)`],
+    [w.zeroWeights, 'zero-weight entries dropped'],
+    [w.extraColumns, 'lines with extra columns (ignored)'],
+    [w.outsideLargestComponent, 'nodes outside the largest component dropped'],
+  ];
+  w.messages = items.filter(([c]) => c > 0).map(([c, m]) => `${c} ${m}`);
+  w.count = w.selfLoops + w.duplicates + w.zeroWeights + w.extraColumns + w.outsideLargestComponent;
+}
+
+/** Builds the graph from parsed edges, applying the graph options and counting warnings. */
+function build(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): Graph {
+  countDrops(raw, options, w);
+  const g = Graph.fromEdges(
+    { n: raw.n, sources: raw.sources, targets: raw.targets, weights: raw.weights, labels: raw.labels },
+    { directed: raw.directed, symmetrize: options.symmetrize, unweighted: options.unweighted, dropSelfLoops: options.dropSelfLoops },
+  );
+  if (!options.largestComponent) return g;
+  const lc = g.largestComponent();
+  w.outsideLargestComponent = g.n - lc.n;
+  return lc;
+}
+
+/** Parses graph data already in memory; `file` names it in errors. */
+export function parseGraph(data: string | Uint8Array, file: string, options: ReadGraphOptions = {}): LoadedGraph {
+  const warnings = newWarnings();
+  let format = options.format ?? 'auto';
+  const text = typeof data === 'string' ? data : format === 'npy' || path.extname(file).toLowerCase() === '.npy' ? undefined : new TextDecoder().decode(data);
+  if (format === 'auto') format = detectFormat(file, text);
+  let raw: RawEdges;
+  switch (format) {
+    case 'npy': {
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      raw = parseDenseNpy(bytes, file, options);
+      break;
+    }
+    case 'mtx':
+      raw = parseMatrixMarket(text ?? '', file, options, warnings);
+      break;
+    case 'dense':
+      raw = parseDenseText(text ?? '', file, options);
+      break;
+    case 'edges':
+      raw = parseEdgeList(text ?? '', file, options, warnings);
+      break;
+    default:
+      throw new InvalidInputError(`format must be one of auto, edges, dense, npy, mtx (got '${format as string}')`);
+  }
+  const graph = build(raw, options, warnings);
+  summarize(warnings);
+  return { graph, format, warnings };
+}
+
+/** Reads a graph file (edge list, dense CSV/NPY adjacency or Matrix Market). */
+export function readGraph(file: string, options: ReadGraphOptions = {}): LoadedGraph {
+  let bytes: Uint8Array;
+  try {
+    // A plain copy: Node Buffers may be views into a shared pool (parseNpy assumes offset 0).
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (err) {
+    throw new IoError(`${file}: cannot read (${(err as Error).message})`, { cause: err });
+  }
+  return parseGraph(bytes, file, options);
+}

@@ -1,0 +1,303 @@
+/**
+ * Tensor trains (matrix product states) over spike patterns: Born machines learned from data,
+ * probability trains, batched log-probabilities, compression, sampling, marginals, entropies,
+ * and a numpy-readable NPZ file format. See docs/mps.md.
+ */
+import native = require('./native');
+import { readFileSync } from 'node:fs';
+import { runNative, callNative, type RunOptions } from './run';
+import { InvalidInputError, ParseError } from './errors';
+import { encodeNpz, parseNpy, parseNpz, type NpyArray } from './io/npy';
+import { writeFileAtomic } from './io/atomic';
+
+export type MpsKind = 'born' | 'probability';
+
+/**
+ * A tensor train as flat arrays: core k has shape (bondDims[k], dims[k], bondDims[k+1]),
+ * row-major, concatenated in `data`. `born`: P = T^2 / Z; `probability`: P = T / Z.
+ */
+export interface MpsModel {
+  kind: MpsKind;
+  dims: number[];
+  bondDims: number[];
+  data: number[];
+}
+
+/** A pattern matrix: `rows` patterns of `sites` values (0..255), row-major. */
+export interface PatternMatrix {
+  rows: number;
+  sites: number;
+  data: Uint8Array;
+}
+
+function toNative(m: MpsModel): native.MpsModel {
+  return { kind: m.kind, dims: m.dims, bondDims: m.bondDims, data: Array.isArray(m.data) ? m.data : Array.from(m.data as ArrayLike<number>) };
+}
+
+function checkPatterns(p: PatternMatrix, field = 'patterns'): void {
+  if (!Number.isInteger(p.sites) || p.sites < 1) throw new InvalidInputError(`${field}.sites must be a positive integer (got ${p.sites})`);
+  if (!Number.isInteger(p.rows) || p.rows < 0 || p.data.length !== p.rows * p.sites) {
+    throw new InvalidInputError(`${field}.data has ${p.data.length} values but rows x sites = ${p.rows} x ${p.sites}`);
+  }
+}
+
+export interface MpsFitOptions extends RunOptions {
+  /** Maximum bond dimension. @default 32 */
+  chi?: number;
+  /** Alphabet size per site. @default max value + 1 per site (at least 2) */
+  dims?: number[];
+  /** Fraction of patterns held out for validation and early stopping (random split). @default 0.2 */
+  validation?: number;
+  /** Seed of the split and of the AIS estimate of the Ising partition function. @default 0 */
+  seed?: number;
+  /** Weight of the independent-site amplitude mixed into the exact initial state. @default 0.01 */
+  initMix?: number;
+  /** Maximum half-sweeps of two-site DMRG. @default 12 */
+  maxHalfSweeps?: number;
+  /** Early-stopping patience in half-sweeps. @default 2 */
+  patience?: number;
+  /** Relative discarded-weight cutoff of every SVD. @default 1e-10 */
+  cutoff?: number;
+  /** Also fit the independent and pairwise (Ising, pseudo-likelihood) baselines. @default true */
+  baselines?: boolean;
+}
+
+/** Fit result; every NLL is in bits per pattern (NaN when not computed). */
+export interface MpsFitResult {
+  model: MpsModel;
+  sites: number;
+  chi: number;
+  nTrain: number;
+  nHeldout: number;
+  nDistinctTrain: number;
+  nllTrain: number;
+  nllHeldout: number;
+  initNllTrain: number;
+  initNllHeldout: number;
+  nllIndependent: number;
+  nllIndependentTrain: number;
+  nllIsing: number;
+  nllIsingTrain: number;
+  /** Standard error of ln Z of the Ising model (0 when computed exactly). */
+  isingLogZSe: number;
+  /** Bits, at bonds 1..N-1. */
+  bondEntropies: number[];
+  history: { nllTrain: number; nllHeldout: number; maxBond: number }[];
+}
+
+/** Learns a Born machine (exact empirical initialisation + two-site DMRG sweeps). */
+export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {}): Promise<MpsFitResult> {
+  checkPatterns(patterns);
+  const { signal: _s, ...rest } = options;
+  const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
+  return { ...r, model: r.model as MpsModel };
+}
+
+/** log2 P of every pattern row. */
+export async function mpsLogProb(model: MpsModel, patterns: PatternMatrix, options: RunOptions = {}): Promise<Float64Array> {
+  checkPatterns(patterns);
+  if (patterns.sites !== model.dims.length) {
+    throw new InvalidInputError(`patterns have ${patterns.sites} columns but the model has ${model.dims.length} sites`);
+  }
+  const r = await runNative(options, (token) => native.mpsLogProb(toNative(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
+  return Float64Array.from(r);
+}
+
+export interface MpsCompressOptions extends RunOptions {
+  /** Maximum bond dimension (0 = unlimited). @default 32 */
+  maxBond?: number;
+  /** Relative per-bond discarded-weight cutoff. @default 0 */
+  cutoff?: number;
+}
+
+/** Compresses a model; `totalDiscarded` = ||T - T~||^2 / ||T||^2 exactly. */
+export async function compressMps(
+  model: MpsModel,
+  options: MpsCompressOptions = {},
+): Promise<{ model: MpsModel; discarded: number[]; totalDiscarded: number }> {
+  const { signal: _s, ...rest } = options;
+  const r = await runNative(options, (token) => native.mpsCompress(toNative(model), rest, token) as Promise<native.MpsCompressResult>);
+  return { ...r, model: r.model as MpsModel };
+}
+
+/** A seeded random model with bond dimension `chi` (Gaussian for born, positive for probability). */
+export function randomMps(kind: MpsKind, dims: number[], chi: number, seed = 0): MpsModel {
+  return callNative(() => native.mpsRandom(kind, dims, chi, seed)) as MpsModel;
+}
+
+/** Exact samples; `log2Prob` is log2 P of each sample. */
+export async function sampleMps(
+  model: MpsModel,
+  count: number,
+  options: RunOptions & { seed?: number } = {},
+): Promise<{ patterns: PatternMatrix; log2Prob: Float64Array; clipped: number }> {
+  if (!Number.isInteger(count) || count < 0) throw new InvalidInputError(`count must be a non-negative integer (got ${count})`);
+  const r = await runNative(options, (token) => native.mpsSample(toNative(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
+  return { patterns: { rows: count, sites: model.dims.length, data: Uint8Array.from(r.patterns) }, log2Prob: Float64Array.from(r.log2Prob), clipped: r.clipped };
+}
+
+/** Single-site (and optionally all pairwise) marginals given evidence `[[site, value], ...]`. */
+export async function mpsMarginals(
+  model: MpsModel,
+  options: RunOptions & { evidence?: [number, number][]; pairs?: boolean } = {},
+): Promise<{ single: number[][]; pairs: { i: number; j: number; table: number[] }[] }> {
+  const ev = (options.evidence ?? []).flat();
+  const r = await runNative(options, (token) => native.mpsMarginals(toNative(model), ev, options.pairs ?? false, { threads: options.threads }, token) as Promise<native.MpsMarginals>);
+  return { single: r.single, pairs: r.pairI.map((i: number, k: number) => ({ i, j: r.pairJ[k], table: r.pairTables[k] })) };
+}
+
+/** Bond entropies, exact Renyi-2 and the sampled Shannon entropy (bits) with a 95% interval. */
+export async function mpsEntropies(model: MpsModel, options: RunOptions & { samples?: number; seed?: number } = {}) {
+  const { signal: _s, ...rest } = options;
+  return runNative(options, (token) => native.mpsEntropies(toNative(model), rest, token) as Promise<native.MpsEntropies>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// File format: NPZ with core_0000.npy ... (float64, shape (left, dim, right)) and meta.npy, a
+// uint8 array holding UTF-8 JSON { format: 'diffrg-mps', version: 1, kind, sites, dims, bondDims }.
+// numpy: z = np.load(f); meta = json.loads(z['meta'].tobytes()); cores = [z[f'core_{k:04d}'] ...]
+
+/** Encodes a model as NPZ bytes. */
+export function encodeMps(model: MpsModel): Uint8Array {
+  const arrays: Record<string, NpyArray> = {};
+  const meta = { format: 'diffrg-mps', version: 1, kind: model.kind, sites: model.dims.length, dims: model.dims, bondDims: model.bondDims };
+  arrays.meta = { dtype: 'uint8', shape: [0], data: new TextEncoder().encode(JSON.stringify(meta)) } as NpyArray;
+  (arrays.meta as NpyArray).shape = [(arrays.meta.data as Uint8Array).length];
+  let off = 0;
+  model.dims.forEach((d, k) => {
+    const l = model.bondDims[k];
+    const r = model.bondDims[k + 1];
+    const len = l * d * r;
+    arrays[`core_${String(k).padStart(4, '0')}`] = { dtype: 'float64', shape: [l, d, r], data: Float64Array.from(model.data.slice(off, off + len)) } as NpyArray;
+    off += len;
+  });
+  return encodeNpz(arrays);
+}
+
+/** Decodes NPZ bytes written by {@link encodeMps} (or by numpy following the same layout). */
+export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
+  const z = parseNpz(bytes, file);
+  const metaArr = z.get('meta');
+  if (!metaArr) throw new ParseError("missing 'meta' entry (not a diffrg MPS file)", { file });
+  let meta: { format?: string; kind?: string; dims?: number[]; bondDims?: number[] };
+  try {
+    meta = JSON.parse(new TextDecoder().decode(metaArr.data as Uint8Array));
+  } catch (err) {
+    throw new ParseError("'meta' is not valid JSON", { file }, { cause: err });
+  }
+  if (meta.format !== 'diffrg-mps' || (meta.kind !== 'born' && meta.kind !== 'probability') || !Array.isArray(meta.dims) || !Array.isArray(meta.bondDims)) {
+    throw new ParseError("'meta' must hold format 'diffrg-mps', kind, dims and bondDims", { file });
+  }
+  const data: number[] = [];
+  meta.dims.forEach((d, k) => {
+    const key = `core_${String(k).padStart(4, '0')}`;
+    const c = z.get(key);
+    const want = [meta.bondDims![k], d, meta.bondDims![k + 1]];
+    if (!c) throw new ParseError(`missing '${key}'`, { file });
+    if (c.shape.length !== 3 || c.shape.some((v, i) => v !== want[i])) {
+      throw new ParseError(`'${key}' has shape (${c.shape.join(', ')}), expected (${want.join(', ')})`, { file });
+    }
+    const cd = c.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < cd.length; i++) data.push(Number(cd[i]));
+  });
+  return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data };
+}
+
+export async function saveMps(file: string, model: MpsModel): Promise<void> {
+  await writeFileAtomic(file, encodeMps(model));
+}
+
+export function loadMps(file: string): MpsModel {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return decodeMps(bytes, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pattern matrices from CSV or NPY.
+
+/** Parses a CSV/whitespace-separated integer matrix (values 0..255); a non-numeric first row is a header. */
+export function parsePatternCsv(text: string, file = '<csv>'): PatternMatrix {
+  const lines = text.split(/\r?\n/);
+  const rows: number[][] = [];
+  let sites = -1;
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const cells = line.split(/[,;\s]+/);
+    if (rows.length === 0 && sites < 0 && cells.some((c) => !/^-?\d+(\.0*)?$/.test(c))) {
+      sites = -2; // header consumed
+      return;
+    }
+    const vals = cells.map((c) => Number(c));
+    vals.forEach((v, j) => {
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`column ${j + 1}: '${cells[j]}' is not an integer in 0..255`, { file, line: i + 1 });
+    });
+    if (rows.length > 0 && vals.length !== rows[0].length) {
+      throw new ParseError(`row has ${vals.length} columns, expected ${rows[0].length}`, { file, line: i + 1 });
+    }
+    rows.push(vals);
+  });
+  if (rows.length === 0) throw new ParseError('no pattern rows', { file });
+  const n = rows[0].length;
+  const data = new Uint8Array(rows.length * n);
+  rows.forEach((r, i) => data.set(r, i * n));
+  return { rows: rows.length, sites: n, data };
+}
+
+/** Reads a pattern matrix from `.npy` (2-D integer or boolean array) or CSV. */
+export function readPatterns(file: string): PatternMatrix {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (file.endsWith('.npy')) {
+    const a = parseNpy(bytes, file);
+    if (a.shape.length !== 2) throw new ParseError(`expected a 2-D array (patterns x sites), got shape (${a.shape.join(', ')})`, { file });
+    const [rows, sites] = a.shape;
+    const data = new Uint8Array(rows * sites);
+    const src = a.data as ArrayLike<number | bigint | boolean>;
+    for (let i = 0; i < data.length; i++) {
+      const v = Number(src[i]);
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`entry [${Math.floor(i / sites)}, ${i % sites}] = ${v} is not an integer in 0..255`, { file });
+      data[i] = v;
+    }
+    return { rows, sites, data };
+  }
+  return parsePatternCsv(bytes.toString('utf8'), file);
+}
+
+/** Reorders columns: new column k is old column `order[k]` (a permutation of 0..sites-1). */
+export function reorderPatterns(p: PatternMatrix, order: number[]): PatternMatrix {
+  const n = p.sites;
+  const seen = new Uint8Array(n);
+  if (order.length !== n || order.some((v) => !Number.isInteger(v) || v < 0 || v >= n || seen[v]++)) {
+    throw new InvalidInputError(`order must be a permutation of 0..${n - 1}`);
+  }
+  const data = new Uint8Array(p.data.length);
+  for (let r = 0; r < p.rows; r++) for (let k = 0; k < n; k++) data[r * n + k] = p.data[r * n + order[k]];
+  return { rows: p.rows, sites: n, data };
+}
+
+/** A seeded random permutation of 0..n-1 (xorshift-based Fisher-Yates). */
+export function randomOrder(n: number, seed = 0): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = (BigInt(seed) * 0x9e3779b97f4a7c15n + 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
+  const next = () => {
+    s ^= (s << 13n) & 0xffffffffffffffffn;
+    s ^= s >> 7n;
+    s ^= (s << 17n) & 0xffffffffffffffffn;
+    return Number(s >> 11n) / 2 ** 53;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
