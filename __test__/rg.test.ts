@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli, diffrg } from './helpers';
@@ -117,6 +117,23 @@ describe('diffrg coarse-grain', () => {
     const lines = readFileSync(path.join(dir, 'assignments.csv'), 'utf8').trim().split('\n');
     expect(lines.length).toBe(41);
     expect(lines[0].startsWith('node,step1')).toBe(true);
+  });
+
+  it('reads a graph file with string ids and reports them as labels', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-rg-'));
+    const file = path.join(dir, 'pseudofractal.csv');
+    const g = Graph.pseudofractal(4);
+    const { indptr, indices } = g.native.toCsr();
+    const rows = ['source,target'];
+    for (let i = 0; i < g.n; i++) for (let k = indptr[i]; k < indptr[i + 1]; k++) if (i < indices[k]) rows.push(`v${i},v${indices[k]}`);
+    writeFileSync(file, rows.join('\n') + '\n');
+    const r = cli(['coarse-grain', file, '--tau', '0.2', '--steps', '3', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.labels.length).toBe(123);
+    expect(j.labels.every((l: string) => /^v\d+$/.test(l))).toBe(true);
+    expect(j.steps.map((s: { n: number }) => s.n)).toEqual([76, 61, 46]);
+    expect(cli(['coarse-grain', path.join(dir, 'missing.csv'), '--tau', '1']).code).toBe(1);
   });
 
   it('usage errors exit 2', () => {

@@ -36,8 +36,10 @@ for (const [name, make, tau] of [
 for (const [name, make, tau] of [
   ['2D torus N=100,489', () => Graph.torus(317, 2), 1.0],
   ['random tree N=100,000', () => Graph.randomTree(100000, 1), 1.0],
-  ['ER N=100,000 <k>=4', () => Graph.erdosRenyi(100000, 4, 1), 0.6],
+  ['ER N=100,000 <k>=4', () => Graph.erdosRenyi(100000, 4, 1), 0.3],
+  ['BA N=100,000 m=2', () => Graph.barabasiAlbert(100000, 2, 1), 0.1],
   ['BA N=100,000 m=2', () => Graph.barabasiAlbert(100000, 2, 1), 0.3],
+  ['ER N=10,000 <k>=4', () => Graph.erdosRenyi(10000, 4, 1), 0.6],
 ]) {
   const g = make();
   const t0 = process.hrtime.bigint();

@@ -14,8 +14,9 @@ import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy }
 import type { LaplacianKind } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
+import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
-interface Opts {
+interface Opts extends GraphCliOptions {
   tau?: number;
   rule: RgRule;
   steps: number;
@@ -24,9 +25,6 @@ interface Opts {
   policy: TauPolicy;
   fraction?: number;
   weighted?: boolean;
-  unweighted?: boolean;
-  symmetrize?: boolean;
-  largestComponent?: boolean;
   json?: boolean;
   out?: string;
   threads?: number;
@@ -40,21 +38,6 @@ const GENERATORS: Record<string, (a: number[]) => Graph> = {
   tree: ([n, seed = 1]) => Graph.randomTree(n, seed),
   pseudofractal: ([steps]) => Graph.pseudofractal(steps),
 };
-
-/** The shared graph-file CLI helpers (`ts/cli/graph-options.ts`), when this build has them. */
-interface GraphOptionsModule {
-  addGraphOptions(cmd: Command): Command;
-  loadGraphFromCli(file: string, o: object): { graph: Graph };
-}
-
-function sharedGraphOptions(): GraphOptionsModule | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../graph-options') as GraphOptionsModule;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Loads `<graph>`: a generated graph `gen:<family>:<args>` (ring:N, torus:SIDE[:DIMS],
@@ -73,9 +56,7 @@ async function loadGraph(spec: string, o: Opts): Promise<Graph> {
     const g = make(args);
     return o.largestComponent ? g.largestComponent() : g;
   }
-  const shared = sharedGraphOptions();
-  if (!shared) throw new UsageError(`<graph> '${spec}': graph file readers are not available in this build; use gen:<family>:<args>`);
-  return shared.loadGraphFromCli(spec, o).graph;
+  return loadGraphFromCli(spec, o).graph;
 }
 
 export function register(program: Command): void {
@@ -92,14 +73,7 @@ export function register(program: Command): void {
     .addOption(new Option('--fraction <f>', 'with --policy fraction: keep at most round(f N) supernodes per step').argParser(numberOption('--fraction', true)))
     .option('--weighted', 'feed the next step the contracted graph with summed weights (default: unweighted, as in Villegas et al. 2023)')
     .option('--out <dir>', 'write flow.json (all steps, degree histograms, C(tau) curves) and assignments.csv into this directory');
-  const shared = sharedGraphOptions();
-  if (shared) shared.addGraphOptions(cmd);
-  else {
-    cmd
-      .option('--unweighted', 'ignore edge weights of the input')
-      .option('--symmetrize', 'treat a directed graph as undirected')
-      .option('--largest-component', 'keep only the largest connected component');
-  }
+  addGraphOptions(cmd);
   addCommonOptions(cmd).action(async (spec: string, o: Opts) => {
     if (o.policy === 'fixed' && o.tau === undefined) throw new UsageError('--tau is required (or choose --policy strongest-transition|fraction)');
     if (o.tau !== undefined && o.tau < 0) throw new UsageError(`--tau must be >= 0 (got ${o.tau})`);
