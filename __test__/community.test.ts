@@ -121,7 +121,7 @@ describe('graph files and the communities CLI', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/modularity \(resolution 2\)/);
     expect(cli(['communities', gf, '--resolution', 'x']).code).toBe(2);
-    expect(cli(['communities', gf, '--method', 'lrg']).code).toBe(2);
+    expect(cli(['communities', gf, '--method', 'bogus']).code).toBe(2);
     const missing = cli(['communities', path.join(d, 'nope.csv')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/ERR_IO/);
@@ -154,3 +154,31 @@ describe('graph files and the communities CLI', () => {
     expect(new Set(first).size).toBe(1);
   });
 });
+
+describe('diffusion-based (LRG) communities', () => {
+  it('finds planted modules as Laplacian-RG supernodes past the entropy transition', async () => {
+    for (const { graph, labels } of [ringOfCliques(6, 8), stochasticBlockModel([40, 40, 40], 0.4, 0.01, { seed: 3 })]) {
+      const r = await diffrg.analyzeCommunities(graph, { method: 'lrg' });
+      expect(r.method).toBe('lrg');
+      expect(r.tau).toBeGreaterThan(0);
+      expect(adjustedRandIndex(r.community, labels)).toBe(1);
+    }
+  });
+
+  it('diffrg communities --method lrg --json', () => {
+    const d = tmp();
+    const { graph } = ringOfCliques(5, 6);
+    const csr = graph.toCsr();
+    const rows = ['source,target'];
+    for (let i = 0; i < graph.n; i++) for (let k = csr.indptr[i]; k < csr.indptr[i + 1]; k++) if (i < csr.indices[k]) rows.push(`${i},${csr.indices[k]}`);
+    const gf = path.join(d, 'roc.csv');
+    writeFileSync(gf, rows.join('\n') + '\n');
+    const r = cli(['communities', gf, '--method', 'lrg', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.communities).toBe(5);
+    expect(new Set(out.community).size).toBe(5);
+    expect(cli(['communities', gf, '--method', 'lrg', '--tau', '-1']).code).toBe(2);
+  });
+});
+

@@ -6,8 +6,8 @@
  * reference labels (`node,label` CSV). `--json` prints
  * `{ labels[], community[], order[], modularity, ari?, nmi? }` (plus a few diagnostics):
  * `labels[k]` is the id of node k, `community[k]` its community, `order` a permutation of node
- * indices. The diffusion-based method (`--method lrg`) needs the Laplacian-RG module and is not
- * available yet.
+ * indices. `--method lrg` uses Laplacian-RG supernodes (real-space rule) just past the
+ * strongest entropy transition (`--tau` overrides the diffusion time).
  */
 import { Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
@@ -15,7 +15,8 @@ import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../grap
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
 interface Opts extends GraphCliOptions {
-  method: string;
+  method: 'leiden' | 'lrg';
+  tau?: number;
   resolution: number;
   truth?: string;
   seed: number;
@@ -29,7 +30,8 @@ export function register(program: Command): void {
       .command('communities')
       .description('Leiden communities, community-based node order, modularity and agreement with reference labels')
       .argument('<graph>', 'graph file: edge list CSV/TSV (source,target[,weight,...]) or square adjacency matrix CSV')
-      .addOption(new Option('--method <method>', 'community method').choices(['leiden']).default('leiden'))
+      .addOption(new Option('--method <method>', 'leiden (modularity) or lrg (Laplacian-RG supernodes at the entropy transition)').choices(['leiden', 'lrg']).default('leiden'))
+      .addOption(new Option('--tau <T>', 'lrg: diffusion time (default: just past the strongest entropy transition, see docs/communities.md)').argParser(numberOption('--tau', true)))
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
       .addOption(new Option('--seed <S>', 'random seed').argParser(intOption('--seed', 0)).default(42)),
@@ -37,7 +39,7 @@ export function register(program: Command): void {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
     const { graph } = loadGraphFromCli(file, opts);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
-    const r = await analyzeCommunities(graph, { resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth });
+    const r = await analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth });
     if (opts.json) {
       printJson(r);
       return;
