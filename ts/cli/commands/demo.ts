@@ -126,11 +126,12 @@ export function register(program: Command): void {
     // 4. Laplacian RG of the inferred graph.
     const lc = graph.largestComponent();
     const scan = await spectralScan(lc, { tauCount: 120, threads });
-    // The first (finest-scale) entropy transition: coarse-graining there merges local groups only.
+    // The finest-scale entropy transition, then an RG flow that halves the number of nodes per
+    // step (tau chosen per step by bisection to reach the target reduction).
     const strongest = scan.transitions.length
       ? scan.transitions.reduce((a, b) => (b.tau < a.tau ? b : a))
       : { tau: scan.tau[scan.specificHeat.indexOf(Math.max(...scan.specificHeat))], specificHeat: Math.max(...scan.specificHeat) };
-    const flow = await rgFlow(lc, { tau: strongest.tau, policy: 'fixed', rule: 'real-space', steps: 3, threads });
+    const flow = await rgFlow(lc, { policy: 'fraction', fraction: 0.5, rule: 'real-space', steps: 3, threads });
     const rg = { n: lc.n, transitionTau: strongest.tau, transitionC: strongest.specificHeat, steps: flow.steps.map((s) => ({ n: s.n, edges: s.edges, tau: s.tau })) };
     bar.update(4);
 
@@ -183,7 +184,7 @@ export function register(program: Command): void {
     console.log(`1. simulated clustered LIF: ${sim.n} neurons, ${sim.clusters} clusters, ${sim.sources.length} synapses, ${sim.duration} s; E ${f(sim.rateExc, 1)} Hz, I ${f(sim.rateInh, 1)} Hz; observed ${observed.length}`);
     console.log(`2. directed edges among observed neurons: LGD AUROC ${f(inference.lgd.auroc)} AUPR ${f(inference.lgd.aupr)} | correlation AUROC ${f(inference.correlation.auroc)} AUPR ${f(inference.correlation.aupr)}`);
     console.log(`3. Leiden on the inferred graph (${communities.edges} strongest couplings; ${communities.significantEdges} significant at FDR 0.05): ${communities.count} communities, Q ${f(communities.modularity)}, vs true clusters ARI ${f(communities.ari)} NMI ${f(communities.nmi)}`);
-    console.log(`4. Laplacian RG: entropy transition at tau ${f(rg.transitionTau, 4)} (C ${f(rg.transitionC)}); real-space steps N ${[rg.n, ...rg.steps.map((s: { n: number }) => s.n)].join(' -> ')}`);
+    console.log(`4. Laplacian RG: entropy transition at tau ${f(rg.transitionTau, 4)} (C ${f(rg.transitionC)}); real-space flow halving N per step: N ${[rg.n, ...rg.steps.map((s: { n: number }) => s.n)].join(' -> ')} at tau ${rg.steps.map((s: { tau: number }) => f(s.tau, 2)).join(', ')}`);
     console.log(`5. MPS (${mps.sites} most active neurons, chi ${mps.chi}) held-out NLL, bits/pattern: community order ${f(mps.nllHeldoutCommunityOrder)}, identity order ${f(mps.nllHeldoutIdentityOrder)}, independent ${f(mps.nllIndependent)}, Ising ${f(mps.nllIsing)}`);
     info(`\ndone in ${f(summary.seconds, 1)} s`);
   });
