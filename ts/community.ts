@@ -5,11 +5,11 @@
  */
 import { spectralScan } from './spectral';
 import { coarseGrain } from './rg';
-import { createReadStream, promises as fs } from 'node:fs';
 import native = require('./native');
 import { Graph } from './graph';
+import { readLines } from './io/lines';
 import { callNative, runNative, type RunOptions } from './run';
-import { InvalidInputError, IoError, NotFiniteError, ParseError } from './errors';
+import { InvalidInputError, NotFiniteError, ParseError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
   /** Modularity resolution gamma >= 0 (larger: more, smaller communities). @default 1 */
@@ -141,33 +141,6 @@ export function stochasticBlockModel(
 // ---------------------------------------------------------------------------------------------
 // Files: graphs (edge lists or adjacency matrices) and node labels.
 
-const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
-
-async function* lines(file: string): AsyncGenerator<[string, number]> {
-  let stream;
-  try {
-    await fs.access(file);
-    stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  } catch (err) {
-    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let carry = '';
-  let n = 0;
-  try {
-    for await (const chunk of stream) {
-      const text = carry + (chunk as string);
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        yield [text.slice(start, nl).replace(/\r$/, ''), ++n];
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-    }
-    if (carry.length > 0) yield [carry.replace(/\r$/, ''), ++n];
-  } finally {
-    stream.destroy();
-  }
-}
 
 function split(line: string): string[] {
   return line.includes('\t') ? line.split('\t') : line.includes(',') ? line.split(',') : line.trim().split(/\s+/);
@@ -177,7 +150,7 @@ function split(line: string): string[] {
 export async function readLabels(file: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let first = true;
-  for await (const [line, no] of lines(file)) {
+  for await (const [line, no] of readLines(file)) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const f = split(line).map((s) => s.trim());
     if (f.length < 2) throw new ParseError(`expected node,label, found ${f.length} column(s)`, { file, line: no });

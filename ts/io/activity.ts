@@ -12,10 +12,11 @@
  * ids out of range and wrong shapes, `NotFiniteError` (ERR_NOT_FINITE) for NaN/Infinity.
  * Writers go through `writeFileAtomic`, so a failure never leaves a partial file.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, NotFiniteError, ParseError, IoError } from '../errors';
 import { writeFileAtomic } from './atomic';
+import { readLines } from './lines';
 import { encodeNpy, parseNpy, parseNpz, toFloat64, type NpyArray } from './npy';
 import * as nwb from './nwb';
 
@@ -82,23 +83,13 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
   }
   const ext = path.extname(file).toLowerCase();
   let delim = options.delimiter ?? (ext === '.tsv' || ext === '.tab' ? '\t' : ext === '.csv' ? ',' : undefined);
-  let stream;
-  try {
-    await fs.access(file);
-    stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  } catch (err) {
-    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
   const trains = new Map<number, number[]>();
   const last = new Map<number, number>();
   let neuronCol = -1;
   let timeCol = -1;
   let lineNo = 0;
-  let carry = '';
 
-  const handle = (raw: string) => {
-    lineNo++;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const handle = (line: string) => {
     if (line.trim() === '' || line.startsWith('#')) return;
     if (delim === undefined) delim = line.includes('\t') ? '\t' : line.includes(',') ? ',' : /\s+/.test(line.trim()) ? ' ' : ',';
     const fields = delim === ' ' ? line.trim().split(/\s+/) : line.split(delim);
@@ -156,19 +147,9 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
     arr.push(ts);
   };
 
-  try {
-    for await (const chunk of stream) {
-      const text = carry + (chunk as string);
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        handle(text.slice(start, nl));
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-    }
-    if (carry.length > 0) handle(carry);
-  } finally {
-    stream.destroy();
+  for await (const [line, no] of readLines(file)) {
+    lineNo = no;
+    handle(line);
   }
   return finishTrains(trains, options.neurons);
 }
