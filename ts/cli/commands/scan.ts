@@ -3,24 +3,18 @@
  * spectral dimension over tau), entropy transitions and the scale-invariance plateau.
  */
 import { Command, Option } from 'commander';
-import { spectralScan, scanJson, scanSvg, type LaplacianKind, type ScanMethod } from '../../spectral';
+import { spectralScan, scanJson, scanSvg, type ScanOptions } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
-interface ScanCliOptions extends GraphCliOptions {
-  laplacian?: LaplacianKind;
-  method?: ScanMethod;
-  tauMin?: number;
-  tauMax?: number;
-  tauCount?: number;
-  probes?: number;
-  steps?: number;
-  seed?: number;
+/** The scan's own options come straight from `ScanOptions`; the CLI adds output flags. */
+interface ScanCliOptions
+  extends GraphCliOptions,
+    Pick<ScanOptions, 'laplacian' | 'method' | 'tauMin' | 'tauMax' | 'tauCount' | 'probes' | 'steps' | 'seed' | 'threads'> {
   json?: boolean;
   out?: string;
   plot?: string;
-  threads?: number;
 }
 
 export function register(program: Command): void {

@@ -67,6 +67,14 @@ pub fn apply(g: &Graph, kind: LaplacianKind, strengths: &[f64], x: &[f64], y: &m
     }
 }
 
+/// The symmetric problem whose spectrum defines rho(tau): a directed graph is symmetrized
+/// (A + A^T) and the random-walk Laplacian is replaced by the similar normalized one.
+pub fn symmetric_form(g: &Graph, kind: LaplacianKind) -> (std::borrow::Cow<'_, Graph>, LaplacianKind) {
+    let g = if g.is_directed() { std::borrow::Cow::Owned(g.symmetrized()) } else { std::borrow::Cow::Borrowed(g) };
+    let kind = if kind == LaplacianKind::RandomWalk { LaplacianKind::Normalized } else { kind };
+    (g, kind)
+}
+
 /// Out-strengths ignoring self-loops (the `D` of `L = D - A`).
 pub fn strengths_without_loops(g: &Graph) -> Vec<f64> {
     (0..g.n())

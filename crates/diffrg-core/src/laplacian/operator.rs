@@ -36,14 +36,8 @@ impl SymLaplacian {
     ///
     /// Complexity: O(N + nnz).
     pub fn new(g: &Graph, kind: LaplacianKind) -> SymLaplacian {
-        let sym;
-        let g = if g.is_directed() {
-            sym = g.symmetrized();
-            &sym
-        } else {
-            g
-        };
-        let kind = if kind == LaplacianKind::RandomWalk { LaplacianKind::Normalized } else { kind };
+        let (g, kind) = super::symmetric_form(g, kind);
+        let g = g.as_ref();
         let n = g.n();
         let d = strengths_without_loops(g);
         let inv_sqrt: Vec<f64> = d.iter().map(|&x| if x > 0.0 { 1.0 / x.sqrt() } else { 0.0 }).collect();

@@ -19,14 +19,8 @@ pub fn laplacian_eigenvalues(g: &Graph, kind: LaplacianKind, exec: &Exec, limit_
     // Matrix, its tridiagonal workspace and faer's internal copy: about 3 N^2 values.
     ensure_fits("the dense eigen-solver", 3 * n * n, limit_bytes, "use the 'slq' method for large graphs")?;
     exec.check()?;
-    let sym;
-    let g = if g.is_directed() {
-        sym = g.symmetrized();
-        &sym
-    } else {
-        g
-    };
-    let kind = if kind == LaplacianKind::RandomWalk { LaplacianKind::Normalized } else { kind };
+    let (g, kind) = laplacian::symmetric_form(g, kind);
+    let g = g.as_ref();
     let l = laplacian::dense(g, kind);
     if g.n() == 0 {
         return Ok(vec![]);

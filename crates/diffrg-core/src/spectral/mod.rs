@@ -18,4 +18,4 @@ pub mod slq;
 pub mod thermo;
 
 pub use scan::{spectral_scan, Method, ScanOptions, ScanResult, TauGrid};
-pub use thermo::{default_tau_range, log_grid, thermodynamics, thermodynamics_par, Thermodynamics};
+pub use thermo::{log_grid, thermodynamics, thermodynamics_par, Thermodynamics};

@@ -101,19 +101,6 @@ pub fn thermodynamics_par(
     Ok(out)
 }
 
-/// Default tau range from a spectrum: from `0.1 / lam_max` (S still at ln N) to
-/// `100 / lam_2` (all modes but the zero modes frozen out). `lam_2` is the smallest eigenvalue
-/// above `1e-9 lam_max`; a spectrum without one (edgeless graph) gives `[1e-2, 1e2]`.
-pub fn default_tau_range(nodes: &[f64]) -> (f64, f64) {
-    let max = nodes.iter().cloned().fold(0.0, f64::max);
-    let gap = nodes.iter().cloned().filter(|&l| l > 1e-9 * max).fold(f64::INFINITY, f64::min);
-    if max <= 0.0 || !gap.is_finite() {
-        (1e-2, 1e2)
-    } else {
-        (0.1 / max, 100.0 / gap)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
