@@ -52,7 +52,7 @@
 use super::metrics::modularity;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::graph::Graph;
+use crate::graph::{csr_from_sorted, Graph};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -213,23 +213,7 @@ impl QGraph {
         if g.is_directed() {
             pairs.sort_unstable_by_key(|&(i, j, _)| (i, j));
         }
-        let mut indptr = vec![0usize; n + 1];
-        let mut indices = Vec::with_capacity(pairs.len());
-        let mut weights: Vec<f64> = Vec::with_capacity(pairs.len());
-        let mut last = None;
-        for (i, j, w) in pairs {
-            if last == Some((i, j)) {
-                *weights.last_mut().expect("merged entry") += w;
-                continue;
-            }
-            last = Some((i, j));
-            indptr[i as usize + 1] += 1;
-            indices.push(j);
-            weights.push(w);
-        }
-        for i in 0..n {
-            indptr[i + 1] += indptr[i];
-        }
+        let (indptr, indices, weights) = csr_from_sorted(n, pairs, |a, b| a + b);
         let total = kout.iter().sum();
         QGraph { n, indptr, indices, weights, self_w, kout, kin, total }
     }

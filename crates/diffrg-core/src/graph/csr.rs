@@ -33,6 +33,35 @@ pub struct Graph {
     weights: Vec<f64>,
 }
 
+/// Assembles CSR arrays from `(row, column, weight)` triples sorted by `(row, column)`;
+/// repeated `(row, column)` entries are folded into one with `merge(previous, next)`.
+pub(crate) fn csr_from_sorted(
+    n: usize,
+    triples: impl IntoIterator<Item = (u32, u32, f64)>,
+    merge: impl Fn(f64, f64) -> f64,
+) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+    let triples = triples.into_iter();
+    let mut indptr = vec![0usize; n + 1];
+    let mut indices = Vec::with_capacity(triples.size_hint().0);
+    let mut weights: Vec<f64> = Vec::with_capacity(triples.size_hint().0);
+    let mut last: Option<(u32, u32)> = None;
+    for (i, j, w) in triples {
+        if last == Some((i, j)) {
+            let slot = weights.last_mut().expect("merged entry has a predecessor");
+            *slot = merge(*slot, w);
+            continue;
+        }
+        last = Some((i, j));
+        indptr[i as usize + 1] += 1;
+        indices.push(j);
+        weights.push(w);
+    }
+    for i in 0..n {
+        indptr[i + 1] += indptr[i];
+    }
+    (indptr, indices, weights)
+}
+
 impl Graph {
     /// Builds a graph from `(source, target, weight)` triples. Duplicate edges are merged by
     /// summing weights (or set to 1 when `unweighted`). Weights must be finite and >= 0;
@@ -68,24 +97,8 @@ impl Graph {
             }
         }
         triples.sort_unstable_by_key(|&(i, j, _)| (i, j));
-        let mut indptr = vec![0usize; n + 1];
-        let mut indices = Vec::with_capacity(triples.len());
-        let mut weights: Vec<f64> = Vec::with_capacity(triples.len());
-        let mut last: Option<(u32, u32)> = None;
-        for (i, j, w) in triples {
-            if last == Some((i, j)) {
-                let slot = weights.last_mut().expect("merged edge has a predecessor");
-                *slot = if opts.unweighted { 1.0 } else { *slot + w };
-                continue;
-            }
-            last = Some((i, j));
-            indptr[i as usize + 1] += 1;
-            indices.push(j);
-            weights.push(w);
-        }
-        for i in 0..n {
-            indptr[i + 1] += indptr[i];
-        }
+        let unweighted = opts.unweighted;
+        let (indptr, indices, weights) = csr_from_sorted(n, triples, |a, b| if unweighted { 1.0 } else { a + b });
         Ok(Graph { n, directed, indptr, indices, weights })
     }
 

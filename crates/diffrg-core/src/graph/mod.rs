@@ -4,3 +4,4 @@ mod csr;
 pub mod generators;
 
 pub use csr::{EdgeListOptions, Graph};
+pub(crate) use csr::csr_from_sorted;
