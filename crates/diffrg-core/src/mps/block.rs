@@ -33,14 +33,16 @@ pub enum BlockMap {
 }
 
 impl BlockMap {
-    fn values(self) -> usize {
+    /// Number of values of the block variable (2 for `Any`, `cap + 1` for `Count`).
+    pub fn values(self) -> usize {
         match self {
             BlockMap::Any => 2,
             BlockMap::Count { cap } => cap + 1,
         }
     }
+    /// Folds one more site value `s` into the partial block value `u` (start from `u = 0`).
     #[inline]
-    fn step(self, u: usize, s: usize) -> usize {
+    pub fn step(self, u: usize, s: usize) -> usize {
         match self {
             BlockMap::Any => (u > 0 || s > 0) as usize,
             BlockMap::Count { cap } => (u + s).min(cap),
