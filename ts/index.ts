@@ -65,3 +65,4 @@ export {
   type RgMethod,
   type TauPolicy,
 } from './rg';
+export { dtnr, type DtnrOptions, type DtnrResult, type DtnrScale, type DtnrBlock } from './dtnr';
