@@ -5,7 +5,7 @@
  */
 import native = require('./native');
 import { Graph } from './graph';
-import { InvalidInputError } from './errors';
+import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions } from './run';
 import type { MpsModel, MpsKind, PatternMatrix } from './mps';
@@ -114,6 +114,8 @@ export interface DtnrResult {
   assignments: number[][];
   /** tau of every flow step (absent when assignments were given). */
   taus?: number[];
+  /** Why the RG flow ended before its requested steps. */
+  flowStopped?: string;
 }
 
 function model(m: native.MpsModel): MpsModel {
@@ -134,15 +136,29 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
   const { signal, threads, assignments: given, flow, ...rest } = options;
   let assignments: number[][];
   let taus: number[] | undefined;
+  let flowStopped: string | undefined;
   if (given) {
     given.forEach((a, t) => {
       if (a.length !== graph.n) throw new InvalidInputError(`assignments[${t}] has ${a.length} entries for ${graph.n} nodes`);
     });
     assignments = given;
   } else {
-    const f = await rgFlow(graph, { policy: 'fraction', fraction: 0.5, steps: 8, curvePoints: 0, ...flow, signal, threads });
+    const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...flow };
+    // a step that cannot reach its target size (e.g. isolated nodes or components that never
+    // merge) ends the flow at the last step that could
+    let f;
+    for (let steps = fo.steps; ; steps--) {
+      try {
+        f = await rgFlow(graph, { ...fo, steps, signal, threads });
+        break;
+      } catch (err) {
+        if (!(err instanceof NoConvergenceError) || steps <= 1) throw err;
+        flowStopped = `step ${steps}: ${err.message}`;
+      }
+    }
     assignments = f.steps.map((s) => s.assignment);
     taus = f.steps.map((s) => s.tau);
+    if (f.stopped) flowStopped = f.stopped;
   }
   const r = await runNative({ signal, threads }, (token) =>
     native.dtnr(graph.native, patterns.data, patterns.sites, assignments, { ...rest, threads }, token) as Promise<native.DtnrResult>,
@@ -161,5 +177,6 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     nHeldout: r.nHeldout,
     assignments,
     ...(taus ? { taus } : {}),
+    ...(flowStopped ? { flowStopped } : {}),
   };
 }

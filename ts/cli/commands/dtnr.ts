@@ -156,6 +156,7 @@ export function register(program: Command): void {
       graph: graphSource,
       graphEdges: graph.edges,
       order: siteIds,
+      ...(r.flowStopped ? { flowStopped: r.flowStopped } : {}),
       ...(opts.out ? { out: opts.out } : {}),
     };
     if (opts.out) {
@@ -179,6 +180,7 @@ export function register(program: Command): void {
         `${String(s.scale).padStart(5)} ${String(s.variables).padStart(5)} ${f(s.stateSpaceLog2, 0).padStart(8)} ${String(s.parameters).padStart(7)} ${h.padStart(12)} ${f(s.entropyPerVariable).padStart(8)} ${f(s.multiInformationBits).padStart(10)} ${s.truncationError.toExponential(2).padStart(10)} ${s.negativeMass.toExponential(1).padStart(9)} ${f(s.nllHeldout).padStart(11)} ${f(s.nllDirect).padStart(11)} ${f(s.nllIndependent).padStart(10)}`,
       );
     }
+    if (r.flowStopped) info(`RG flow ended early: ${r.flowStopped}`);
     if (opts.out) info(`records and models written to ${opts.out}`);
   });
 }
