@@ -62,6 +62,9 @@ describe('dtnr (API)', () => {
     expect(r.direct.length).toBe(0);
     await expect(diffrg.dtnr(data, graph, { assignments: [a2, a1] })).rejects.toThrow(/not nested/);
     await expect(diffrg.dtnr({ rows: 1, sites: 3, data: new Uint8Array(3) }, graph)).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(diffrg.dtnr(data, graph, { signal: ac.signal })).rejects.toBeInstanceOf(diffrg.AbortError);
   });
 });
 

@@ -130,6 +130,15 @@ pub fn contract_model(tt: &TensorTrain, blocks: &[(usize, usize)], map: BlockMap
     match tt.kind() {
         Kind::Probability => contract_blocks(tt, blocks, map, exec),
         Kind::Born => {
+            // the exact coarse train of the doubled machine has bonds D^2
+            let total: u128 = blocks
+                .iter()
+                .map(|&(a, b)| {
+                    let (l, r) = (tt.core(a).left as u128, tt.core(b - 1).right as u128);
+                    l * l * map.values() as u128 * r * r
+                })
+                .sum();
+            ensure_fits("the exact coarse train of the doubled Born machine", total, 8 << 30, "reduce chi or use larger blocks")?;
             let cores = exec.install(|| blocks.par_iter().map(|&(a, b)| born_block_core(tt, a, b, map, exec)).collect::<Result<Vec<Core>>>())?;
             TensorTrain::new(Kind::Probability, cores)
         }
