@@ -62,6 +62,11 @@ describe('dtnr (API)', () => {
     expect(r.direct.length).toBe(0);
     await expect(diffrg.dtnr(data, graph, { assignments: [a2, a1] })).rejects.toThrow(/not nested/);
     await expect(diffrg.dtnr({ rows: 1, sites: 3, data: new Uint8Array(3) }, graph)).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    // a flow that cannot coarse-grain (isolated nodes) leaves scale 0 and says why
+    const sparse = diffrg.Graph.fromEdges({ n: 12, sources: [0], targets: [1] });
+    const r0 = await diffrg.dtnr(data, sparse, { chi: 4, samples: 200, direct: false });
+    expect(r0.scales.length).toBeGreaterThanOrEqual(1);
+    if (r0.scales.length === 1) expect(r0.flowStopped).toMatch(/target|size|supernode/);
     const ac = new AbortController();
     ac.abort();
     await expect(diffrg.dtnr(data, graph, { signal: ac.signal })).rejects.toBeInstanceOf(diffrg.AbortError);

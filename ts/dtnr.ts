@@ -146,13 +146,13 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...flow };
     // a step that cannot reach its target size (e.g. isolated nodes or components that never
     // merge) ends the flow at the last step that could
-    let f;
-    for (let steps = fo.steps; ; steps--) {
+    let f: { steps: { assignment: number[]; tau: number }[]; stopped?: string } = { steps: [] };
+    for (let steps = fo.steps; steps >= 1; steps--) {
       try {
         f = await rgFlow(graph, { ...fo, steps, signal, threads });
         break;
       } catch (err) {
-        if (!(err instanceof NoConvergenceError) || steps <= 1) throw err;
+        if (!(err instanceof NoConvergenceError)) throw err;
         flowStopped = `step ${steps}: ${err.message}`;
       }
     }
