@@ -12,6 +12,12 @@
 //! `X'[q, (c1, c2)] = sum_{b1, b2} X[q, (b1, b2)] A[b1, s, c1] A[b2, s, c2]`, done as two GEMMs
 //! (`Y = X A_s` over `b2`, then `A_s^T Y_q` over `b1`): `O(d V D^5)` per site instead of the
 //! `O(d V D^6)` of multiplying the doubled cores. Blocks are independent and run in parallel.
+//! Every left partial product `sum_prefix psi (x) psi` is the vectorisation of a symmetric
+//! `D x D` matrix and every `A (x) A` maps symmetric matrices to symmetric matrices, so the
+//! exact coarse train is kept in the orthonormal basis of symmetric matrices (`e_xx`,
+//! `(e_xy + e_yx) / sqrt 2`): bonds `D (D + 1) / 2` instead of `D^2` with the same tensor
+//! (`T = x_0 C_1 S S^T C_2 S S^T ...`, `S S^T` the projector onto the symmetric subspace), which
+//! makes the recompression (`O(V D'^3)` per block in the bond `D'`) ~8x cheaper.
 //! Probability trains use [`super::block::contract_blocks`] (`O(d V D^3)` per site).
 //!
 //! **Negative mass.** Truncating a probability train in the 2-norm can make entries negative.
@@ -42,6 +48,7 @@ use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{ensure_fits, Error, Result};
 use crate::exec::Exec;
 use rayon::prelude::*;
+use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Relative floor of the conditional weights in [`log2_prob_nonneg`].
 pub const CONDITIONAL_FLOOR: f64 = 1e-12;
@@ -53,29 +60,33 @@ fn add_into(slot: &mut Option<Vec<f64>>, m: Vec<f64>) {
     }
 }
 
-/// One block of the doubled (probability) train of a Born machine, Kronecker-structured.
+/// Index pairs `(x, y)`, `x <= y`, of the orthonormal basis of symmetric `n x n` matrices
+/// (`e_xx`, `(e_xy + e_yx) / sqrt 2`).
+fn sym_pairs(n: usize) -> Vec<(usize, usize)> {
+    (0..n).flat_map(|x| (x..n).map(move |y| (x, y))).collect()
+}
+
+/// One block of the doubled (probability) train of a Born machine, Kronecker-structured, with
+/// its bonds restricted to the symmetric subspace (see the module docs).
 fn born_block_core(tt: &TensorTrain, a: usize, b: usize, map: BlockMap, exec: &Exec) -> Result<Core> {
     let nv = map.values();
     let ca = tt.core(a);
     let l = ca.left;
-    let p = l * l;
+    let p = l * (l + 1) / 2;
     let widest = (a..b).map(|k| tt.core(k).right).max().unwrap_or(1) as u128;
     ensure_fits("the block contraction of the doubled Born machine", (p as u128) * widest * widest * (nv as u128 + 2), 8 << 30, "reduce chi")?;
     let mut parts: Vec<Option<Vec<f64>>> = vec![None; nv];
     let r = ca.right;
+    let pairs = sym_pairs(l);
     for s in 0..ca.dim {
+        // rows in the orthonormal basis of symmetric l x l matrices (S^T (A (x) A))
         let mut m = vec![0.0; p * r * r];
-        for x in 0..l {
-            for y in 0..l {
-                let row = &mut m[(x * l + y) * r * r..(x * l + y + 1) * r * r];
-                for c1 in 0..r {
-                    let v1 = ca.at(x, s, c1);
-                    if v1 == 0.0 {
-                        continue;
-                    }
-                    for c2 in 0..r {
-                        row[c1 * r + c2] = v1 * ca.at(y, s, c2);
-                    }
+        for (q, &(x, y)) in pairs.iter().enumerate() {
+            let row = &mut m[q * r * r..(q + 1) * r * r];
+            for c1 in 0..r {
+                let (ax, ay) = (ca.at(x, s, c1), ca.at(y, s, c1));
+                for c2 in 0..r {
+                    row[c1 * r + c2] = if x == y { ax * ca.at(x, s, c2) } else { (ax * ca.at(y, s, c2) + ay * ca.at(x, s, c2)) * FRAC_1_SQRT_2 };
                 }
             }
         }
@@ -106,16 +117,22 @@ fn born_block_core(tt: &TensorTrain, a: usize, b: usize, map: BlockMap, exec: &E
         parts = next;
         width = dout;
     }
-    let w2 = width * width;
-    let mut data = vec![0.0; p * nv * w2];
+    // columns to the symmetric basis (C S)
+    let cols = sym_pairs(width);
+    let ws = cols.len();
+    let mut data = vec![0.0; p * nv * ws];
     for (v, m) in parts.iter().enumerate() {
         if let Some(m) = m {
             for q in 0..p {
-                data[(q * nv + v) * w2..(q * nv + v + 1) * w2].copy_from_slice(&m[q * w2..(q + 1) * w2]);
+                let src = &m[q * width * width..(q + 1) * width * width];
+                let dst = &mut data[(q * nv + v) * ws..(q * nv + v + 1) * ws];
+                for (b, &(c1, c2)) in cols.iter().enumerate() {
+                    dst[b] = if c1 == c2 { src[c1 * width + c1] } else { (src[c1 * width + c2] + src[c2 * width + c1]) * FRAC_1_SQRT_2 };
+                }
             }
         }
     }
-    Ok(Core { left: p, dim: nv, right: w2, data })
+    Ok(Core { left: p, dim: nv, right: ws, data })
 }
 
 /// Exact block contraction of either kind into a probability train over block variables
@@ -135,7 +152,7 @@ pub fn contract_model(tt: &TensorTrain, blocks: &[(usize, usize)], map: BlockMap
                 .iter()
                 .map(|&(a, b)| {
                     let (l, r) = (tt.core(a).left as u128, tt.core(b - 1).right as u128);
-                    l * l * map.values() as u128 * r * r
+                    l * (l + 1) / 2 * map.values() as u128 * r * (r + 1) / 2
                 })
                 .sum();
             ensure_fits("the exact coarse train of the doubled Born machine", total, 8 << 30, "reduce chi or use larger blocks")?;
