@@ -9,22 +9,7 @@ use crate::mps::data::latent_cluster_patterns;
 
 /// Exact pushforward of a dense distribution (site 0 most significant) under blocks and map.
 fn pushforward(p: &[f64], dims: &[usize], blocks: &[(usize, usize)], map: BlockMap) -> Vec<f64> {
-    let nv = map.values();
-    let mut out = vec![0.0; nv.pow(blocks.len() as u32)];
-    for (idx, &q) in p.iter().enumerate() {
-        let mut s = vec![0usize; dims.len()];
-        let mut rem = idx;
-        for k in (0..dims.len()).rev() {
-            s[k] = rem % dims[k];
-            rem /= dims[k];
-        }
-        let mut c = 0;
-        for &(a, b) in blocks {
-            c = c * nv + (a..b).fold(0, |u, k| map.step(u, s[k]));
-        }
-        out[c] += q;
-    }
-    out
+    crate::mps::block::tests::coarse_dense(p, dims, blocks, map)
 }
 
 fn all_patterns(dims: &[usize]) -> Vec<u8> {
