@@ -177,9 +177,10 @@ export function register(program: Command): void {
     for (const s of scales) {
       const h = s.entropyExact ? f(s.entropyBits) : `${f(s.entropyBits)}±${f(1.96 * s.entropyStdError, 2)}`;
       console.log(
-        `${String(s.scale).padStart(5)} ${String(s.variables).padStart(5)} ${f(s.stateSpaceLog2, 0).padStart(8)} ${String(s.parameters).padStart(7)} ${h.padStart(12)} ${f(s.entropyPerVariable).padStart(8)} ${f(s.multiInformationBits).padStart(10)} ${s.truncationError.toExponential(2).padStart(10)} ${s.negativeMass.toExponential(1).padStart(9)} ${f(s.nllHeldout).padStart(11)} ${f(s.nllDirect).padStart(11)} ${f(s.nllIndependent).padStart(10)}`,
+        `${String(s.scale).padStart(5)} ${String(s.variables).padStart(5)} ${f(s.stateSpaceLog2, 0).padStart(8)} ${String(s.parameters).padStart(7)} ${h.padStart(12)} ${f(s.entropyPerVariable).padStart(8)} ${f(s.multiInformationBits).padStart(10)} ${s.truncationError.toExponential(2).padStart(10)} ${((s.negativeMassEstimated ? '~' : '') + s.negativeMass.toExponential(1)).padStart(9)} ${f(s.nllHeldout).padStart(11)} ${f(s.nllDirect).padStart(11)} ${f(s.nllIndependent).padStart(10)}`,
       );
     }
+    if (scales.some((s) => s.negativeMassEstimated)) info('~ negative mass estimated by importance sampling (state space above 2^20); the marginal lower bound is in --json');
     if (r.flowStopped) info(`RG flow ended early: ${r.flowStopped}`);
     if (opts.out) info(`records and models written to ${opts.out}`);
   });
