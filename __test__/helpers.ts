@@ -23,3 +23,27 @@ export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: st
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** A row-major pattern matrix. */
+export type Patterns = { rows: number; sites: number; data: Uint8Array };
+
+/**
+ * Latent-cluster binary process: `clusters` x `size` sites, site i in cluster i % clusters; per
+ * row each cluster is up with probability 0.3, its sites then spike with probability 0.6 (else
+ * 0.05). Seeded 64-bit LCG.
+ */
+export function latentClusters(clusters: number, size: number, rows: number, seed: number): Patterns {
+  let s = BigInt(seed) + 1n;
+  const rnd = () => {
+    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+    return Number(s >> 11n) / 2 ** 53;
+  };
+  const n = clusters * size;
+  const data = new Uint8Array(rows * n);
+  const up = new Array(clusters);
+  for (let t = 0; t < rows; t++) {
+    for (let c = 0; c < clusters; c++) up[c] = rnd() < 0.3;
+    for (let i = 0; i < n; i++) data[t * n + i] = rnd() < (up[i % clusters] ? 0.6 : 0.05) ? 1 : 0;
+  }
+  return { rows, sites: n, data };
+}

@@ -133,8 +133,8 @@ describe('diffrg mps CLI', () => {
   });
 
   it('usage and input errors have the documented exit codes', () => {
-    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--order', 'community']).code).toBe(2);
-    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--bin', '5ms']).code).toBe(2);
+    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--order', 'no-such-order']).code).toBe(2);
+    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--bin', '5 parsecs']).code).toBe(2);
     expect(cli(['mps', 'fit', csv]).code).toBe(2); // --out is required
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, '0,1\n1,x\n');

@@ -12,7 +12,7 @@ const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
 console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}`);
 const dir = mkdtempSync(join(tmpdir(), 'diffrg-mps-bench-'));
 const N = 100;
-const parts = (process.env.MPS_BENCH_PARTS ?? 'compress,logprob,fit').split(',');
+const parts = (process.env.MPS_BENCH_PARTS ?? 'compress,logprob,fit,order').split(',');
 const dims = Array(N).fill(2);
 
 // 1. compression
@@ -68,4 +68,53 @@ if (parts.includes('fit')) {
   console.log(
     `fit 100 sites x 100,000 patterns, chi 32: ${r.seconds.toFixed(1)} s (${r.value.history.length} half-sweeps, held-out NLL ${r.value.nllHeldout.toFixed(3)} bits, initial ${r.value.initNllHeldout.toFixed(3)})`,
   );
+}
+
+// 4. site order on clustered LIF data (issue 5, section 2; not a timing): held-out NLL at equal
+//    chi for the identity (= shuffled simulator ids), random and community orders, the latter
+//    from the true clusters and from Leiden on the correlation graph inferred from the same data.
+//    MPS_ORDER_W (in-cluster weight factor), MPS_ORDER_BIN (s), MPS_ORDER_SEEDS, MPS_ORDER_CHIS.
+if (parts.includes('order')) {
+  const wRatio = Number(process.env.MPS_ORDER_W ?? 8);
+  const bin = Number(process.env.MPS_ORDER_BIN ?? 0.01);
+  const duration = Number(process.env.MPS_ORDER_DURATION ?? 100);
+  const seeds = (process.env.MPS_ORDER_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
+  const chis = (process.env.MPS_ORDER_CHIS ?? '2,4,8').split(',').map(Number);
+  console.log(`site order, LIF 200 neurons / 20 clusters of 8 E (all-to-all inside, wRatio ${wRatio}), kExc 20, kInh 8, ${duration} s; 4 clusters x 6 random members = 24 sites; bin ${bin * 1e3} ms; held-out NLL (bits/pattern)`);
+  console.log('seed  rows  ARI   indep   Ising   ' + chis.map((c) => `chi${c}: identity random truth inferred`).join(' | '));
+  const wins = { truth: 0, inferred: 0, total: 0 };
+  for (const seed of seeds) {
+    const sim = await diffrg.simulateLif({ neurons: 200, clusters: 20, kExc: 20, kInh: 8, pRatio: 1000, wRatio, duration, seed, threads });
+    const sites = [];
+    for (let c = 0; c < 4; c++) {
+      const members = [];
+      for (let i = 0; i < sim.n; i++) if (sim.excitatory[i] && sim.labels[i] === c) members.push(i);
+      sites.push(...diffrg.randomOrder(members.length, seed * 100 + c).slice(0, 6).map((k) => members[k]));
+    }
+    sites.sort((a, b) => a - b);
+    const loaded = diffrg.binSpikes({ kind: 'spikes', ids: sites, times: sites.map((i) => diffrg.spikeTrain(sim, i)) }, bin, { start: 0, end: sim.duration });
+    const truth = sites.map((i) => sim.labels[i]);
+    const orders = {
+      identity: await diffrg.siteOrder('identity', loaded),
+      random: await diffrg.siteOrder('random', loaded, { seed }),
+      truth: await diffrg.communitySiteOrder(loaded, { labels: truth, threads }),
+      inferred: await diffrg.siteOrder('community', loaded, { seed, threads }),
+    };
+    const ari = diffrg.adjustedRandIndex(orders.inferred.communities, truth);
+    let base;
+    const cols = [];
+    for (const chi of chis) {
+      const nll = {};
+      for (const [name, o] of Object.entries(orders)) {
+        const r = await diffrg.fitMps(diffrg.reorderPatterns(loaded.patterns, o.order), { chi, seed, baselines: !base, threads });
+        if (!base) base = r;
+        nll[name] = r.nllHeldout;
+      }
+      for (const k of ['truth', 'inferred']) if (nll[k] < Math.min(nll.identity, nll.random)) wins[k]++;
+      wins.total++;
+      cols.push([nll.identity, nll.random, nll.truth, nll.inferred].map((v) => v.toFixed(3)).join(' '));
+    }
+    console.log(`${String(seed).padEnd(5)} ${loaded.patterns.rows} ${ari.toFixed(2)}  ${base.nllIndependent.toFixed(3)}  ${base.nllIsing.toFixed(3)}  ${cols.join(' | ')}`);
+  }
+  console.log(`community order below both identity and random: truth ${wins.truth}/${wins.total}, inferred ${wins.inferred}/${wins.total} (seed x chi)`);
 }

@@ -13,6 +13,10 @@ export {
   readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
   type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
 } from './mps';
+export {
+  loadPatterns, detectPatternInput, binSpikes, binRaster, patternEvents, parseBin, readOrderFile, siteOrder, communitySiteOrder, inferPatternGraph, siteSubgraph,
+  type LoadPatternsOptions, type LoadedPatterns, type PatternInput, type SiteOrder, type SiteOrderOptions, type PatternGraphOptions,
+} from './patterns';
 export { inferSpikes, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
 export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
 export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
@@ -61,3 +65,4 @@ export {
   type RgMethod,
   type TauPolicy,
 } from './rg';
+export { dtnr, type DtnrOptions, type DtnrResult, type DtnrScale, type DtnrBlock } from './dtnr';

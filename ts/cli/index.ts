@@ -8,6 +8,7 @@ import * as communities from './commands/communities';
 import * as simulate from './commands/simulate';
 import * as infer from './commands/infer';
 import * as mps from './commands/mps';
+import * as dtnr from './commands/dtnr';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps]) mod.register(program);
+  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

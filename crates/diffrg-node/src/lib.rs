@@ -4,6 +4,7 @@
 
 mod job;
 mod community;
+mod dtnr;
 mod graph;
 mod mps;
 mod infer;

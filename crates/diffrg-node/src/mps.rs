@@ -57,7 +57,7 @@ fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
     TensorTrain::new(kind, cores)
 }
 
-fn from_tt(t: &TensorTrain) -> MpsModel {
+pub(crate) fn from_tt(t: &TensorTrain) -> MpsModel {
     MpsModel {
         kind: t.kind().as_str().into(),
         dims: t.dims().iter().map(|&d| d as u32).collect(),

@@ -3,24 +3,26 @@
  * spike-pattern probabilities. See docs/mps.md.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { fitMps, loadMps, mpsLogProb, randomOrder, readPatterns, reorderPatterns, saveMps } from '../../mps';
+import { existsSync } from 'node:fs';
+import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } from '../../mps';
+import { loadPatterns, parseBin, siteOrder, type PatternInput } from '../../patterns';
+import { readGraph } from '../../io/graph';
+import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
-function parseOrder(spec: string, n: number, seed: number): { name: string; order: number[] } {
-  if (spec === 'identity') return { name: 'identity', order: Array.from({ length: n }, (_, i) => i) };
-  if (spec === 'random') return { name: 'random', order: randomOrder(n, seed) };
-  if (spec === 'community') {
-    throw new UsageError("--order community needs the community-ordering module, which this build does not include yet; pass --order FILE with the ordering (one site index per line or comma-separated)");
-  }
-  let text: string;
-  try {
-    text = readFileSync(spec, 'utf8');
-  } catch {
-    throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${spec}')`);
-  }
-  const order = text.split(/[\s,;]+/).filter((s) => s !== '').map(Number);
-  return { name: spec, order };
+interface FitOpts {
+  bin?: string;
+  cap?: number;
+  input: PatternInput;
+  order: string;
+  graph?: string;
+  chi: number;
+  seed: number;
+  validation: number;
+  baselines: boolean;
+  out: string;
+  json?: boolean;
+  threads?: number;
 }
 
 export function register(program: Command): void {
@@ -29,21 +31,40 @@ export function register(program: Command): void {
   addCommonOptions(
     mps
       .command('fit <activity>')
-      .description('fit a Born machine to a 0/1 (or count) pattern matrix (CSV or NPY; rows = patterns, columns = sites)')
-      .option('--bin <width>', 'bin width for spike-time input (e.g. 5ms)')
-      .option('--order <order>', 'site order: identity | random | community | FILE', 'identity')
+      .description('fit a Born machine to spike activity binned into patterns (CSV spike table, NPY/NPZ, NWB) or to a 0/1 (or count) pattern matrix (CSV or NPY; rows = patterns, columns = sites)')
+      .option('--bin <width>', 'bin width for activity input (5ms, 0.005s, 500us); given => the input is activity (default 5ms for spike tables)')
+      .option('--cap <n>', 'largest count per bin and site (default 1 = binary patterns for activity; pattern matrices are capped only when given)', intOption('--cap'))
+      .option('--input <kind>', 'auto | patterns | activity', 'auto')
+      .option('--order <order>', 'site order: identity | random | community | FILE (permutation of 0-based site indices)', 'identity')
+      .option('--graph <file>', 'graph (node ids = neuron ids / column indices) for --order community instead of inferring one from the data')
       .option('--chi <n>', 'maximum bond dimension', intOption('--chi'), 32)
-      .option('--seed <s>', 'seed of the split, the random order and AIS', intOption('--seed', 0), 0)
+      .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', intOption('--seed', 0), 0)
       .option('--validation <f>', 'held-out fraction', numberOption('--validation'), 0.2)
       .option('--no-baselines', 'skip the independent and Ising baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
-  ).action(async (activity: string, opts: { bin?: string; order: string; chi: number; seed: number; validation: number; baselines: boolean; out: string; json?: boolean; threads?: number }) => {
-    if (opts.bin !== undefined) {
-      throw new UsageError('--bin applies to spike-time activity input, which needs the activity module (not in this build); pass a pattern matrix (CSV or NPY) instead');
-    }
+  ).action(async (activity: string, opts: FitOpts) => {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
-    const raw = readPatterns(activity);
-    const { name, order } = parseOrder(opts.order, raw.sites, opts.seed);
+    if (!['auto', 'patterns', 'activity'].includes(opts.input)) throw new UsageError(`--input must be auto, patterns or activity (got '${opts.input}')`);
+    if (opts.cap !== undefined && opts.cap > 255) throw new UsageError(`--cap must be at most 255 (got ${opts.cap})`);
+    let bin: number | undefined;
+    if (opts.bin !== undefined) {
+      try {
+        bin = parseBin(opts.bin, '--bin');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    }
+    if (!['identity', 'random', 'community'].includes(opts.order) && !existsSync(opts.order)) {
+      throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${opts.order}')`);
+    }
+    if (opts.graph !== undefined && opts.order !== 'community') throw new UsageError('--graph applies to --order community only');
+    const loaded = await loadPatterns(activity, { bin, input: opts.input, cap: opts.cap });
+    if (loaded.patterns.rows === 0) throw new InvalidInputError(`${activity}: no patterns (time bins)`);
+    const graph = opts.graph !== undefined ? readGraph(opts.graph, { negative: 'abs' }).graph : undefined;
+    const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads });
+    const { order } = so;
+    const name = so.name;
+    const raw = loaded.patterns;
     const patterns = reorderPatterns(raw, order);
     const r = await fitMps(patterns, { chi: opts.chi, seed: opts.seed, validation: opts.validation, baselines: opts.baselines, threads: opts.threads });
     await saveMps(opts.out, r.model);
@@ -57,6 +78,10 @@ export function register(program: Command): void {
       bondEntropies: r.bondEntropies,
       order: name,
       siteOrder: order,
+      siteIds: order.map((k) => loaded.ids[k]),
+      ...(so.communities ? { communities: order.map((k) => so.communities![k]), graphSource: so.graphSource, graphEdges: so.graphEdges } : {}),
+      input: loaded.source,
+      ...(loaded.binSeconds !== undefined ? { binSeconds: loaded.binSeconds } : {}),
       patterns: raw.rows,
       nTrain: r.nTrain,
       nHeldout: r.nHeldout,

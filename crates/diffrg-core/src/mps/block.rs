@@ -9,15 +9,10 @@
 //!
 //! It is built by a dynamic programme over the partial map value (2 states for "any",
 //! cap + 1 for "count"): `M'_{g(u, s)} += M_u A_k[s]`, cost `O(L d V D^3)` per block, exact.
-//! The coarse train is then recompressed ([`super::compress`]) to `max_bond`; the relative
-//! Frobenius truncation error (= discarded weight, exact) is reported, and so is the negative
-//! mass `sum_v max(-P'(v), 0)` that truncation can create: exactly by enumeration when the
-//! coarse state space has at most 2^22 states, otherwise estimated by the fraction of negative
-//! conditional weights met while sampling (a lower-bound indicator, flagged as estimated).
 //! A Born machine is first converted exactly to its probability train (bond dimension
-//! squared).
+//! squared); [`super::coarse`] has the Kronecker-structured kernel for Born machines, the
+//! recompression step with its truncation error and the negative-mass measures.
 
-use super::compress::{compress, CompressOptions};
 use super::dense::{gemm, view, view_mut};
 use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
@@ -33,33 +28,21 @@ pub enum BlockMap {
 }
 
 impl BlockMap {
-    fn values(self) -> usize {
+    /// Number of values of the block variable (2 for `Any`, `cap + 1` for `Count`).
+    pub fn values(self) -> usize {
         match self {
             BlockMap::Any => 2,
             BlockMap::Count { cap } => cap + 1,
         }
     }
+    /// Folds one more site value `s` into the partial block value `u` (start from `u = 0`).
     #[inline]
-    fn step(self, u: usize, s: usize) -> usize {
+    pub fn step(self, u: usize, s: usize) -> usize {
         match self {
             BlockMap::Any => (u > 0 || s > 0) as usize,
             BlockMap::Count { cap } => (u + s).min(cap),
         }
     }
-}
-
-/// Diagnostics of one coarse-graining step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BlockReport {
-    /// Relative squared Frobenius error of the recompression (sum of discarded weights).
-    pub truncation_error: f64,
-    /// Negative mass of the normalised coarse distribution.
-    pub negative_mass: f64,
-    /// Whether `negative_mass` is an estimate (large coarse state spaces).
-    pub negative_mass_estimated: bool,
-    /// Bond dimensions before and after recompression.
-    pub bond_dims_before: Vec<usize>,
-    pub bond_dims_after: Vec<usize>,
 }
 
 /// Validates that `blocks` (half-open ranges) partition `0..n` in order.
@@ -142,50 +125,12 @@ fn add_into(slot: &mut Option<Vec<f64>>, m: Vec<f64>) {
     }
 }
 
-/// Negative mass of the normalised distribution of a probability train: exact by enumeration
-/// for at most 2^22 states, else estimated from 10^4 samples. Returns `(mass, estimated)`.
-pub fn negative_mass(tt: &TensorTrain, seed: u64, exec: &Exec) -> Result<(f64, bool)> {
-    let states: u128 = tt.dims().iter().map(|&d| d as u128).product();
-    if states <= 1 << 22 {
-        let t = tt.dense()?;
-        let z: f64 = t.iter().sum();
-        if !(z > 0.0) {
-            return Err(Error::invalid_input("the coarse train sums to a non-positive value"));
-        }
-        return Ok((t.iter().filter(|&&x| x < 0.0).map(|x| -x).sum::<f64>() / z, false));
-    }
-    let n = 10_000;
-    let s = super::sample::sample(tt, n, seed, exec)?;
-    Ok((s.clipped as f64 / (n * tt.n_sites()) as f64, true))
-}
-
-/// One coarse-graining step: exact block contraction, then recompression.
-pub fn coarse_grain(
-    tt: &TensorTrain,
-    blocks: &[(usize, usize)],
-    map: BlockMap,
-    opts: &CompressOptions,
-    seed: u64,
-    exec: &Exec,
-) -> Result<(TensorTrain, BlockReport)> {
-    let exact = contract_blocks(tt, blocks, map, exec)?;
-    let before = exact.bond_dims();
-    let (mut out, rep) = compress(&exact, opts, exec)?;
-    // keep the scale so that the train sums to ~1 (the exact one sums to Z)
-    let scale = (rep.log_scale / out.n_sites() as f64).exp();
-    for c in out.cores_mut() {
-        c.data.iter_mut().for_each(|x| *x *= scale);
-    }
-    let (neg, est) = negative_mass(&out, seed, exec)?;
-    let after = out.bond_dims();
-    Ok((out, BlockReport { truncation_error: rep.total_discarded, negative_mass: neg, negative_mass_estimated: est, bond_dims_before: before, bond_dims_after: after }))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn coarse_dense(p: &[f64], dims: &[usize], blocks: &[(usize, usize)], map: BlockMap) -> Vec<f64> {
+    /// Brute-force pushforward of a dense distribution (site 0 most significant).
+    pub(crate) fn coarse_dense(p: &[f64], dims: &[usize], blocks: &[(usize, usize)], map: BlockMap) -> Vec<f64> {
         let nv = map.values();
         let mut out = vec![0.0; nv.pow(blocks.len() as u32)];
         for (idx, &q) in p.iter().enumerate() {
@@ -223,28 +168,5 @@ mod tests {
         }
         assert!(check_blocks(&[(0, 2), (3, 4)], 4).is_err());
         assert!(check_blocks(&[(0, 2), (2, 3)], 4).is_err());
-    }
-
-    #[test]
-    fn truncation_error_and_negative_mass_are_reported() {
-        let dims = vec![2usize; 12];
-        let t = TensorTrain::random(Kind::Born, &dims, 6, 8).unwrap();
-        let blocks: Vec<(usize, usize)> = (0..6).map(|i| (2 * i, 2 * i + 2)).collect();
-        let map = BlockMap::Count { cap: 2 };
-        let exact = contract_blocks(&t, &blocks, map, &Exec::sequential()).unwrap();
-        let (c, rep) = coarse_grain(&t, &blocks, map, &CompressOptions { max_bond: 2, cutoff: 0.0 }, 1, &Exec::sequential()).unwrap();
-        assert!(c.max_bond() <= 2);
-        let (x, y) = (exact.dense().unwrap(), c.dense().unwrap());
-        // best scale between the two equals the relative error formula
-        let nx: f64 = x.iter().map(|v| v * v).sum();
-        let dot: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
-        let ny: f64 = y.iter().map(|v| v * v).sum();
-        let rel = (nx - dot * dot / ny) / nx;
-        assert!((rel - rep.truncation_error).abs() < 1e-10, "{rel} vs {}", rep.truncation_error);
-        assert!(rep.truncation_error > 0.0);
-        let z: f64 = y.iter().sum();
-        let neg: f64 = y.iter().filter(|&&v| v < 0.0).map(|v| -v).sum::<f64>() / z;
-        assert!(!rep.negative_mass_estimated);
-        assert!((neg - rep.negative_mass).abs() < 1e-12);
     }
 }

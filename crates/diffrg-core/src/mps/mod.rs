@@ -11,18 +11,23 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
+//! - [`hierarchy`], [`coarse`], [`dtnr`]: the RG flow of the joint distribution along nested
+//!   supernodes (docs/dtnr.md).
 //!
 //! See docs/mps.md for the equations and references.
 
 pub mod baselines;
 pub mod block;
 pub mod canonical;
+pub mod coarse;
 pub mod compress;
 pub mod data;
 pub mod dense;
+pub mod dtnr;
 pub mod entropy;
 pub mod env;
 pub mod eval;
+pub mod hierarchy;
 pub mod learn;
 pub mod marginals;
 pub mod sample;

@@ -1,0 +1,187 @@
+/**
+ * `diffrg dtnr`: the RG flow of a tensor-train model of joint spike-pattern probabilities along
+ * the supernodes of a Laplacian RG flow of the graph. See docs/dtnr.md.
+ */
+import { Command } from 'commander';
+import * as path from 'node:path';
+import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
+import { saveMps } from '../../mps';
+import { inferPatternGraph, loadPatterns, parseBin, siteSubgraph, type PatternInput } from '../../patterns';
+import { readGraph } from '../../io/graph';
+import { InvalidInputError } from '../../errors';
+import { writeFileAtomic } from '../../io/atomic';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
+
+interface DtnrCliOpts {
+  graph?: string;
+  bin?: string;
+  cap?: number;
+  input: PatternInput;
+  chi: number;
+  block: string;
+  blockCap: number;
+  steps: number;
+  fraction: number;
+  heldout: number;
+  samples: number;
+  seed: number;
+  direct: boolean;
+  out?: string;
+  json?: boolean;
+  threads?: number;
+}
+
+/** The per-scale record of the JSON contract (stable names first). */
+function scaleJson(r: DtnrResult) {
+  return r.scales.map((s, t) => ({
+    scale: s.scale,
+    variables: s.variables,
+    entropyBits: s.entropyBits,
+    entropyPerVariable: s.entropyPerVariable,
+    multiInformationBits: s.multiInformationBits,
+    nllHeldout: s.nllHeldout,
+    truncationError: s.truncationError,
+    nllDirect: s.nllDirectHeldout,
+    nllIndependent: s.nllIndependent,
+    nllTrain: s.nllTrain,
+    nllDirectTrain: s.nllDirectTrain,
+    heldoutFloored: s.heldoutFloored,
+    entropyExact: s.entropyExact,
+    entropyStdError: s.entropyStdError,
+    entropyCi: [s.entropyCiLow, s.entropyCiHigh],
+    multiInformationCi: [s.multiInformationCiLow, s.multiInformationCiHigh],
+    stateSpaceLog2: s.stateSpaceLog2,
+    parameters: s.parameters,
+    bondDims: s.bondDims,
+    bondDimsBefore: s.bondDimsBefore,
+    bondEntropies: s.bondEntropies,
+    negativeMass: s.negativeMass,
+    negativeMassStdError: s.negativeMassStdError,
+    negativeMassLowerBound: s.negativeMassLowerBound,
+    negativeMassEstimated: s.negativeMassEstimated,
+    siteEntropies: s.siteEntropies,
+    distinctTrain: s.distinctTrain,
+    tau: t === 0 ? null : r.taus?.[t - 1] ?? null,
+    members: s.members,
+  }));
+}
+
+const CSV_FIELDS = [
+  'scale', 'variables', 'stateSpaceLog2', 'parameters', 'entropyBits', 'entropyStdError', 'entropyExact', 'entropyPerVariable', 'multiInformationBits',
+  'truncationError', 'negativeMass', 'negativeMassLowerBound', 'negativeMassEstimated', 'nllTrain', 'nllHeldout', 'nllDirect', 'nllIndependent', 'heldoutFloored', 'maxBondEntropy',
+] as const;
+
+function csv(rows: ReturnType<typeof scaleJson>): string {
+  const lines = [CSV_FIELDS.join(',')];
+  for (const r of rows) {
+    const rec: Record<string, unknown> = { ...r, maxBondEntropy: Math.max(0, ...r.bondEntropies) };
+    lines.push(CSV_FIELDS.map((f) => {
+      const v = rec[f];
+      return typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+    }).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('dtnr <activity>')
+      .description('RG flow of a tensor-train model of joint spike-pattern probabilities along Laplacian-RG supernodes (activity: spike table / NPY / NPZ / NWB, or a 0/1 pattern matrix)')
+      .option('--graph <file>', 'graph over the neurons (node ids = neuron ids / column indices); default: inferred from the same data (correlation)')
+      .option('--bin <width>', 'bin width for activity input (5ms, 0.005s, 500us)')
+      .option('--cap <n>', 'largest count per bin and site of the input (default 1 = binary)', intOption('--cap'))
+      .option('--input <kind>', 'auto | patterns | activity', 'auto')
+      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi'), 32)
+      .option('--block <map>', 'block variable: any (any spike in the block) | count (spike count, capped at --block-cap)', 'any')
+      .option('--block-cap <n>', 'cap of the count block map', intOption('--block-cap'), 3)
+      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps'), 8)
+      .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), 0.5)
+      .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), 0.2)
+      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2), 20000)
+      .option('--seed <s>', 'seed of the splits and estimates', intOption('--seed', 0), 0)
+      .option('--no-direct', 'skip the direct fits of the consistency check')
+      .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
+  ).action(async (activity: string, opts: DtnrCliOpts) => {
+    if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
+    if (!['auto', 'patterns', 'activity'].includes(opts.input)) throw new UsageError(`--input must be auto, patterns or activity (got '${opts.input}')`);
+    if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
+    if (!(opts.heldout > 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in (0, 1) (got ${opts.heldout})`);
+    if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);
+    if (opts.cap !== undefined && opts.cap > 255) throw new UsageError(`--cap must be at most 255 (got ${opts.cap})`);
+    let bin: number | undefined;
+    if (opts.bin !== undefined) {
+      try {
+        bin = parseBin(opts.bin, '--bin');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    }
+    const loaded = await loadPatterns(activity, { bin, input: opts.input, cap: opts.cap });
+    if (loaded.patterns.rows === 0) throw new InvalidInputError(`${activity}: no patterns (time bins)`);
+    let graph;
+    let graphSource: 'given' | 'inferred';
+    if (opts.graph !== undefined) {
+      const sub = siteSubgraph(readGraph(opts.graph, { negative: 'abs' }).graph, loaded.ids);
+      if (sub.matched === 0) throw new InvalidInputError(`${opts.graph}: none of the graph's node ids matches a site id of ${activity}`);
+      graph = sub.graph;
+      graphSource = 'given';
+    } else {
+      graph = await inferPatternGraph(loaded, { seed: opts.seed, threads: opts.threads });
+      graphSource = 'inferred';
+    }
+    const r = await dtnr(loaded.patterns, graph, {
+      chi: opts.chi,
+      block: opts.block as DtnrBlock,
+      cap: opts.blockCap,
+      heldout: opts.heldout,
+      samples: opts.samples,
+      seed: opts.seed,
+      direct: opts.direct,
+      flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
+      threads: opts.threads,
+    });
+    const scales = scaleJson(r);
+    const siteIds = r.order.map((k) => loaded.ids[k]);
+    const out = {
+      scales,
+      sites: loaded.patterns.sites,
+      patterns: loaded.patterns.rows,
+      nTrain: r.nTrain,
+      nValidation: r.nValidation,
+      nHeldout: r.nHeldout,
+      chi: opts.chi,
+      block: opts.block,
+      blockCap: opts.block === 'count' ? opts.blockCap : null,
+      graph: graphSource,
+      graphEdges: graph.edges,
+      order: siteIds,
+      ...(r.flowStopped ? { flowStopped: r.flowStopped } : {}),
+      ...(opts.out ? { out: opts.out } : {}),
+    };
+    if (opts.out) {
+      const dir = opts.out;
+      await writeJson(path.join(dir, 'scales.json'), out);
+      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
+      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
+      for (let t = 0; t < r.models.length; t++) await saveMps(path.join(dir, `model-scale${t}.npz`), r.models[t]);
+      for (let t = 0; t < r.direct.length; t++) await saveMps(path.join(dir, `direct-scale${t}.npz`), r.direct[t]);
+    }
+    if (opts.json) {
+      printJson(out);
+      return;
+    }
+    const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+    info(`${loaded.patterns.sites} sites, ${loaded.patterns.rows} patterns (train ${r.nTrain}, validation ${r.nValidation}, held-out ${r.nHeldout}); graph ${graphSource} (${graph.edges} edges); chi ${opts.chi}, block ${opts.block}`);
+    console.log('scale  vars  log2|S|  params   H (bits)      H/var   MI (bits)  trunc.err  neg.mass  NLL flowed  NLL direct  NLL indep');
+    for (const s of scales) {
+      const h = s.entropyExact ? f(s.entropyBits) : `${f(s.entropyBits)}±${f(1.96 * s.entropyStdError, 2)}`;
+      console.log(
+        `${String(s.scale).padStart(5)} ${String(s.variables).padStart(5)} ${f(s.stateSpaceLog2, 0).padStart(8)} ${String(s.parameters).padStart(7)} ${h.padStart(12)} ${f(s.entropyPerVariable).padStart(8)} ${f(s.multiInformationBits).padStart(10)} ${s.truncationError.toExponential(2).padStart(10)} ${((s.negativeMassEstimated ? '~' : '') + s.negativeMass.toExponential(1)).padStart(9)} ${f(s.nllHeldout).padStart(11)} ${f(s.nllDirect).padStart(11)} ${f(s.nllIndependent).padStart(10)}`,
+      );
+    }
+    if (scales.some((s) => s.negativeMassEstimated)) info('~ negative mass estimated by importance sampling (state space above 2^20); the marginal lower bound is in --json');
+    if (r.flowStopped) info(`RG flow ended early: ${r.flowStopped}`);
+    if (opts.out) info(`records and models written to ${opts.out}`);
+  });
+}
