@@ -172,6 +172,18 @@ describe('diffrg mps fit on activity', () => {
     expect(id.patterns).toBe(j.patterns); // default bin 5 ms for a spike table
   });
 
+  it('--order community --graph uses the given graph (node ids = neuron ids)', () => {
+    const edges = ['source,target,weight'];
+    for (let a = 0; a < 12; a++) for (let b = a + 1; b < 12; b++) if (a % 3 === b % 3) edges.push(`${10 + a},${10 + b},1`);
+    edges.push('10,11,0.1', '11,12,0.1', '99,10,1');
+    writeFileSync(p('g.csv'), edges.join('\n') + '\n');
+    const r = cli(['mps', 'fit', p('lc.csv'), '--order', 'community', '--graph', p('g.csv'), '--chi', '2', '--no-baselines', '--out', p('m3.npz'), '--json', '--threads', '2']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.graphSource).toBe('given');
+    expect(contiguous(j.siteOrder, (s: number) => s % 3)).toBe(true);
+  });
+
   it('usage and input errors', () => {
     expect(cli(['mps', 'fit', p('lc.csv'), '--bin', 'soon', '--out', p('x.npz')]).code).toBe(2);
     expect(cli(['mps', 'fit', p('lc.csv'), '--order', 'nonexistent-order-file', '--out', p('x.npz')]).code).toBe(2);

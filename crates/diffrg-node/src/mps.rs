@@ -28,13 +28,48 @@ pub struct ModelIn {
     dims: Vec<u32>,
     bond_dims: Vec<u32>,
     data: Vec<f64>,
+    /// The cores' data, split once from the typed array when the shapes fit it exactly (then
+    /// `data` is empty): large models are copied once, not twice.
+    cores: Vec<Vec<f64>>,
 }
 
 fn model_in(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: &Float64Array) -> ModelIn {
-    ModelIn { kind, dims, bond_dims, data: data.to_vec() }
+    let src: &[f64] = data;
+    let n = dims.len();
+    let lens: Vec<usize> = if bond_dims.len() == n + 1 { (0..n).map(|k| bond_dims[k] as usize * dims[k] as usize * bond_dims[k + 1] as usize).collect() } else { Vec::new() };
+    if n > 0 && lens.len() == n && lens.iter().sum::<usize>() == src.len() {
+        let mut off = 0;
+        let cores = lens
+            .iter()
+            .map(|&len| {
+                off += len;
+                src[off - len..off].to_vec()
+            })
+            .collect();
+        return ModelIn { kind, dims, bond_dims, data: Vec::new(), cores };
+    }
+    ModelIn { kind, dims, bond_dims, data: src.to_vec(), cores: Vec::new() }
+}
+
+/// Like [`to_tt`] but moves the split core buffers (no second copy).
+fn into_tt(mut m: ModelIn) -> CoreResult<TensorTrain> {
+    if m.cores.is_empty() {
+        return to_tt(&m);
+    }
+    let kind = Kind::parse(&m.kind, "model.kind")?;
+    let bufs = std::mem::take(&mut m.cores);
+    let cores = bufs
+        .into_iter()
+        .enumerate()
+        .map(|(k, data)| Core::new(m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize, data).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message))))
+        .collect::<CoreResult<Vec<Core>>>()?;
+    TensorTrain::new(kind, cores)
 }
 
 fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
+    if !m.cores.is_empty() {
+        return into_tt(ModelIn { kind: m.kind.clone(), dims: m.dims.clone(), bond_dims: m.bond_dims.clone(), data: Vec::new(), cores: m.cores.clone() });
+    }
     let kind = Kind::parse(&m.kind, "model.kind")?;
     let n = m.dims.len();
     if m.bond_dims.len() != n + 1 {
@@ -208,7 +243,7 @@ pub fn mps_log_prob(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Flo
     let pats = patterns.to_vec();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
-        let t = to_tt(&model)?;
+        let t = into_tt(model)?;
         eval::log2_prob(&t, &pats, exec)
     })
 }
@@ -238,7 +273,7 @@ pub fn mps_compress(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Flo
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
-        let t = to_tt(&model)?;
+        let t = into_tt(model)?;
         let (mut c, rep) = compress::compress(&t, &compress::CompressOptions { max_bond: o.max_bond.unwrap_or(32) as usize, cutoff: o.cutoff.unwrap_or(0.0) }, exec)?;
         let f = (rep.log_scale / c.n_sites() as f64).exp();
         let scaled: Vec<Core> = c.cores().iter().map(|k| Core { data: k.data.iter().map(|x| x * f).collect(), ..k.clone() }).collect();
@@ -271,7 +306,7 @@ pub fn mps_sample(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
-        let t = to_tt(&model)?;
+        let t = into_tt(model)?;
         let s = sample::sample(&t, count as usize, seed as u64, exec)?;
         Ok(MpsSamples { patterns: s.patterns.iter().map(|&v| v as u32).collect(), log2_prob: s.log2_prob, clipped: s.clipped as u32 })
     })
@@ -294,7 +329,7 @@ pub fn mps_marginals(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Fl
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
-        let t = to_tt(&model)?;
+        let t = into_tt(model)?;
         if evidence.len() % 2 != 0 {
             return Err(Error::invalid_input("evidence must hold (site, value) pairs"));
         }
@@ -339,7 +374,7 @@ pub fn mps_entropies(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Fl
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
-        let t = to_tt(&model)?;
+        let t = into_tt(model)?;
         let (bond, _) = entropy::bond_entropies(&t, exec)?;
         let r2 = entropy::renyi2(&t, exec)?;
         let n = o.samples.unwrap_or(10_000) as usize;
