@@ -368,7 +368,11 @@ impl<'a> Sweeper<'a> {
                 }
                 g
             })
-            .reduce(|| vec![0.0; size], |mut a, b| {
+            .collect::<Vec<_>>()
+            // summed in chunk order, not rayon's adaptive reduction tree, so a fit is
+            // bit-reproducible for a seed whatever the thread count and scheduling
+            .into_iter()
+            .fold(vec![0.0; size], |mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
             })
@@ -661,6 +665,22 @@ mod tests {
         eprintln!("fit {:.4} truth {true_val:.4} independent {ind:.4} init {:.4} sweeps {}", rep.nll_heldout, rep.init_nll_heldout, rep.history.len());
         assert!(rep.nll_heldout < true_val + 0.1, "{} vs truth {true_val}", rep.nll_heldout);
         assert!(rep.nll_heldout < ind - 0.1, "{} vs independent {ind}", rep.nll_heldout);
+    }
+
+    #[test]
+    fn fit_is_bit_reproducible_across_runs_and_thread_counts() {
+        // several gradient chunks (CHUNK patterns each), so a parallel reduction could reorder sums
+        let (pats, _) = latent_cluster_patterns(3, 4, 5 * CHUNK, 0.3, 0.6, 0.05, 4);
+        let (train, val) = split(&pats, 12, 0.25, 1).unwrap();
+        let opts = LearnOptions { max_bond: 4, ..Default::default() };
+        let run = |threads| fit(&[2; 12], &train, &val, &opts, &Exec::with_threads(threads)).unwrap();
+        let bits = |t: &TensorTrain| t.cores().iter().flat_map(|c| c.data.iter().map(|v| v.to_bits())).collect::<Vec<u64>>();
+        let (a, ra) = run(2);
+        for threads in [2, 2, 1] {
+            let (b, rb) = run(threads);
+            assert_eq!(bits(&a), bits(&b), "threads {threads}");
+            assert_eq!(ra.nll_heldout.to_bits(), rb.nll_heldout.to_bits());
+        }
     }
 
     #[test]
