@@ -34,6 +34,13 @@ describe('diffrg CLI', () => {
     expect(out.rg.steps.length).toBeGreaterThan(0);
     expect(out.rg.steps[0].n).toBeLessThan(out.rg.n);
     for (const k of ['nllHeldoutCommunityOrder', 'nllHeldoutIdentityOrder', 'nllIndependent']) expect(out.mps[k]).toBeGreaterThan(0);
+    // DTNR: fewer variables per scale, and the flowed model predicts the coarse-grained held-out
+    // patterns about as well as a model fitted to them directly.
+    expect(out.dtnr.length).toBeGreaterThan(2);
+    for (let k = 1; k < out.dtnr.length; k++) {
+      expect(out.dtnr[k].variables).toBeLessThan(out.dtnr[k - 1].variables);
+      expect(Math.abs(out.dtnr[k].nllHeldout - out.dtnr[k].nllDirectHeldout)).toBeLessThan(0.1 * out.dtnr[k].nllDirectHeldout + 0.05);
+    }
     // stderr is not a TTY here: no progress bar escape codes.
     expect(r.stderr).not.toMatch(/\u001b\[/);
   });
