@@ -23,3 +23,4 @@ pub mod lgd;
 
 pub use api::{infer_dense, infer_from_covariances, infer_raster, covariance_plan, Edge, HiddenModes, InferOptions, InferredGraph, Method};
 pub use covariance::{CountRaster, OwnedRaster};
+#[cfg(test)] mod lif_accuracy;
