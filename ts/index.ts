@@ -13,7 +13,7 @@ export {
   readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
   type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
 } from './mps';
-export { inferSpikes, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
+export { inferSpikes, inferDense, writeGraphCsv, type DenseActivity, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
 export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
 export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';

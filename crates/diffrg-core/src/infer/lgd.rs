@@ -359,6 +359,25 @@ mod tests {
     }
 
     #[test]
+    fn dense_neuron_major_matches_time_major() {
+        let truth = clustered_network(&NetworkOptions { n: 12, clusters: 2, degree_in: 2.0, degree_out: 0.5, seed: 5, ..Default::default() }).unwrap();
+        let (x, _) = simulate_var1(&truth, 0.3, 0.8, 2_000, 6).unwrap();
+        let (t, n) = (x.nrows(), x.ncols());
+        let data: Vec<f64> = (0..n * t).map(|k| x[(k % t, k / t)]).collect();
+        let o = InferOptions { generator: false, ..Default::default() };
+        let exec = Exec::with_threads(1);
+        let a = infer_dense(x.as_ref(), &o, &exec).unwrap();
+        let b = crate::infer::api::infer_dense_neuron_major(&data, n, t, &o, &exec).unwrap();
+        assert_eq!(a.weight, b.weight);
+        assert_eq!(a.score, b.score);
+        let mut bad = data.clone();
+        bad[3 * t + 7] = f64::NAN;
+        let e = crate::infer::api::infer_dense_neuron_major(&bad, n, t, &o, &exec).unwrap_err();
+        assert!(e.to_string().contains("neuron 3 sample 7"), "{e}");
+        assert!(crate::infer::api::infer_dense_neuron_major(&data[1..], n, t, &o, &exec).is_err());
+    }
+
+    #[test]
     fn trigamma_matches_closed_forms() {
         let pi2 = std::f64::consts::PI.powi(2);
         assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-10);
