@@ -213,6 +213,29 @@ fn tiered_score(s: &Mat<f64>, wald: &Mat<f64>, n: usize, p: usize) -> Mat<f64> {
     })
 }
 
+/// Standard error of the held-out log-likelihood difference between couplings `b1` and `b2`
+/// (paired: the same held-out bins). With `d_t = (b1 - b2) x_past`, `δ_i = Var(d_i)` (from
+/// `Γ` of the held-out segment) and `r_i` the held-out residual variance of `b2`, the per-bin
+/// difference of neuron `i`'s term `-(e_1² - e_2²)/(2σ_i²)` has variance
+/// `≈ (4 r_i δ_i + 2 δ_i²)/(4σ_i⁴)` (Gaussian innovations independent of the past); summed
+/// over neurons and divided by the `T` held-out bins.
+pub(crate) fn paired_loglik_se(train: &VarDesign, test: &VarDesign, b1: &Mat<f64>, b2: &Mat<f64>, t: usize, exec: &Exec) -> f64 {
+    let diff = b1 - b2;
+    let par = exec.par();
+    let mut dg = Mat::<f64>::zeros(test.n, test.n * test.p);
+    exec.install(|| faer::linalg::matmul::matmul(dg.as_mut(), faer::Accum::Replace, diff.as_ref(), test.gamma.as_ref(), 1.0, par));
+    let noise = residual_diag(train, b2.as_ref(), exec);
+    let r = residual_diag(test, b2.as_ref(), exec);
+    let mut var = 0.0;
+    for i in 0..test.n {
+        let delta: f64 = (0..test.n * test.p).map(|c| dg[(i, c)] * diff[(i, c)]).sum::<f64>().max(0.0);
+        if noise[i] > 0.0 {
+            var += (4.0 * r[i].max(0.0) * delta + 2.0 * delta * delta) / (4.0 * noise[i] * noise[i]);
+        }
+    }
+    (var / t.max(1) as f64).sqrt()
+}
+
 /// Runs LGD on the statistics of one covariance pass (see the module docs). The pass must
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
@@ -247,6 +270,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
         warm = Some(fit);
     }
     let a_star = best.1;
+    let sparse_only = (best, best_fit.clone());
     warm = best_fit.clone();
     for &b in &mgrid {
         let (ll, fit) = cv.eval(a_star, b, warm.as_ref(), o, exec)?;
@@ -265,6 +289,18 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
             if ll > best.0 {
                 best = (ll, a, b_star);
                 best_fit = Some(fit);
+            }
+        }
+    }
+    // One-standard-error rule (Hastie, Tibshirani & Friedman 2009, §7.10): keep the latent
+    // part only if it beats the best purely sparse model by more than the paired standard
+    // error of the held-out log-likelihood difference.
+    if best.2.is_finite() {
+        if let (Some(fl), Some(fs)) = (&best_fit, &sparse_only.1) {
+            let se = paired_loglik_se(&d_tr, &d_te, &(&fl.s + &fl.l), &(&fs.s + &fs.l), test.n_bins, exec);
+            if best.0 - sparse_only.0 .0 <= se {
+                best = sparse_only.0;
+                best_fit = sparse_only.1.clone();
             }
         }
     }
@@ -375,6 +411,19 @@ mod tests {
         let e = crate::infer::api::infer_dense_neuron_major(&bad, n, t, &o, &exec).unwrap_err();
         assert!(e.to_string().contains("neuron 3 sample 7"), "{e}");
         assert!(crate::infer::api::infer_dense_neuron_major(&data[1..], n, t, &o, &exec).is_err());
+    }
+
+    #[test]
+    fn paired_se_vanishes_for_equal_models_and_scales_with_t() {
+        let c0 = Mat::from_fn(3, 3, |i, j| if i == j { 1.0 } else { 0.2 });
+        let c1 = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.1 });
+        let d = design(&[c0, c1], 1).unwrap();
+        let exec = Exec::with_threads(1);
+        let b = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.05 });
+        let b2 = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.0 });
+        assert_eq!(paired_loglik_se(&d, &d, &b, &b, 100, &exec), 0.0);
+        let (s1, s4) = (paired_loglik_se(&d, &d, &b, &b2, 100, &exec), paired_loglik_se(&d, &d, &b, &b2, 400, &exec));
+        assert!(s1 > 0.0 && (s1 / s4 - 2.0).abs() < 1e-12);
     }
 
     #[test]

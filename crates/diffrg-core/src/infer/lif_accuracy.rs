@@ -5,7 +5,8 @@
 //! `cargo test --release -p diffrg-core infer::lif_accuracy -- --ignored --nocapture`
 //!
 //! Environment: `LIF_SEEDS` (default `1,2,3,4,5`), `LIF_N` (400), `LIF_SECONDS` (60),
-//! `LIF_BIN_MS` (5), `LIF_LAG` (2). Prints one markdown row per (seed, fraction) and the means.
+//! `LIF_BIN_MS` (5), `LIF_LAG` (2), `LIF_P_RATIO` (in/out-cluster E→E connection probability
+//! ratio; default derived by `sim::connectivity`, 2 here). Prints one markdown row per (seed, fraction) and the means.
 
 use crate::activity::{BinOptions, SparseRaster};
 use crate::exec::Exec;
@@ -48,6 +49,9 @@ fn lif_lgd_vs_baselines() {
         o.network.clusters = 4;
         o.network.k_exc = 40.0;
         o.network.k_inh = 10.0;
+        if let Ok(v) = std::env::var("LIF_P_RATIO") {
+            o.network.p_ratio = Some(v.parse().expect("LIF_P_RATIO"));
+        }
         let r = simulate(&o, &exec, None).unwrap();
         let labels = r.connectivity.labels().to_vec();
         for (fi, frac) in [0.5, 0.2].into_iter().enumerate() {
@@ -68,7 +72,10 @@ fn lif_lgd_vs_baselines() {
             let bins = BinOptions { bin_width: bin_ms * 1e-3, t_start: Some(0.0), t_stop: Some(o.duration) };
             let raster = SparseRaster::from_spikes(&trains, &bins, &exec).unwrap();
             let cr = CountRaster::from_activity(&raster);
-            let io = InferOptions { method: Method::Lgd, max_lag: p, generator: false, seed, ..Default::default() };
+            let mut io = InferOptions { method: Method::Lgd, max_lag: p, generator: false, seed, ..Default::default() };
+            if let Ok(v) = std::env::var("LIF_MU_GRID") {
+                io.mu_grid = v.split(',').map(|x| x.trim().parse().expect("LIF_MU_GRID")).collect();
+            }
             let set = lagged_covariances(&cr, &covariance_plan(&io, cr.n_bins).unwrap(), &exec).unwrap();
             let mut res = vec![];
             let mut rank = 0;
@@ -76,6 +83,9 @@ fn lif_lgd_vs_baselines() {
                 let g = infer_from_covariances(&set, &InferOptions { method, ..io.clone() }, &exec).unwrap();
                 if method == Method::Lgd {
                     rank = g.hidden.as_ref().map_or(0, |h| h.rank);
+                    if std::env::var("LIF_VERBOSE").is_ok() {
+                        eprintln!("  cv {:?}", g.diagnostics.cv.iter().map(|c| (c.lambda_multiplier, c.mu_multiplier, (c.loglik * 1e4).round() / 1e4, c.rank, c.edges)).collect::<Vec<_>>());
+                    }
                 }
                 let s = g.offdiag_scores();
                 res.push([auroc(&s, &truth).unwrap(), aupr(&s, &truth).unwrap()]);
