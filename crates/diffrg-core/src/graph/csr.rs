@@ -67,7 +67,9 @@ impl Graph {
                 triples.push((j as u32, i as u32, w));
             }
         }
-        triples.sort_unstable_by_key(|&(i, j, _)| (i, j));
+        // Ties broken by weight: duplicates are summed in the same order for (i, j) and (j, i),
+        // so an undirected graph's merged weights are bit-for-bit symmetric.
+        triples.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
         let mut indptr = vec![0usize; n + 1];
         let mut indices = Vec::with_capacity(triples.len());
         let mut weights: Vec<f64> = Vec::with_capacity(triples.len());
@@ -271,6 +273,28 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_duplicate_weights_are_exactly_symmetric() {
+        // Many duplicates of one undirected pair in both orientations, with weights whose
+        // float sum depends on the order: rows 0 and 1 must still agree bit for bit.
+        let mut x = 0.5f64;
+        let mut edges = vec![];
+        for k in 0..600 {
+            x = (x * 3.9 * (1.0 - x)).clamp(1e-9, 1.0 - 1e-9); // logistic map: irregular weights
+            let w = x * 10f64.powi((k % 7) as i32 - 3);
+            let (a, b) = (k % 3, (k % 3 + 1 + k % 2) % 4);
+            edges.push(if k % 2 == 0 { (a, b, w) } else { (b, a, w) });
+        }
+        let g = Graph::from_edges(4, &edges, &EdgeListOptions::default()).unwrap();
+        for i in 0..4 {
+            for j in 0..4 {
+                assert_eq!(g.weight(i, j).to_bits(), g.weight(j, i).to_bits(), "({i},{j})");
+            }
+        }
+        let (indptr, indices, weights) = (g.indptr.clone(), g.indices.clone(), g.weights.clone());
+        assert!(Graph::from_csr(4, indptr, indices, weights, false).is_ok());
+    }
 
     #[test]
     fn merges_duplicates_and_symmetrizes() {
