@@ -324,3 +324,43 @@ describe('diffrg infer on dense activity (calcium traces, float rasters)', () =>
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('real data: Aplysia pedal ganglion (Bruno, Frost & Humphries 2015)', () => {
+  it('communities of the inferred graph match the published ensembles better than chance', () => {
+    // CLI defaults throughout (LGD, 5 ms bins, FDR 0.05; Leiden resolution 1, seed 42).
+    const data = path.join(__dirname, '..', 'data', 'aplysia-pedal-bruno2015');
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-aplysia-'));
+    const graph = path.join(dir, 'graph.csv');
+    const inf = cli(['infer', path.join(data, 'Jan1912da02_spikes.csv'), '--out', graph, '--json', '--threads', '2']);
+    expect(inf.code, inf.stderr).toBe(0);
+    expect(JSON.parse(inf.stdout)).toMatchObject({ method: 'lgd', neurons: 102, spikes: 11864 });
+    const truthFile = path.join(data, 'Jan1912da02_ensembles.csv');
+    const r = cli(['communities', graph, '--negative', 'abs', '--truth', truthFile, '--json', '--threads', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const c = JSON.parse(r.stdout);
+    // every neuron has a significant edge here, so all 102 are compared
+    expect(c.labels.length).toBe(102);
+    const truth = new Map(
+      readFileSync(truthFile, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',') as [string, string]),
+    );
+    const ref = c.labels.map((id: string) => truth.get(id));
+    expect(c.ari).toBeCloseTo(diffrg.adjustedRandIndex(c.community, ref), 12);
+    // Null: the same partition against 200 random relabellings of the ensembles.
+    const u = rng(5);
+    let best = -1;
+    for (let k = 0; k < 200; k++) {
+      const perm = [...ref];
+      for (let i = perm.length - 1; i > 0; i--) {
+        const j = Math.floor(u() * (i + 1));
+        [perm[i], perm[j]] = [perm[j], perm[i]];
+      }
+      best = Math.max(best, diffrg.adjustedRandIndex(c.community, perm));
+    }
+    expect(c.ari).toBeGreaterThan(best);
+    expect(c.ari).toBeGreaterThan(0.2);
+  });
+});

@@ -74,7 +74,7 @@ for (const rec of recordings) {
         const key = `${bin}|${method}|${cm}`;
         const s = sums.get(key) ?? [0, 0];
         sums.set(key, [s[0] + ari, s[1] + nmi]);
-        console.log(`| ${rec} | ${bin * 1e3} ms | ${method} | ${w.size} | ${present.size}/${ids.length} | ${cm} | ${count} | ${ari.toFixed(3)} | ${nmi.toFixed(3)} |`);
+        console.log(`| ${rec} | ${bin * 1e3} ms | ${method}${method === "lgd" ? ` (rank ${r.hidden.rank})` : ""} | ${w.size} | ${present.size}/${ids.length} | ${cm} | ${count} | ${ari.toFixed(3)} | ${nmi.toFixed(3)} |`);
       }
     }
   }
