@@ -128,27 +128,44 @@ describe('diffrg infer CLI', () => {
   });
 });
 
-/** AUROC with ties counted one half. */
-function auroc(scores: number[], labels: boolean[]): number {
+/** Fisher-Yates shuffle of a copy of `a` with the uniform generator `u`. */
+function shuffled<T>(a: T[], u: () => number): T[] {
+  const p = [...a];
+  for (let i = p.length - 1; i > 0; i--) {
+    const j = Math.floor(u() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/**
+ * AUROC (ties count one half) and average precision over distinct score thresholds (tied
+ * scores enter together), as `infer::metrics`, in one walk over the groups of tied scores.
+ */
+function rankMetrics(scores: number[], labels: boolean[]): { auroc: number; aupr: number } {
   const idx = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const npos = labels.filter((x) => x).length;
   let pos = 0;
   let u = 0;
+  let ap = 0;
   let k = 0;
   while (k < idx.length) {
     let e = k;
     let gp = 0;
-    let gn = 0;
     while (e < idx.length && scores[idx[e]] === scores[idx[k]]) {
       if (labels[idx[e]]) gp++;
-      else gn++;
       e++;
     }
-    u += gn * (pos + 0.5 * gp);
+    u += (e - k - gp) * (pos + 0.5 * gp);
     pos += gp;
+    ap += (gp / npos) * (pos / e);
     k = e;
   }
-  const npos = labels.filter((x) => x).length;
-  return u / (npos * (labels.length - npos));
+  return { auroc: u / (npos * (labels.length - npos)), aupr: ap };
+}
+
+function auroc(scores: number[], labels: boolean[]): number {
+  return rankMetrics(scores, labels).auroc;
 }
 
 describe('simulate lif -> infer (end to end)', () => {
@@ -187,28 +204,6 @@ describe('simulate lif -> infer (end to end)', () => {
   });
 });
 
-/** Average precision over distinct score thresholds (ties enter together), as infer::metrics. */
-function aupr(scores: number[], labels: boolean[]): number {
-  const idx = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
-  const npos = labels.filter((x) => x).length;
-  let tp = 0;
-  let seen = 0;
-  let ap = 0;
-  let k = 0;
-  while (k < idx.length) {
-    let e = k;
-    let gp = 0;
-    while (e < idx.length && scores[idx[e]] === scores[idx[k]]) {
-      if (labels[idx[e]]) gp++;
-      e++;
-    }
-    seen += e - k;
-    tp += gp;
-    ap += (gp / npos) * (tp / seen);
-    k = e;
-  }
-  return ap;
-}
 
 describe('LGD vs baselines on a clustered LIF simulation (issue section 3)', () => {
   it('beats correlation, partial correlation and VAR in AUROC and AUPR with 50% and 20% observed', async () => {
@@ -216,11 +211,7 @@ describe('LGD vs baselines on a clustered LIF simulation (issue section 3)', () 
     // docs/lgd.md has the same comparison over 5 seeds (infer::lif_accuracy).
     const sim = await diffrg.simulateLif({ neurons: 400, clusters: 4, kExc: 40, kInh: 10, duration: 60, seed: 1, threads: 2 });
     const u = rng(11);
-    const order = Array.from({ length: sim.n }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(u() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffled(Array.from({ length: sim.n }, (_, i) => i), u);
     const truth = new Set<number>();
     for (let k = 0; k < sim.sources.length; k++) truth.add(sim.sources[k] * sim.n + sim.targets[k]);
     const report: string[] = [];
@@ -248,7 +239,8 @@ describe('LGD vs baselines on a clustered LIF simulation (issue section 3)', () 
             labels.push(truth.has(r.ids[s] * sim.n + r.ids[t]));
           }
         }
-        res[method] = [auroc(scores, labels), aupr(scores, labels)];
+        const m = rankMetrics(scores, labels);
+        res[method] = [m.auroc, m.aupr];
       }
       report.push(`${fraction}: ${JSON.stringify(res)}`);
       for (const base of ['var', 'partial-correlation', 'correlation']) {
@@ -353,12 +345,7 @@ describe('real data: Aplysia pedal ganglion (Bruno, Frost & Humphries 2015)', ()
     const u = rng(5);
     let best = -1;
     for (let k = 0; k < 200; k++) {
-      const perm = [...ref];
-      for (let i = perm.length - 1; i > 0; i--) {
-        const j = Math.floor(u() * (i + 1));
-        [perm[i], perm[j]] = [perm[j], perm[i]];
-      }
-      best = Math.max(best, diffrg.adjustedRandIndex(c.community, perm));
+      best = Math.max(best, diffrg.adjustedRandIndex(c.community, shuffled(ref, u)));
     }
     expect(c.ari).toBeGreaterThan(best);
     expect(c.ari).toBeGreaterThan(0.2);
