@@ -13,8 +13,8 @@
 //! 4. Edge statistic: the de-sparsified sparse part `S̃ = Ŝ + (C₊ - (Ŝ+L̂)Γ)Γ^{-1} = B_YW - L̂`
 //!    (Javanmard & Montanari 2014; van de Geer et al. 2014) summed over lags, standardised by
 //!    the circular time-shift surrogates; Student-t p-values, Benjamini-Hochberg q-values.
-//!    Ranking score: sparse-selected pairs first, each tier ordered by the null-centred
-//!    statistic with an empirical-Bayes moderated surrogate variance ([`moderated_z`]).
+//!    Ranking score: pairs in the support of `Ŝ` first, each tier ordered by the null-centred
+//!    VAR statistic with an empirical-Bayes moderated surrogate variance ([`moderated_z`]).
 //! 5. Output: weights (de-sparsified coupling, original units), the sparse estimate `Ŝ`,
 //!    strongest lag, hidden low-rank modes (SVD of `L̂`), and the continuous-time generator of
 //!    the lag-1 coupling when its logarithm is defined.
@@ -320,11 +320,15 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, n, p)).collect();
     let (z, pv) = surrogate_pvalues(&stat, &sur)?;
     // Ranking: edges selected by the sparse program first, the others after them; within
-    // each tier by the moderated null-centred statistic (docs/lgd.md, "Ranking score").
+    // each tier by the moderated null-centred statistic of the full coupling B_YW
+    // (docs/lgd.md, "Ranking score"): the latent part decides which pairs are direct edges
+    // (the support of Ŝ, fitted jointly with L̂) but is not subtracted from the ordering
+    // statistic, since on clustered networks L̂ also absorbs the block mean of the true
+    // connectivity.
     let fitted = &fit.s + &fit.l;
     let diag_plus = Mat::from_fn(n, n * p, |i, c| if c % n == i { vs.design.cplus[(i, c)] } else { 0.0 });
     let null_mean = net(&exec.install(|| vs.solver.solve_right(diag_plus.as_ref())), n, p);
-    let centred = &stat - &null_mean;
+    let centred = &net(&vs.b, n, p) - &null_mean;
     let zmod = moderated_z(&vs.design, &vs.solver, &centred, &sur, fitted.as_ref(), exec)?;
     let score = tiered_score(&fit.s, &zmod, n, p);
     let st = RowStats {
