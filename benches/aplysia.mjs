@@ -9,7 +9,9 @@
 // over ALL recorded neurons (a neuron without a significant edge is its own community), so
 // sparse graphs are not flattered by dropping neurons.
 //
-// `node benches/aplysia.mjs` (after `npm run build`; ~1 min), or `npm run bench -- aplysia`.
+// A last table clusters the neurons by their loadings on LGD's hidden modes.
+//
+// `node benches/aplysia.mjs` (after `npm run build`; ~5 s), or `npm run bench -- aplysia`.
 import { join } from 'node:path';
 import { diffrg, here, machine } from './_common.mjs';
 
@@ -23,6 +25,34 @@ console.log(`machine: ${machine()}`);
 console.log('| recording | bin | graph | edges (q<=0.05) | neurons with an edge | community method | communities | ARI | NMI |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 const sums = new Map();
+const modeRows = [];
+
+/**
+ * Leiden communities of LGD's hidden modes: neuron i's loading vector (U_i,m σ_m over the r
+ * modes), cosine similarity between neurons (positive part) as edge weights.
+ */
+async function hiddenModeCommunities(r) {
+  const { n } = r;
+  const k = r.hidden.rank;
+  const v = Array.from({ length: n }, (_, i) => Array.from({ length: k }, (_, m) => r.hidden.targetLoadings[m * n + i] * r.hidden.singularValues[m]));
+  const norm = v.map((x) => Math.hypot(...x) || 1);
+  const sources = [];
+  const targets = [];
+  const weights = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      let c = 0;
+      for (let m = 0; m < k; m++) c += v[i][m] * v[j][m];
+      c /= norm[i] * norm[j];
+      if (c > 0) {
+        sources.push(i);
+        targets.push(j);
+        weights.push(c);
+      }
+    }
+  }
+  return (await diffrg.leiden(Graph.fromEdges({ n, sources, targets, weights }), { seed: 42, threads })).labels;
+}
 for (const rec of recordings) {
   const act = await readActivity(join(data, `${rec}_spikes.csv`));
   const truth = await readLabels(join(data, `${rec}_ensembles.csv`));
@@ -35,6 +65,11 @@ for (const rec of recordings) {
   for (const bin of bins) {
     for (const method of methods) {
       const r = await inferSpikes({ neurons, times }, { method, binSeconds: bin, generator: false, threads });
+      if (method === 'lgd' && r.hidden.rank > 0) {
+        const labels = await hiddenModeCommunities(r);
+        const refIds = r.ids.map((id) => truth.get(String(id)));
+        modeRows.push(`| ${rec} | ${bin * 1e3} ms | ${r.hidden.rank} | ${new Set(labels).size} | ${adjustedRandIndex(labels, refIds).toFixed(3)} | ${normalizedMutualInformation(labels, refIds).toFixed(3)} |`);
+      }
       const edges = r.edges(0.05);
       const index = new Map(ids.map((id, k) => [id, k]));
       const w = new Map();
@@ -86,3 +121,7 @@ for (const [key, [a, n]] of sums) {
   const [bin, method, cm] = key.split('|');
   console.log(`| ${Number(bin) * 1e3} ms | ${method} | ${cm} | ${(a / recordings.length).toFixed(3)} | ${(n / recordings.length).toFixed(3)} |`);
 }
+console.log("\nLeiden communities of LGD's hidden modes (cosine similarity of the neurons' loadings):");
+console.log('| recording | bin | hidden rank | communities | ARI | NMI |');
+console.log('|---|---|---|---|---|---|');
+for (const line of modeRows) console.log(line);
