@@ -17,7 +17,7 @@ export {
   loadPatterns, detectPatternInput, binSpikes, binRaster, patternEvents, parseBin, readOrderFile, siteOrder, communitySiteOrder, inferPatternGraph, siteSubgraph,
   type LoadPatternsOptions, type LoadedPatterns, type PatternInput, type SiteOrder, type SiteOrderOptions, type PatternGraphOptions,
 } from './patterns';
-export { inferSpikes, writeGraphCsv, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
+export { inferSpikes, inferDense, writeGraphCsv, type DenseActivity, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
 export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
 export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';

@@ -129,6 +129,11 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   const r = await runNative(options, (token) =>
     native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token) as Promise<native.InferResultJs>,
   );
+  return wrapResult(r, ids, bin, options);
+}
+
+/** The public result object around a native result (`ids` in index order). */
+function wrapResult(r: native.InferResultJs, ids: number[], bin: number, options: InferOptions): InferResult {
   const n = r.n;
   const result: InferResult = {
     method: r.method as InferMethod,
@@ -165,6 +170,44 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
     },
   };
   return result;
+}
+
+/** Dense activity (e.g. calcium traces or firing rates): `data[i * samples + t]` is neuron `i` at sample `t`. */
+export interface DenseActivity {
+  neurons: number;
+  samples: number;
+  data: ArrayLike<number>;
+  /** Sampling rate in Hz, when known (sets the sample period). */
+  rate?: number;
+  /** Ids of the rows. @default 0..neurons-1 */
+  ids?: number[];
+}
+
+/**
+ * Infers a directed graph from dense activity. The samples are the bins (no re-binning);
+ * the sample period is `1 / rate` when the rate is known, else `options.binSeconds` (default
+ * 1 s); it only scales the continuous-time generator. Same methods and result as
+ * {@link inferSpikes} (`totalSpikes` is the sum of the activity).
+ */
+export async function inferDense(activity: DenseActivity, options: InferOptions = {}): Promise<InferResult> {
+  const { neurons, samples, data, rate } = activity;
+  checkNumber('neurons', neurons, 1, 2 ** 32 - 1, true);
+  checkNumber('samples', samples, 1, 2 ** 32 - 1, true);
+  checkNumber('maxLag', options.maxLag, 1, 1000, true);
+  checkNumber('surrogates', options.surrogates, 2, 10000, true);
+  checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
+  if (rate !== undefined) checkNumber('rate', rate, Number.MIN_VALUE);
+  if (data.length !== neurons * samples) throw new InvalidInputError(`data has ${data.length} values, expected neurons x samples = ${neurons} x ${samples}`);
+  const ids = activity.ids ?? Array.from({ length: neurons }, (_, i) => i);
+  if (ids.length !== neurons) throw new InvalidInputError(`ids has ${ids.length} entries, expected ${neurons}`);
+  const period = rate !== undefined ? 1 / rate : options.binSeconds ?? 1;
+  checkNumber('binSeconds', period, Number.MIN_VALUE);
+  const values = data instanceof Float64Array ? data : Float64Array.from(data);
+  const { signal: _s, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
+  const r = await runNative(options, (token) =>
+    native.inferDenseActivity(values, neurons, samples, { ...rest, binSeconds: period, threads }, token) as Promise<native.InferResultJs>,
+  );
+  return wrapResult(r, ids, period, options);
 }
 
 /** Writes `source,target,weight,pvalue` (source influences target) atomically. */

@@ -1,7 +1,7 @@
 //! Directed-graph inference from spike activity (Latent Graph Diffusion and baselines).
 
 use crate::job::{CancelToken, Job};
-use diffrg_core::infer::{infer_raster, InferOptions, Method, OwnedRaster};
+use diffrg_core::infer::{infer_dense_neuron_major, infer_raster, InferOptions, InferredGraph, Method, OwnedRaster};
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -76,81 +76,108 @@ pub fn infer_spikes(
     let neurons = neurons.to_vec();
     let bins = bins.to_vec();
     Job::new(o.threads, token, move |exec| {
-        let d = InferOptions::default();
-        let method = match o.method.as_deref() {
-            None => Method::Lgd,
-            Some(s) => Method::parse(s)?,
-        };
-        let opts = InferOptions {
-            method,
-            max_lag: o.max_lag.map(|x| x as usize).unwrap_or(d.max_lag),
-            ridge: o.ridge.unwrap_or(d.ridge),
-            surrogates: o.surrogates.map(|x| x as usize).unwrap_or(d.surrogates),
-            min_shift_bins: o.min_shift_bins.map(|x| x as usize).unwrap_or(d.min_shift_bins),
-            train_fraction: o.train_fraction.unwrap_or(d.train_fraction),
-            alpha: o.alpha.unwrap_or(d.alpha),
-            bin_seconds: o.bin_seconds.unwrap_or(d.bin_seconds),
-            generator: o.generator.unwrap_or(d.generator),
-            seed: o.seed.map(|x| x as u64).unwrap_or(d.seed),
-            ..d
-        };
+        let opts = options_from_js(&o)?;
         if n_neurons == 0 {
             return Err(Error::invalid_input("nNeurons must be positive"));
         }
         let raster = OwnedRaster::from_events(n_neurons as usize, n_bins as usize, &neurons, &bins)?;
         let g = infer_raster(&raster.view(), &opts, exec)?;
-        let n = g.n;
-        let (rank, sv, loadings) = match &g.hidden {
-            Some(h) => {
-                let mut l = Vec::with_capacity(n * h.rank);
-                for k in 0..h.rank {
-                    for i in 0..n {
-                        l.push(h.target_loadings[(i, k)]);
+        Ok(result_to_js(g))
+    })
+}
+
+fn options_from_js(o: &InferOptionsJs) -> diffrg_core::Result<InferOptions> {
+    let d = InferOptions::default();
+    let method = match o.method.as_deref() {
+        None => Method::Lgd,
+        Some(s) => Method::parse(s)?,
+    };
+    Ok(InferOptions {
+        method,
+        max_lag: o.max_lag.map(|x| x as usize).unwrap_or(d.max_lag),
+        ridge: o.ridge.unwrap_or(d.ridge),
+        surrogates: o.surrogates.map(|x| x as usize).unwrap_or(d.surrogates),
+        min_shift_bins: o.min_shift_bins.map(|x| x as usize).unwrap_or(d.min_shift_bins),
+        train_fraction: o.train_fraction.unwrap_or(d.train_fraction),
+        alpha: o.alpha.unwrap_or(d.alpha),
+        bin_seconds: o.bin_seconds.unwrap_or(d.bin_seconds),
+        generator: o.generator.unwrap_or(d.generator),
+        seed: o.seed.map(|x| x as u64).unwrap_or(d.seed),
+        ..d
+    })
+}
+
+fn result_to_js(g: InferredGraph) -> InferResultJs {
+    let n = g.n;
+    let (rank, sv, loadings) = match &g.hidden {
+        Some(h) => {
+            let mut l = Vec::with_capacity(n * h.rank);
+            for k in 0..h.rank {
+                for i in 0..n {
+                    l.push(h.target_loadings[(i, k)]);
+                }
+            }
+            (h.rank as u32, h.singular_values.clone(), l)
+        }
+        None => (0, vec![], vec![]),
+    };
+    let (gd, gr, gm) = match &g.generator {
+        Some(x) => (
+            Some(x.defined),
+            x.reason.clone(),
+            x.matrix.as_ref().map(|m| {
+                let mut v = Vec::with_capacity(n * n);
+                for i in 0..n {
+                    for j in 0..n {
+                        v.push(m[(i, j)]);
                     }
                 }
-                (h.rank as u32, h.singular_values.clone(), l)
-            }
-            None => (0, vec![], vec![]),
-        };
-        let (gd, gr, gm) = match &g.generator {
-            Some(x) => (
-                Some(x.defined),
-                x.reason.clone(),
-                x.matrix.as_ref().map(|m| {
-                    let mut v = Vec::with_capacity(n * n);
-                    for i in 0..n {
-                        for j in 0..n {
-                            v.push(m[(i, j)]);
-                        }
-                    }
-                    Float64Array::new(v)
-                }),
-            ),
-            None => (None, None, None),
-        };
-        Ok(InferResultJs {
-            n: n as u32,
-            method: g.method.as_str().into(),
-            directed: g.directed,
-            weight: Float64Array::new(g.weight),
-            sparse_weight: Float64Array::new(g.sparse_weight),
-            zscore: Float64Array::new(g.zscore),
-            pvalue: Float64Array::new(g.pvalue),
-            qvalue: Float64Array::new(g.qvalue),
-            score: Float64Array::new(g.score),
-            lag: Uint32Array::new(g.lag),
-            hidden_rank: rank,
-            hidden_singular_values: sv,
-            hidden_target_loadings: Float64Array::new(loadings),
-            lambda: g.diagnostics.lambda,
-            mu: g.diagnostics.mu,
-            iterations: g.diagnostics.iterations as u32,
-            converged: g.diagnostics.converged,
-            generator_defined: gd,
-            generator_reason: gr,
-            generator: gm,
-            n_bins: g.diagnostics.n_bins as f64,
-            total_spikes: g.diagnostics.total_activity,
-        })
+                Float64Array::new(v)
+            }),
+        ),
+        None => (None, None, None),
+    };
+    InferResultJs {
+        n: n as u32,
+        method: g.method.as_str().into(),
+        directed: g.directed,
+        weight: Float64Array::new(g.weight),
+        sparse_weight: Float64Array::new(g.sparse_weight),
+        zscore: Float64Array::new(g.zscore),
+        pvalue: Float64Array::new(g.pvalue),
+        qvalue: Float64Array::new(g.qvalue),
+        score: Float64Array::new(g.score),
+        lag: Uint32Array::new(g.lag),
+        hidden_rank: rank,
+        hidden_singular_values: sv,
+        hidden_target_loadings: Float64Array::new(loadings),
+        lambda: g.diagnostics.lambda,
+        mu: g.diagnostics.mu,
+        iterations: g.diagnostics.iterations as u32,
+        converged: g.diagnostics.converged,
+        generator_defined: gd,
+        generator_reason: gr,
+        generator: gm,
+        n_bins: g.diagnostics.n_bins as f64,
+        total_spikes: g.diagnostics.total_activity,
+    }
+}
+
+/// Infers a directed graph from dense activity (e.g. calcium traces): `data` is
+/// `nNeurons x nSamples` row-major (`data[i * nSamples + t]`), used as is (one bin per sample).
+#[napi]
+pub fn infer_dense_activity(
+    data: Float64Array,
+    n_neurons: u32,
+    n_samples: u32,
+    options: Option<InferOptionsJs>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<InferResultJs>> {
+    let o = options.unwrap_or_default();
+    let data = data.to_vec();
+    Job::new(o.threads, token, move |exec| {
+        let opts = options_from_js(&o)?;
+        let g = infer_dense_neuron_major(&data, n_neurons as usize, n_samples as usize, &opts, exec)?;
+        Ok(result_to_js(g))
     })
 }

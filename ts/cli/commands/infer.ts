@@ -1,13 +1,15 @@
 /**
  * `diffrg infer <activity> [--bin 5ms] [--method lgd|correlation|partial-correlation|var]
- * [--max-lag P] --out graph.csv [--json]`: directed graph from a spike table.
+ * [--max-lag P] --out graph.csv [--json]`: directed graph from a spike table, or from dense
+ * activity (calcium traces: NWB RoiResponseSeries/TimeSeries, a float NPY raster), whose
+ * samples are used as bins (no re-binning; `--bin` is the sample period when the file has no
+ * rate).
  * `graph.csv` has `source,target,weight,pvalue` (`source` influences `target`), written
  * atomically; by default only edges significant at FDR `--alpha` are listed (`--all`: every pair).
  */
 import { Command, Option } from 'commander';
-import { inferSpikes, writeGraphCsv, type InferMethod, type SpikeTable } from '../../infer';
+import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
-import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
@@ -40,8 +42,8 @@ export function register(program: Command): void {
     program
       .command('infer')
       .description('infer a signed directed graph (source influences target) from spike activity')
-      .argument('<activity>', 'spike activity: CSV/TSV spike table (neuron,time), NPY/NPZ spike array, or NWB Units table')
-      .addOption(new Option('--bin <duration>', 'bin width (5ms, 0.005s, 500us)').default(0.005, '5ms').argParser(parseDuration))
+      .argument('<activity>', 'activity: CSV/TSV spike table (neuron,time), NPY/NPZ spike array or dense raster (neurons x samples), NWB Units table or RoiResponseSeries/TimeSeries')
+      .addOption(new Option('--bin <duration>', 'bin width for spikes; sample period of dense data without a rate (5ms, 0.005s, 500us)').default(0.005, '5ms').argParser(parseDuration))
       .addOption(new Option('--method <method>', 'inference method').choices(METHODS).default('lgd'))
       .addOption(new Option('--max-lag <p>', 'VAR order in bins (lgd, var)').argParser(intOption('--max-lag')))
       .requiredOption('--out <file>', 'output graph CSV (source,target,weight,pvalue)')
@@ -53,28 +55,30 @@ export function register(program: Command): void {
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
     const act = await readActivity(activity);
-    if (act.kind !== 'spikes') {
-      throw new InvalidInputError(`${activity}: 'diffrg infer' needs spike times; dense activity (calcium traces) is not supported yet`);
-    }
-    const total = act.times.reduce((a, t) => a + t.length, 0);
-    const spikes: SpikeTable = { neurons: new Float64Array(total), times: new Float64Array(total) };
-    let k = 0;
-    act.ids.forEach((id, r) => {
-      for (const t of act.times[r]) {
-        (spikes.neurons as Float64Array)[k] = id;
-        (spikes.times as Float64Array)[k++] = t;
-      }
-    });
-    const r = await inferSpikes(spikes, {
+    const common = {
       method: opts.method,
-      binSeconds: opts.bin,
       maxLag: opts.maxLag,
       surrogates: opts.surrogates,
       seed: opts.seed,
       alpha: opts.alpha,
       generator: opts.generator,
       threads: opts.threads,
-    });
+    };
+    let r: InferResult;
+    if (act.kind === 'raster') {
+      r = await inferDense(act, { ...common, binSeconds: opts.bin });
+    } else {
+      const total = act.times.reduce((a, t) => a + t.length, 0);
+      const spikes: SpikeTable = { neurons: new Float64Array(total), times: new Float64Array(total) };
+      let k = 0;
+      act.ids.forEach((id, row) => {
+        for (const t of act.times[row]) {
+          (spikes.neurons as Float64Array)[k] = id;
+          (spikes.times as Float64Array)[k++] = t;
+        }
+      });
+      r = await inferSpikes(spikes, { ...common, binSeconds: opts.bin });
+    }
     const edges = r.edges(opts.all ? 1 : opts.alpha);
     await writeGraphCsv(opts.out, edges);
     const significant = opts.all ? r.edges(opts.alpha).length : edges.length;
@@ -84,7 +88,8 @@ export function register(program: Command): void {
       neurons: r.n,
       bins: r.nBins,
       binSeconds: r.binSeconds,
-      spikes: r.totalSpikes,
+      input: act.kind === 'raster' ? 'dense' : 'spikes',
+      spikes: act.kind === 'raster' ? null : r.totalSpikes,
       edgesWritten: edges.length,
       significantEdges: significant,
       alpha: opts.alpha,
@@ -101,7 +106,8 @@ export function register(program: Command): void {
       return;
     }
     info(
-      `diffrg infer (${r.method}): ${r.n} neurons, ${r.nBins} bins of ${r.binSeconds * 1e3} ms, ${r.totalSpikes} spikes\n` +
+      `diffrg infer (${r.method}): ${r.n} neurons, ${r.nBins} ${act.kind === 'raster' ? 'samples' : 'bins'} of ${r.binSeconds * 1e3} ms` +
+        (act.kind === 'raster' ? ' (dense activity)\n' : `, ${r.totalSpikes} spikes\n`) +
         `${significant} edges significant at FDR ${opts.alpha}` +
         (r.method === 'lgd' ? `; hidden low-rank modes: ${r.hidden.rank}` : '') +
         `\nwrote ${edges.length} edges to ${opts.out}`,

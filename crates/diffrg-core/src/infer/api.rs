@@ -333,8 +333,28 @@ pub fn infer_raster(r: &CountRaster, o: &InferOptions, exec: &Exec) -> Result<In
 }
 
 /// Infers a graph from dense activity (`T × N`, one row per bin), e.g. calcium traces.
+/// The samples are used as bins (no re-binning); `o.bin_seconds` should be the sampling
+/// period (it only scales the continuous-time generator).
 pub fn infer_dense(x: MatRef<f64>, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let plan = covariance_plan(o, x.nrows())?;
     let set = lagged_covariances_dense(x, &plan, exec)?;
     infer_from_covariances(&set, o, exec)
+}
+
+/// [`infer_dense`] on neuron-major data: `data[i * n_samples + t]` is neuron `i` at sample
+/// `t` (the layout of the activity readers). Errors name the first non-finite element.
+pub fn infer_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
+    let (n, t) = (n_neurons, n_samples);
+    if n == 0 || t == 0 {
+        return Err(Error::invalid_input(format!("dense activity must be non-empty (got {n} neurons x {t} samples)")));
+    }
+    if data.len() != n * t {
+        return Err(Error::invalid_input(format!("dense activity has {} values, expected neurons x samples = {n} x {t}", data.len())));
+    }
+    if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+        return Err(Error::not_finite(format!("dense activity: neuron {} sample {} is {}", k / t, k % t, data[k])));
+    }
+    crate::error::ensure_fits("dense activity (samples x neurons)", n as u128 * t as u128, o.memory_limit_bytes, "use fewer samples or neurons")?;
+    let x = Mat::from_fn(t, n, |s, i| data[i * t + s]);
+    infer_dense(x.as_ref(), o, exec)
 }

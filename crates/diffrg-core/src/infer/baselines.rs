@@ -34,6 +34,8 @@ pub(crate) struct VarStats {
     pub b: Mat<f64>,
     /// Surrogate couplings `B^{(m)}`.
     pub surrogate_b: Vec<Mat<f64>>,
+    /// Cholesky factor of `Γ + ρI` (reused for Wald variances).
+    pub solver: RidgeSolver,
 }
 
 pub(crate) fn var_stats(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<VarStats> {
@@ -55,7 +57,7 @@ pub(crate) fn var_stats(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> R
         });
         surrogate_b.push(exec.install(|| solver.solve_right(cp.as_ref())));
     }
-    Ok(VarStats { scale, design: d, b, surrogate_b })
+    Ok(VarStats { scale, design: d, b, surrogate_b, solver })
 }
 
 /// `Σ_k X[:, kN..(k+1)N]`.

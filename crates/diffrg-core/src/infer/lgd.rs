@@ -13,6 +13,8 @@
 //! 4. Edge statistic: the de-sparsified sparse part `S̃ = Ŝ + (C₊ - (Ŝ+L̂)Γ)Γ^{-1} = B_YW - L̂`
 //!    (Javanmard & Montanari 2014; van de Geer et al. 2014) summed over lags, standardised by
 //!    the circular time-shift surrogates; Student-t p-values, Benjamini-Hochberg q-values.
+//!    Ranking score: pairs in the support of `Ŝ` first, each tier ordered by the null-centred
+//!    VAR statistic with an empirical-Bayes moderated surrogate variance ([`moderated_z`]).
 //! 5. Output: weights (de-sparsified coupling, original units), the sparse estimate `Ŝ`,
 //!    strongest lag, hidden low-rank modes (SVD of `L̂`), and the continuous-time generator of
 //!    the lag-1 coupling when its logarithm is defined.
@@ -84,6 +86,156 @@ impl Cv<'_> {
     }
 }
 
+/// Wald statistic of a lag-summed coupling `s_ij = Σ_k B̃_k,ij` (standardised units):
+///
+/// ```text
+/// z_ij = s_ij / sqrt(σ_i² v_j / T),   v_j = 1_j^T (Γ + ρI)^{-1} 1_j,
+/// ```
+///
+/// `1_j` the indicator of neuron `j`'s `p` lag columns, `σ_i²` the one-step residual
+/// variance of `fitted` (the asymptotic variance of the de-sparsified estimator: Javanmard &
+/// Montanari 2014, van de Geer et al. 2014). `T` is a common factor and is dropped (the
+/// statistic is used for ranking only). Cost: `N` right-hand sides of the cached Cholesky
+/// factor, `O(N (Np)²)`.
+pub(crate) fn wald_z(d: &VarDesign, solver: &crate::infer::yule_walker::RidgeSolver, stat: &Mat<f64>, fitted: faer::MatRef<f64>, exec: &Exec) -> Result<Mat<f64>> {
+    let (n, p) = (d.n, d.p);
+    exec.check()?;
+    let e = Mat::from_fn(n, n * p, |j, c| if c % n == j { 1.0 } else { 0.0 });
+    let x = exec.install(|| solver.solve_right(e.as_ref()));
+    let v: Vec<f64> = (0..n).map(|j| (0..p).map(|k| x[(j, k * n + j)]).sum::<f64>()).collect();
+    exec.check()?;
+    let sigma2 = residual_diag(d, fitted, exec);
+    Ok(Mat::from_fn(n, n, |i, j| {
+        let var = sigma2[i] * v[j];
+        if var > 0.0 && var.is_finite() {
+            stat[(i, j)] / var.sqrt()
+        } else {
+            0.0
+        }
+    }))
+}
+
+/// Moderated statistic `z_ij = c_ij / sqrt(V̂_ij)` of a null-centred lag-summed coupling `c`:
+/// the per-pair surrogate variance `V_ij` (from `M` shifts, `ln V` has sampling variance
+/// `ψ'((M-1)/2)`, about 0.12 for `M = 19`) is replaced by an empirical-Bayes estimate. The
+/// log-ratio to the analytic white-noise variance `a_ij = σ_i² v_j` of [`wald_z`] is fitted
+/// by the two-way model `ln(V_ij/a_ij) ≈ α_i + β_j` (alternating row/column means over
+/// off-diagonal pairs: each neuron's autocorrelation inflation, Bartlett 1946, estimated from
+/// `N` pairs instead of `M` samples), and the residual is shrunk towards it by
+/// `τ²/(τ² + ψ'((M-1)/2))`, `τ²` the excess residual variance (Smyth 2004's moderated
+/// variances).
+pub(crate) fn moderated_z(d: &VarDesign, solver: &crate::infer::yule_walker::RidgeSolver, stat: &Mat<f64>, sur: &[Mat<f64>], fitted: faer::MatRef<f64>, exec: &Exec) -> Result<Mat<f64>> {
+    let n = d.n;
+    let ones = Mat::from_fn(n, n, |_, _| 1.0);
+    let a = wald_z(d, solver, &ones, fitted, exec)?; // 1/sqrt(a_ij)
+    let m = sur.len() as f64;
+    let mut r = Mat::<f64>::zeros(n, n);
+    let mut ok = vec![false; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            if i == j || a[(i, j)] == 0.0 {
+                continue;
+            }
+            let mean = sur.iter().map(|x| x[(i, j)]).sum::<f64>() / m;
+            let var = sur.iter().map(|x| (x[(i, j)] - mean).powi(2)).sum::<f64>() / (m - 1.0);
+            if var > 0.0 {
+                r[(i, j)] = (var * a[(i, j)].powi(2)).ln();
+                ok[i * n + j] = true;
+            }
+        }
+    }
+    let (mut al, mut be) = (vec![0.0; n], vec![0.0; n]);
+    for _ in 0..10 {
+        for i in 0..n {
+            let (mut s, mut c) = (0.0, 0.0);
+            for j in 0..n {
+                if ok[i * n + j] { s += r[(i, j)] - be[j]; c += 1.0; }
+            }
+            al[i] = if c > 0.0 { s / c } else { 0.0 };
+        }
+        for j in 0..n {
+            let (mut s, mut c) = (0.0, 0.0);
+            for i in 0..n {
+                if ok[i * n + j] { s += r[(i, j)] - al[i]; c += 1.0; }
+            }
+            be[j] = if c > 0.0 { s / c } else { 0.0 };
+        }
+    }
+    // Empirical-Bayes shrinkage of the per-pair residual e_ij towards the two-way fit
+    // (Smyth 2004): sampling variance of ln V is trigamma((M-1)/2); the excess is real
+    // heterogeneity τ².
+    let s2 = trigamma((m - 1.0) / 2.0);
+    let (mut se, mut cnt) = (0.0, 0.0);
+    for i in 0..n {
+        for j in 0..n {
+            if ok[i * n + j] {
+                se += (r[(i, j)] - al[i] - be[j]).powi(2);
+                cnt += 1.0;
+            }
+        }
+    }
+    let tau2 = if cnt > 0.0 { (se / cnt - s2).max(0.0) } else { 0.0 };
+    let shrink = tau2 / (tau2 + s2);
+    Ok(Mat::from_fn(n, n, |i, j| {
+        if a[(i, j)] == 0.0 {
+            return 0.0;
+        }
+        let fit = al[i] + be[j];
+        let lv = if ok[i * n + j] { fit + shrink * (r[(i, j)] - fit) } else { fit };
+        stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp()
+    }))
+}
+
+/// Trigamma function `ψ'(x)`, `x > 0` (recurrence to `x >= 10`, then the asymptotic series;
+/// absolute error below 1e-13).
+pub(crate) fn trigamma(mut x: f64) -> f64 {
+    let mut acc = 0.0;
+    while x < 10.0 {
+        acc += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let x2 = 1.0 / (x * x);
+    acc + 1.0 / x + x2 / 2.0 + (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0))) / (x * x * x)
+}
+
+/// Ranking score (row = target): pairs selected by the group-sparse estimate (`Ŝ_ij ≠ 0` at
+/// any lag) in `[2, 3]`, the others in `[0, 1)`, each tier ordered by `|wald|`.
+fn tiered_score(s: &Mat<f64>, wald: &Mat<f64>, n: usize, p: usize) -> Mat<f64> {
+    let wmax = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| i != j).map(|(i, j)| wald[(i, j)].abs()).fold(0.0, f64::max);
+    Mat::from_fn(n, n, |i, j| {
+        let w = if wmax > 0.0 { wald[(i, j)].abs() / wmax } else { 0.0 };
+        let selected = i != j && (0..p).any(|k| s[(i, k * n + j)] != 0.0);
+        if selected {
+            2.0 + w
+        } else {
+            w * (1.0 - 1e-9)
+        }
+    })
+}
+
+/// Standard error of the held-out log-likelihood difference between couplings `b1` and `b2`
+/// (paired: the same held-out bins). With `d_t = (b1 - b2) x_past`, `δ_i = Var(d_i)` (from
+/// `Γ` of the held-out segment) and `r_i` the held-out residual variance of `b2`, the per-bin
+/// difference of neuron `i`'s term `-(e_1² - e_2²)/(2σ_i²)` has variance
+/// `≈ (4 r_i δ_i + 2 δ_i²)/(4σ_i⁴)` (Gaussian innovations independent of the past); summed
+/// over neurons and divided by the `T` held-out bins.
+pub(crate) fn paired_loglik_se(train: &VarDesign, test: &VarDesign, b1: &Mat<f64>, b2: &Mat<f64>, t: usize, exec: &Exec) -> f64 {
+    let diff = b1 - b2;
+    let par = exec.par();
+    let mut dg = Mat::<f64>::zeros(test.n, test.n * test.p);
+    exec.install(|| faer::linalg::matmul::matmul(dg.as_mut(), faer::Accum::Replace, diff.as_ref(), test.gamma.as_ref(), 1.0, par));
+    let noise = residual_diag(train, b2.as_ref(), exec);
+    let r = residual_diag(test, b2.as_ref(), exec);
+    let mut var = 0.0;
+    for i in 0..test.n {
+        let delta: f64 = (0..test.n * test.p).map(|c| dg[(i, c)] * diff[(i, c)]).sum::<f64>().max(0.0);
+        if noise[i] > 0.0 {
+            var += (4.0 * r[i].max(0.0) * delta + 2.0 * delta * delta) / (4.0 * noise[i] * noise[i]);
+        }
+    }
+    (var / t.max(1) as f64).sqrt()
+}
+
 /// Runs LGD on the statistics of one covariance pass (see the module docs). The pass must
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
@@ -118,6 +270,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
         warm = Some(fit);
     }
     let a_star = best.1;
+    let sparse_only = (best, best_fit.clone());
     warm = best_fit.clone();
     for &b in &mgrid {
         let (ll, fit) = cv.eval(a_star, b, warm.as_ref(), o, exec)?;
@@ -139,6 +292,18 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
             }
         }
     }
+    // One-standard-error rule (Hastie, Tibshirani & Friedman 2009, §7.10): keep the latent
+    // part only if it beats the best purely sparse model by more than the paired standard
+    // error of the held-out log-likelihood difference.
+    if best.2.is_finite() {
+        if let (Some(fl), Some(fs)) = (&best_fit, &sparse_only.1) {
+            let se = paired_loglik_se(&d_tr, &d_te, &(&fl.s + &fl.l), &(&fs.s + &fs.l), test.n_bins, exec);
+            if best.0 - sparse_only.0 .0 <= se {
+                best = sparse_only.0;
+                best_fit = sparse_only.1.clone();
+            }
+        }
+    }
     let (_, a_star, b_star) = best;
 
     // Full-data refit at the chosen multipliers.
@@ -154,19 +319,18 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let stat = net(&deb, n, p);
     let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, n, p)).collect();
     let (z, pv) = surrogate_pvalues(&stat, &sur)?;
-    // Ranking: edges selected by the sparse program first, ordered by |Ŝ| (standardised,
-    // summed over lags); the others after them, ordered by the surrogate |z|.
-    let s_net = net(&fit.s, n, p);
-    let smax = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| i != j).map(|(i, j)| s_net[(i, j)].abs()).fold(0.0, f64::max);
-    let zmax = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| z[(i, j)].abs()).fold(0.0, f64::max);
-    let score = Mat::from_fn(n, n, |i, j| {
-        let sn: f64 = (0..p).map(|k| fit.s[(i, k * n + j)].powi(2)).sum::<f64>().sqrt();
-        if sn > 0.0 && smax > 0.0 {
-            2.0 + s_net[(i, j)].abs() / smax
-        } else {
-            z[(i, j)].abs() / (zmax + 1.0)
-        }
-    });
+    // Ranking: edges selected by the sparse program first, the others after them; within
+    // each tier by the moderated null-centred statistic of the full coupling B_YW
+    // (docs/lgd.md, "Ranking score"): the latent part decides which pairs are direct edges
+    // (the support of Ŝ, fitted jointly with L̂) but is not subtracted from the ordering
+    // statistic, since on clustered networks L̂ also absorbs the block mean of the true
+    // connectivity.
+    let fitted = &fit.s + &fit.l;
+    let diag_plus = Mat::from_fn(n, n * p, |i, c| if c % n == i { vs.design.cplus[(i, c)] } else { 0.0 });
+    let null_mean = net(&exec.install(|| vs.solver.solve_right(diag_plus.as_ref())), n, p);
+    let centred = &net(&vs.b, n, p) - &null_mean;
+    let zmod = moderated_z(&vs.design, &vs.solver, &centred, &sur, fitted.as_ref(), exec)?;
+    let score = tiered_score(&fit.s, &zmod, n, p);
     let st = RowStats {
         score: Some(score),
         weight: unscale(&stat, &vs.scale),
@@ -230,6 +394,74 @@ mod tests {
             for &(m, r, p) in &res[1..] {
                 assert!(roc > r, "{}: AUROC {roc} <= {r}", m.as_str());
                 assert!(pr > p, "{}: AUPR {pr} <= {p}", m.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn dense_neuron_major_matches_time_major() {
+        let truth = clustered_network(&NetworkOptions { n: 12, clusters: 2, degree_in: 2.0, degree_out: 0.5, seed: 5, ..Default::default() }).unwrap();
+        let (x, _) = simulate_var1(&truth, 0.3, 0.8, 2_000, 6).unwrap();
+        let (t, n) = (x.nrows(), x.ncols());
+        let data: Vec<f64> = (0..n * t).map(|k| x[(k % t, k / t)]).collect();
+        let o = InferOptions { generator: false, ..Default::default() };
+        let exec = Exec::with_threads(1);
+        let a = infer_dense(x.as_ref(), &o, &exec).unwrap();
+        let b = crate::infer::api::infer_dense_neuron_major(&data, n, t, &o, &exec).unwrap();
+        assert_eq!(a.weight, b.weight);
+        assert_eq!(a.score, b.score);
+        let mut bad = data.clone();
+        bad[3 * t + 7] = f64::NAN;
+        let e = crate::infer::api::infer_dense_neuron_major(&bad, n, t, &o, &exec).unwrap_err();
+        assert!(e.to_string().contains("neuron 3 sample 7"), "{e}");
+        assert!(crate::infer::api::infer_dense_neuron_major(&data[1..], n, t, &o, &exec).is_err());
+    }
+
+    #[test]
+    fn paired_se_vanishes_for_equal_models_and_scales_with_t() {
+        let c0 = Mat::from_fn(3, 3, |i, j| if i == j { 1.0 } else { 0.2 });
+        let c1 = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.1 });
+        let d = design(&[c0, c1], 1).unwrap();
+        let exec = Exec::with_threads(1);
+        let b = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.05 });
+        let b2 = Mat::from_fn(3, 3, |i, j| if i == j { 0.4 } else { 0.0 });
+        assert_eq!(paired_loglik_se(&d, &d, &b, &b, 100, &exec), 0.0);
+        let (s1, s4) = (paired_loglik_se(&d, &d, &b, &b2, 100, &exec), paired_loglik_se(&d, &d, &b, &b2, 400, &exec));
+        assert!(s1 > 0.0 && (s1 / s4 - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn trigamma_matches_closed_forms() {
+        let pi2 = std::f64::consts::PI.powi(2);
+        assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-10);
+        assert!((trigamma(0.5) - pi2 / 2.0).abs() < 1e-10);
+        assert!((trigamma(9.0) - (pi2 / 6.0 - (1..9).map(|k| 1.0 / (k * k) as f64).sum::<f64>())).abs() < 1e-10);
+    }
+
+    #[test]
+    fn moderated_z_recovers_separable_surrogate_variance() {
+        // Surrogates whose per-pair spread is exactly a_ij * exp(α_i + β_j) (two values ±sd):
+        // no residual heterogeneity, so z = c / sd exactly.
+        let (n, p) = (4, 1);
+        let c0 = Mat::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.1 });
+        let c1 = Mat::from_fn(n, n, |i, j| if i == j { 0.3 } else { 0.02 * (i + 2 * j) as f64 });
+        let d = design(&[c0, c1], p).unwrap();
+        let exec = Exec::with_threads(1);
+        let solver = crate::infer::yule_walker::RidgeSolver::new(&d.gamma, 1e-3, &exec).unwrap();
+        let b = solver.solve_right(d.cplus.as_ref());
+        let ones = Mat::from_fn(n, n, |_, _| 1.0);
+        let inv_sd_white = wald_z(&d, &solver, &ones, b.as_ref(), &exec).unwrap();
+        let sd = Mat::from_fn(n, n, |i, j| (1.0 + 0.5 * i as f64) * (1.0 + 0.25 * j as f64) / inv_sd_white[(i, j)]);
+        let sur: Vec<Mat<f64>> = (0..20).map(|m| Mat::from_fn(n, n, |i, j| if m % 2 == 0 { sd[(i, j)] } else { -sd[(i, j)] })).collect();
+        // Sample variance of ±sd over 20 values: sd² · 20/19.
+        let c = Mat::from_fn(n, n, |i, j| (i as f64 - j as f64) * 0.01);
+        let z = moderated_z(&d, &solver, &c, &sur, b.as_ref(), &exec).unwrap();
+        for i in 0..n {
+            for j in 0..n {
+                if i != j {
+                    let want = c[(i, j)] / (sd[(i, j)] * (20.0f64 / 19.0).sqrt());
+                    assert!((z[(i, j)] - want).abs() < 1e-9 * (1.0 + want.abs()), "({i},{j}) {} vs {want}", z[(i, j)]);
+                }
             }
         }
     }
@@ -377,65 +609,4 @@ mod cov_timing {
     }
 }
 
-#[cfg(test)]
-mod lif_comparison {
-    use crate::activity::{BinOptions, SparseRaster};
-    use crate::exec::Exec;
-    use crate::infer::api::{infer_raster, InferOptions, Method};
-    use crate::infer::metrics::{aupr, auroc};
-    use crate::infer::raster::CountRaster;
-    use crate::infer::synthetic::offdiag;
-    use crate::sim::lif::{simulate, LifOptions};
-    use crate::sim::subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
-
-    /// LGD vs baselines on the clustered LIF simulator (issue section 2), 50% and 20% observed.
-    /// `cargo test --release -p diffrg-core infer::lgd::lif_comparison -- --ignored --nocapture`
-    /// (sizes: LIF_N, LIF_SECONDS, LIF_BIN_MS).
-    #[test]
-    #[ignore]
-    fn lif_lgd_vs_baselines() {
-        let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d);
-        let n = env("LIF_N", 400.0) as usize;
-        let mut o = LifOptions { duration: env("LIF_SECONDS", 120.0), seed: 3, ..Default::default() };
-        o.network.n = n;
-        o.network.clusters = 4;
-        o.network.k_exc = 40.0;
-        o.network.k_inh = 10.0;
-        let exec = Exec::with_threads(2);
-        let r = simulate(&o, &exec, None).unwrap();
-        eprintln!("LIF: {n} neurons, {} s, rates E {:.1} Hz I {:.1} Hz", o.duration, r.rate_exc, r.rate_inh);
-        let labels = r.connectivity.labels().to_vec();
-        for frac in [0.5, 0.2] {
-            let obs = subsample(&labels, frac, SubsampleMode::Random, 5).unwrap();
-            let trains = observed_spikes(&r.spikes, &obs).unwrap();
-            let bins = BinOptions { bin_width: env("LIF_BIN_MS", 5.0) * 1e-3, t_start: Some(0.0), t_stop: Some(o.duration) };
-            let raster = SparseRaster::from_spikes(&trains, &bins, &exec).unwrap();
-            let m = obs.len();
-            let mut local = vec![usize::MAX; n];
-            for (k, &i) in obs.iter().enumerate() {
-                local[i as usize] = k;
-            }
-            let mut adj = vec![false; m * m];
-            for (s, t, _) in observed_edges(&r.connectivity, &obs).unwrap() {
-                if s != t {
-                    adj[local[s as usize] * m + local[t as usize]] = true;
-                }
-            }
-            let truth = offdiag(&adj, m);
-            for method in [Method::Lgd, Method::Var, Method::PartialCorrelation, Method::Correlation] {
-                let io = InferOptions { method, max_lag: 2, generator: false, ..Default::default() };
-                let g = infer_raster(&CountRaster::from_activity(&raster), &io, &exec).unwrap();
-                let sc = g.offdiag_scores();
-                eprintln!(
-                    "LIF {frac} observed ({m} neurons, {} bins) {:>20}: AUROC {:.3} AUPR {:.3} (positives {:.3}) rank {:?}",
-                    raster.n_bins(),
-                    method.as_str(),
-                    auroc(&sc, &truth).unwrap(),
-                    aupr(&sc, &truth).unwrap(),
-                    truth.iter().filter(|&&x| x).count() as f64 / truth.len() as f64,
-                    g.hidden.as_ref().map(|h| h.rank)
-                );
-            }
-        }
-    }
-}
+// The LIF comparison (seeds x fractions x methods) lives in `lif_accuracy.rs`.

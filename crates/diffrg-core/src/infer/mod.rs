@@ -21,5 +21,6 @@ pub mod api;
 pub mod baselines;
 pub mod lgd;
 
-pub use api::{infer_dense, infer_from_covariances, infer_raster, covariance_plan, Edge, HiddenModes, InferOptions, InferredGraph, Method};
+pub use api::{infer_dense, infer_dense_neuron_major, infer_from_covariances, infer_raster, covariance_plan, Edge, HiddenModes, InferOptions, InferredGraph, Method};
 pub use covariance::{CountRaster, OwnedRaster};
+#[cfg(test)] mod lif_accuracy;
