@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(infer_dims(&[0, 3, 1, 0], 2), vec![2, 4]);
         let many: Vec<u8> = (0..200u32).flat_map(|i| [(i % 2) as u8, (i / 2 % 2) as u8]).collect();
         let (f, v, t) = split3(&many, 2, 0.2, 0.25, 7).unwrap();
-        assert_eq!((f.len() / 2, v.len() / 2, t.len() / 2), (60, 20, 20));
+        assert_eq!((f.len() / 2, v.len() / 2, t.len() / 2), (120, 40, 40));
         let (rest, t2) = split(&many, 2, 0.2, 7).unwrap();
         assert_eq!(t, t2);
         assert_eq!((f, v), split(&rest, 2, 0.25, 8).unwrap());
