@@ -140,3 +140,4 @@ mod tests {
         assert!(old_test > ind_test, "the unregularised start should overfit here: {old_test} vs {ind_test}");
     }
 }
+
