@@ -16,10 +16,11 @@
 //!    state of the smoothed site marginals, exactly the independent model; the empirical state
 //!    is computed once and mixed per candidate, then recompressed to `max_bond`);
 //! 2. the candidates are screened by their validation NLL;
-//! 3. two candidates are refined by two-site sweeps with early stopping on the validation
-//!    split: the best-screened mixed start (`eps < 1`) and the product-state start (`eps = 1`,
-//!    when in the grid; the sweeps then grow the bond dimension from 1 and learn the
-//!    correlations the validation data support);
+//! 3. the product-state start (`eps = 1`, when in the grid; the sweeps then grow the bond
+//!    dimension from 1 and learn the correlations the validation data support) is refined by
+//!    two-site sweeps with early stopping on the validation split, and so is the best-screened
+//!    mixed start (`eps < 1`) when its validation NLL is below the product start's (on sparse
+//!    data, where almost every held-out pattern is new, it never is: one refinement, not two);
 //! 4. the refined model with the lowest validation NLL is returned (ties: earlier in the grid).
 //!
 //! Because the product-state candidate starts at the independent model and early stopping only
@@ -86,7 +87,14 @@ pub fn fit_selected(dims: &[usize], data: &Distinct, val: Option<&Distinct>, opt
         Some(j) if !(cands[i].init_nll_validation < cands[j].init_nll_validation) => Some(j),
         _ => Some(i),
     });
-    chosen.extend((0..grid.len()).filter(|&i| grid[i] >= 1.0 || Some(i) == mixed));
+    let product = (0..grid.len()).find(|&i| grid[i] >= 1.0);
+    // the mixed start is refined only when it screens better than the product start (sparse
+    // data: it never does, and the fit then costs one refinement, not two)
+    let mixed = match (mixed, product) {
+        (Some(i), Some(p)) if !(cands[i].init_nll_validation < cands[p].init_nll_validation) => None,
+        (m, _) => m,
+    };
+    chosen.extend((0..grid.len()).filter(|&i| Some(i) == product || Some(i) == mixed));
     let mut best: Option<(f64, TensorTrain, FitReport)> = None;
     for i in chosen {
         exec.check()?;
