@@ -30,7 +30,10 @@
 //! factors. After each half-sweep the held-out NLL is evaluated; training stops after
 //! `patience` half-sweeps without improvement and the best model is returned.
 //! Departures from Han et al.: line search instead of a fixed learning rate, several steps per
-//! bond, the empirical (rather than random) initial state, and early stopping.
+//! bond, the empirical (rather than random) initial state, early stopping, and the mixing
+//! weight `eps` chosen on the validation split among candidates that include the product-state
+//! (independent-model) start ([`super::select`]; with a fixed `init_mix` when
+//! `init_mix_grid` is empty).
 
 use super::compress::{compress, CompressOptions};
 use super::data::{site_marginals, Distinct};
@@ -50,8 +53,9 @@ pub struct LearnOptions {
     pub max_bond: usize,
     /// Relative discarded-weight cutoff of every SVD (initialisation and sweeps). Default 1e-10.
     pub cutoff: f64,
-    /// Weight `eps` of the independent-site amplitude mixed into the initial state.
-    /// Default 0.01; 0 gives the pure empirical initialisation.
+    /// Weight `eps` of the independent-site amplitude mixed into the initial state when
+    /// `init_mix_grid` is empty (or there is no validation data). Default 0.01; 0 gives the pure
+    /// empirical initialisation.
     pub init_mix: f64,
     /// Maximum number of half-sweeps (one direction each). Default 12.
     pub max_half_sweeps: usize,
