@@ -117,6 +117,8 @@ describe('diffrg mps CLI', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     for (const key of ['sites', 'chi', 'nllTrain', 'nllHeldout', 'nllIndependent', 'nllIsing', 'bondEntropies']) expect(j).toHaveProperty(key);
+    for (const key of ['nllValidation', 'nValidation', 'initMix', 'initMixCandidates']) expect(j).toHaveProperty(key);
+    expect(j.initMixCandidates.map((c: { initMix: number }) => c.initMix)).toContain(j.initMix);
     expect(j.sites).toBe(9);
     expect(j.bondEntropies.length).toBe(8);
     const model = diffrg.loadMps(out);

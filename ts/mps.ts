@@ -52,12 +52,20 @@ export interface MpsFitOptions extends RunOptions {
   chi?: number;
   /** Alphabet size per site. @default max value + 1 per site (at least 2) */
   dims?: number[];
-  /** Fraction of patterns held out for validation and early stopping (random split). @default 0.2 */
+  /** Fraction of the patterns in the test split: never used for fitting, early stopping or
+   * selection; `nllHeldout`, `nllIndependent` and `nllIsing` are measured on it. @default 0.2 */
+  heldout?: number;
+  /** Fraction of the remaining patterns in the validation split (early stopping and the choice
+   * of the initial mixing weight). @default 0.2 */
   validation?: number;
-  /** Seed of the split and of the AIS estimate of the Ising partition function. @default 0 */
+  /** Seed of the splits and of the AIS estimate of the Ising partition function. @default 0 */
   seed?: number;
-  /** Weight of the independent-site amplitude mixed into the exact initial state. @default 0.01 */
+  /** Fixed weight of the independent-site amplitude mixed into the exact initial state (turns
+   * the validation selection off). @default chosen on the validation split from `initMixGrid` */
   initMix?: number;
+  /** Candidate mixing weights chosen on the validation split; 1 = product-state (independent
+   * model) start. @default [1, 0.3, 0.1, 0.03, 0.01, 0.001] */
+  initMixGrid?: number[];
   /** Maximum half-sweeps of two-site DMRG. @default 12 */
   maxHalfSweeps?: number;
   /** Early-stopping patience in half-sweeps. @default 2 */
@@ -77,8 +85,17 @@ export interface MpsFitResult {
   nHeldout: number;
   nDistinctTrain: number;
   nllTrain: number;
+  /** NLL on the test split (never used for fitting or selection). */
   nllHeldout: number;
+  nValidation: number;
+  /** NLL on the validation split (early stopping and selection). */
+  nllValidation: number;
+  /** Mixing weight of the returned model's initial state (1: product-state start). */
+  initMix: number;
+  /** Every candidate of the selection; NaN `nllValidation`: screened out before the sweeps. */
+  initMixCandidates: { initMix: number; initNllValidation: number; nllValidation: number; nllTrain: number }[];
   initNllTrain: number;
+  /** Validation NLL of the returned model's initial state. */
   initNllHeldout: number;
   nllIndependent: number;
   nllIndependentTrain: number;

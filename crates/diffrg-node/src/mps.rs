@@ -116,12 +116,19 @@ pub struct MpsFitOptions {
     pub chi: Option<u32>,
     /// Alphabet size per site. @default max value + 1 per site (at least 2)
     pub dims: Option<Vec<u32>>,
-    /// Fraction of patterns held out (random split). @default 0.2
+    /// Fraction of the patterns in the test split (never used for fitting or selection; all
+    /// held-out NLLs are measured on it). @default 0.2
+    pub heldout: Option<f64>,
+    /// Fraction of the remaining patterns in the validation split (early stopping and the
+    /// choice of the initial mixing weight). @default 0.2
     pub validation: Option<f64>,
-    /// Seed of the split and of AIS. @default 0
+    /// Seed of the splits and of AIS. @default 0
     pub seed: Option<u32>,
-    /// Weight of the independent model in the initial amplitude. @default 0.01
+    /// Fixed weight of the independent model in the initial amplitude (no selection).
+    /// @default chosen on the validation split from `initMixGrid`
     pub init_mix: Option<f64>,
+    /// Candidate mixing weights (1 = product-state start). @default [1, 0.3, 0.1, 0.03, 0.01, 0.001]
+    pub init_mix_grid: Option<Vec<f64>>,
     /// Maximum half-sweeps. @default 12
     pub max_half_sweeps: Option<u32>,
     /// Early-stopping patience (half-sweeps). @default 2
@@ -150,6 +157,10 @@ pub struct MpsFitResult {
     pub n_distinct_train: u32,
     pub nll_train: f64,
     pub nll_heldout: f64,
+    pub n_validation: u32,
+    pub nll_validation: f64,
+    pub init_mix: f64,
+    pub init_mix_candidates: Vec<MpsInitCandidate>,
     pub init_nll_train: f64,
     pub init_nll_heldout: f64,
     pub nll_independent: f64,
@@ -160,6 +171,16 @@ pub struct MpsFitResult {
     pub ising_log_z_se: f64,
     pub bond_entropies: Vec<f64>,
     pub history: Vec<MpsSweep>,
+}
+
+/// One candidate initial state of the validation selection (NLL in bits per pattern; NaN when
+/// screened out before the sweeps).
+#[napi(object)]
+pub struct MpsInitCandidate {
+    pub init_mix: f64,
+    pub init_nll_validation: f64,
+    pub nll_validation: f64,
+    pub nll_train: f64,
 }
 
 /// Fits a Born machine to a row-major pattern matrix (u8, `sites` columns).
@@ -179,20 +200,26 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             None => data::infer_dims(&pats, n),
         };
         let seed = o.seed.unwrap_or(0) as u64;
-        let (train, held) = data::split(&pats, n, o.validation.unwrap_or(0.2), seed)?;
+        let (train, val, held) = data::split3(&pats, n, o.heldout.unwrap_or(0.2), o.validation.unwrap_or(0.2), seed)?;
         if train.is_empty() {
-            return Err(Error::invalid_input("no training patterns after the validation split"));
+            return Err(Error::invalid_input("no training patterns after the test and validation splits"));
         }
         let defaults = learn::LearnOptions::default();
         let opts = learn::LearnOptions {
             max_bond: o.chi.map_or(defaults.max_bond, |c| c as usize),
             init_mix: o.init_mix.unwrap_or(defaults.init_mix),
+            init_mix_grid: match (&o.init_mix, &o.init_mix_grid) {
+                (Some(_), _) => Vec::new(),
+                (None, Some(g)) => g.clone(),
+                (None, None) => defaults.init_mix_grid.clone(),
+            },
             max_half_sweeps: o.max_half_sweeps.map_or(defaults.max_half_sweeps, |c| c as usize),
             patience: o.patience.map_or(defaults.patience, |c| c as usize),
             cutoff: o.cutoff.unwrap_or(defaults.cutoff),
             ..defaults
         };
-        let (model, rep) = learn::fit(&dims, &train, &held, &opts, exec)?;
+        let (model, rep) = learn::fit(&dims, &train, &val, &opts, exec)?;
+        let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
         let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
         if o.baselines.unwrap_or(true) {
@@ -212,10 +239,18 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             sites: n as u32,
             chi: opts.max_bond as u32,
             n_train: rep.n_train as u32,
-            n_heldout: rep.n_heldout as u32,
+            n_heldout: (held.len() / n) as u32,
             n_distinct_train: rep.n_distinct_train as u32,
             nll_train: rep.nll_train,
-            nll_heldout: rep.nll_heldout,
+            nll_heldout: nll_test,
+            n_validation: rep.n_heldout as u32,
+            nll_validation: rep.nll_heldout,
+            init_mix: rep.init_mix,
+            init_mix_candidates: rep
+                .candidates
+                .iter()
+                .map(|c| MpsInitCandidate { init_mix: c.init_mix, init_nll_validation: c.init_nll_validation, nll_validation: c.nll_validation, nll_train: c.nll_train })
+                .collect(),
             init_nll_train: rep.init_nll_train,
             init_nll_heldout: rep.init_nll_heldout,
             nll_independent: ni,

@@ -19,6 +19,8 @@ interface FitOpts {
   chi: number;
   seed: number;
   validation: number;
+  heldout: number;
+  initMix?: number;
   baselines: boolean;
   out: string;
   json?: boolean;
@@ -39,11 +41,15 @@ export function register(program: Command): void {
       .option('--graph <file>', 'graph (node ids = neuron ids / column indices) for --order community instead of inferring one from the data')
       .option('--chi <n>', 'maximum bond dimension', intOption('--chi'), 32)
       .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', intOption('--seed', 0), 0)
-      .option('--validation <f>', 'held-out fraction', numberOption('--validation'), 0.2)
+      .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
+      .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
+      .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
       .option('--no-baselines', 'skip the independent and Ising baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
+    if (!(opts.heldout >= 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in [0, 1) (got ${opts.heldout})`);
+    if (opts.initMix !== undefined && !(opts.initMix >= 0 && opts.initMix < 1)) throw new UsageError(`--init-mix must be in [0, 1) (got ${opts.initMix})`);
     if (!['auto', 'patterns', 'activity'].includes(opts.input)) throw new UsageError(`--input must be auto, patterns or activity (got '${opts.input}')`);
     if (opts.cap !== undefined && opts.cap > 255) throw new UsageError(`--cap must be at most 255 (got ${opts.cap})`);
     let bin: number | undefined;
@@ -66,7 +72,15 @@ export function register(program: Command): void {
     const name = so.name;
     const raw = loaded.patterns;
     const patterns = reorderPatterns(raw, order);
-    const r = await fitMps(patterns, { chi: opts.chi, seed: opts.seed, validation: opts.validation, baselines: opts.baselines, threads: opts.threads });
+    const r = await fitMps(patterns, {
+      chi: opts.chi,
+      seed: opts.seed,
+      heldout: opts.heldout,
+      validation: opts.validation,
+      initMix: opts.initMix,
+      baselines: opts.baselines,
+      threads: opts.threads,
+    });
     await saveMps(opts.out, r.model);
     const out = {
       sites: r.sites,
@@ -85,6 +99,10 @@ export function register(program: Command): void {
       patterns: raw.rows,
       nTrain: r.nTrain,
       nHeldout: r.nHeldout,
+      nValidation: r.nValidation,
+      nllValidation: r.nllValidation,
+      initMix: r.initMix,
+      initMixCandidates: r.initMixCandidates,
       nDistinctTrain: r.nDistinctTrain,
       nllIndependentTrain: r.nllIndependentTrain,
       nllIsingTrain: r.nllIsingTrain,
@@ -98,8 +116,8 @@ export function register(program: Command): void {
       return;
     }
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '-');
-    console.log(`sites ${r.sites}, patterns ${raw.rows} (train ${r.nTrain}, held-out ${r.nHeldout}, distinct train ${r.nDistinctTrain}), order ${name}, chi ${r.chi}`);
-    console.log('NLL (bits/pattern)      train     held-out');
+    console.log(`sites ${r.sites}, patterns ${raw.rows} (train ${r.nTrain}, validation ${r.nValidation}, test ${r.nHeldout}, distinct train ${r.nDistinctTrain}), order ${name}, chi ${r.chi}, initial mix ${r.initMix}`);
+    console.log('NLL (bits/pattern)      train  held-out (test split)');
     console.log(`MPS (Born machine)  ${f(r.nllTrain).padStart(10)} ${f(r.nllHeldout).padStart(12)}`);
     console.log(`independent         ${f(r.nllIndependentTrain).padStart(10)} ${f(r.nllIndependent).padStart(12)}`);
     console.log(`Ising (PL)          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);

@@ -100,6 +100,11 @@ pub struct Pairwise {
     pub log_z_exact: bool,
 }
 
+/// Number of joint states `prod_k d_k`, or None when it exceeds `u128`.
+fn state_count(dims: &[usize]) -> Option<u128> {
+    dims.iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128))
+}
+
 fn feature_layout(dims: &[usize]) -> (Vec<usize>, usize) {
     let mut off = Vec::with_capacity(dims.len());
     let mut f = 0;
@@ -298,8 +303,11 @@ impl Pairwise {
 
     fn compute_log_z(&mut self, marg: &[Vec<f64>], opts: &PairwiseOptions, exec: &Exec) -> Result<()> {
         let n = self.dims.len();
-        let states: u128 = self.dims.iter().map(|&d| d as u128).product();
-        if states <= opts.exact_limit {
+        // checked: 2^N overflows u128 from N = 128 binary sites (the wrapped product was 0, so
+        // 200 sites took the "exact" branch with no states and ln Z = -inf: NaN NLL)
+        let states = state_count(&self.dims);
+        if states.is_some_and(|s| s <= opts.exact_limit) {
+            let states = states.expect("checked");
             let mut vals = Vec::with_capacity(states as usize);
             let mut s = vec![0u8; n];
             for _ in 0..states {
@@ -511,6 +519,28 @@ mod tests {
         let (est, se) = t.ais(&marg, &PairwiseOptions { ais_steps: 500, seed: 3, ..Default::default() }, &Exec::with_threads(2)).unwrap();
         assert!(se > 0.0 && se < 0.05);
         assert!((est - exact).abs() < 4.0 * se + 0.01, "{est} vs {exact} (se {se})");
+    }
+
+    #[test]
+    fn partition_function_of_many_sites_uses_ais_not_an_overflowed_count() {
+        // 200 binary sites: 2^200 states overflow u128 (the wrapped count was 0 and ln Z came
+        // out -inf, so nllIsing was NaN). Zero couplings: ln Z = sum ln(1 + e^h) exactly.
+        let n = 200;
+        assert_eq!(state_count(&vec![2; n]), None);
+        assert_eq!(state_count(&vec![2; 127]), Some(1u128 << 127));
+        let (offsets, nf) = feature_layout(&vec![2; n]);
+        let h: Vec<f64> = (0..n).map(|i| -3.0 + 0.01 * i as f64).collect();
+        let exact: f64 = h.iter().map(|x| x.exp().ln_1p()).sum();
+        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true };
+        // AIS from a slightly wrong reference so that the estimate is not trivially exact
+        let marg: Vec<Vec<f64>> = (0..n).map(|_| vec![0.95, 0.05]).collect();
+        let opts = PairwiseOptions { ais_chains: 8, ais_steps: 50, seed: 1, ..Default::default() };
+        m.compute_log_z(&marg, &opts, &Exec::sequential()).unwrap();
+        assert!(!m.log_z_exact);
+        assert!(m.log_z.is_finite() && m.log_z_se.is_finite());
+        assert!((m.log_z - exact).abs() < 4.0 * m.log_z_se + 0.05, "{} vs {exact} (se {})", m.log_z, m.log_z_se);
+        let pats = vec![0u8; 2 * n];
+        assert!(m.nll_bits(&pats).unwrap().is_finite());
     }
 
     #[test]

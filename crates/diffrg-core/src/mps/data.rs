@@ -75,6 +75,16 @@ pub fn split(patterns: &[u8], n_sites: usize, fraction: f64, seed: u64) -> Resul
     Ok((take(&idx[n_val..]), take(&idx[..n_val])))
 }
 
+/// Honest three-way split `(fit, validation, test)`: `heldout` of the rows go to the test
+/// split (seed `seed`), then `validation` of the rest to the validation split (seed
+/// `seed + 1`). Hyper-parameters and early stopping may use the validation split only; the
+/// test split is for reporting. Used by `diffrg mps fit` and `diffrg dtnr`.
+pub fn split3(patterns: &[u8], n_sites: usize, heldout: f64, validation: f64, seed: u64) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let (rest, test) = split(patterns, n_sites, heldout, seed)?;
+    let (fit, val) = split(&rest, n_sites, validation, seed.wrapping_add(1))?;
+    Ok((fit, val, test))
+}
+
 /// Alphabet sizes inferred from data: `max value + 1` per site, at least 2.
 pub fn infer_dims(patterns: &[u8], n_sites: usize) -> Vec<usize> {
     let mut d = vec![2usize; n_sites];
@@ -122,6 +132,12 @@ mod tests {
         want.sort();
         assert_eq!(all, want);
         assert_eq!(infer_dims(&[0, 3, 1, 0], 2), vec![2, 4]);
+        let many: Vec<u8> = (0..200u32).flat_map(|i| [(i % 2) as u8, (i / 2 % 2) as u8]).collect();
+        let (f, v, t) = split3(&many, 2, 0.2, 0.25, 7).unwrap();
+        assert_eq!((f.len() / 2, v.len() / 2, t.len() / 2), (120, 40, 40));
+        let (rest, t2) = split(&many, 2, 0.2, 7).unwrap();
+        assert_eq!(t, t2);
+        assert_eq!((f, v), split(&rest, 2, 0.25, 8).unwrap());
     }
 }
 

@@ -22,7 +22,7 @@
 use super::block::BlockMap;
 use super::coarse::{coarse_patterns, flow_step, nll_nonneg, NegativeMass};
 use super::compress::CompressOptions;
-use super::data::{infer_dims, reorder_columns, split};
+use super::data::{infer_dims, reorder_columns, split3};
 use super::entropy::{bond_entropies, shannon_sampled};
 use super::hierarchy::{leaf_order, Hierarchy};
 use super::learn::{fit, LearnOptions};
@@ -232,8 +232,7 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
     let ordered = reorder_columns(patterns, &hierarchy.order);
     let dims0 = infer_dims(&ordered, n);
     check_patterns(&dims0, &ordered, "patterns")?;
-    let (rest, test) = split(&ordered, n, opts.heldout, opts.seed)?;
-    let (fit0, val0) = split(&rest, n, opts.validation, opts.seed.wrapping_add(1))?;
+    let (fit0, val0, test) = split3(&ordered, n, opts.heldout, opts.validation, opts.seed)?;
     if fit0.is_empty() || test.is_empty() {
         return Err(Error::invalid_input(format!("{} patterns are too few for the held-out and validation splits", patterns.len() / n)));
     }

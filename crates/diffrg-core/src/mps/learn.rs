@@ -30,7 +30,10 @@
 //! factors. After each half-sweep the held-out NLL is evaluated; training stops after
 //! `patience` half-sweeps without improvement and the best model is returned.
 //! Departures from Han et al.: line search instead of a fixed learning rate, several steps per
-//! bond, the empirical (rather than random) initial state, and early stopping.
+//! bond, the empirical (rather than random) initial state, early stopping, and the mixing
+//! weight `eps` chosen on the validation split among candidates that include the product-state
+//! (independent-model) start ([`super::select`]; with a fixed `init_mix` when
+//! `init_mix_grid` is empty).
 
 use super::compress::{compress, CompressOptions};
 use super::data::{site_marginals, Distinct};
@@ -50,8 +53,9 @@ pub struct LearnOptions {
     pub max_bond: usize,
     /// Relative discarded-weight cutoff of every SVD (initialisation and sweeps). Default 1e-10.
     pub cutoff: f64,
-    /// Weight `eps` of the independent-site amplitude mixed into the initial state.
-    /// Default 0.01; 0 gives the pure empirical initialisation.
+    /// Weight `eps` of the independent-site amplitude mixed into the initial state when
+    /// `init_mix_grid` is empty (or there is no validation data). Default 0.01; 0 gives the pure
+    /// empirical initialisation.
     pub init_mix: f64,
     /// Maximum number of half-sweeps (one direction each). Default 12.
     pub max_half_sweeps: usize,
@@ -65,6 +69,11 @@ pub struct LearnOptions {
     pub pseudocount: f64,
     /// Limit for the cached per-pattern environments, in bytes. Default 4 GiB.
     pub memory_limit_bytes: u128,
+    /// Candidate mixing weights `eps` chosen on the validation split (see
+    /// [`super::select`]); `1.0` is the product-state (independent-model) start. Empty: the
+    /// single weight `init_mix`. Ignored without validation data. Default
+    /// `[1.0, 0.3, 0.1, 0.03, 0.01, 0.001]`.
+    pub init_mix_grid: Vec<f64>,
 }
 
 impl Default for LearnOptions {
@@ -79,6 +88,7 @@ impl Default for LearnOptions {
             learning_rate: 0.5,
             pseudocount: 0.5,
             memory_limit_bytes: 4 << 30,
+            init_mix_grid: vec![1.0, 0.3, 0.1, 0.03, 0.01, 0.001],
         }
     }
 }
@@ -108,6 +118,10 @@ pub struct FitReport {
     pub history: Vec<SweepRecord>,
     /// Discarded weight (relative) of the initialisation.
     pub init_discarded: f64,
+    /// Mixing weight `eps` of the returned model's initial state (1: product-state start).
+    pub init_mix: f64,
+    /// Every candidate initial state of the validation selection ([`super::select`]).
+    pub candidates: Vec<super::select::Candidate>,
 }
 
 /// Exact (or truncated) Born machine of `sqrt(p_emp)` by sequential SVD of the distinct
@@ -232,15 +246,33 @@ fn add(a: &TensorTrain, b: &TensorTrain, alpha: f64, beta: f64) -> TensorTrain {
 /// Initial Born machine: exact empirical amplitude mixed with the independent model.
 pub fn initial_state(dims: &[usize], data: &Distinct, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, f64)> {
     let (emp, disc) = exact_init(dims, data, opts.max_bond, opts.cutoff, exec)?;
-    if opts.init_mix <= 0.0 {
-        return Ok((emp, disc));
+    let (t, d) = mix_initial(dims, data, &emp, opts.init_mix, opts, exec)?;
+    Ok((t, disc + d))
+}
+
+/// The independent-site model as a bond-dimension-1 Born machine, `Psi_ind(s) = prod_k
+/// sqrt(p_k(s_k))` with the site marginals smoothed by `pseudocount` per value (the same
+/// estimate as [`super::baselines::Independent`]); every core has unit norm (left-canonical).
+pub fn independent_state(dims: &[usize], data: &Distinct, pseudocount: f64) -> Result<TensorTrain> {
+    let marg = site_marginals(data, dims, pseudocount.max(1e-12));
+    TensorTrain::product(Kind::Born, &marg.iter().map(|p| p.iter().map(|x| x.sqrt()).collect()).collect::<Vec<_>>())
+}
+
+/// `sqrt(1 - eps) Psi_emp / ||Psi_emp|| + sqrt(eps) Psi_ind`, recompressed to `max_bond`
+/// (`eps = 0`: `emp` itself; `eps = 1`: the product state of the smoothed site marginals, i.e.
+/// the independent model). Returns the state and the recompression's discarded weight.
+pub fn mix_initial(dims: &[usize], data: &Distinct, emp: &TensorTrain, eps: f64, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, f64)> {
+    if eps <= 0.0 {
+        return Ok((emp.clone(), 0.0));
     }
-    let marg = site_marginals(data, dims, opts.pseudocount.max(1e-12));
-    let ind = TensorTrain::product(Kind::Born, &marg.iter().map(|p| p.iter().map(|x| x.sqrt()).collect()).collect::<Vec<_>>())?;
-    let emp_norm = super::canonical::log_norm(&emp)?;
-    let sum = add(&emp, &ind, (1.0 - opts.init_mix).sqrt() * (-0.5 * emp_norm).exp(), opts.init_mix.sqrt());
+    let ind = independent_state(dims, data, opts.pseudocount)?;
+    if eps >= 1.0 {
+        return Ok((ind, 0.0));
+    }
+    let emp_norm = super::canonical::log_norm(emp)?;
+    let sum = add(emp, &ind, (1.0 - eps).sqrt() * (-0.5 * emp_norm).exp(), eps.sqrt());
     let (t, rep) = compress(&sum, &CompressOptions { max_bond: opts.max_bond, cutoff: opts.cutoff }, exec)?;
-    Ok((t, disc + rep.total_discarded))
+    Ok((t, rep.total_discarded))
 }
 
 /// Per-pattern environment vectors and the training data in "sweep" form.
@@ -467,7 +499,9 @@ fn split_bond(bmat: &[f64], dims: (usize, usize, usize, usize), max_bond: usize,
 }
 
 /// Fits a Born machine to `train` (row-major, `dims.len()` columns) with early stopping on
-/// `heldout` (may be empty). Returns the best model (normalised, `Z = 1`) and the report.
+/// `heldout` (may be empty). With validation data and a non-empty `init_mix_grid`, the
+/// initial state is chosen on the validation split ([`super::select::fit_selected`]).
+/// Returns the best model (normalised, `Z = 1`) and the report.
 ///
 /// Errors: `ERR_INVALID_INPUT` (shapes, alphabet, options), `ERR_TOO_LARGE` when the
 /// environment cache exceeds `memory_limit_bytes`, `ERR_ABORTED`.
@@ -479,6 +513,9 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
     if !(opts.init_mix >= 0.0 && opts.init_mix < 1.0) {
         return Err(Error::invalid_input(format!("init_mix must be in [0, 1), got {}", opts.init_mix)));
     }
+    if let Some(e) = opts.init_mix_grid.iter().find(|e| !(**e >= 0.0 && **e <= 1.0)) {
+        return Err(Error::invalid_input(format!("init_mix_grid values must be in [0, 1], got {e}")));
+    }
     if !(opts.learning_rate > 0.0) {
         return Err(Error::invalid_input("learning_rate must be > 0"));
     }
@@ -488,14 +525,34 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
     }
     let data = Distinct::new(train, n, "train")?;
     let val = if heldout.is_empty() { None } else { Some(Distinct::new(heldout, n, "heldout")?) };
-    let m = data.len();
     ensure_fits(
         "the per-pattern environment cache",
-        (m as u128) * (n as u128 + 1) * opts.max_bond as u128,
+        (data.len() as u128) * (n as u128 + 1) * opts.max_bond as u128,
         opts.memory_limit_bytes,
         "reduce max_bond or the number of distinct training patterns",
     )?;
-    let (mut tt, init_discarded) = initial_state(dims, &data, opts, exec)?;
+    if val.is_some() && !opts.init_mix_grid.is_empty() {
+        return super::select::fit_selected(dims, &data, val.as_ref(), opts, exec);
+    }
+    let (tt, init_discarded) = initial_state(dims, &data, opts, exec)?;
+    refine(dims, &data, val.as_ref(), tt, init_discarded, opts.init_mix, opts, exec)
+}
+
+/// Two-site sweeps from the left-canonical initial state `tt` (norm in the last core) with
+/// early stopping on `val`; returns the best state (normalised) and its report.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn refine(
+    dims: &[usize],
+    data: &Distinct,
+    val: Option<&Distinct>,
+    mut tt: TensorTrain,
+    init_discarded: f64,
+    init_mix: f64,
+    opts: &LearnOptions,
+    exec: &Exec,
+) -> Result<(TensorTrain, FitReport)> {
+    let n = dims.len();
+    let m = data.len();
     // the initial state is left-canonical with the norm in the last core: make Z = 1
     {
         let last = tt.cores_mut().last_mut().expect("n >= 1");
@@ -507,7 +564,7 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
     }
     let eval = |t: &TensorTrain| -> Result<(f64, f64)> {
         let tr = nll_bits(t, &data.patterns, Some(&data.weights), exec)?;
-        let va = match &val {
+        let va = match val {
             Some(v) => nll_bits(t, &v.patterns, Some(&v.weights), exec)?,
             None => f64::NAN,
         };
@@ -516,7 +573,7 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
     let (init_tr, init_va) = eval(&tt)?;
     let mut report = FitReport {
         n_train: data.total,
-        n_heldout: val.as_ref().map_or(0, |v| v.total),
+        n_heldout: val.map_or(0, |v| v.total),
         n_distinct_train: m,
         init_nll_train: init_tr,
         init_nll_heldout: init_va,
@@ -525,6 +582,8 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
         best_half_sweep: None,
         history: Vec::new(),
         init_discarded,
+        init_mix,
+        candidates: Vec::new(),
     };
     if n < 2 || opts.max_half_sweeps == 0 {
         return Ok((tt, report));

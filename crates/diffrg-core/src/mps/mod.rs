@@ -9,6 +9,7 @@
 //! - [`sample`]: exact sequential sampling.
 //! - [`entropy`]: bond entropies, exact Renyi-2, Shannon entropy by sampling.
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
+//! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
 //! - [`hierarchy`], [`coarse`], [`dtnr`]: the RG flow of the joint distribution along nested
@@ -31,6 +32,7 @@ pub mod hierarchy;
 pub mod learn;
 pub mod marginals;
 pub mod sample;
+pub mod select;
 pub mod tt;
 
 pub use tt::{Core, Kind, TensorTrain};
