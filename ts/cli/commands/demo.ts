@@ -200,7 +200,7 @@ export function register(program: Command): void {
       printJson(summary);
       return;
     }
-    const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    const f = (x: number, d = 3) => (Number.isFinite(x) ? (Math.abs(x) < 0.5 * 10 ** -d ? 0 : x).toFixed(d) : 'n/a');
     info('diffrg demo: from spikes to renormalized graphs and joint probabilities\n');
     console.log(`1. simulated clustered LIF: ${sim.n} neurons, ${sim.clusters} clusters, ${sim.sources.length} synapses, ${sim.duration} s; E ${f(sim.rateExc, 1)} Hz, I ${f(sim.rateInh, 1)} Hz; observed ${observed.length}`);
     console.log(`2. directed edges among observed neurons: LGD AUROC ${f(inference.lgd.auroc)} AUPR ${f(inference.lgd.aupr)} | correlation AUROC ${f(inference.correlation.auroc)} AUPR ${f(inference.correlation.aupr)}`);
