@@ -66,8 +66,9 @@ pub struct LockstepLaplacian {
     /// `None`: unit off-diagonal weights (`L_ij = -1`) with `L_ii` = row length.
     values: Option<Vec<f64>>,
     diag: Vec<f64>,
-    /// New label of each original node.
+    /// New label of each original node, and the original node of each new label.
     new_of: Vec<u32>,
+    old_of: Vec<u32>,
     /// Null-space value of each (new) row and its component (non-decreasing along rows).
     z: Vec<f64>,
     comp: Vec<u32>,
@@ -156,6 +157,7 @@ impl LockstepLaplacian {
             values: (!unit).then_some(nval),
             diag: ndiag,
             new_of,
+            old_of,
             z: nz,
             comp: ncmp,
             ncomp,
@@ -176,9 +178,14 @@ impl LockstepLaplacian {
         self.new_of[i] as usize
     }
 
+    /// Original node of new label `r`.
+    pub fn original(&self, r: usize) -> usize {
+        self.old_of[r] as usize
+    }
+
     /// `acc = (L X)_i` (row i of the product with the stored block `x`).
     #[inline(always)]
-    fn row_product<const B: usize>(&self, i: usize, x: &[f64], acc: &mut [f64; B]) {
+    pub(crate) fn row_product<const B: usize>(&self, i: usize, x: &[f64], acc: &mut [f64; B]) {
         let (a, e) = (self.indptr[i], self.indptr[i + 1]);
         let xi = &x[i * B..i * B + B];
         let mut s = [0.0f64; B];
