@@ -91,6 +91,12 @@ impl SymLaplacian {
         &self.strengths
     }
 
+    /// The stored CSR of the off-diagonal part and the diagonal:
+    /// `(indptr, indices, values, diag)`.
+    pub(crate) fn csr(&self) -> (&[usize], &[u32], &[f64], &[f64]) {
+        (&self.indptr, &self.indices, &self.values, &self.diag)
+    }
+
     /// Upper bound on `lam_max` by Gershgorin: `max_i (L_ii + sum_j |L_ij|)`
     /// (`<= 2 d_max` combinatorial, `<= 2` normalized).
     pub fn gershgorin_bound(&self) -> f64 {
@@ -167,10 +173,22 @@ impl SymLaplacian {
     /// Returned column-major, `N x k`.
     pub fn null_space(&self, comp: &[usize]) -> (Vec<f64>, usize) {
         let k = comp.iter().max().map_or(0, |&m| m + 1);
+        let z = self.null_values(comp);
         let mut basis = vec![0.0; self.n * k];
-        let mut norm2 = vec![0.0; k];
         for i in 0..self.n {
-            let v = match self.kind {
+            basis[comp[i] * self.n + i] = z[i];
+        }
+        (basis, k)
+    }
+
+    /// The null-space basis of [`SymLaplacian::null_space`] in compact form: the vectors have
+    /// disjoint supports (one per component), so entry `i` of the vector of component
+    /// `comp[i]` is all there is. O(N) memory whatever the number of components.
+    pub fn null_values(&self, comp: &[usize]) -> Vec<f64> {
+        let k = comp.iter().max().map_or(0, |&m| m + 1);
+        let mut norm2 = vec![0.0; k];
+        let mut z: Vec<f64> = (0..self.n)
+            .map(|i| match self.kind {
                 LaplacianKind::Combinatorial => 1.0,
                 _ => {
                     if self.strengths[i] > 0.0 {
@@ -179,14 +197,15 @@ impl SymLaplacian {
                         1.0
                     }
                 }
-            };
-            basis[comp[i] * self.n + i] = v;
-            norm2[comp[i]] += v * v;
+            })
+            .collect();
+        for i in 0..self.n {
+            norm2[comp[i]] += z[i] * z[i];
         }
         for i in 0..self.n {
-            basis[comp[i] * self.n + i] /= norm2[comp[i]].sqrt();
+            z[i] /= norm2[comp[i]].sqrt();
         }
-        (basis, k)
+        z
     }
 }
 

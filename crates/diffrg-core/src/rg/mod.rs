@@ -1,6 +1,7 @@
 //! Supernodes, metagraphs and Laplacian renormalization-group flows.
 //!
 //! - [`kernel`]: dense heat kernels `exp(-tau L)` (symmetric eigen / Pade) and `rho`.
+//! - [`global_columns`]: whole-graph kernel columns in blocks (Chebyshev), for hard columns.
 //! - [`local_kernel`]: localized killed-walk kernel columns (Lanczos) with rigorous bounds.
 //! - [`real_space`]: the real-space rule of Villegas et al. (2023), dense.
 //! - [`real_space_local`]: the same rule, certified, for large sparse graphs.
@@ -12,6 +13,7 @@
 pub mod contract;
 pub mod equilibrium;
 pub mod flow;
+pub mod global_columns;
 pub mod kernel;
 pub mod local_kernel;
 pub mod mode_count;

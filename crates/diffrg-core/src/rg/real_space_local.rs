@@ -22,6 +22,7 @@
 //! `exp(-tau L)` to be stochastic).
 
 use super::contract::UnionFind;
+use super::global_columns::GlobalColumns;
 use super::local_kernel::{killed_column, Workspace};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -40,6 +41,10 @@ pub struct LocalOptions {
     pub max_krylov_steps: usize,
     /// First inflow threshold for growing supports. Default 1e-3.
     pub initial_threshold: f64,
+    /// Columns whose support would exceed this many nodes (in a component larger than that)
+    /// are computed on the whole graph instead, 16 at a time, by the Chebyshev expansion of
+    /// [`super::global_columns`]. Default 4096.
+    pub global_support: usize,
 }
 
 impl Default for LocalOptions {
@@ -49,6 +54,7 @@ impl Default for LocalOptions {
             krylov_tolerance: 1e-13,
             max_krylov_steps: 160,
             initial_threshold: 1e-3,
+            global_support: 4096,
         }
     }
 }
@@ -66,9 +72,15 @@ pub struct LocalDiagnostics {
     pub max_krylov_error: f64,
     /// Metagraph links found (each pair once per column that certified it).
     pub links: usize,
+    /// Columns computed on the whole graph ([`super::global_columns`]) and the Chebyshev
+    /// degree used for them.
+    pub global_columns: usize,
+    pub chebyshev_degree: usize,
 }
 
 struct ColumnOutcome {
+    /// The column needs the whole graph: left to the blocked global pass.
+    deferred: bool,
     links: Vec<(u32, u32)>,
     support: usize,
     grown: bool,
@@ -115,8 +127,15 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
     let mut uf = UnionFind::new(n);
     let mut d = LocalDiagnostics::default();
     let mut total = 0usize;
-    for chunk in outcomes {
-        for o in chunk? {
+    let mut deferred = Vec::new();
+    for (c, chunk) in outcomes.into_iter().enumerate() {
+        for (k, o) in chunk?.into_iter().enumerate() {
+            if o.deferred {
+                deferred.push(c * CHUNK + k);
+                total += n;
+                d.max_support = n;
+                continue;
+            }
             total += o.support;
             d.max_support = d.max_support.max(o.support);
             d.grown_columns += o.grown as usize;
@@ -127,6 +146,25 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
                 uf.union(a as usize, b as usize);
             }
         }
+    }
+    if !deferred.is_empty() {
+        // Whole-graph columns, 16 per block, blocks in parallel.
+        const B: usize = 16;
+        let gc = GlobalColumns::new(g, &strengths, tau, opts.krylov_tolerance)?;
+        let f = 1.0 - opts.tie_tolerance;
+        let blocks: Vec<&[usize]> = deferred.chunks(B).collect();
+        let found: Vec<Result<Vec<Vec<u32>>>> = exec.install(|| blocks.par_iter().map(|nodes| gc.links::<B>(nodes, f, exec)).collect());
+        for (nodes, links) in blocks.iter().zip(found) {
+            for (&i, js) in nodes.iter().zip(links?) {
+                d.links += js.len();
+                for j in js {
+                    uf.union(i, j as usize);
+                }
+            }
+        }
+        d.global_columns = deferred.len();
+        d.chebyshev_degree = gc.degree();
+        d.max_krylov_error = d.max_krylov_error.max(gc.error);
     }
     d.mean_support = if n > 0 { total as f64 / n as f64 } else { 0.0 };
     Ok((uf.assignment(), d))
@@ -183,7 +221,7 @@ fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, op
             }
         }
         if !ambiguous {
-            return Ok(ColumnOutcome { links, support: s, grown, steps: col.steps, err: e });
+            return Ok(ColumnOutcome { deferred: false, links, support: s, grown, steps: col.steps, err: e });
         }
         exec.check()?;
         // Grow the support by the boundary nodes with the largest inflow.
@@ -220,6 +258,10 @@ fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, op
         support = col.support;
         support.extend(merged.into_iter().filter(|&(_, p)| p >= cut).map(|(v, _)| v));
         threshold *= 0.01;
+        if comp_size > opts.global_support && (support.len() > opts.global_support || 4 * support.len() > comp_size) {
+            // Cheaper as one of 16 whole-graph columns of the blocked Chebyshev pass.
+            return Ok(ColumnOutcome { deferred: true, links: Vec::new(), support: 0, grown, steps: 0, err: 0.0 });
+        }
         if 4 * support.len() > comp_size {
             // Large supports cost as much as the whole component, which needs no further rounds.
             support = whole_component(g, i, ws);
@@ -242,6 +284,9 @@ mod tests {
             let dense = partition_from_kernel(&eig.kernel(tau, &ex).unwrap(), 1e-9);
             let (local, d) = partition_local(g, tau, &LocalOptions::default(), &ex).unwrap();
             assert_eq!(local, dense, "n {} tau {tau}: diagnostics {d:?}", g.n());
+            // Every grown column through the blocked whole-graph pass.
+            let (global, d) = partition_local(g, tau, &LocalOptions { global_support: 0, ..Default::default() }, &ex).unwrap();
+            assert_eq!(global, dense, "global pass, n {} tau {tau}: diagnostics {d:?}", g.n());
         }
     }
 
@@ -288,6 +333,29 @@ mod tests {
         assert_eq!(partition_local(&g, 1.0, &bad, &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
         ex.cancel.cancel();
         assert_eq!(partition_local(&g, 1.0, &LocalOptions::default(), &ex).unwrap_err().code, crate::ErrorCode::Aborted);
+    }
+
+    /// One localized step at scale: `DIFFRG_LOCAL=ba:100000:0.3 cargo test -p diffrg-core
+    /// --release local_step_report -- --ignored --nocapture` (graph `ba` m=2, `er` <k>=4,
+    /// `torus`, `tree`; N; tau), 2 threads.
+    #[test]
+    #[ignore]
+    fn local_step_report() {
+        let spec = std::env::var("DIFFRG_LOCAL").unwrap_or_else(|_| "ba:20000:0.3".into());
+        let parts: Vec<&str> = spec.split(':').collect();
+        let n: usize = parts[1].parse().unwrap();
+        let tau: f64 = parts[2].parse().unwrap();
+        let g = match parts[0] {
+            "er" => erdos_renyi(n, 4.0, 7),
+            "torus" => torus((n as f64).sqrt().round() as usize, 2),
+            "tree" => random_tree(n, 7),
+            _ => barabasi_albert(n, 2, 7),
+        };
+        let gs: usize = std::env::var("DIFFRG_GLOBAL_SUPPORT").ok().and_then(|s| s.parse().ok()).unwrap_or(4096);
+        let t0 = std::time::Instant::now();
+        let (a, d) = partition_local(&g, tau, &LocalOptions { global_support: gs, ..Default::default() }, &Exec::with_threads(2)).unwrap();
+        let k = a.iter().max().map_or(0, |&m| m + 1);
+        eprintln!("{spec}: {} -> {k} in {:.1} s; {d:?}", g.n(), t0.elapsed().as_secs_f64());
     }
 
     /// N = 3000 families (slow in the dev profile): `cargo test --release -- --ignored`.

@@ -5,6 +5,7 @@
 //! - [`dense`]: exact eigenvalues of the dense Laplacian.
 //! - [`lanczos`]: the Lanczos process and its Gauss quadrature.
 //! - [`deflation`]: lowest eigenpairs by block Krylov Rayleigh-Ritz.
+//! - [`lockstep`]: fused lockstep Lanczos of many probes on a relabelled Laplacian.
 //! - [`slq`]: stochastic Lanczos quadrature of the spectral measure.
 //! - [`features`]: entropy transitions and plateaus of C(tau).
 //! - [`scan`]: the spectral scan (exact / SLQ / auto) over a tau grid.
@@ -13,6 +14,7 @@ pub mod deflation;
 pub mod dense;
 pub mod features;
 pub mod lanczos;
+pub mod lockstep;
 pub mod scan;
 pub mod slq;
 pub mod thermo;

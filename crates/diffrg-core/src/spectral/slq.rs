@@ -19,6 +19,7 @@
 
 use super::deflation::{lowest_modes, DeflationOptions};
 use super::lanczos::{gauss_quadrature, lanczos, lanczos_block, project_out, Reorth, Tridiagonal};
+use super::lockstep::{lockstep_lanczos, LockstepLaplacian, NodeOrder};
 use super::thermo::{log_grid, thermodynamics, Thermodynamics};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -198,7 +199,8 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
     let n = g.n();
     let op = SymLaplacian::new(g, kind);
     let comp = if g.is_directed() { g.symmetrized().components() } else { g.components() };
-    let (null, c) = op.null_space(&comp);
+    let c = comp.iter().max().map_or(0, |&m| m + 1);
+    let null = NullSpace { z: op.null_values(&comp), comp };
     let reorth = match opts.reorth {
         ReorthPolicy::Full => Reorth::Full,
         ReorthPolicy::None => Reorth::None,
@@ -216,11 +218,14 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
     }
     exec.check()?;
     let forced = opts.deflate.unwrap_or(0);
-    let mut q = null;
+    // Dense deflation basis (null space, then Ritz vectors); empty = null space only, which
+    // the lockstep path handles in compact form.
+    let mut q = Vec::new();
     if forced > 0 {
+        q = op.null_space(&null.comp).0;
         deflate(&op, &mut q, &mut out, forced, opts.seed, exec)?;
     }
-    let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+    let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, exec)?;
     out.probes = probes;
     out.steps = steps;
     if opts.deflate.is_none() && n <= opts.deflate_max_n && n > c {
@@ -231,8 +236,11 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             let cmax = out.thermodynamics(&taus).specific_heat.iter().cloned().fold(0.0, f64::max);
             let se = out.stderr(&taus).1.iter().cloned().fold(0.0, f64::max);
             if se > opts.deflate_trigger * cmax {
+                if q.is_empty() {
+                    q = op.null_space(&null.comp).0;
+                }
                 deflate(&op, &mut q, &mut out, 200, opts.seed, exec)?;
-                let (probes, steps) = run_probes(&op, &q, opts, reorth, exec)?;
+                let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, exec)?;
                 out.probes = probes;
                 out.steps = steps;
             }
@@ -252,25 +260,100 @@ fn deflate(op: &SymLaplacian, q: &mut Vec<f64>, out: &mut SlqMeasure, want: usiz
     Ok(())
 }
 
-/// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
-/// `(I - Q Q^T) v`.
-fn run_probes(op: &SymLaplacian, q: &[f64], opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+/// The null space of `L` in compact form (see [`SymLaplacian::null_values`]).
+struct NullSpace {
+    comp: Vec<usize>,
+    z: Vec<f64>,
+}
+
+/// Probe p: Rademacher entries from ChaCha8 stream p of `seed`.
+fn rademacher(seed: u64, p: usize, n: usize) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(p as u64);
+    (0..n).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect()
+}
+
+/// Lockstep runs without reorthogonalisation on the null-space-projected operator
+/// ([`super::lockstep`]): blocks of up to 16 probes one after the other, rows in parallel, on
+/// the graph relabelled by decreasing degree within components.
+///
+/// Measured on BA m = 3, N = 10^6, 30 probes x 100 steps, 2 threads (docs/benchmarks.md): 16
+/// probes per block beat 8 and 4 (the matrix and index stream is shared by more probes, the
+/// gathered rows are two full cache lines); 32 was within noise of 16 at twice the memory;
+/// degree order beat the natural order and reverse Cuthill-McKee; blocks side by side on the
+/// two threads (each with its own rows) were slower than one block with rows split, whose
+/// gathered working set is shared.
+fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &Exec) -> Result<Vec<Tridiagonal>> {
     let n = op.n();
+    let bw = match opts.probes {
+        0..=4 => 4,
+        5..=8 => 8,
+        _ => 16,
+    };
+    let lop = LockstepLaplacian::new(op, &null.comp, &null.z, NodeOrder::Degree);
+    let ncomp = null.comp.iter().max().map_or(0, |&m| m + 1);
+    let probe = |p: usize| -> Vec<f64> {
+        // v <- v - Z Z^T v, Z one vector per component with disjoint supports.
+        let mut v = rademacher(opts.seed, p, n);
+        let mut h = vec![0.0; ncomp];
+        for i in 0..n {
+            h[null.comp[i]] += null.z[i] * v[i];
+        }
+        for i in 0..n {
+            v[i] -= null.z[i] * h[null.comp[i]];
+        }
+        v
+    };
+    let mut all = Vec::with_capacity(opts.probes);
+    for s in (0..opts.probes).step_by(bw) {
+        let v: Vec<Vec<f64>> = (s..(s + bw).min(opts.probes)).map(probe).collect();
+        let runs = exec.install(|| match bw {
+            4 => lockstep_lanczos::<4>(&lop, &v, opts.steps, exec),
+            8 => lockstep_lanczos::<8>(&lop, &v, opts.steps, exec),
+            _ => lockstep_lanczos::<16>(&lop, &v, opts.steps, exec),
+        })?;
+        all.extend(runs);
+    }
+    Ok(all)
+}
+
+/// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
+/// `(I - Q Q^T) v` (`q` empty: `Q` is the null space).
+fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+    let n = op.n();
+    let dense_null;
+    let q = if q.is_empty() && reorth == Reorth::None {
+        let k = null.comp.iter().max().map_or(0, |&m| m + 1);
+        if k >= n {
+            return Ok((vec![], 0));
+        }
+        let norm2 = (n - k) as f64;
+        let mut probes = Vec::with_capacity(opts.probes);
+        let mut steps = 0;
+        for t in run_lockstep(op, null, opts, exec)? {
+            let (nodes, w) = gauss_quadrature(&t)?;
+            steps = steps.max(t.alpha.len());
+            probes.push(ProbeQuadrature { nodes, weights: w.iter().map(|x| x * norm2).collect() });
+        }
+        return Ok((probes, steps));
+    } else if q.is_empty() {
+        dense_null = op.null_space(&null.comp).0;
+        &dense_null[..]
+    } else {
+        q
+    };
     let k = q.len() / n;
     if k >= n {
         return Ok((vec![], 0));
     }
     let qm = MatRef::from_column_major_slice(q, n, k);
-    let rademacher = |p: usize| -> Vec<f64> {
-        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-        rng.set_stream(p as u64);
-        (0..n).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect()
-    };
+    let rademacher = |p: usize| rademacher(opts.seed, p, n);
     // Ratio form: scale to the exact total weight E||P v||^2 = N - k, so that S(0) = ln N holds
     // exactly (Ubaru et al. use N for ||v||^2 = N).
     let norm2 = (n - k) as f64;
     if reorth == Reorth::None {
-        // Probes in lockstep blocks of 8: one sparse pass per step serves a whole block.
+        // Dense deflation basis (forced deflation without reorthogonalisation): probes in
+        // lockstep blocks of 8, one sparse pass per step serves a whole block.
         const B: usize = 8;
         let blocks: Vec<(usize, usize)> = (0..opts.probes).step_by(B).map(|s| (s, (s + B).min(opts.probes))).collect();
         let runs: Vec<Result<Vec<Tridiagonal>>> = exec.install(|| {
@@ -425,6 +508,25 @@ mod tests {
                 eprintln!("{name} n={} deflate={deflate:?}: deflated {} (dim {}), slq {dt:.2} s, se/cmax {se:.4}, max|dC|/maxC = {:.4}, max|dS| = {serr:.4}", g.n(), m.exact.len(), m.deflation_dim, err / cmax);
             }
         }
+    }
+
+    /// Wall time of the large-graph path (BA m = 3, 30 probes x 100 steps, 2 threads):
+    /// `DIFFRG_SLQ_N=1000000 cargo test -p diffrg-core --release slq_speed_report -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn slq_speed_report() {
+        let n: usize = std::env::var("DIFFRG_SLQ_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+        let g = barabasi_albert(n, 3, 1);
+        let exec = Exec::with_threads(2);
+        let opts = SlqOptions::default();
+        let t0 = std::time::Instant::now();
+        let m = slq(&g, LaplacianKind::Combinatorial, &opts, &exec).unwrap();
+        let dt = t0.elapsed().as_secs_f64();
+        let (_, lm) = m.extremes();
+        let taus = log_grid(1e-3, 1e3, 200);
+        let c = m.thermodynamics(&taus).specific_heat;
+        let cmax = c.iter().cloned().fold(0.0, f64::max);
+        eprintln!("BA m=3 n={n}: slq {dt:.2} s ({} probes x {} steps), lam_max {lm:.4}, max C {cmax:.6}, C(tau=1) {:.6}", m.probes.len(), m.steps, c[100]);
     }
 
     #[test]
