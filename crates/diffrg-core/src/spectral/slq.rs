@@ -274,12 +274,14 @@ fn rademacher(seed: u64, p: usize, n: usize) -> Vec<f64> {
 }
 
 /// Lockstep runs without reorthogonalisation on the null-space-projected operator
-/// ([`super::lockstep`]): blocks of up to 16 probes one after the other, rows in parallel, on
+/// ([`super::lockstep`]): blocks of up to 32 probes one after the other, rows in parallel, on
 /// the graph relabelled by decreasing degree within components.
 ///
 /// Measured on BA m = 3, N = 10^6, 30 probes x 100 steps, 2 threads (docs/benchmarks.md): 16
 /// probes per block beat 8 and 4 (the matrix and index stream is shared by more probes, the
-/// gathered rows are two full cache lines); 32 was within noise of 16 at twice the memory;
+/// gathered rows are two full cache lines); 32 probes per block (more than 16 probes) measured
+/// 13.3-13.7 s vs 16.2 s for two blocks of 16 on an idle machine (one pass over the graph per
+/// step for all 30 probes; memory 2 x N x 32 doubles = 512 MB at N = 10^6);
 /// degree order beat the natural order and reverse Cuthill-McKee; blocks side by side on the
 /// two threads (each with its own rows) were slower than one block with rows split, whose
 /// gathered working set is shared.
@@ -288,7 +290,8 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
     let bw = match opts.probes {
         0..=4 => 4,
         5..=8 => 8,
-        _ => 16,
+        9..=16 => 16,
+        _ => 32,
     };
     let lop = LockstepLaplacian::new(op, &null.comp, &null.z, NodeOrder::Degree);
     let ncomp = null.comp.iter().max().map_or(0, |&m| m + 1);
@@ -310,7 +313,8 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
         let runs = exec.install(|| match bw {
             4 => lockstep_lanczos::<4>(&lop, &v, opts.steps, exec),
             8 => lockstep_lanczos::<8>(&lop, &v, opts.steps, exec),
-            _ => lockstep_lanczos::<16>(&lop, &v, opts.steps, exec),
+            16 => lockstep_lanczos::<16>(&lop, &v, opts.steps, exec),
+            _ => lockstep_lanczos::<32>(&lop, &v, opts.steps, exec),
         })?;
         all.extend(runs);
     }
