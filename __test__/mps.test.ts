@@ -3,31 +3,13 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cli, diffrg } from './helpers';
+import { cli, diffrg, latentClusters, type Patterns } from './helpers';
 
-type Patterns = { rows: number; sites: number; data: Uint8Array };
 
 function allPatterns(n: number): Patterns {
   const rows = 1 << n;
   const data = new Uint8Array(rows * n);
   for (let i = 0; i < rows; i++) for (let k = 0; k < n; k++) data[i * n + k] = (i >> (n - 1 - k)) & 1;
-  return { rows, sites: n, data };
-}
-
-/** Latent-cluster binary process: `clusters` x `size` sites, site i in cluster i % clusters. */
-function latentClusters(clusters: number, size: number, rows: number, seed: number): Patterns {
-  let s = BigInt(seed) + 1n;
-  const rnd = () => {
-    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
-    return Number(s >> 11n) / 2 ** 53;
-  };
-  const n = clusters * size;
-  const data = new Uint8Array(rows * n);
-  const up = new Array(clusters);
-  for (let t = 0; t < rows; t++) {
-    for (let c = 0; c < clusters; c++) up[c] = rnd() < 0.3;
-    for (let i = 0; i < n; i++) data[t * n + i] = rnd() < (up[i % clusters] ? 0.6 : 0.05) ? 1 : 0;
-  }
   return { rows, sites: n, data };
 }
 
