@@ -6,17 +6,15 @@ import { Command } from 'commander';
 import * as path from 'node:path';
 import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
 import { saveMps } from '../../mps';
-import { inferPatternGraph, loadPatterns, parseBin, siteSubgraph, type PatternInput } from '../../patterns';
+import { inferPatternGraph, siteSubgraph } from '../../patterns';
+import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
 
-interface DtnrCliOpts {
+interface DtnrCliOpts extends PatternCliOptions {
   graph?: string;
-  bin?: string;
-  cap?: number;
-  input: PatternInput;
   chi: number;
   block: string;
   blockCap: number;
@@ -104,21 +102,11 @@ export function register(program: Command): void {
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
   ).action(async (activity: string, opts: DtnrCliOpts) => {
     if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
-    if (!['auto', 'patterns', 'activity'].includes(opts.input)) throw new UsageError(`--input must be auto, patterns or activity (got '${opts.input}')`);
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
     if (!(opts.heldout > 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in (0, 1) (got ${opts.heldout})`);
     if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);
-    if (opts.cap !== undefined && opts.cap > 255) throw new UsageError(`--cap must be at most 255 (got ${opts.cap})`);
-    let bin: number | undefined;
-    if (opts.bin !== undefined) {
-      try {
-        bin = parseBin(opts.bin, '--bin');
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-    }
-    const loaded = await loadPatterns(activity, { bin, input: opts.input, cap: opts.cap });
-    if (loaded.patterns.rows === 0) throw new InvalidInputError(`${activity}: no patterns (time bins)`);
+    const loadOptions = patternLoadOptions(opts);
+    const loaded = await loadCliPatterns(activity, loadOptions);
     let graph;
     let graphSource: 'given' | 'inferred';
     if (opts.graph !== undefined) {

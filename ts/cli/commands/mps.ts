@@ -5,15 +5,12 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } from '../../mps';
-import { loadPatterns, parseBin, siteOrder, type PatternInput } from '../../patterns';
+import { siteOrder } from '../../patterns';
+import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
-import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
 
-interface FitOpts {
-  bin?: string;
-  cap?: number;
-  input: PatternInput;
+interface FitOpts extends PatternCliOptions {
   order: string;
   graph?: string;
   chi: number;
@@ -50,22 +47,12 @@ export function register(program: Command): void {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
     if (!(opts.heldout >= 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in [0, 1) (got ${opts.heldout})`);
     if (opts.initMix !== undefined && !(opts.initMix >= 0 && opts.initMix < 1)) throw new UsageError(`--init-mix must be in [0, 1) (got ${opts.initMix})`);
-    if (!['auto', 'patterns', 'activity'].includes(opts.input)) throw new UsageError(`--input must be auto, patterns or activity (got '${opts.input}')`);
-    if (opts.cap !== undefined && opts.cap > 255) throw new UsageError(`--cap must be at most 255 (got ${opts.cap})`);
-    let bin: number | undefined;
-    if (opts.bin !== undefined) {
-      try {
-        bin = parseBin(opts.bin, '--bin');
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-    }
+    const loadOptions = patternLoadOptions(opts);
     if (!['identity', 'random', 'community'].includes(opts.order) && !existsSync(opts.order)) {
       throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${opts.order}')`);
     }
     if (opts.graph !== undefined && opts.order !== 'community') throw new UsageError('--graph applies to --order community only');
-    const loaded = await loadPatterns(activity, { bin, input: opts.input, cap: opts.cap });
-    if (loaded.patterns.rows === 0) throw new InvalidInputError(`${activity}: no patterns (time bins)`);
+    const loaded = await loadCliPatterns(activity, loadOptions);
     const graph = opts.graph !== undefined ? readGraph(opts.graph, { negative: 'abs' }).graph : undefined;
     const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads });
     const { order } = so;
