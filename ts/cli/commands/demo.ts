@@ -318,7 +318,7 @@ export async function runDemo(opts: DemoOptions) {
   };
   opts.onStep?.(4);
   say(
-    `4. Laplacian RG of the inferred graph: entropy transition at tau ${f(rg.transitionTau, 4)} (C ${f(rg.transitionC)}); real-space flow halving N per step: N ${[rg.n, ...rg.steps.map((s) => s.n)].join(' -> ')} at tau ${rg.steps.map((s) => f(s.tau, 2)).join(', ')}; E pairs merged into one supernode that share an assembly: ${rg.steps.map((s) => f(s.assemblyPurity, 2)).join(', ')} (chance ${f(rg.steps[0]?.assemblyPurityChance ?? NaN, 2)}), in supernodes without an I neuron ${rg.steps
+    `4. Laplacian RG of the inferred graph: entropy transition at tau ${f(rg.transitionTau, 4)} (C ${f(rg.transitionC)}); real-space flow halving N per step: N ${[rg.n, ...rg.steps.map((s) => s.n)].join(' -> ')} at tau ${rg.steps.map((s) => f(s.tau, 2)).join(', ')}; E neuron pairs in one supernode that are in one assembly: ${rg.steps.map((s) => f(s.assemblyPurity, 2)).join(', ')} (chance ${f(rg.steps[0]?.assemblyPurityChance ?? NaN, 2)}); in supernodes without an I neuron: ${rg.steps
       .map((s) => f(s.excitatoryOnlySupernodes.assemblyPurity, 2))
       .join(', ')} (holding ${rg.steps.map((s) => s.excitatoryOnlySupernodes.neurons).join(', ')} of ${rg.excitatory} E)`,
   );
