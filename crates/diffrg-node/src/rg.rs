@@ -49,25 +49,34 @@ pub struct CoarseGrainResult {
     pub max_support: Option<u32>,
 }
 
-fn step_options(o: &CoarseGrainOptions) -> Result<StepOptions> {
+/// The step fields shared by [`CoarseGrainOptions`] and [`RgFlowOptions`] (napi objects are
+/// flat, so both structs list them; this is the one place that reads them).
+fn step_options(
+    tau: Option<f64>,
+    rule: Option<&str>,
+    laplacian: Option<&str>,
+    method: Option<&str>,
+    tie_tolerance: Option<f64>,
+    target_size: Option<u32>,
+) -> Result<StepOptions> {
     let mut s = StepOptions::default();
-    if let Some(t) = o.tau {
+    if let Some(t) = tau {
         s.tau = t;
     }
-    if let Some(r) = &o.rule {
+    if let Some(r) = rule {
         s.rule = Rule::parse(r)?;
     }
-    if let Some(l) = &o.laplacian {
+    if let Some(l) = laplacian {
         s.laplacian = LaplacianKind::parse(l)
             .ok_or_else(|| Error::invalid_input(format!("laplacian: unknown kind '{l}' (combinatorial, normalized, random-walk)")))?;
     }
-    if let Some(m) = &o.method {
+    if let Some(m) = method {
         s.method = KernelMethod::parse(m)?;
     }
-    if let Some(t) = o.tie_tolerance {
+    if let Some(t) = tie_tolerance {
         s.tie_tolerance = t;
     }
-    s.target_size = o.target_size.map(|t| t as usize);
+    s.target_size = target_size.map(|t| t as usize);
     Ok(s)
 }
 
@@ -82,7 +91,7 @@ pub fn coarse_grain(graph: &NativeGraph, options: Option<CoarseGrainOptions>, to
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
-        let so = step_options(&o)?;
+        let so = step_options(o.tau, o.rule.as_deref(), o.laplacian.as_deref(), o.method.as_deref(), o.tie_tolerance, o.target_size)?;
         let st = flow::coarse_grain(&g, &so, exec)?;
         let (sources, targets, weights) = edge_arrays(&st.graph);
         Ok(CoarseGrainResult {
@@ -178,15 +187,7 @@ pub fn rg_flow(graph: &NativeGraph, options: Option<RgFlowOptions>, token: Optio
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
-        let step = step_options(&CoarseGrainOptions {
-            tau: o.tau,
-            rule: o.rule.clone(),
-            laplacian: o.laplacian.clone(),
-            method: o.method.clone(),
-            tie_tolerance: o.tie_tolerance,
-            target_size: o.target_size,
-            threads: None,
-        })?;
+        let step = step_options(o.tau, o.rule.as_deref(), o.laplacian.as_deref(), o.method.as_deref(), o.tie_tolerance, o.target_size)?;
         let policy = match o.policy.as_deref().unwrap_or("fixed") {
             "fixed" => TauPolicy::Fixed,
             "strongest-transition" => TauPolicy::StrongestTransition,
