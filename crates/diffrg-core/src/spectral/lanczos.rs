@@ -42,6 +42,22 @@ pub struct Tridiagonal {
     pub beta: Vec<f64>,
 }
 
+impl Tridiagonal {
+    /// Records step j (`alpha_j`, and `beta_j` unless the run ends here) and returns whether
+    /// the run continues: it stops after the last step or at an invariant subspace,
+    /// `beta_j <= 1e-10 ||T||` with `||T||` estimated by the running maximum of
+    /// `|alpha_j| + beta_j + beta_{j-1}` (kept in `tnorm`).
+    pub(crate) fn record(&mut self, alpha: f64, beta: f64, beta_prev: f64, tnorm: &mut f64, last: bool) -> bool {
+        self.alpha.push(alpha);
+        *tnorm = tnorm.max(alpha.abs() + beta + beta_prev);
+        if last || beta <= 1e-10 * *tnorm {
+            return false;
+        }
+        self.beta.push(beta);
+        true
+    }
+}
+
 /// Runs at most `steps` Lanczos steps of `op` (`op(x, y)` sets `y = A x`) from `v0`.
 /// Stops early at an invariant subspace (`beta_j <= 1e-10 ||T||`). `exec.check()` is called
 /// every step. Returns an empty matrix when `v0 = 0`.
@@ -92,13 +108,10 @@ pub fn lanczos(
                 project_out(qm, &mut w, &mut h[..k]);
             }
         }
-        t.alpha.push(alpha);
         let beta = dot(&w, &w).sqrt();
-        tnorm = tnorm.max(alpha.abs() + beta + beta_prev);
-        if j + 1 == steps || beta <= 1e-10 * tnorm {
+        if !t.record(alpha, beta, beta_prev, &mut tnorm, j + 1 == steps) {
             break;
         }
-        t.beta.push(beta);
         std::mem::swap(&mut q_prev, &mut q);
         for i in 0..n {
             q[i] = w[i] / beta;
@@ -182,13 +195,7 @@ pub fn lanczos_block(
                 return Err(Error::not_finite(format!("Lanczos step {j}: operator produced non-finite values")));
             }
             beta[c] = beta[c].sqrt();
-            out[c].alpha.push(alpha[c]);
-            tnorm[c] = tnorm[c].max(alpha[c].abs() + beta[c] + beta_prev[c]);
-            if j + 1 == steps || beta[c] <= 1e-10 * tnorm[c] {
-                active[c] = false;
-            } else {
-                out[c].beta.push(beta[c]);
-            }
+            active[c] = out[c].record(alpha[c], beta[c], beta_prev[c], &mut tnorm[c], j + 1 == steps);
         }
         std::mem::swap(&mut q_prev, &mut q);
         let inv: Vec<f64> = (0..b).map(|c| if active[c] { 1.0 / beta[c] } else { 0.0 }).collect();

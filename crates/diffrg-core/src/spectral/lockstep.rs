@@ -17,8 +17,9 @@
 //! probe values of a node contiguous, so a gathered neighbour is one or two cache lines):
 //!
 //! 1. the sparse product fused with the axpy, the dot products `alpha` and the null-space
-//!    coefficients `Z^T u`, `Z^T q_j` (the product's result never goes to memory separately);
-//! 2. `w = u - alpha q - Z h` and `||w||^2` in one streaming pass.
+//!    coefficients `Z^T u` (the product's result never goes to memory separately);
+//! 2. `w = u - alpha q - Z h`, `||w||^2` and `Z^T w` (the next step's `Z^T q`, after scaling)
+//!    in one streaming pass.
 //!
 //! Normalisation is deferred: `q_{j+1}` is kept as the stored `w` with a per-probe scale
 //! `1 / beta_j` applied inside the next product, so no pass is spent on scaling. Only two
@@ -34,6 +35,11 @@
 //! Unweighted combinatorial Laplacians (`L_ij = -1`, `L_ii = deg_i`) take a path without value
 //! loads; the row streams only `u32` column indices. Neighbour rows are software-prefetched a
 //! few entries ahead (the gathers are the memory-bound part on scale-free graphs).
+//!
+//! The row kernels are compiled three times (baseline x86-64, AVX2, AVX-512F) and picked at run
+//! time ([`Simd`]); prebuilt binaries stay portable, and because every operation is per probe
+//! and in the same order (no fused multiply-add), the levels give bit-identical runs.
+//! `DIFFRG_NO_SIMD=1` forces the baseline kernels (for measurements).
 
 use super::lanczos::Tridiagonal;
 use crate::error::{Error, Result};
@@ -129,27 +135,49 @@ impl LockstepLaplacian {
         let unit = op.kind() == LaplacianKind::Combinatorial
             && values.iter().all(|&v| v == -1.0)
             && (0..n).all(|i| diag[i] == deg(i) as f64);
+        // Rows in the new order, assembled in parallel: row r is old row old_of[r] with its
+        // columns relabelled and sorted.
         let mut nptr = Vec::with_capacity(n + 1);
         nptr.push(0usize);
-        let mut nidx = Vec::with_capacity(indices.len());
-        let mut nval = if unit { Vec::new() } else { Vec::with_capacity(indices.len()) };
-        let mut ndiag = Vec::with_capacity(n);
-        let (mut nz, mut ncmp) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut row: Vec<(u32, f64)> = Vec::new();
         for &i in &old_of {
-            let i = i as usize;
-            row.clear();
-            row.extend((indptr[i]..indptr[i + 1]).map(|k| (new_of[indices[k] as usize], values[k])));
-            row.sort_unstable_by_key(|e| e.0);
-            nidx.extend(row.iter().map(|e| e.0));
-            if !unit {
-                nval.extend(row.iter().map(|e| e.1));
-            }
-            nptr.push(nidx.len());
-            ndiag.push(diag[i]);
-            nz.push(z[i]);
-            ncmp.push(comp[i] as u32);
+            nptr.push(nptr.last().unwrap() + deg(i as usize));
         }
+        let mut nidx = vec![0u32; indices.len()];
+        let mut nval = if unit { Vec::new() } else { vec![0.0f64; indices.len()] };
+        {
+            // Split the index (and value) arrays at row-chunk boundaries.
+            let mut parts = Vec::with_capacity(n.div_ceil(ROW_CHUNK));
+            let (mut irest, mut vrest) = (&mut nidx[..], &mut nval[..]);
+            for r0 in (0..n).step_by(ROW_CHUNK) {
+                let r1 = (r0 + ROW_CHUNK).min(n);
+                let len = nptr[r1] - nptr[r0];
+                let (ia, ib) = std::mem::take(&mut irest).split_at_mut(len);
+                irest = ib;
+                let (va, vb) = if unit { (&mut [][..], std::mem::take(&mut vrest)) } else { std::mem::take(&mut vrest).split_at_mut(len) };
+                vrest = vb;
+                parts.push((r0, r1, ia, va));
+            }
+            parts.into_par_iter().for_each(|(r0, r1, ia, va)| {
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                let base = nptr[r0];
+                for r in r0..r1 {
+                    let i = old_of[r] as usize;
+                    row.clear();
+                    row.extend((indptr[i]..indptr[i + 1]).map(|k| (new_of[indices[k] as usize], values[k])));
+                    row.sort_unstable_by_key(|e| e.0);
+                    let off = nptr[r] - base;
+                    for (k, e) in row.iter().enumerate() {
+                        ia[off + k] = e.0;
+                        if !unit {
+                            va[off + k] = e.1;
+                        }
+                    }
+                }
+            });
+        }
+        let ndiag: Vec<f64> = old_of.iter().map(|&i| diag[i as usize]).collect();
+        let nz: Vec<f64> = old_of.iter().map(|&i| z[i as usize]).collect();
+        let ncmp: Vec<u32> = old_of.iter().map(|&i| comp[i as usize] as u32).collect();
         LockstepLaplacian {
             n,
             indptr: nptr,
@@ -241,6 +269,161 @@ fn prefetch_row<const B: usize>(x: &[f64], indices: &[u32], k: usize) {
     let _ = (x, indices, k);
 }
 
+/// Per-chunk results of a pass: a partial sum over the rows (`alpha` in pass 1, `||w||^2` in
+/// pass 2), the first component of the chunk and per component from it the partial `Z^T u`
+/// (pass 1) or `Z^T w` (pass 2).
+type Partial<const B: usize> = ([f64; B], usize, Vec<[f64; B]>);
+
+/// Instruction set of the row kernels, detected once at run time. The kernels are the same
+/// source compiled for each level; every operation is per lane (probe) and in the same order,
+/// without fused multiply-adds, so all levels give bit-identical results (wider vectors only
+/// mean fewer instructions per row: 32 probes are 4 AVX-512 or 8 AVX2 registers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::env::var_os("DIFFRG_NO_SIMD").is_none() {
+                if is_x86_feature_detected!("avx512f") {
+                    return Simd::Avx512;
+                }
+                if is_x86_feature_detected!("avx2") {
+                    return Simd::Avx2;
+                }
+            }
+        }
+        Simd::Baseline
+    }
+
+    fn pass1<const B: usize>(self, op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
+        match self {
+            Simd::Baseline => pass1_chunk::<B>(op, q, pc, r0, sq, bp),
+            // SAFETY: the features were detected on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { pass1_avx2::<B>(op, q, pc, r0, sq, bp) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { pass1_avx512::<B>(op, q, pc, r0, sq, bp) },
+        }
+    }
+
+    fn pass2<const B: usize>(self, op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
+        match self {
+            Simd::Baseline => pass2_chunk::<B>(op, q, hw, pc, r0, asq),
+            // SAFETY: the features were detected on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { pass2_avx2::<B>(op, q, hw, pc, r0, asq) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { pass2_avx512::<B>(op, q, hw, pc, r0, asq) },
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pass1_avx2<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
+    pass1_chunk::<B>(op, q, pc, r0, sq, bp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pass1_avx512<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
+    pass1_chunk::<B>(op, q, pc, r0, sq, bp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pass2_avx2<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
+    pass2_chunk::<B>(op, q, hw, pc, r0, asq)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pass2_avx512<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
+    pass2_chunk::<B>(op, q, hw, pc, r0, asq)
+}
+
+/// End of the run of rows of one component that starts at row `k` of the chunk of `rows` rows
+/// from `r0` (rows are sorted by component).
+#[inline(always)]
+fn run_end(op: &LockstepLaplacian, r0: usize, rows: usize, k: usize) -> usize {
+    let comp = op.comp[r0 + k];
+    let mut end = k + 1;
+    while end < rows && op.comp[r0 + end] == comp {
+        end += 1;
+    }
+    end
+}
+
+/// Pass 1 over the rows `r0..` of the chunk `pc` (`P` rows, overwritten by `u`): the product
+/// fused with `u = s_q (L Q)_i - bp P_i`, `alpha += (s_q Q_i) u` and per component `Z^T u`.
+/// Each run of one component accumulates in locals (registers) and is stored once.
+#[inline(always)]
+fn pass1_chunk<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
+    let rows = pc.len() / B;
+    let c_lo = op.comp[r0] as usize;
+    let mut hl = vec![[0.0f64; B]; op.comp[r0 + rows - 1] as usize - c_lo + 1];
+    let mut al = [0.0f64; B];
+    let mut acc = [0.0f64; B];
+    let mut k = 0;
+    while k < rows {
+        let (end, comp) = (run_end(op, r0, rows, k), op.comp[r0 + k] as usize);
+        let mut hu = [0.0f64; B];
+        for (kk, pr) in pc[k * B..end * B].chunks_exact_mut(B).enumerate() {
+            let i = r0 + k + kk;
+            op.row_product::<B>(i, q, &mut acc);
+            let qi = &q[i * B..i * B + B];
+            let zi = op.z[i];
+            for c in 0..B {
+                let u = sq[c] * acc[c] - bp[c] * pr[c];
+                pr[c] = u;
+                al[c] += (sq[c] * qi[c]) * u;
+                hu[c] += zi * u;
+            }
+        }
+        hl[comp - c_lo] = hu;
+        k = end;
+    }
+    (al, c_lo, hl)
+}
+
+/// Pass 2 over a chunk: `w = u - alpha s_q Q - Z h` (into `P`), the partial `||w||^2` and per
+/// component `Z^T w` (the next step's `Z^T q`, up to the scale).
+#[inline(always)]
+fn pass2_chunk<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
+    let rows = pc.len() / B;
+    let c_lo = op.comp[r0] as usize;
+    let mut hl = vec![[0.0f64; B]; op.comp[r0 + rows - 1] as usize - c_lo + 1];
+    let mut nl = [0.0f64; B];
+    let mut k = 0;
+    while k < rows {
+        let (end, comp) = (run_end(op, r0, rows, k), op.comp[r0 + k] as usize);
+        let hc = &hw[comp];
+        let mut hz = [0.0f64; B];
+        for (kk, pr) in pc[k * B..end * B].chunks_exact_mut(B).enumerate() {
+            let i = r0 + k + kk;
+            let qi = &q[i * B..i * B + B];
+            let zi = op.z[i];
+            for c in 0..B {
+                let w = pr[c] - asq[c] * qi[c] - zi * hc[c];
+                pr[c] = w;
+                nl[c] += w * w;
+                hz[c] += zi * w;
+            }
+        }
+        hl[comp - c_lo] = hz;
+        k = end;
+    }
+    (nl, c_lo, hl)
+}
+
 /// Runs `B`-wide lockstep Lanczos from the probes `v` (original labels, `v[c]` of length N,
 /// at most `B` of them; missing columns stay empty) for at most `steps` steps. Column c
 /// stops at its own invariant subspace (`beta <= 1e-10 ||T||`), as in
@@ -249,6 +432,10 @@ fn prefetch_row<const B: usize>(x: &[f64], indices: &[u32], k: usize) {
 /// Complexity per step: one pass over the CSR with `B`-wide gathers plus one streaming pass;
 /// memory `2 N B` doubles.
 pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec) -> Result<Vec<Tridiagonal>> {
+    lockstep_run::<B>(op, v, steps, exec, Simd::detect())
+}
+
+fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec, simd: Simd) -> Result<Vec<Tridiagonal>> {
     let n = op.n;
     let b = v.len().min(B);
     let mut out = vec![Tridiagonal::default(); b];
@@ -259,11 +446,18 @@ pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], 
     let mut q = vec![0.0f64; n * B];
     let mut p = vec![0.0f64; n * B];
     let mut norm = [0.0f64; B];
-    for (c, vc) in v.iter().take(b).enumerate() {
-        for (i, &x) in vc.iter().enumerate() {
-            q[op.new_of[i] as usize * B + c] = x;
-            norm[c] += x * x;
+    // Scatter to the new labels (row-parallel gather from the original order).
+    let v = &v[..b];
+    q.par_chunks_mut(ROW_CHUNK * B).enumerate().for_each(|(ch, qc)| {
+        for (k, row) in qc.chunks_exact_mut(B).enumerate() {
+            let i = op.old_of[ch * ROW_CHUNK + k] as usize;
+            for (c, vc) in v.iter().enumerate() {
+                row[c] = vc[i];
+            }
         }
+    });
+    for (c, vc) in v.iter().enumerate() {
+        norm[c] = vc.iter().map(|x| x * x).sum();
     }
     let mut active = [false; B];
     let mut sq = [0.0f64; B];
@@ -277,92 +471,57 @@ pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], 
     let mut bp = [0.0f64; B];
     let mut beta_prev = [0.0f64; B];
     let mut tnorm = [0.0f64; B];
-    // Per component: Z^T u and Z^T q_j.
-    let mut h = vec![[[0.0f64; B]; 2]; op.ncomp];
+    // Per component: Z^T q_j (from the previous pass 2; for q_0 from the probes).
+    let mut zq = vec![[0.0f64; B]; op.ncomp];
+    for (i, row) in q.chunks_exact(B).enumerate() {
+        let zc = &mut zq[op.comp[i] as usize];
+        for c in 0..B {
+            zc[c] += op.z[i] * (sq[c] * row[c]);
+        }
+    }
+    // Sums the per-chunk partials of a pass: the row total and the per-component vectors.
+    let reduce = |parts: &[Partial<B>], per: &mut [[f64; B]]| -> [f64; B] {
+        per.iter_mut().for_each(|x| *x = [0.0; B]);
+        let mut tot = [0.0f64; B];
+        for (t, c_lo, hl) in parts {
+            for c in 0..B {
+                tot[c] += t[c];
+            }
+            for (k, hk) in hl.iter().enumerate() {
+                for c in 0..B {
+                    per[c_lo + k][c] += hk[c];
+                }
+            }
+        }
+        tot
+    };
+    let mut hw = vec![[0.0f64; B]; op.ncomp];
     for j in 0..steps {
         exec.check()?;
         if !active.iter().any(|&a| a) {
             break;
         }
-        // Pass 1: u = s_q L Q - bp P (into P), alpha = q^T u, Z^T u and Z^T q.
-        let parts: Vec<([f64; B], usize, Vec<[[f64; B]; 2]>)> = {
+        // Pass 1: u = s_q L Q - bp P (into P), alpha = q^T u, Z^T u (into hw).
+        let parts: Vec<Partial<B>> = {
             let qr = &q;
-            p.par_chunks_mut(ROW_CHUNK * B)
-                .enumerate()
-                .map(|(ch, pc)| {
-                    let r0 = ch * ROW_CHUNK;
-                    let rows = pc.len() / B;
-                    let c_lo = op.comp[r0] as usize;
-                    let c_hi = op.comp[r0 + rows - 1] as usize;
-                    let mut hl = vec![[[0.0f64; B]; 2]; c_hi - c_lo + 1];
-                    let mut al = [0.0f64; B];
-                    let mut acc = [0.0f64; B];
-                    for (k, pr) in pc.chunks_exact_mut(B).enumerate() {
-                        let i = r0 + k;
-                        op.row_product::<B>(i, qr, &mut acc);
-                        let qi = &qr[i * B..i * B + B];
-                        let zi = op.z[i];
-                        let hc = &mut hl[op.comp[i] as usize - c_lo];
-                        for c in 0..B {
-                            let u = sq[c] * acc[c] - bp[c] * pr[c];
-                            let qc = sq[c] * qi[c];
-                            pr[c] = u;
-                            al[c] += qc * u;
-                            hc[0][c] += zi * u;
-                            hc[1][c] += zi * qc;
-                        }
-                    }
-                    (al, c_lo, hl)
-                })
-                .collect()
+            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| simd.pass1::<B>(op, qr, pc, ch * ROW_CHUNK, &sq, &bp)).collect()
         };
-        let mut alpha = [0.0f64; B];
-        h.iter_mut().for_each(|x| *x = [[0.0; B]; 2]);
-        for (al, c_lo, hl) in &parts {
-            for c in 0..B {
-                alpha[c] += al[c];
-            }
-            for (k, hk) in hl.iter().enumerate() {
-                for c in 0..B {
-                    h[c_lo + k][0][c] += hk[0][c];
-                    h[c_lo + k][1][c] += hk[1][c];
-                }
-            }
-        }
+        let alpha = reduce(&parts, &mut hw);
         // Z^T w = Z^T u - alpha Z^T q_j: projecting only Z^T u would feed the rounding-level
         // null component of q_j back with the factor -alpha / beta at every step (it grows
         // exponentially and breaks the recurrence).
-        let hw: Vec<[f64; B]> = h.iter().map(|hc| std::array::from_fn(|c| hc[0][c] - alpha[c] * hc[1][c])).collect();
-        // Pass 2: w = u - alpha s_q Q - Z Z^T w (into P), ||w||^2.
-        let asq: [f64; B] = std::array::from_fn(|c| alpha[c] * sq[c]);
-        let norms: Vec<[f64; B]> = {
-            let (qr, hr) = (&q, &hw);
-            p.par_chunks_mut(ROW_CHUNK * B)
-                .enumerate()
-                .map(|(ch, pc)| {
-                    let r0 = ch * ROW_CHUNK;
-                    let mut nl = [0.0f64; B];
-                    for (k, pr) in pc.chunks_exact_mut(B).enumerate() {
-                        let i = r0 + k;
-                        let qi = &qr[i * B..i * B + B];
-                        let zi = op.z[i];
-                        let hc = &hr[op.comp[i] as usize];
-                        for c in 0..B {
-                            let w = pr[c] - asq[c] * qi[c] - zi * hc[c];
-                            pr[c] = w;
-                            nl[c] += w * w;
-                        }
-                    }
-                    nl
-                })
-                .collect()
-        };
-        let mut beta = [0.0f64; B];
-        for nl in &norms {
+        for (hc, zc) in hw.iter_mut().zip(&zq) {
             for c in 0..B {
-                beta[c] += nl[c];
+                hc[c] -= alpha[c] * zc[c];
             }
         }
+        // Pass 2: w = u - alpha s_q Q - Z Z^T w (into P), ||w||^2 and Z^T w (into zq).
+        let asq: [f64; B] = std::array::from_fn(|c| alpha[c] * sq[c]);
+        let parts: Vec<Partial<B>> = {
+            let (qr, hr) = (&q, &hw);
+            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| simd.pass2::<B>(op, qr, hr, pc, ch * ROW_CHUNK, &asq)).collect()
+        };
+        let mut beta = reduce(&parts, &mut zq);
         for c in 0..b {
             if !active[c] {
                 continue;
@@ -371,13 +530,7 @@ pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], 
                 return Err(Error::not_finite(format!("Lanczos step {j}: operator produced non-finite values")));
             }
             beta[c] = beta[c].sqrt();
-            out[c].alpha.push(alpha[c]);
-            tnorm[c] = tnorm[c].max(alpha[c].abs() + beta[c] + beta_prev[c]);
-            if j + 1 == steps || beta[c] <= 1e-10 * tnorm[c] {
-                active[c] = false;
-            } else {
-                out[c].beta.push(beta[c]);
-            }
+            active[c] = out[c].record(alpha[c], beta[c], beta_prev[c], &mut tnorm[c], j + 1 == steps);
         }
         // q_{j+1} = w / beta is the stored P with scale 1/beta; q_j becomes the previous vector.
         std::mem::swap(&mut q, &mut p);
@@ -386,6 +539,12 @@ pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], 
             bp[c] = bp_new;
             sq[c] = s_new;
             beta_prev[c] = if c < b && active[c] { beta[c] } else { 0.0 };
+        }
+        // Z^T q_{j+1} = Z^T w / beta.
+        for zc in zq.iter_mut() {
+            for c in 0..B {
+                zc[c] *= sq[c];
+            }
         }
     }
     Ok(out)
@@ -524,6 +683,39 @@ mod tests {
         }
     }
 
+    /// The wide-vector kernels are the same arithmetic: bit-identical runs at every level this
+    /// CPU has, weighted and unweighted, with several components.
+    #[test]
+    fn simd_levels_are_bit_identical() {
+        let mut levels = vec![Simd::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") {
+                levels.push(Simd::Avx2);
+            }
+            if is_x86_feature_detected!("avx512f") {
+                levels.push(Simd::Avx512);
+            }
+        }
+        for (g, kind) in [(barabasi_albert(2000, 3, 5), LaplacianKind::Combinatorial), (erdos_renyi(1500, 1.8, 3), LaplacianKind::Normalized)] {
+            let n = g.n();
+            let op = SymLaplacian::new(&g, kind);
+            let comp = g.components();
+            let z = op.null_values(&comp);
+            let probes: Vec<Vec<f64>> = (0..5).map(|c| (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect()).collect();
+            let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
+            let exec = Exec::with_threads(2);
+            let base = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, Simd::Baseline)).unwrap();
+            for &level in &levels[1..] {
+                let r = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, level)).unwrap();
+                for (a, b) in base.iter().zip(&r) {
+                    assert!(a.alpha.iter().zip(&b.alpha).chain(a.beta.iter().zip(&b.beta)).all(|(x, y)| x.to_bits() == y.to_bits()), "{level:?}");
+                    assert_eq!((a.alpha.len(), a.beta.len()), (b.alpha.len(), b.beta.len()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn zero_and_tiny_cases() {
         let g = barabasi_albert(6, 2, 1);
@@ -541,5 +733,57 @@ mod tests {
         assert!(!r[2].alpha.is_empty() && r[2].alpha.len() <= 5);
         exec.cancel.cancel();
         assert_eq!(lockstep_lanczos::<8>(&lop, &probes, 5, &exec).unwrap_err().code, crate::ErrorCode::Aborted);
+    }
+}
+
+#[cfg(test)]
+mod phase_probe {
+    use super::*;
+    use crate::graph::generators::barabasi_albert;
+
+    #[test]
+    #[ignore]
+    fn phases() {
+        let n = 1_000_000;
+        let g = barabasi_albert(n, 3, 1);
+        let t = std::time::Instant::now();
+        let op = SymLaplacian::new(&g, LaplacianKind::Combinatorial);
+        eprintln!("symlap {:.3}", t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let comp = g.components();
+        let z = op.null_values(&comp);
+        eprintln!("comp+null {:.3}", t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
+        eprintln!("relabel {:.3}", t.elapsed().as_secs_f64());
+        let probes: Vec<Vec<f64>> = (0..30).map(|c| (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect()).collect();
+        let cpu = || {
+            let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+            let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+            (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
+        };
+        let threads: usize = std::env::var("PT").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+        let steps: usize = std::env::var("PS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+        let exec = Exec::with_threads(threads);
+        let (t, c0) = (std::time::Instant::now(), cpu());
+        let r = exec.install(|| lockstep_lanczos::<32>(&lop, &probes, steps, &exec)).unwrap();
+        eprintln!("lanczos wall {:.3} cpu {:.2} ({} runs)", t.elapsed().as_secs_f64(), cpu() - c0, r.len());
+        if std::env::var_os("PSPLIT").is_some() {
+            const B: usize = 32;
+            let x: Vec<f64> = (0..n * B).map(|i| (i % 7) as f64).collect();
+            let mut acc = [0.0; B];
+            let mut sink = 0.0;
+            for k in [0usize, 10_000, 50_000, 100_000, 200_000] {
+                let c0 = cpu();
+                for _ in 0..10 {
+                    for i in k..n {
+                        lop.row_product::<B>(i, &x, &mut acc);
+                        sink += acc[3];
+                    }
+                }
+                let nnz = lop.indptr[n] - lop.indptr[k];
+                eprintln!("rows {k}..: 10 products cpu {:.2} (nnz {nnz}) {sink}", cpu() - c0);
+            }
+        }
     }
 }

@@ -309,7 +309,7 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
     };
     let mut all = Vec::with_capacity(opts.probes);
     for s in (0..opts.probes).step_by(bw) {
-        let v: Vec<Vec<f64>> = (s..(s + bw).min(opts.probes)).map(probe).collect();
+        let v: Vec<Vec<f64>> = exec.install(|| (s..(s + bw).min(opts.probes)).into_par_iter().map(probe).collect());
         let runs = exec.install(|| match bw {
             4 => lockstep_lanczos::<4>(&lop, &v, opts.steps, exec),
             8 => lockstep_lanczos::<8>(&lop, &v, opts.steps, exec),
