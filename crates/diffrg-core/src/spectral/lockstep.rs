@@ -291,7 +291,7 @@ impl Simd {
     fn detect() -> Simd {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::env::var_os("DIFFRG_NO_SIMD").is_none() {
+            if !std::env::var_os("DIFFRG_NO_SIMD").is_some_and(|v| !v.is_empty() && v != "0") {
                 if is_x86_feature_detected!("avx512f") {
                     return Simd::Avx512;
                 }
