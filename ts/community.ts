@@ -8,7 +8,7 @@ import { coarseGrain } from './rg';
 import native = require('./native');
 import { Graph } from './graph';
 import { readLines } from './io/lines';
-import { callNative, runNative, type RunOptions } from './run';
+import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { InvalidInputError, NotFiniteError, ParseError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
@@ -42,7 +42,7 @@ function checkNumber(name: string, v: number | undefined, min: number, integer =
 export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise<LeidenResult> {
   checkNumber('resolution', options.resolution, 0);
   checkNumber('maxIterations', options.maxIterations, 0, true);
-  checkNumber('seed', options.seed, 0, true);
+  checkSeed(options.seed);
   const r = await runNative(options, (token) =>
     native.leiden(
       graph.native,
@@ -133,6 +133,7 @@ export function stochasticBlockModel(
   options: { directed?: boolean; seed?: number } = {},
 ): { graph: Graph; labels: Uint32Array } {
   sizes.forEach((s, i) => checkNumber(`sizes[${i}]`, s, 0, true));
+  checkSeed(options.seed);
   const graph = new Graph(callNative(() => native.stochasticBlockModel(sizes, pIn, pOut, options.directed, options.seed)));
   const labels = Uint32Array.from(sizes.flatMap((s, b) => Array<number>(s).fill(b)));
   return { graph, labels };

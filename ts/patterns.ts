@@ -12,7 +12,7 @@ import { readPatterns, randomOrder, type PatternMatrix } from './mps';
 import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
-import type { RunOptions } from './run';
+import { checkSeed, type RunOptions } from './run';
 
 /** Parses a bin width: `5ms`, `0.005s`, `500us`, or a number (seconds). Returns seconds. */
 export function parseBin(value: string | number, field = 'bin'): number {
@@ -396,6 +396,7 @@ export async function communitySiteOrder(data: LoadedPatterns, options: SiteOrde
 export async function siteOrder(spec: string, data: LoadedPatterns, options: SiteOrderOptions = {}): Promise<SiteOrder> {
   const n = data.patterns.sites;
   if (spec === 'identity') return { name: spec, order: Array.from({ length: n }, (_, i) => i) };
+  checkSeed(options.seed);
   if (spec === 'random') return { name: spec, order: randomOrder(n, options.seed ?? 0) };
   if (spec === 'community') return communitySiteOrder(data, options);
   return { name: spec, order: readOrderFile(spec, n) };

@@ -1,6 +1,6 @@
 import native = require('./native');
 import { Graph } from './graph';
-import { runNative, type RunOptions } from './run';
+import { runNative, type RunOptions, checkSeed } from './run';
 import { InvalidInputError } from './errors';
 
 export type LaplacianKind = 'combinatorial' | 'normalized' | 'random-walk';
@@ -94,7 +94,7 @@ export async function spectralScan(graph: Graph, options: ScanOptions = {}): Pro
   checkPositiveInt('tauCount', rest.tauCount);
   checkPositiveInt('probes', rest.probes, 2);
   checkPositiveInt('steps', rest.steps);
-  checkPositiveInt('seed', rest.seed, 0);
+  checkSeed(rest.seed);
   checkPositiveInt('deflate', rest.deflate, 0);
   if ((rest.tauMin === undefined) !== (rest.tauMax === undefined)) throw new InvalidInputError('tauMin and tauMax must be given together');
   const r = (await runNative(options, (token) => native.spectralScan(graph.native, rest, token))) as ScanResult;

@@ -1,6 +1,7 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
+import { removePendingTempFiles } from '../io/atomic';
 import * as demo from './commands/demo';
 import * as scan from './commands/scan';
 import * as coarseGrain from './commands/coarse-grain';
@@ -25,6 +26,14 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
+  // Ctrl-C / kill: delete the temporary files of unfinished atomic writes, then exit 128 + signal
+  const onSignal = (signal: NodeJS.Signals) => {
+    removePendingTempFiles();
+    process.stderr.write(`diffrg: interrupted (${signal})\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await program.parseAsync(argv);
     return EXIT_OK;
@@ -34,5 +43,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     return reportError(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
-import { ParseError, InvalidInputError } from '../errors';
+import { ParseError, InvalidInputError, IoError } from '../errors';
 
 export type NpyDtype = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
@@ -178,7 +178,7 @@ function readBytes(file: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 

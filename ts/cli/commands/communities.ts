@@ -12,7 +12,7 @@
 import { Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 interface Opts extends GraphCliOptions {
   method: 'leiden' | 'lrg';
@@ -34,7 +34,7 @@ export function register(program: Command): void {
       .addOption(new Option('--tau <T>', 'lrg: diffusion time (default: just past the strongest entropy transition, see docs/communities.md)').argParser(numberOption('--tau', true)))
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
-      .addOption(new Option('--seed <S>', 'random seed').argParser(intOption('--seed', 0)).default(42)),
+      .addOption(new Option('--seed <S>', 'random seed').argParser(seedOption()).default(42)),
   )).action(async (file: string, opts: Opts) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
     const { graph } = loadGraphFromCli(file, opts);

@@ -11,7 +11,7 @@ import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption } from '../common';
 
 interface DtnrCliOpts extends PatternCliOptions {
   graph?: string;
@@ -97,7 +97,7 @@ export function register(program: Command): void {
       .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), 0.5)
       .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), 0.2)
       .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2), 20000)
-      .option('--seed <s>', 'seed of the splits and estimates', intOption('--seed', 0), 0)
+      .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
       .option('--no-direct', 'skip the direct fits of the consistency check')
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
   ).action(async (activity: string, opts: DtnrCliOpts) => {

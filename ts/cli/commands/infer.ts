@@ -10,7 +10,7 @@
 import { Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       .addOption(new Option('--alpha <q>', 'FDR level of the listed edges').default(0.05).argParser(numberOption('--alpha', true)))
       .option('--all', 'list every ordered pair, not only significant edges')
       .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2)))
-      .addOption(new Option('--seed <s>', 'seed').argParser(intOption('--seed', 0)))
+      .addOption(new Option('--seed <s>', 'seed').argParser(seedOption()))
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
