@@ -163,6 +163,7 @@ export async function readLabels(file: string): Promise<Map<string, string>> {
     if (out.has(f[0]) && out.get(f[0]) !== f[1]) throw new InvalidInputError(`${file}:${no}: node '${f[0]}' has two labels ('${out.get(f[0])}' and '${f[1]}')`);
     out.set(f[0], f[1]);
   }
+  if (out.size === 0) throw new ParseError('no node,label rows', { file });
   return out;
 }
 

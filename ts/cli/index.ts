@@ -26,14 +26,7 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
-  // Ctrl-C / kill: delete the temporary files of unfinished atomic writes, then exit 128 + signal
-  const onSignal = (signal: NodeJS.Signals) => {
-    removePendingTempFiles();
-    process.stderr.write(`diffrg: interrupted (${signal})\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const uninstall = installSignalCleanup();
   try {
     await program.parseAsync(argv);
     return EXIT_OK;
@@ -44,7 +37,25 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     return reportError(err);
   } finally {
+    uninstall();
+  }
+}
+
+/**
+ * On Ctrl-C (SIGINT) or kill (SIGTERM): deletes the temporary files of unfinished atomic writes,
+ * prints one line and exits with 128 + the signal number. Returns a function that removes the
+ * handlers.
+ */
+export function installSignalCleanup(): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    removePendingTempFiles();
+    process.stderr.write(`diffrg: interrupted (${signal})\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
+  };
 }

@@ -36,7 +36,7 @@ export async function ensureDir(dir: string): Promise<void> {
     try {
       st = await fs.stat(cur);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
+      if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
     if (st) {
       if (!st.isDirectory()) throw new IoError(`cannot create directory ${dir}: ${cur} exists and is not a directory`);
@@ -63,7 +63,7 @@ function ensureDirSync(dir: string): void {
     try {
       st = statSync(cur);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
+      if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
     if (st) {
       if (!st.isDirectory()) throw new IoError(`cannot create directory ${dir}: ${cur} exists and is not a directory`);

@@ -100,8 +100,9 @@ export function register(program: Command): void {
       .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
       .option('--no-direct', 'skip the direct fits of the consistency check')
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
-  ).action(async (activity: string, opts: DtnrCliOpts) => {
+  ).action(async (activity: string, opts: DtnrCliOpts, cmd: Command) => {
     if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
+    if (opts.block !== 'count' && cmd.getOptionValueSource('blockCap') === 'cli') throw new UsageError('--block-cap applies to --block count only');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
     if (!(opts.heldout > 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in (0, 1) (got ${opts.heldout})`);
     if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);

@@ -54,6 +54,7 @@ export function register(program: Command): void {
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
+    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') throw new UsageError(`--max-lag applies to --method lgd or var only (got --method ${opts.method})`);
     const act = await readActivity(activity);
     const common = {
       method: opts.method,

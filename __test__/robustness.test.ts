@@ -1,0 +1,177 @@
+/**
+ * Hostile inputs, as a user hits them: every failure is a typed error with a stable code and a
+ * message naming the file / option, the CLI prints one line (no stack, no HDF5 dump) with the
+ * documented exit code, and no output or temporary file is left behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cli, diffrg, root } from './helpers';
+
+const { Graph, InvalidInputError, TooLargeError, IoError, ParseError } = diffrg;
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'diffrg-robust-'));
+}
+
+/** One clean line on stderr: a code or "usage error", no stack frames. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at |unexpected error|HDF5-DIAG/m);
+  return lines[0];
+}
+
+const ring = 'gen:ring:12';
+
+describe('graph generators validate sizes before entering Rust', () => {
+  it('rejects negative, fractional and zero-dimension arguments (u32 wrap would allocate ~100 GB and abort)', () => {
+    expect(() => Graph.ring(-5)).toThrow(InvalidInputError);
+    expect(() => Graph.ring(2.5)).toThrow(/Graph\.ring: n must be an integer >= 0 \(got 2\.5\)/);
+    expect(() => Graph.torus(3, 0)).toThrow(/dims must be an integer >= 1/);
+    expect(() => Graph.barabasiAlbert(10, 0)).toThrow(/m must be an integer >= 1/);
+    expect(() => Graph.erdosRenyi(10, Number.NaN)).toThrow(/meanDegree must be a finite number/);
+    expect(() => Graph.randomTree(10, 2 ** 32)).toThrow(/seed must be an integer in \[0, 4294967295\]/);
+    expect(Graph.ring(0).n).toBe(0);
+    expect(Graph.torus(3, 2).n).toBe(9);
+  });
+  it('refuses graphs beyond the generator limit with ERR_TOO_LARGE (pseudofractal:40 used to hang)', () => {
+    for (const f of [() => Graph.pseudofractal(40), () => Graph.ring(1e12), () => Graph.torus(100000, 3), () => Graph.erdosRenyi(1e8, 10)]) {
+      const e = (() => {
+        try {
+          f();
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(e).toBeInstanceOf(TooLargeError);
+      expect((e as InstanceType<typeof TooLargeError>).code).toBe('ERR_TOO_LARGE');
+    }
+    expect(Graph.pseudofractal(4).n).toBe(123);
+  });
+  it('CLI: bad gen: specs are usage errors naming the spec, huge ones exit 1 with ERR_TOO_LARGE', () => {
+    const neg = cli(['coarse-grain', 'gen:ring:-5', '--tau', '1']);
+    expect(neg.code).toBe(2);
+    expect(oneLine(neg.stderr)).toMatch(/<graph> 'gen:ring:-5': Graph\.ring: n must be/);
+    expect(cli(['coarse-grain', 'gen:tree:1.5', '--tau', '1']).code).toBe(2);
+    const big = cli(['coarse-grain', 'gen:pseudofractal:40', '--tau', '1'], { timeout: 30_000 });
+    expect(big.code).toBe(1);
+    expect(oneLine(big.stderr)).toMatch(/ERR_TOO_LARGE: Graph\.pseudofractal/);
+  });
+});
+
+describe('seeds are integers in [0, 2^32 - 1] (the native u32 would wrap 2^32 to 0)', () => {
+  it('API', async () => {
+    const g = Graph.ring(10);
+    await expect(diffrg.spectralScan(g, { method: 'slq', seed: 2 ** 32 })).rejects.toThrow(/seed must be an integer in \[0, 4294967295\]/);
+    await expect(diffrg.leiden(g, { seed: 2 ** 32 })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(diffrg.inferSpikes({ neurons: [0, 1, 0, 1], times: [0.1, 0.2, 0.3, 0.4] }, { seed: -1 })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(diffrg.dtnr({ rows: 2, sites: 2, data: new Uint8Array(4) }, Graph.ring(2), { seed: 1.5 })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(() => diffrg.stochasticBlockModel([3, 3], 0.5, 0.1, { seed: 2 ** 40 })).toThrow(InvalidInputError);
+  });
+  it('CLI: --seed out of range or empty is a usage error (exit 2)', () => {
+    for (const args of [
+      ['scan', ring, '--seed', '4294967296'],
+      ['communities', ring, '--seed', '99999999999999999999'],
+      ['scan', ring, '--seed', ''],
+      ['coarse-grain', ring, '--tau', ''],
+    ]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(/usage error: --(seed|tau) must be/);
+    }
+  });
+});
+
+describe('files: directories, truncated NWB, unwritable outputs', () => {
+  it('a directory given as activity is ERR_IO naming it (was "unexpected error: EISDIR")', async () => {
+    const d = tmp();
+    const r = cli(['infer', d, '--out', path.join(d, 'g.csv')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`ERR_IO: cannot read ${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: EISDIR`));
+    await expect(diffrg.readActivity(d)).rejects.toBeInstanceOf(IoError);
+    await expect(diffrg.readLabels(d)).rejects.toBeInstanceOf(IoError);
+    expect(() => diffrg.readNpy(path.join(d, 'missing.npy'))).toThrow(IoError);
+  });
+  it('a truncated NWB file gives one ERR_PARSE line with HDF5\'s reason, no HDF5-DIAG dump', () => {
+    const d = tmp();
+    const f = path.join(d, 'trunc.nwb');
+    writeFileSync(f, readFileSync(path.join(root, '__test__', 'fixtures', 'units.nwb')).subarray(0, 2000));
+    const r = cli(['infer', f, '--out', path.join(d, 'g.csv')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*trunc\.nwb: cannot open as HDF5 \(truncated or corrupt\?\): truncated file: eof = 2000/);
+    expect(existsSync(path.join(d, 'g.csv'))).toBe(false);
+  });
+  it('an output directory that is a file, or cannot be created, fails fast with ERR_IO', async () => {
+    const d = tmp();
+    const file = path.join(d, 'plain.csv');
+    writeFileSync(file, 'x\n');
+    const r = cli(['coarse-grain', ring, '--tau', '1', '--out', file]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_IO: cannot create directory .*plain\.csv: .*plain\.csv exists and is not a directory/);
+    await expect(diffrg.writeFileAtomic(path.join(file, 'a', 'b.json'), '{}')).rejects.toThrow(/exists and is not a directory/);
+    if (existsSync('/proc/self')) {
+      // Node's recursive mkdir loops forever here (mkdir under /proc answers ENOENT)
+      await expect(diffrg.writeFileAtomic('/proc/diffrg-nope/x/y.json', '{}')).rejects.toBeInstanceOf(IoError);
+    }
+    expect(readdirSync(d)).toEqual(['plain.csv']);
+  });
+  it('an interrupted write (SIGINT) leaves neither the output nor its temporary file', async () => {
+    const d = tmp();
+    const target = path.join(d, 'big.bin');
+    // 128 MiB written in 512 KiB chunks: the signal arrives while the temporary file is open
+    const script = `
+      const fs = require('node:fs');
+      const { installSignalCleanup } = require(${JSON.stringify(path.join(root, 'dist', 'cli', 'index.js'))});
+      const { writeFileAtomic } = require(${JSON.stringify(path.join(root, 'dist', 'io', 'atomic.js'))});
+      installSignalCleanup();
+      writeFileAtomic(${JSON.stringify(target)}, new Uint8Array(128 << 20)).then(() => process.exit(0));
+      const poll = () => fs.readdirSync(${JSON.stringify(d)}).some((f) => f.endsWith('.tmp')) ? process.kill(process.pid, 'SIGINT') : setImmediate(poll);
+      poll();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/diffrg: interrupted \(SIGINT\)/);
+    expect(readdirSync(d)).toEqual([]);
+  });
+});
+
+describe('conflicting or ignored options are usage errors', () => {
+  it('communities --tau without --method lrg, infer --max-lag with correlation, dtnr --block-cap without --block count', () => {
+    const d = tmp();
+    const spikes = path.join(d, 'spikes.csv');
+    writeFileSync(spikes, 'neuron,time\n' + Array.from({ length: 200 }, (_, i) => `${i % 3},${(i * 0.003).toFixed(4)}`).join('\n') + '\n');
+    const cases: Array<[string[], RegExp]> = [
+      [['communities', ring, '--tau', '1'], /--tau applies to --method lrg only/],
+      [['infer', spikes, '--method', 'correlation', '--max-lag', '2', '--out', path.join(d, 'g.csv')], /--max-lag applies to --method lgd or var only/],
+      [['dtnr', spikes, '--block-cap', '7'], /--block-cap applies to --block count only/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(msg);
+    }
+    expect(existsSync(path.join(d, 'g.csv'))).toBe(false);
+  });
+  it('an empty --truth file is ERR_PARSE naming it', () => {
+    const d = tmp();
+    const empty = path.join(d, 'empty.csv');
+    writeFileSync(empty, '');
+    const graph = path.join(d, 'graph.csv');
+    writeFileSync(graph, '0,1\n1,2\n2,0\n2,3\n3,4\n4,5\n5,3\n');
+    const r = cli(['communities', graph, '--truth', empty]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*empty\.csv: no node,label rows/);
+    return expect(diffrg.readLabels(empty)).rejects.toBeInstanceOf(ParseError);
+  });
+});
+
+describe('simulator', () => {
+  it('a time step longer than twice the duration (zero steps) is rejected, not simulated silently', async () => {
+    await expect(diffrg.simulateLif({ neurons: 20, clusters: 2, duration: 1, dt: 10 })).rejects.toThrow(/dt \(10 s\) must not exceed twice the duration \(1 s\)/);
+  });
+});
