@@ -50,6 +50,10 @@ describe('graph generators validate sizes before entering Rust', () => {
       expect((e as InstanceType<typeof TooLargeError>).code).toBe('ERR_TOO_LARGE');
     }
     expect(Graph.pseudofractal(4).n).toBe(123);
+    // one clique of 2^24 nodes passed the native node check but needs 1.4e14 edges
+    expect(() => diffrg.ringOfCliques(1, 1 << 24)).toThrow(TooLargeError);
+    expect(() => diffrg.stochasticBlockModel([2 ** 32 + 5], 0.5, 0.5)).toThrow(TooLargeError);
+    expect(diffrg.ringOfCliques(3, 4).graph.n).toBe(12);
   });
   it('CLI: bad gen: specs are usage errors naming the spec, huge ones exit 1 with ERR_TOO_LARGE', () => {
     const neg = cli(['coarse-grain', 'gen:ring:-5', '--tau', '1']);
@@ -167,6 +171,28 @@ describe('conflicting or ignored options are usage errors', () => {
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*empty\.csv: no node,label rows/);
     return expect(diffrg.readLabels(empty)).rejects.toBeInstanceOf(ParseError);
+  });
+});
+
+describe('activity edge cases name the file', () => {
+  it('a header-only spike table, ids beyond 2^53, and graph inference on too few patterns', async () => {
+    const d = tmp();
+    const hdr = path.join(d, 'hdr.csv');
+    writeFileSync(hdr, 'neuron,time\n');
+    const r = cli(['infer', hdr, '--out', path.join(d, 'g.csv')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_INVALID_INPUT: .*hdr\.csv: no spikes/);
+    // 2^53 + 1 would silently become 2^53 (two neurons merged)
+    const big = path.join(d, 'big.csv');
+    writeFileSync(big, 'neuron,time\n9007199254740993,0.1\n2,0.2\n');
+    await expect(diffrg.readActivity(big)).rejects.toThrow(/big\.csv:2: neuron id '9007199254740993' must be a non-negative integer below 2\^53/);
+    await expect(diffrg.inferSpikes({ neurons: [2 ** 60, 1], times: [0.1, 0.2] })).rejects.toThrow(/below 2\^53/);
+    const few = path.join(d, 'few.csv');
+    writeFileSync(few, '0\n1\n0\n1\n');
+    const t = cli(['dtnr', few]);
+    expect(t.code).toBe(1);
+    expect(oneLine(t.stderr)).toMatch(/ERR_INVALID_INPUT: .*few\.csv: cannot infer a site graph from the data .* with --graph/);
+    expect(existsSync(path.join(d, 'g.csv'))).toBe(false);
   });
 });
 

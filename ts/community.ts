@@ -6,10 +6,10 @@
 import { spectralScan } from './spectral';
 import { coarseGrain } from './rg';
 import native = require('./native');
-import { Graph } from './graph';
+import { Graph, MAX_GENERATED } from './graph';
 import { readLines } from './io/lines';
 import { callNative, runNative, type RunOptions, checkSeed } from './run';
-import { InvalidInputError, NotFiniteError, ParseError } from './errors';
+import { InvalidInputError, NotFiniteError, ParseError, TooLargeError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
   /** Modularity resolution gamma >= 0 (larger: more, smaller communities). @default 1 */
@@ -121,6 +121,10 @@ export function normalizedMutualInformation(a: ArrayLike<number | string>, b: Ar
 export function ringOfCliques(cliques: number, size: number): { graph: Graph; labels: Uint32Array } {
   checkNumber('cliques', cliques, 0, true);
   checkNumber('size', size, 0, true);
+  // the native check bounds the nodes (2^24) but not the clique edges (size^2 / 2 per clique)
+  if (cliques * size > 1 << 24 || (cliques * size * Math.max(size - 1, 0)) / 2 > MAX_GENERATED) {
+    throw new TooLargeError(`ringOfCliques: ${cliques} cliques of ${size} nodes exceed the generator limit of ${MAX_GENERATED} edges and 2^24 nodes`);
+  }
   const graph = new Graph(callNative(() => native.ringOfCliques(cliques, size)));
   return { graph, labels: Uint32Array.from({ length: cliques * size }, (_, v) => Math.floor(v / size)) };
 }
@@ -133,6 +137,9 @@ export function stochasticBlockModel(
   options: { directed?: boolean; seed?: number } = {},
 ): { graph: Graph; labels: Uint32Array } {
   sizes.forEach((s, i) => checkNumber(`sizes[${i}]`, s, 0, true));
+  // sizes cross as u32: a value of 2^32 or more would wrap; the sampler's own limit is 20000 nodes
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > 20_000) throw new TooLargeError(`stochasticBlockModel: the O(N^2) SBM sampler is limited to 20000 nodes (got ${total})`);
   checkSeed(options.seed);
   const graph = new Graph(callNative(() => native.stochasticBlockModel(sizes, pIn, pOut, options.directed, options.seed)));
   const labels = Uint32Array.from(sizes.flatMap((s, b) => Array<number>(s).fill(b)));

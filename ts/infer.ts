@@ -102,7 +102,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   for (let k = 0; k < neurons.length; k++) {
     const id = neurons[k];
     const t = times[k];
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer below 2^53`);
     if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
     if (!idOf.has(id)) idOf.set(id, 0);
     if (t < tmin) tmin = t;

@@ -292,6 +292,10 @@ export async function inferPatternGraph(data: LoadedPatterns, options: PatternGr
     seed: options.seed ?? 0,
     signal: options.signal,
     threads: options.threads,
+  }).catch((err: unknown) => {
+    // e.g. too few bins for the surrogate shifts: say which step failed and what to do instead
+    if (err instanceof InvalidInputError) throw new InvalidInputError(`cannot infer a site graph from the data (${err.message}); give a graph instead`, { cause: err });
+    throw err;
   });
   const keep = Math.max(1, Math.round((options.edgesPerSite ?? 4) * n));
   const edges = r.edges(1).filter((e) => Number.isFinite(e.weight) && e.weight !== 0).slice(0, keep);

@@ -131,7 +131,7 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
     if (NON_FINITE.test(tText)) throw new NotFiniteError(`${where(file, lineNo)}: spike time is ${tText}`);
     if (idText === '' || Number.isNaN(id)) throw new ParseError(`neuron id '${idText}' is not a number`, { file, line: lineNo });
     if (tText === '' || Number.isNaN(t)) throw new ParseError(`time '${tText}' is not a number`, { file, line: lineNo });
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${where(file, lineNo)}: neuron id '${idText}' must be a non-negative integer`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`${where(file, lineNo)}: neuron id '${idText}' must be a non-negative integer below 2^53`);
     if (options.neurons !== undefined && id >= options.neurons) {
       throw new InvalidInputError(`${where(file, lineNo)}: neuron id ${id} out of range (neurons = ${options.neurons})`);
     }
@@ -209,7 +209,7 @@ export function spikesFromColumns(neurons: ArrayLike<number>, times: ArrayLike<n
     const id = neurons[k];
     const t = times[k];
     if (!Number.isFinite(id) || !Number.isFinite(t)) throw new NotFiniteError(`${file}: row ${k}: ${Number.isFinite(id) ? 'time' : 'neuron id'} is ${Number.isFinite(id) ? t : id}`);
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} must be a non-negative integer`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} must be a non-negative integer below 2^53`);
     if (options.neurons !== undefined && id >= options.neurons) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} out of range (neurons = ${options.neurons})`);
     if (t < 0) throw new InvalidInputError(`${file}: row ${k}: negative spike time ${t}`);
     let arr = trains.get(id);

@@ -116,7 +116,10 @@ export function register(program: Command): void {
       graph = sub.graph;
       graphSource = 'given';
     } else {
-      graph = await inferPatternGraph(loaded, { seed: opts.seed, threads: opts.threads });
+      graph = await inferPatternGraph(loaded, { seed: opts.seed, threads: opts.threads }).catch((err: unknown) => {
+        if (err instanceof InvalidInputError) throw new InvalidInputError(`${activity}: ${err.message} with --graph`, { cause: err });
+        throw err;
+      });
       graphSource = 'inferred';
     }
     const r = await dtnr(loaded.patterns, graph, {

@@ -10,6 +10,7 @@
 import { Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
+import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
     if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') throw new UsageError(`--max-lag applies to --method lgd or var only (got --method ${opts.method})`);
     const act = await readActivity(activity);
+    if (act.kind !== 'raster' && act.times.every((t) => t.length === 0)) throw new InvalidInputError(`${activity}: no spikes`);
     const common = {
       method: opts.method,
       maxLag: opts.maxLag,

@@ -8,6 +8,7 @@ import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } f
 import { siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
+import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 interface FitOpts extends PatternCliOptions {
@@ -54,7 +55,10 @@ export function register(program: Command): void {
     if (opts.graph !== undefined && opts.order !== 'community') throw new UsageError('--graph applies to --order community only');
     const loaded = await loadCliPatterns(activity, loadOptions);
     const graph = opts.graph !== undefined ? readGraph(opts.graph, { negative: 'abs' }).graph : undefined;
-    const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads });
+    const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads }).catch((err: unknown) => {
+      if (err instanceof InvalidInputError && /cannot infer a site graph/.test(err.message)) throw new InvalidInputError(`${activity}: ${err.message} with --graph`, { cause: err });
+      throw err;
+    });
     const { order } = so;
     const name = so.name;
     const raw = loaded.patterns;
