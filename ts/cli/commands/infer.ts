@@ -55,7 +55,8 @@ export function register(program: Command): void {
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
-    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') throw new UsageError(`--max-lag applies to --method lgd or var only (got --method ${opts.method})`);
+    // a warning, not an error: scripts loop over methods with the same options
+    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') info(`diffrg: warning: --max-lag is ignored by --method ${opts.method} (it applies to lgd and var)`);
     const act = await readActivity(activity);
     if (act.kind !== 'raster' && act.times.every((t) => t.length === 0)) throw new InvalidInputError(`${activity}: no spikes`);
     const common = {
