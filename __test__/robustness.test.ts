@@ -66,6 +66,21 @@ describe('graph generators validate sizes before entering Rust', () => {
   });
 });
 
+describe('API options are validated like the CLI', () => {
+  it('edge arrays, node counts, community method, bin width', async () => {
+    // plain-number ids used to wrap (-1 -> 4294967295) or truncate (1.5 -> 1) silently
+    expect(() => Graph.fromEdges({ n: 3, sources: [0, -1], targets: [1, 2] })).toThrow(/sources\[1\] = -1 is not a node index in \[0, 3\)/);
+    expect(() => Graph.fromEdges({ n: 3, sources: [0, 1], targets: [1, 1.5] })).toThrow(/targets\[1\] = 1\.5/);
+    // n = 1e12 wrapped to a 28 GB allocation and aborted the process
+    expect(() => Graph.fromEdges({ n: 1e12, sources: [0], targets: [1] })).toThrow(TooLargeError);
+    expect(() => Graph.fromCsr({ n: 3, indptr: [0, 1, 1, 1], indices: [7] })).toThrow(/indices\[0\] = 7/);
+    expect(Graph.fromEdges({ n: 3, sources: [0, 1], targets: [1, 2] }).edges).toBe(2);
+    await expect(diffrg.analyzeCommunities(Graph.ring(10), { method: 'bogus' as never })).rejects.toThrow(/method must be leiden or lrg/);
+    await expect(diffrg.analyzeCommunities(Graph.ring(10), { tau: 1 })).rejects.toThrow(/tau applies to method 'lrg' only/);
+    expect(() => diffrg.binSpikes({ kind: 'spikes', ids: [0], times: [new Float64Array([0.1])] } as never, 0)).toThrow(/binSeconds must be a positive finite number/);
+  });
+});
+
 describe('seeds are integers in [0, 2^32 - 1] (the native u32 would wrap 2^32 to 0)', () => {
   it('API', async () => {
     const g = Graph.ring(10);

@@ -232,6 +232,8 @@ export async function analyzeCommunities(
   options: LeidenOptions & { truth?: Map<string, string>; method?: CommunityMethod; tau?: number } = {},
 ): Promise<CommunityReport> {
   const method = options.method ?? 'leiden';
+  if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
+  if (options.tau !== undefined && method !== 'lrg') throw new InvalidInputError(`tau applies to method 'lrg' only (got method '${method}')`);
   let r: { labels: Uint32Array; communities: number; modularity: number; tau?: number };
   if (method === 'lrg') {
     const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads });

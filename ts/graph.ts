@@ -9,6 +9,27 @@ import { InvalidInputError, TooLargeError } from './errors';
  */
 export const MAX_GENERATED = 50_000_000;
 
+/**
+ * Largest node count of a graph built from arrays. Node labels live in JavaScript and the CSR
+ * offsets in Rust (8 bytes each); far beyond this either V8 or the Rust allocator fails, and a
+ * failed Rust allocation aborts the process instead of throwing.
+ */
+export const MAX_NODES = 100_000_000;
+
+function checkNodeCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`n must be a non-negative integer (got ${n})`);
+  if (n > MAX_NODES) throw new TooLargeError(`n = ${n} nodes exceeds the limit of ${MAX_NODES}`);
+}
+
+/** Node indices given as plain numbers must be integers in [0, n) (a Uint32Array conversion would wrap -1 or truncate 1.5). */
+function checkIndices(name: string, ids: ArrayLike<number>, n: number): void {
+  if (ids instanceof Uint32Array) return; // already u32; the native side checks < n
+  for (let k = 0; k < ids.length; k++) {
+    const v = ids[k];
+    if (!Number.isInteger(v) || v < 0 || v >= n) throw new InvalidInputError(`${name}[${k}] = ${v} is not a node index in [0, ${n})`);
+  }
+}
+
 function genInt(fn: string, name: string, v: number, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidInputError(`Graph.${fn}: ${name} must be an integer >= ${min} (got ${v})`);
   return v;
@@ -64,10 +85,12 @@ export class Graph {
   /** Builds a graph from an edge list. */
   static fromEdges(edges: EdgeList, options: GraphOptions = {}): Graph {
     const { n } = edges;
-    if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`n must be a non-negative integer (got ${n})`);
+    checkNodeCount(n);
     if (edges.labels && edges.labels.length !== n) {
       throw new InvalidInputError(`labels has ${edges.labels.length} entries for ${n} nodes`);
     }
+    checkIndices('sources', edges.sources, n);
+    checkIndices('targets', edges.targets, n);
     const sources = Uint32Array.from(edges.sources);
     const targets = Uint32Array.from(edges.targets);
     const weights = edges.weights ? Float64Array.from(edges.weights) : undefined;
@@ -99,7 +122,8 @@ export class Graph {
     options: { largestComponent?: boolean } = {},
   ): Graph {
     const { n } = csr;
-    if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`n must be a non-negative integer (got ${n})`);
+    checkNodeCount(n);
+    checkIndices('indices', csr.indices, n);
     if (csr.labels && csr.labels.length !== n) throw new InvalidInputError(`labels has ${csr.labels.length} entries for ${n} nodes`);
     const handle = callNative(() =>
       native.NativeGraph.fromCsr(

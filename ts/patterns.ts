@@ -112,6 +112,7 @@ function checkCap(cap: number): void {
 export function binSpikes(spikes: SpikeTrains, binSeconds: number, options: { cap?: number; start?: number; end?: number; file?: string } = {}): LoadedPatterns {
   const cap = options.cap ?? 1;
   checkCap(cap);
+  if (typeof binSeconds !== 'number' || !Number.isFinite(binSeconds) || binSeconds <= 0) throw new InvalidInputError(`binSeconds must be a positive finite number (got ${binSeconds})`);
   const file = options.file ?? '<spikes>';
   const n = spikes.ids.length;
   if (n === 0) throw new InvalidInputError(`${file}: no neurons`);
