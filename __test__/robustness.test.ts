@@ -159,6 +159,30 @@ describe('files: directories, truncated NWB, unwritable outputs', () => {
   });
 });
 
+describe('error lines', () => {
+  it('commander parse errors use the CLI format; unexpected errors are one ERR_INTERNAL line without a stack', async () => {
+    const r = cli(['scan', ring, '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^diffrg: usage error: unknown option '--bogus'$/m);
+    const { reportError } = await import(path.join(root, 'dist', 'cli', 'common.js'));
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => (lines.push(s), true)) as typeof process.stderr.write;
+    const debug = process.env.DIFFRG_DEBUG;
+    delete process.env.DIFFRG_DEBUG;
+    let codes: number[];
+    try {
+      codes = [reportError(new TypeError('x is undefined\nsecond line')), reportError(Object.assign(new Error('EACCES: permission denied, open \'/x\''), { code: 'EACCES', syscall: 'open' }))];
+    } finally {
+      process.stderr.write = write;
+      if (debug !== undefined) process.env.DIFFRG_DEBUG = debug;
+    }
+    expect(codes).toEqual([1, 1]);
+    expect(lines[0]).toBe('diffrg: ERR_INTERNAL: x is undefined (a bug in diffrg: please report it; DIFFRG_DEBUG=1 prints the stack)\n');
+    expect(lines[1]).toBe("diffrg: ERR_IO: EACCES: permission denied, open '/x'\n");
+  });
+});
+
 describe('conflicting or ignored options are usage errors', () => {
   it('communities --tau without --method lrg and dtnr --block-cap without --block count are errors; infer --max-lag with correlation warns', () => {
     const d = tmp();

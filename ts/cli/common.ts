@@ -99,7 +99,15 @@ export function reportError(err: unknown): number {
     process.stderr.write(`diffrg: ${err.code}: ${err.message}\n`);
     return EXIT_RUNTIME;
   }
-  const e = err as Error;
-  process.stderr.write(`diffrg: unexpected error: ${e?.stack ?? String(err)}\n`);
+  const e = err as NodeJS.ErrnoException;
+  const message = (e?.message ?? String(err)).split('\n')[0];
+  // a file-system error that escaped the readers/writers is still an I/O error for the user
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e?.syscall === 'string') {
+    process.stderr.write(`diffrg: ERR_IO: ${message}\n`);
+    return EXIT_RUNTIME;
+  }
+  // anything else is a bug: one line, the stack only on request
+  const stack = process.env.DIFFRG_DEBUG ? `\n${e?.stack ?? ''}` : ' (a bug in diffrg: please report it; DIFFRG_DEBUG=1 prints the stack)';
+  process.stderr.write(`diffrg: ERR_INTERNAL: ${message}${stack}\n`);
   return EXIT_RUNTIME;
 }

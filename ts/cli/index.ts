@@ -17,7 +17,11 @@ export function buildProgram(): Command {
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
+    outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
+  });
   for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
