@@ -8,7 +8,7 @@ import { coarseGrain } from './rg';
 import native = require('./native');
 import { Graph, MAX_GENERATED } from './graph';
 import { readLines } from './io/lines';
-import { callNative, runNative, type RunOptions, checkSeed } from './run';
+import { callNative, runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import { InvalidInputError, NotFiniteError, ParseError, TooLargeError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
@@ -41,7 +41,7 @@ function checkNumber(name: string, v: number | undefined, min: number, integer =
 /** Leiden communities of `graph` (Traag, Waltman & van Eck 2019). */
 export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise<LeidenResult> {
   checkNumber('resolution', options.resolution, 0);
-  checkNumber('maxIterations', options.maxIterations, 0, true);
+  checkInteger('maxIterations', options.maxIterations, 0);
   checkSeed(options.seed);
   const r = await runNative(options, (token) =>
     native.leiden(
@@ -94,7 +94,7 @@ export function encodeLabels(labels: ArrayLike<number | string>): Uint32Array {
  */
 export async function communityOrdering(graph: Graph, labels: ArrayLike<number | string>, options: OrderingOptions = {}): Promise<Ordering> {
   if (labels.length !== graph.n) throw new InvalidInputError(`labels has ${labels.length} entries for ${graph.n} nodes`);
-  checkNumber('denseMax', options.denseMax, 1, true);
+  checkInteger('denseMax', options.denseMax, 1);
   const r = await runNative(options, (token) =>
     native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, anchored: options.anchored, threads: options.threads }, token) as Promise<native.NativeOrdering>,
   );

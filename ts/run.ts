@@ -37,6 +37,21 @@ export function checkSeed(seed: number | undefined, name = 'seed'): number | und
   return seed;
 }
 
+/** The largest value of an integer option that crosses to Rust as u32. */
+export const MAX_U32 = 0xffffffff;
+
+/**
+ * Validates an integer option at the boundary: undefined, or an integer in [min, max]. Integer
+ * options cross to Rust as u32, where -1 would become 4294967295, 2^32 + 1 would become 1 and
+ * 1.5 would become 1, silently.
+ */
+export function checkInteger(name: string, v: number | undefined, min: number, max: number = MAX_U32): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidInputError(`${name} must be an integer in [${min}, ${max}] (got ${v})`);
+  }
+}
+
 /**
  * Runs one native async job: wires `signal` to a native cancel token, maps native errors to
  * typed errors, and turns a cancelled run into an `AbortError`.
