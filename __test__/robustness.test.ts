@@ -204,6 +204,18 @@ describe('error lines', () => {
   });
 });
 
+describe('stdout closed by the reader', () => {
+  it('`diffrg ... --json | head -c 100` ends quietly with exit 0 (was an unhandled EPIPE stack)', async () => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'diffrg.js'), 'coarse-grain', 'gen:ring:100000', '--tau', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|^\s+at /m);
+    expect(code, stderr).toBe(0);
+  });
+});
+
 describe('conflicting or ignored options are usage errors', () => {
   it('communities --tau without --method lrg and dtnr --block-cap without --block count are errors; infer --max-lag with correlation warns', () => {
     const d = tmp();
