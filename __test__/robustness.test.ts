@@ -73,7 +73,8 @@ describe('API options are validated like the CLI', () => {
     expect(() => Graph.fromEdges({ n: 3, sources: [0, 1], targets: [1, 1.5] })).toThrow(/targets\[1\] = 1\.5/);
     // n = 1e12 wrapped to a 28 GB allocation and aborted the process
     expect(() => Graph.fromEdges({ n: 1e12, sources: [0], targets: [1] })).toThrow(TooLargeError);
-    expect(() => Graph.fromCsr({ n: 3, indptr: [0, 1, 1, 1], indices: [7] })).toThrow(/indices\[0\] = 7/);
+    expect(() => Graph.fromCsr({ n: 3, indptr: [0, 1, 1, 1], indices: [-7] })).toThrow(/indices\[0\] = -7/);
+    expect(() => Graph.fromEdges({ n: 3, sources: [0, 7], targets: [1, 2] })).toThrow(/edge 1: node id 7 out of range/);
     expect(Graph.fromEdges({ n: 3, sources: [0, 1], targets: [1, 2] }).edges).toBe(2);
     await expect(diffrg.analyzeCommunities(Graph.ring(10), { method: 'bogus' as never })).rejects.toThrow(/method must be leiden or lrg/);
     await expect(diffrg.analyzeCommunities(Graph.ring(10), { tau: 1 })).rejects.toThrow(/tau applies to method 'lrg' only/);
@@ -84,9 +85,9 @@ describe('API options are validated like the CLI', () => {
 describe('integer options crossing to Rust as u32 are range-checked (no silent wrap, no abort)', () => {
   it('API and CLI', async () => {
     const g = Graph.ring(10);
-    // probes = 1e9 made a 56 GB allocation (process abort); tauCount = 1e9 ran toward ~40 GB
+    // probes = 1e9 made a 56 GB allocation (process abort); tauCount = 1e9 ran toward ~64 GB
     await expect(diffrg.spectralScan(g, { method: 'slq', probes: 1e9 })).rejects.toThrow(/probes must be an integer in \[2, 100000\]/);
-    await expect(diffrg.spectralScan(g, { tauCount: 1e9 })).rejects.toThrow(/tauCount must be an integer in \[1, 1000000\]/);
+    await expect(diffrg.spectralScan(g, { tauCount: 1e9 })).rejects.toThrow(/tauCount must be an integer in \[1, 100000000\]/);
     await expect(diffrg.rgFlow(g, { tau: 1, steps: 2 ** 32 + 1 })).rejects.toThrow(/steps must be an integer/);
     await expect(diffrg.rgFlow(g, { tau: 1, curvePoints: 1e9 })).rejects.toThrow(/curvePoints/);
     await expect(diffrg.coarseGrain(g, { tau: 1, targetSize: -1 })).rejects.toBeInstanceOf(InvalidInputError);
@@ -201,6 +202,15 @@ describe('error lines', () => {
     expect(codes).toEqual([1, 1]);
     expect(lines[0]).toBe('diffrg: ERR_INTERNAL: x is undefined (a bug in diffrg: please report it; DIFFRG_DEBUG=1 prints the stack)\n');
     expect(lines[1]).toBe("diffrg: ERR_IO: EACCES: permission denied, open '/x'\n");
+  });
+});
+
+describe('thread environment', () => {
+  it('an invalid DIFFRG_THREADS (1000000 used to spawn threads for minutes) is ignored with a warning', () => {
+    const r = cli(['coarse-grain', ring, '--tau', '1', '--json'], { env: { DIFFRG_THREADS: '1000000' }, timeout: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^diffrg: warning: DIFFRG_THREADS='1000000' ignored \(expected an integer in 1\.\.4096\)$/m);
+    expect(JSON.parse(r.stdout).steps.length).toBeGreaterThan(0);
   });
 });
 

@@ -21,12 +21,15 @@ function checkNodeCount(n: number): void {
   if (n > MAX_NODES) throw new TooLargeError(`n = ${n} nodes exceeds the limit of ${MAX_NODES}`);
 }
 
-/** Node indices given as plain numbers must be integers in [0, n) (a Uint32Array conversion would wrap -1 or truncate 1.5). */
+/**
+ * Node indices given as plain numbers must be non-negative integers (a Uint32Array conversion
+ * would wrap -1 to 4294967295 or truncate 1.5 to 1); the native side checks them against n.
+ */
 function checkIndices(name: string, ids: ArrayLike<number>, n: number): void {
-  if (ids instanceof Uint32Array) return; // already u32; the native side checks < n
+  if (ids instanceof Uint32Array) return;
   for (let k = 0; k < ids.length; k++) {
     const v = ids[k];
-    if (!Number.isInteger(v) || v < 0 || v >= n) throw new InvalidInputError(`${name}[${k}] = ${v} is not a node index in [0, ${n})`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidInputError(`${name}[${k}] = ${v} is not a node index in [0, ${n})`);
   }
 }
 

@@ -15,9 +15,9 @@ export interface ScanOptions extends RunOptions {
   tauMin?: number;
   /** Largest tau of the grid, inclusive (give with `tauMin`). @default (10 + ln N) / lambda_2 */
   tauMax?: number;
-  /** Number of tau values. @default 200 */
+  /** Number of tau values (at most 1e8). @default 200 */
   tauCount?: number;
-  /** SLQ: Rademacher probes (>= 2). @default 30 */
+  /** SLQ: Rademacher probes (2 to 100000). @default 30 */
   probes?: number;
   /** SLQ: Lanczos steps per probe. @default 100 */
   steps?: number;
@@ -88,8 +88,8 @@ export interface ScanResult {
 export async function spectralScan(graph: Graph, options: ScanOptions = {}): Promise<ScanResult> {
   const { signal: _s, ...rest } = options;
   // upper bounds: the tau grid and the per-probe records are stored whole (tauCount = 1e9 ran for
-  // minutes toward ~40 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
-  checkInteger('tauCount', rest.tauCount, 1, 1_000_000);
+  // minutes toward ~64 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
+  checkInteger('tauCount', rest.tauCount, 1, 100_000_000);
   checkInteger('probes', rest.probes, 2, 100_000);
   checkInteger('steps', rest.steps, 1);
   checkSeed(rest.seed);

@@ -31,6 +31,13 @@ export function buildProgram(): Command {
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   const uninstall = installSignalCleanup();
+  for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
+    const v = process.env[name];
+    // the core skips values that are not an integer in 1..4096 (exec::parse_threads): say so
+    if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= 4096)) {
+      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..4096)\n`);
+    }
+  }
   try {
     await program.parseAsync(argv);
     return EXIT_OK;

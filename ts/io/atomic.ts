@@ -27,36 +27,15 @@ export function removePendingTempFiles(): void {
 /**
  * Creates directory `dir` and its missing parents. Unlike `mkdir(dir, { recursive: true })`
  * this cannot loop (Node's recursive mkdir spins forever under /proc, where mkdir answers
- * ENOENT), and a path component that is a file gets a clear message.
+ * ENOENT), and a path component that is a file gets a clear message. (A few synchronous stat /
+ * mkdir calls: the async variant only keeps the writer API uniform.)
  */
 export async function ensureDir(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let cur = path.resolve(dir); ; ) {
-    let st;
-    try {
-      st = await fs.stat(cur);
-    } catch (err) {
-      if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
-    }
-    if (st) {
-      if (!st.isDirectory()) throw new IoError(`cannot create directory ${dir}: ${cur} exists and is not a directory`);
-      break;
-    }
-    missing.push(cur);
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    cur = parent;
-  }
-  for (const d of missing.reverse()) {
-    try {
-      await fs.mkdir(d);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new IoError(`cannot create directory ${d}: ${(err as Error).message}`, { cause: err });
-    }
-  }
+  ensureDirSync(dir);
 }
 
-function ensureDirSync(dir: string): void {
+/** Synchronous variant of {@link ensureDir}. */
+export function ensureDirSync(dir: string): void {
   const missing: string[] = [];
   for (let cur = path.resolve(dir); ; ) {
     let st;
