@@ -3,7 +3,7 @@
  * message naming the file / option, the CLI prints one line (no stack, no HDF5 dump) with the
  * documented exit code, and no output or temporary file is left behind.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -282,5 +282,22 @@ describe('activity edge cases name the file', () => {
 describe('simulator', () => {
   it('a time step longer than twice the duration (zero steps) is rejected, not simulated silently', async () => {
     await expect(diffrg.simulateLif({ neurons: 20, clusters: 2, duration: 1, dt: 10 })).rejects.toThrow(/dt \(10 s\) must not exceed twice the duration \(1 s\)/);
+  });
+});
+
+describe('reproducible output files', () => {
+  it('NPZ bytes do not depend on the wall clock (zip member timestamps are fixed)', () => {
+    const arrays = { a: { dtype: 'float64' as const, shape: [2], data: new Float64Array([1, 2]) } };
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(new Date(2020, 5, 1, 12, 0, 0));
+      const first = diffrg.encodeNpz(arrays);
+      vi.setSystemTime(new Date(2031, 0, 2, 3, 4, 5));
+      const second = diffrg.encodeNpz(arrays);
+      expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(Array.from(diffrg.parseNpz(diffrg.encodeNpz(arrays)).get('a')!.data as Float64Array)).toEqual([1, 2]);
   });
 });
