@@ -53,6 +53,17 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 }
 
 /**
+ * stdout closed by the reader (`diffrg ... --json | head`): stop quietly instead of crashing with
+ * an unhandled EPIPE error event.
+ */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  removePendingTempFiles();
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`diffrg: ERR_IO: cannot write to stdout: ${err.message}\n`);
+  process.exit(1);
+}
+
+/**
  * On Ctrl-C (SIGINT) or kill (SIGTERM): deletes the temporary files of unfinished atomic writes,
  * prints one line and exits with 128 + the signal number. A closed stdout (EPIPE) ends the run
  * quietly with exit 0. Returns a function that removes the signal handlers.
@@ -63,17 +74,9 @@ export function installSignalCleanup(): () => void {
     process.stderr.write(`diffrg: interrupted (${signal})\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  // stdout closed by the reader (`diffrg ... --json | head`): stop quietly instead of crashing
-  // with an unhandled EPIPE error event
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
-    removePendingTempFiles();
-    if (err.code === 'EPIPE') process.exit(0);
-    process.stderr.write(`diffrg: ERR_IO: cannot write to stdout: ${err.message}\n`);
-    process.exit(1);
-  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stdout.on('error', onStdoutError);
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   return () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
