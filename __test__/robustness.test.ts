@@ -279,6 +279,27 @@ describe('activity edge cases name the file', () => {
   });
 });
 
+describe('spike-table units and overflow', () => {
+  it('a time_ms header is read in milliseconds; 1e400 is ERR_NOT_FINITE at file:line', async () => {
+    const d = tmp();
+    const ms = path.join(d, 'ms.tsv');
+    writeFileSync(ms, 'neuron\ttime_ms\n0\t100\n1\t250\n');
+    const a = await diffrg.readSpikeTable(ms);
+    expect(Array.from(a.times[0])).toEqual([0.1]);
+    expect(a.times[1][0]).toBeCloseTo(0.25, 12);
+    // an explicit unit wins over the header
+    expect(Array.from((await diffrg.readSpikeTable(ms, { units: 's' })).times[0])).toEqual([100]);
+    const s = path.join(d, 's.csv');
+    writeFileSync(s, 'neuron,time_s\n0,100\n');
+    expect(Array.from((await diffrg.readSpikeTable(s)).times[0])).toEqual([100]);
+    const inf = path.join(d, 'inf.csv');
+    writeFileSync(inf, 'neuron,time\n0,1e400\n');
+    const e = await diffrg.readSpikeTable(inf).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(diffrg.NotFiniteError);
+    expect((e as Error).message).toMatch(/inf\.csv:2: spike time 1e400 overflows to Infinity/);
+  });
+});
+
 describe('simulator', () => {
   it('a time step longer than twice the duration (zero steps) is rejected, not simulated silently', async () => {
     await expect(diffrg.simulateLif({ neurons: 20, clusters: 2, duration: 1, dt: 10 })).rejects.toThrow(/dt \(10 s\) must not exceed twice the duration \(1 s\)/);
