@@ -5,10 +5,10 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli, diffrg, root } from './helpers';
+import { cli, diffrg, latentClusters, root } from './helpers';
 
 const { Graph, InvalidInputError, TooLargeError, IoError, ParseError } = diffrg;
 
@@ -297,6 +297,25 @@ describe('spike-table units and overflow', () => {
     const e = await diffrg.readSpikeTable(inf).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(diffrg.NotFiniteError);
     expect((e as Error).message).toMatch(/inf\.csv:2: spike time 1e400 overflows to Infinity/);
+  });
+});
+
+describe('multi-file outputs', () => {
+  it('dtnr --out: a failed model write leaves no scales.json listing the run', () => {
+    const d = tmp();
+    const p = latentClusters(2, 4, 300, 1);
+    const rows: string[] = [];
+    for (let t = 0; t < p.rows; t++) rows.push(Array.from(p.data.subarray(t * p.sites, (t + 1) * p.sites)).join(','));
+    const file = path.join(d, 'patterns.csv');
+    writeFileSync(file, rows.join('\n') + '\n');
+    const out = path.join(d, 'run');
+    // a directory where the scale-1 model should go: its rename fails
+    mkdirSync(path.join(out, 'model-scale1.npz'), { recursive: true });
+    const r = cli(['dtnr', file, '--steps', '1', '--chi', '4', '--samples', '100', '--no-direct', '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_IO: cannot write .*model-scale1\.npz/);
+    expect(existsSync(path.join(out, 'scales.json'))).toBe(false);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 

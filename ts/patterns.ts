@@ -69,7 +69,7 @@ export interface LoadedPatterns {
   spikes?: SpikeTable;
 }
 
-const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
+const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|time_us|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
 
 /** First non-empty, non-comment line of a text file (for format sniffing). */
 function firstLine(file: string): string {

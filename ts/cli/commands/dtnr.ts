@@ -153,11 +153,13 @@ export function register(program: Command): void {
     };
     if (opts.out) {
       const dir = opts.out;
-      await writeJson(path.join(dir, 'scales.json'), out);
-      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
-      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
+      // models and tables first, scales.json (the record that lists the run) last: a run that
+      // fails while writing leaves no scales.json describing files that are not there
       for (let t = 0; t < r.models.length; t++) await saveMps(path.join(dir, `model-scale${t}.npz`), r.models[t]);
       for (let t = 0; t < r.direct.length; t++) await saveMps(path.join(dir, `direct-scale${t}.npz`), r.direct[t]);
+      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
+      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
+      await writeJson(path.join(dir, 'scales.json'), out);
     }
     if (opts.json) {
       printJson(out);
