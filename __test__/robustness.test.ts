@@ -253,6 +253,11 @@ describe('conflicting or ignored options are usage errors', () => {
     const r = cli(['communities', graph, '--truth', empty]);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*empty\.csv: no node,label rows/);
+    const other = path.join(d, 'other.csv');
+    writeFileSync(other, 'node,label\n77,a\n');
+    const m = cli(['communities', graph, '--truth', other]);
+    expect(m.code).toBe(1);
+    expect(oneLine(m.stderr)).toMatch(/ERR_INVALID_INPUT: .*other\.csv vs .*graph\.csv: none of the graph nodes has a reference label/);
     return expect(diffrg.readLabels(empty)).rejects.toBeInstanceOf(ParseError);
   });
 });
