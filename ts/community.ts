@@ -6,10 +6,10 @@
 import { spectralScan } from './spectral';
 import { coarseGrain } from './rg';
 import native = require('./native');
-import { Graph } from './graph';
+import { Graph, MAX_GENERATED } from './graph';
 import { readLines } from './io/lines';
-import { callNative, runNative, type RunOptions } from './run';
-import { InvalidInputError, NotFiniteError, ParseError } from './errors';
+import { callNative, runNative, type RunOptions, checkSeed, checkInteger } from './run';
+import { InvalidInputError, NotFiniteError, ParseError, TooLargeError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
   /** Modularity resolution gamma >= 0 (larger: more, smaller communities). @default 1 */
@@ -41,8 +41,8 @@ function checkNumber(name: string, v: number | undefined, min: number, integer =
 /** Leiden communities of `graph` (Traag, Waltman & van Eck 2019). */
 export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise<LeidenResult> {
   checkNumber('resolution', options.resolution, 0);
-  checkNumber('maxIterations', options.maxIterations, 0, true);
-  checkNumber('seed', options.seed, 0, true);
+  checkInteger('maxIterations', options.maxIterations, 0);
+  checkSeed(options.seed);
   const r = await runNative(options, (token) =>
     native.leiden(
       graph.native,
@@ -94,7 +94,7 @@ export function encodeLabels(labels: ArrayLike<number | string>): Uint32Array {
  */
 export async function communityOrdering(graph: Graph, labels: ArrayLike<number | string>, options: OrderingOptions = {}): Promise<Ordering> {
   if (labels.length !== graph.n) throw new InvalidInputError(`labels has ${labels.length} entries for ${graph.n} nodes`);
-  checkNumber('denseMax', options.denseMax, 1, true);
+  checkInteger('denseMax', options.denseMax, 1);
   const r = await runNative(options, (token) =>
     native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, anchored: options.anchored, threads: options.threads }, token) as Promise<native.NativeOrdering>,
   );
@@ -121,6 +121,10 @@ export function normalizedMutualInformation(a: ArrayLike<number | string>, b: Ar
 export function ringOfCliques(cliques: number, size: number): { graph: Graph; labels: Uint32Array } {
   checkNumber('cliques', cliques, 0, true);
   checkNumber('size', size, 0, true);
+  // the native check bounds the nodes (2^24) but not the clique edges (size^2 / 2 per clique)
+  if (cliques * size > 1 << 24 || (cliques * size * Math.max(size - 1, 0)) / 2 > MAX_GENERATED) {
+    throw new TooLargeError(`ringOfCliques: ${cliques} cliques of ${size} nodes exceed the generator limit of ${MAX_GENERATED} edges and 2^24 nodes`);
+  }
   const graph = new Graph(callNative(() => native.ringOfCliques(cliques, size)));
   return { graph, labels: Uint32Array.from({ length: cliques * size }, (_, v) => Math.floor(v / size)) };
 }
@@ -133,6 +137,10 @@ export function stochasticBlockModel(
   options: { directed?: boolean; seed?: number } = {},
 ): { graph: Graph; labels: Uint32Array } {
   sizes.forEach((s, i) => checkNumber(`sizes[${i}]`, s, 0, true));
+  // sizes cross as u32: a value of 2^32 or more would wrap; the sampler's own limit is 20000 nodes
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > 20_000) throw new TooLargeError(`stochasticBlockModel: the O(N^2) SBM sampler is limited to 20000 nodes (got ${total})`);
+  checkSeed(options.seed);
   const graph = new Graph(callNative(() => native.stochasticBlockModel(sizes, pIn, pOut, options.directed, options.seed)));
   const labels = Uint32Array.from(sizes.flatMap((s, b) => Array<number>(s).fill(b)));
   return { graph, labels };
@@ -162,6 +170,7 @@ export async function readLabels(file: string): Promise<Map<string, string>> {
     if (out.has(f[0]) && out.get(f[0]) !== f[1]) throw new InvalidInputError(`${file}:${no}: node '${f[0]}' has two labels ('${out.get(f[0])}' and '${f[1]}')`);
     out.set(f[0], f[1]);
   }
+  if (out.size === 0) throw new ParseError('no node,label rows', { file });
   return out;
 }
 
@@ -223,6 +232,8 @@ export async function analyzeCommunities(
   options: LeidenOptions & { truth?: Map<string, string>; method?: CommunityMethod; tau?: number } = {},
 ): Promise<CommunityReport> {
   const method = options.method ?? 'leiden';
+  if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
+  if (options.tau !== undefined && method !== 'lrg') throw new InvalidInputError(`tau applies to method 'lrg' only (got method '${method}')`);
   let r: { labels: Uint32Array; communities: number; modularity: number; tau?: number };
   if (method === 'lrg') {
     const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads });

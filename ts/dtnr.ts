@@ -7,7 +7,7 @@ import native = require('./native');
 import { Graph } from './graph';
 import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
-import { runNative, type RunOptions } from './run';
+import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import type { MpsModel, MpsKind, PatternMatrix } from './mps';
 
 /** How a block of sites maps to one coarse variable. */
@@ -132,6 +132,11 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
   if (!Number.isInteger(patterns.sites) || patterns.sites < 1 || patterns.data.length !== patterns.rows * patterns.sites) {
     throw new InvalidInputError(`patterns.data has ${patterns.data.length} values but rows x sites = ${patterns.rows} x ${patterns.sites}`);
   }
+  checkSeed(options.seed);
+  checkInteger('chi', options.chi, 1);
+  checkInteger('cap', options.cap, 1, 255);
+  checkInteger('samples', options.samples, 2);
+  checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0);
   if (graph.n !== patterns.sites) throw new InvalidInputError(`patterns have ${patterns.sites} columns but the graph has ${graph.n} nodes`);
   const { signal, threads, assignments: given, flow, ...rest } = options;
   let assignments: number[][];

@@ -4,7 +4,7 @@
  */
 import native = require('./native');
 import { InvalidInputError } from './errors';
-import { runNative, type RunOptions } from './run';
+import { runNative, type RunOptions, checkSeed } from './run';
 import { writeFileAtomic } from './io/atomic';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
@@ -92,6 +92,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   checkNumber('binSeconds', bin, Number.MIN_VALUE);
   checkNumber('maxLag', options.maxLag, 1, 1000, true);
   checkNumber('surrogates', options.surrogates, 2, 10000, true);
+  checkSeed(options.seed);
   checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
   const { neurons, times } = spikes;
   if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
@@ -101,7 +102,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   for (let k = 0; k < neurons.length; k++) {
     const id = neurons[k];
     const t = times[k];
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer below 2^53`);
     if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
     if (!idOf.has(id)) idOf.set(id, 0);
     if (t < tmin) tmin = t;
@@ -195,6 +196,7 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   checkNumber('samples', samples, 1, 2 ** 32 - 1, true);
   checkNumber('maxLag', options.maxLag, 1, 1000, true);
   checkNumber('surrogates', options.surrogates, 2, 10000, true);
+  checkSeed(options.seed);
   checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
   if (rate !== undefined) checkNumber('rate', rate, Number.MIN_VALUE);
   if (data.length !== neurons * samples) throw new InvalidInputError(`data has ${data.length} values, expected neurons x samples = ${neurons} x ${samples}`);

@@ -12,7 +12,7 @@ import { readPatterns, randomOrder, type PatternMatrix } from './mps';
 import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
-import type { RunOptions } from './run';
+import { checkSeed, type RunOptions } from './run';
 
 /** Parses a bin width: `5ms`, `0.005s`, `500us`, or a number (seconds). Returns seconds. */
 export function parseBin(value: string | number, field = 'bin'): number {
@@ -69,7 +69,7 @@ export interface LoadedPatterns {
   spikes?: SpikeTable;
 }
 
-const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
+const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|time_us|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
 
 /** First non-empty, non-comment line of a text file (for format sniffing). */
 function firstLine(file: string): string {
@@ -112,6 +112,7 @@ function checkCap(cap: number): void {
 export function binSpikes(spikes: SpikeTrains, binSeconds: number, options: { cap?: number; start?: number; end?: number; file?: string } = {}): LoadedPatterns {
   const cap = options.cap ?? 1;
   checkCap(cap);
+  if (typeof binSeconds !== 'number' || !Number.isFinite(binSeconds) || binSeconds <= 0) throw new InvalidInputError(`binSeconds must be a positive finite number (got ${binSeconds})`);
   const file = options.file ?? '<spikes>';
   const n = spikes.ids.length;
   if (n === 0) throw new InvalidInputError(`${file}: no neurons`);
@@ -292,6 +293,10 @@ export async function inferPatternGraph(data: LoadedPatterns, options: PatternGr
     seed: options.seed ?? 0,
     signal: options.signal,
     threads: options.threads,
+  }).catch((err: unknown) => {
+    // e.g. too few bins for the surrogate shifts: say which step failed and what to do instead
+    if (err instanceof InvalidInputError) throw new InvalidInputError(`cannot infer a site graph from the data (${err.message}); give a graph instead`, { cause: err });
+    throw err;
   });
   const keep = Math.max(1, Math.round((options.edgesPerSite ?? 4) * n));
   const edges = r.edges(1).filter((e) => Number.isFinite(e.weight) && e.weight !== 0).slice(0, keep);
@@ -396,6 +401,7 @@ export async function communitySiteOrder(data: LoadedPatterns, options: SiteOrde
 export async function siteOrder(spec: string, data: LoadedPatterns, options: SiteOrderOptions = {}): Promise<SiteOrder> {
   const n = data.patterns.sites;
   if (spec === 'identity') return { name: spec, order: Array.from({ length: n }, (_, i) => i) };
+  checkSeed(options.seed);
   if (spec === 'random') return { name: spec, order: randomOrder(n, options.seed ?? 0) };
   if (spec === 'community') return communitySiteOrder(data, options);
   return { name: spec, order: readOrderFile(spec, n) };

@@ -4,7 +4,7 @@
  */
 import native = require('./native');
 import { Graph } from './graph';
-import { runNative, type RunOptions } from './run';
+import { runNative, type RunOptions, checkInteger } from './run';
 import type { LaplacianKind } from './spectral';
 
 /** Supernode rule. */
@@ -57,6 +57,7 @@ function defined<T extends object>(o: T): T {
 
 /** One coarse-graining step: supernodes of `graph` and the contracted graph. */
 export async function coarseGrain(graph: Graph, options: CoarseGrainOptions = {}): Promise<CoarseGrainResult> {
+  checkInteger('targetSize', options.targetSize, 1);
   const { signal: _s, ...rest } = options;
   const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token) as Promise<native.CoarseGrainResult>);
   const g = Graph.fromEdges(
@@ -135,6 +136,10 @@ function clean<T extends { curve?: unknown }>(s: T): T {
 
 /** Iterated coarse-graining with a tau policy, recording N, edges, degrees, C(tau) and assignments. */
 export async function rgFlow(graph: Graph, options: RgFlowOptions = {}): Promise<RgFlowResult> {
+  checkInteger('targetSize', options.targetSize, 1);
+  checkInteger('steps', options.steps, 0);
+  // C(tau) curves are stored per step: bound the points so a typo cannot exhaust memory
+  checkInteger('curvePoints', options.curvePoints, 0, 100_000);
   const { signal: _s, ...rest } = options;
   const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token) as Promise<native.RgFlowResult>);
   return {

@@ -1,6 +1,6 @@
 import native = require('./native');
 import { Graph } from './graph';
-import { runNative, type RunOptions } from './run';
+import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import { InvalidInputError } from './errors';
 
 export type LaplacianKind = 'combinatorial' | 'normalized' | 'random-walk';
@@ -15,9 +15,9 @@ export interface ScanOptions extends RunOptions {
   tauMin?: number;
   /** Largest tau of the grid, inclusive (give with `tauMin`). @default (10 + ln N) / lambda_2 */
   tauMax?: number;
-  /** Number of tau values. @default 200 */
+  /** Number of tau values (at most 1e8). @default 200 */
   tauCount?: number;
-  /** SLQ: Rademacher probes (>= 2). @default 30 */
+  /** SLQ: Rademacher probes (2 to 100000). @default 30 */
   probes?: number;
   /** SLQ: Lanczos steps per probe. @default 100 */
   steps?: number;
@@ -80,10 +80,6 @@ export interface ScanResult {
   deflated: number;
 }
 
-function checkPositiveInt(name: string, v: number | undefined, min = 1): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new InvalidInputError(`${name} must be an integer >= ${min} (got ${v})`);
-}
-
 /**
  * Entropy, specific heat and spectral dimension of rho(tau) over a tau grid, with entropy
  * transitions (peaks of C) and the scale-invariance plateau. Exact for small graphs,
@@ -91,11 +87,13 @@ function checkPositiveInt(name: string, v: number | undefined, min = 1): void {
  */
 export async function spectralScan(graph: Graph, options: ScanOptions = {}): Promise<ScanResult> {
   const { signal: _s, ...rest } = options;
-  checkPositiveInt('tauCount', rest.tauCount);
-  checkPositiveInt('probes', rest.probes, 2);
-  checkPositiveInt('steps', rest.steps);
-  checkPositiveInt('seed', rest.seed, 0);
-  checkPositiveInt('deflate', rest.deflate, 0);
+  // upper bounds: the tau grid and the per-probe records are stored whole (tauCount = 1e9 ran for
+  // minutes toward ~64 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
+  checkInteger('tauCount', rest.tauCount, 1, 100_000_000);
+  checkInteger('probes', rest.probes, 2, 100_000);
+  checkInteger('steps', rest.steps, 1);
+  checkSeed(rest.seed);
+  checkInteger('deflate', rest.deflate, 0);
   if ((rest.tauMin === undefined) !== (rest.tauMax === undefined)) throw new InvalidInputError('tauMin and tauMax must be given together');
   const r = (await runNative(options, (token) => native.spectralScan(graph.native, rest, token))) as ScanResult;
   if (r.entropyStderr == null) delete r.entropyStderr;

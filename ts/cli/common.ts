@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DiffrgError, InvalidInputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { MAX_SEED } from '../run';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -11,19 +12,29 @@ export const EXIT_USAGE = 2;
 /** A usage error discovered after parsing (bad option value): exit code 2. */
 export class UsageError extends Error {}
 
-/** Parses a positive integer option value or throws a usage error naming the option. */
-export function intOption(name: string, min = 1) {
+/**
+ * Parses an integer option value in [min, max] or throws a usage error naming the option. An
+ * empty value is rejected (`Number('')` would read it as 0).
+ */
+export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    const v = Number(value);
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got '${value}')`);
+    const v = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new UsageError(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`} (got '${value}')`);
+    }
     return v;
   };
+}
+
+/** `--seed`: an integer in [0, 2^32 - 1] (the native seeds are u32; larger values would wrap). */
+export function seedOption(max = MAX_SEED) {
+  return intOption('--seed', 0, max);
 }
 
 /** Parses a finite number option value, optionally > 0. */
 export function numberOption(name: string, positive = false) {
   return (value: string): number => {
-    const v = Number(value);
+    const v = value.trim() === '' ? NaN : Number(value);
     if (!Number.isFinite(v) || (positive && v <= 0)) {
       throw new UsageError(`${name} must be a ${positive ? 'positive ' : ''}number (got '${value}')`);
     }
@@ -88,7 +99,15 @@ export function reportError(err: unknown): number {
     process.stderr.write(`diffrg: ${err.code}: ${err.message}\n`);
     return EXIT_RUNTIME;
   }
-  const e = err as Error;
-  process.stderr.write(`diffrg: unexpected error: ${e?.stack ?? String(err)}\n`);
+  const e = err as NodeJS.ErrnoException;
+  const message = (e?.message ?? String(err)).split('\n')[0];
+  // a file-system error that escaped the readers/writers is still an I/O error for the user
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e?.syscall === 'string') {
+    process.stderr.write(`diffrg: ERR_IO: ${message}\n`);
+    return EXIT_RUNTIME;
+  }
+  // anything else is a bug: one line, the stack only on request
+  const stack = process.env.DIFFRG_DEBUG ? `\n${e?.stack ?? ''}` : ' (a bug in diffrg: please report it; DIFFRG_DEBUG=1 prints the stack)';
+  process.stderr.write(`diffrg: ERR_INTERNAL: ${message}${stack}\n`);
   return EXIT_RUNTIME;
 }

@@ -1,6 +1,7 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
+import { removePendingTempFiles } from '../io/atomic';
 import * as demo from './commands/demo';
 import * as scan from './commands/scan';
 import * as coarseGrain from './commands/coarse-grain';
@@ -16,7 +17,11 @@ export function buildProgram(): Command {
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
+    outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
+  });
   for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
@@ -25,6 +30,14 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
+  const uninstall = installSignalCleanup();
+  for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
+    const v = process.env[name];
+    // the core skips values that are not an integer in 1..4096 (exec::parse_threads): say so
+    if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= 4096)) {
+      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..4096)\n`);
+    }
+  }
   try {
     await program.parseAsync(argv);
     return EXIT_OK;
@@ -34,5 +47,39 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     return reportError(err);
+  } finally {
+    uninstall();
   }
+}
+
+/**
+ * stdout closed by the reader (`diffrg ... --json | head`): stop quietly instead of crashing with
+ * an unhandled EPIPE error event.
+ */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  removePendingTempFiles();
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`diffrg: ERR_IO: cannot write to stdout: ${err.message}\n`);
+  process.exit(1);
+}
+
+/**
+ * On Ctrl-C (SIGINT) or kill (SIGTERM): deletes the temporary files of unfinished atomic writes,
+ * prints one line and exits with 128 + the signal number. A closed stdout (EPIPE) ends the run
+ * quietly with exit 0. Returns a function that removes the signal handlers.
+ */
+export function installSignalCleanup(): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    removePendingTempFiles();
+    process.stderr.write(`diffrg: interrupted (${signal})\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // kept until exit: a pipe error can arrive after main() resolved, while stdout drains
+  };
 }

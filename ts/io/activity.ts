@@ -53,7 +53,10 @@ const UNIT_SCALE: Record<TimeUnit, number> = { s: 1, ms: 1e-3, us: 1e-6 };
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 export interface SpikeTableOptions {
-  /** Unit of the time column; times are converted to seconds. @default 's' */
+  /**
+   * Unit of the time column; times are converted to seconds.
+   * @default from the time column's header (`time_ms` -> ms, `time_us` -> us), else 's'
+   */
   units?: TimeUnit;
   /** Field separator. @default ',' for .csv, '\t' for .tsv/.tab, else detected from the first data line */
   delimiter?: string;
@@ -76,7 +79,7 @@ function where(file: string, line: number): string {
  */
 export async function readSpikeTable(file: string, options: SpikeTableOptions = {}): Promise<SpikeTrains> {
   const units = options.units ?? 's';
-  const scale = UNIT_SCALE[units];
+  let scale = UNIT_SCALE[units];
   if (scale === undefined) throw new InvalidInputError(`units must be one of s, ms, us (got '${units}')`);
   if (options.neurons !== undefined && !(Number.isInteger(options.neurons) && options.neurons >= 0)) {
     throw new InvalidInputError(`neurons must be a non-negative integer (got ${options.neurons})`);
@@ -116,8 +119,14 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
         return dflt;
       };
       neuronCol = pick(options.neuronColumn, ['neuron', 'neuron_id', 'unit', 'id', 'cell'], 0, 'neuronColumn');
-      timeCol = pick(options.timeColumn, ['time', 'time_s', 'time_ms', 'times', 't', 'spike_time'], neuronCol === 1 ? 0 : 1, 'timeColumn');
+      timeCol = pick(options.timeColumn, ['time', 'time_s', 'time_ms', 'time_us', 'times', 't', 'spike_time'], neuronCol === 1 ? 0 : 1, 'timeColumn');
       if (fields.length < 2) throw new ParseError(`expected at least 2 columns (neuron, time), found ${fields.length}`, { file, line: lineNo });
+      // a header that names the unit sets it (a `time_ms` column read as seconds would stretch the
+      // recording 1000-fold without any error); an explicit `units` option wins
+      if (!numeric && options.units === undefined) {
+        const unit = /^"?time_(ms|us)"?$/.exec(names[timeCol])?.[1] as TimeUnit | undefined;
+        if (unit) scale = UNIT_SCALE[unit];
+      }
       if (!numeric) return; // header
     }
     if (fields.length <= Math.max(neuronCol, timeCol)) {
@@ -131,7 +140,9 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
     if (NON_FINITE.test(tText)) throw new NotFiniteError(`${where(file, lineNo)}: spike time is ${tText}`);
     if (idText === '' || Number.isNaN(id)) throw new ParseError(`neuron id '${idText}' is not a number`, { file, line: lineNo });
     if (tText === '' || Number.isNaN(t)) throw new ParseError(`time '${tText}' is not a number`, { file, line: lineNo });
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${where(file, lineNo)}: neuron id '${idText}' must be a non-negative integer`);
+    // '1e400' parses to Infinity without matching the NaN/Inf spellings above
+    if (!Number.isFinite(id) || !Number.isFinite(t)) throw new NotFiniteError(`${where(file, lineNo)}: ${Number.isFinite(id) ? `spike time ${tText}` : `neuron id ${idText}`} overflows to ${Number.isFinite(id) ? t : id}`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`${where(file, lineNo)}: neuron id '${idText}' must be a non-negative integer below 2^53`);
     if (options.neurons !== undefined && id >= options.neurons) {
       throw new InvalidInputError(`${where(file, lineNo)}: neuron id ${id} out of range (neurons = ${options.neurons})`);
     }
@@ -209,7 +220,7 @@ export function spikesFromColumns(neurons: ArrayLike<number>, times: ArrayLike<n
     const id = neurons[k];
     const t = times[k];
     if (!Number.isFinite(id) || !Number.isFinite(t)) throw new NotFiniteError(`${file}: row ${k}: ${Number.isFinite(id) ? 'time' : 'neuron id'} is ${Number.isFinite(id) ? t : id}`);
-    if (!Number.isInteger(id) || id < 0) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} must be a non-negative integer`);
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} must be a non-negative integer below 2^53`);
     if (options.neurons !== undefined && id >= options.neurons) throw new InvalidInputError(`${file}: row ${k}: neuron id ${id} out of range (neurons = ${options.neurons})`);
     if (t < 0) throw new InvalidInputError(`${file}: row ${k}: negative spike time ${t}`);
     let arr = trains.get(id);

@@ -1,9 +1,65 @@
-import { promises as fs, writeFileSync, renameSync, unlinkSync, mkdirSync } from 'node:fs';
+import { promises as fs, writeFileSync, renameSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { IoError } from '../errors';
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
+/** Temporary files being written right now; removed by {@link removePendingTempFiles}. */
+const pending = new Set<string>();
+
+/**
+ * Deletes the temporary files of writes still in progress (synchronously). The CLI calls it when
+ * it is interrupted (SIGINT/SIGTERM), so a cancelled run leaves no `.tmp` file behind.
+ */
+export function removePendingTempFiles(): void {
+  for (const tmp of pending) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created yet, or already renamed */
+    }
+  }
+  pending.clear();
+}
+
+/**
+ * Creates directory `dir` and its missing parents. Unlike `mkdir(dir, { recursive: true })`
+ * this cannot loop (Node's recursive mkdir spins forever under /proc, where mkdir answers
+ * ENOENT), and a path component that is a file gets a clear message. (A few synchronous stat /
+ * mkdir calls: the async variant only keeps the writer API uniform.)
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  ensureDirSync(dir);
+}
+
+/** Synchronous variant of {@link ensureDir}. */
+export function ensureDirSync(dir: string): void {
+  const missing: string[] = [];
+  for (let cur = path.resolve(dir); ; ) {
+    let st;
+    try {
+      st = statSync(cur);
+    } catch (err) {
+      if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw new IoError(`cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new IoError(`cannot create directory ${dir}: ${cur} exists and is not a directory`);
+      break;
+    }
+    missing.push(cur);
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new IoError(`cannot create directory ${d}: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
 
 /**
@@ -14,12 +70,16 @@ function tempName(file: string): string {
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(file);
   try {
-    await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await ensureDir(path.dirname(path.resolve(file)));
+    pending.add(tmp);
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
+    if (err instanceof IoError) throw err;
     throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    pending.delete(tmp);
   }
 }
 
@@ -27,7 +87,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
   const tmp = tempName(file);
   try {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    ensureDirSync(path.dirname(path.resolve(file)));
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
@@ -36,6 +96,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     } catch {
       /* already gone */
     }
+    if (err instanceof IoError) throw err;
     throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

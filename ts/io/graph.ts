@@ -83,7 +83,7 @@ function splitFields(line: string): string[] {
 function signPolicy(w: number, options: ReadGraphOptions, warnings: GraphWarnings, where: () => string): number {
   if (w >= 0) return w;
   const policy = options.negative ?? 'error';
-  if (policy === 'error') throw new InvalidInputError(`${where()}: negative weight ${w} (use negative: 'abs' or 'drop' for signed graphs)`);
+  if (policy === 'error') throw new InvalidInputError(`${where()}: negative weight ${w} (signed graph: use --negative abs|drop, API option negative: 'abs' | 'drop')`);
   warnings.negative++;
   return policy === 'abs' ? -w : 0;
 }

@@ -1,5 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
-import { IoError } from '../errors';
+import { DiffrgError, IoError } from '../errors';
 
 /**
  * Streams a text file line by line as `[line, lineNumber]` (1-based, trailing `\r` removed),
@@ -26,6 +26,10 @@ export async function* readLines(file: string): AsyncGenerator<[string, number]>
       carry = text.slice(start);
     }
     if (carry.length > 0) yield [carry.replace(/\r$/, ''), ++n];
+  } catch (err) {
+    // read errors surface while streaming (EISDIR for a directory, EIO, ...)
+    if (err instanceof DiffrgError) throw err;
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   } finally {
     stream.destroy();
   }

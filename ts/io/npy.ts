@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
-import { ParseError, InvalidInputError } from '../errors';
+import { ParseError, InvalidInputError, IoError } from '../errors';
 
 export type NpyDtype = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
@@ -178,7 +178,7 @@ function readBytes(file: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -200,11 +200,15 @@ export function encodeNpy(arr: NpyArray): Uint8Array {
   return out;
 }
 
-/** Serialises named arrays as an NPZ archive (stored uncompressed, like `numpy.savez`). */
+/**
+ * Serialises named arrays as an NPZ archive (stored uncompressed, like `numpy.savez`). The
+ * members' zip timestamps are fixed (1980-01-01, the earliest zip date) so the same arrays give
+ * byte-identical files: a seeded run reproduces its output files exactly.
+ */
 export function encodeNpz(arrays: Record<string, NpyArray>): Uint8Array {
   const files: Record<string, Uint8Array> = {};
   for (const [name, arr] of Object.entries(arrays)) files[`${name}.npy`] = encodeNpy(arr);
-  return zipSync(files, { level: 0 });
+  return zipSync(files, { level: 0, mtime: new Date(1980, 0, 1) });
 }
 
 /** Converts any numeric array data to float64 (int64 values beyond 2^53 lose precision). */

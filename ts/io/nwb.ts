@@ -27,6 +27,8 @@ let h5: Promise<H5> | undefined;
 async function loadH5(): Promise<H5> {
   h5 ??= import('h5wasm/node').then(async (m) => {
     await m.ready;
+    // HDF5 errors become exceptions instead of a multi-line HDF5-DIAG dump on stderr
+    m.Module.activate_throwing_error_handler();
     return m;
   });
   return h5;
@@ -56,6 +58,17 @@ async function checkHdf5(file: string): Promise<void> {
   }
 }
 
+/**
+ * One line from an h5wasm error: with the throwing handler its message is HDF5's error stack
+ * (`#000: ... in H5Fopen(): unable to open file`, ...); the innermost entry says what failed
+ * (e.g. `truncated file: eof = 2000, ..., stored_eof = 26808`).
+ */
+function hdf5Message(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const entries = [...text.matchAll(/#\d+:.*? in [^(]*\(\): (.*)$/gm)].map((m) => m[1].trim());
+  return entries.length > 0 ? entries[entries.length - 1] : text.split('\n')[0];
+}
+
 async function withFile<T>(file: string, f: (h: H5File, m: H5) => T): Promise<T> {
   await checkHdf5(file);
   const m = await loadH5();
@@ -64,13 +77,13 @@ async function withFile<T>(file: string, f: (h: H5File, m: H5) => T): Promise<T>
     h = new m.File(file, 'r');
     h.keys(); // fails on a file HDF5 could not open (e.g. truncated)
   } catch (err) {
-    throw new ParseError(`cannot open as HDF5 (truncated or corrupt?): ${(err as Error).message}`, { file }, { cause: err });
+    throw new ParseError(`cannot open as HDF5 (truncated or corrupt?): ${hdf5Message(err)}`, { file }, { cause: err });
   }
   try {
     return f(h, m);
   } catch (err) {
     if (err instanceof InvalidInputError || err instanceof ParseError || err instanceof NotFiniteError) throw err;
-    throw new ParseError(`cannot read HDF5 content: ${(err as Error)?.message ?? String(err)}`, { file }, { cause: err });
+    throw new ParseError(`cannot read HDF5 content: ${hdf5Message(err)}`, { file }, { cause: err });
   } finally {
     try {
       h.close();

@@ -94,11 +94,22 @@ fn pool(threads: usize) -> Arc<rayon::ThreadPool> {
         .clone()
 }
 
+/// Largest thread count taken from the environment (the TypeScript `threads` option has the
+/// same bound). A larger value, e.g. a typo `DIFFRG_THREADS=1000000`, would spend minutes
+/// spawning threads; it is ignored like any other invalid value.
+pub const MAX_THREADS: usize = 4096;
+
+/// Parses a thread-count environment value: an integer in `1..=MAX_THREADS`, else `None`.
+pub fn parse_threads(value: &str) -> Option<usize> {
+    value.trim().parse::<usize>().ok().filter(|&n| n > 0 && n <= MAX_THREADS)
+}
+
 /// Thread count: `requested` if given, else `DIFFRG_THREADS`, else `SLURM_CPUS_PER_TASK`,
-/// else the available parallelism. Always >= 1.
+/// else the available parallelism. Always >= 1. Invalid environment values (not an integer in
+/// `1..=MAX_THREADS`) are skipped.
 pub fn resolve_threads(requested: Option<usize>) -> usize {
     fn env(name: &str) -> Option<usize> {
-        std::env::var(name).ok()?.trim().parse::<usize>().ok().filter(|&n| n > 0)
+        parse_threads(&std::env::var(name).ok()?)
     }
     requested
         .filter(|&n| n > 0)
@@ -130,6 +141,15 @@ mod tests {
         assert!(exec.check().is_ok());
         other.cancel.cancel();
         assert_eq!(exec.check().unwrap_err().code, crate::error::ErrorCode::Aborted);
+    }
+
+    #[test]
+    fn environment_thread_counts_are_bounded() {
+        assert_eq!(parse_threads(" 8 "), Some(8));
+        assert_eq!(parse_threads("4096"), Some(MAX_THREADS));
+        for bad in ["0", "-1", "abc", "", "1.5", "4097", "1000000"] {
+            assert_eq!(parse_threads(bad), None, "{bad}");
+        }
     }
 
     #[test]

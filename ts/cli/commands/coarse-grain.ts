@@ -7,12 +7,12 @@
  * after that step.
  */
 import * as path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { Graph } from '../../graph';
+import { InvalidInputError } from '../../errors';
 import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
 import type { LaplacianKind } from '../../spectral';
-import { writeFileAtomic } from '../../io/atomic';
+import { ensureDir, writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
@@ -53,7 +53,14 @@ async function loadGraph(spec: string, o: Opts): Promise<Graph> {
       throw new UsageError(`<graph> '${spec}': expected gen:<family>:<args> with family one of ${Object.keys(GENERATORS).join(', ')}`);
     }
     // Generated graphs are undirected and unweighted: --unweighted/--symmetrize change nothing.
-    const g = make(args);
+    let g: Graph;
+    try {
+      g = make(args);
+    } catch (err) {
+      // bad sizes are usage errors naming the spec; too-large graphs stay TooLargeError (exit 1)
+      if (err instanceof InvalidInputError) throw new UsageError(`<graph> '${spec}': ${err.message}`);
+      throw err;
+    }
     return o.largestComponent ? g.largestComponent() : g;
   }
   return loadGraphFromCli(spec, o).graph;
@@ -66,7 +73,7 @@ export function register(program: Command): void {
     .argument('<graph>', 'graph file, or gen:<family>:<args> (ring, torus, ba, er, tree, pseudofractal)')
     .addOption(new Option('--tau <t>', 'diffusion time tau (required with --policy fixed)').argParser(numberOption('--tau')))
     .addOption(new Option('--rule <rule>', 'supernode rule').choices(['real-space', 'mode-count', 'equilibrium']).default('real-space'))
-    .addOption(new Option('--steps <k>', 'number of coarse-graining steps').argParser(intOption('--steps')).default(1))
+    .addOption(new Option('--steps <k>', 'number of coarse-graining steps').argParser(intOption('--steps', 1, 0xffffffff)).default(1))
     .addOption(new Option('--laplacian <kind>', 'Laplacian').choices(['combinatorial', 'normalized', 'random-walk']).default('combinatorial'))
     .addOption(new Option('--method <m>', 'kernel entries: dense, local (sparse, real-space) or auto').choices(['auto', 'dense', 'local']).default('auto'))
     .addOption(new Option('--policy <p>', 'tau per step').choices(['fixed', 'strongest-transition', 'fraction']).default('fixed'))
@@ -110,7 +117,7 @@ export function register(program: Command): void {
 }
 
 async function writeOut(dir: string, labels: string[], r: RgFlowResult): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   await writeJson(path.join(dir, 'flow.json'), { labels, ...r });
   const header = ['node', ...r.steps.map((_, k) => `step${k + 1}`)].join(',');
   const rows = labels.map((l, i) => [csvField(l), ...r.steps.map((s) => String(s.assignment[i]))].join(','));

@@ -11,8 +11,9 @@
  */
 import { Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
+import { InvalidInputError } from '../../errors';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 interface Opts extends GraphCliOptions {
   method: 'leiden' | 'lrg';
@@ -34,12 +35,17 @@ export function register(program: Command): void {
       .addOption(new Option('--tau <T>', 'lrg: diffusion time (default: just past the strongest entropy transition, see docs/communities.md)').argParser(numberOption('--tau', true)))
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
-      .addOption(new Option('--seed <S>', 'random seed').argParser(intOption('--seed', 0)).default(42)),
+      .addOption(new Option('--seed <S>', 'random seed').argParser(seedOption()).default(42)),
   )).action(async (file: string, opts: Opts) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
+    if (opts.tau !== undefined && opts.method !== 'lrg') throw new UsageError('--tau applies to --method lrg only');
     const { graph } = loadGraphFromCli(file, opts);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
-    const r = await analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth });
+    const r = await analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth }).catch((err: unknown) => {
+      // name the labels file when none of its ids matches a graph node
+      if (err instanceof InvalidInputError && /reference label/.test(err.message)) throw new InvalidInputError(`${opts.truth} vs ${file}: ${err.message}`, { cause: err });
+      throw err;
+    });
     if (opts.json) {
       printJson(r);
       return;

@@ -34,7 +34,7 @@ import { rgFlow } from '../../rg';
 import { fitMps, reorderPatterns, type PatternMatrix } from '../../mps';
 import { dtnr } from '../../dtnr';
 import { siteSubgraph } from '../../patterns';
-import { addCommonOptions, info, intOption, printJson, progress } from '../common';
+import { addCommonOptions, info, intOption, printJson, progress, seedOption } from '../common';
 
 interface Opts {
   json?: boolean;
@@ -387,7 +387,7 @@ export function register(program: Command): void {
     program
       .command('demo')
       .description('run the end-to-end pipeline (simulate, infer, communities, Laplacian RG, tensor network) on generated data')
-      .addOption(new Option('--seed <S>', 'random seed of the whole pipeline').argParser(intOption('--seed', 0)).default(1)),
+      .addOption(new Option('--seed <S>', 'random seed of the whole pipeline').argParser(seedOption()).default(1)),
   ).action(async (opts: Opts) => {
     // Text mode prints every step's line as soon as it is computed (the progress output);
     // --json prints one document at the end, with a progress bar on a terminal's stderr.

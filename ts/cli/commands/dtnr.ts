@@ -11,7 +11,7 @@ import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption } from '../common';
 
 interface DtnrCliOpts extends PatternCliOptions {
   graph?: string;
@@ -90,18 +90,19 @@ export function register(program: Command): void {
       .option('--bin <width>', 'bin width for activity input (5ms, 0.005s, 500us)')
       .option('--cap <n>', 'largest count per bin and site of the input (default 1 = binary)', intOption('--cap'))
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
-      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi'), 32)
+      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi', 1, 0xffffffff), 32)
       .option('--block <map>', 'block variable: any (any spike in the block) | count (spike count, capped at --block-cap)', 'any')
       .option('--block-cap <n>', 'cap of the count block map', intOption('--block-cap'), 3)
-      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps'), 8)
+      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps', 1, 0xffffffff), 8)
       .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), 0.5)
       .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), 0.2)
-      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2), 20000)
-      .option('--seed <s>', 'seed of the splits and estimates', intOption('--seed', 0), 0)
+      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, 0xffffffff), 20000)
+      .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
       .option('--no-direct', 'skip the direct fits of the consistency check')
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
-  ).action(async (activity: string, opts: DtnrCliOpts) => {
+  ).action(async (activity: string, opts: DtnrCliOpts, cmd: Command) => {
     if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
+    if (opts.block !== 'count' && cmd.getOptionValueSource('blockCap') === 'cli') throw new UsageError('--block-cap applies to --block count only');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
     if (!(opts.heldout > 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in (0, 1) (got ${opts.heldout})`);
     if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);
@@ -115,7 +116,10 @@ export function register(program: Command): void {
       graph = sub.graph;
       graphSource = 'given';
     } else {
-      graph = await inferPatternGraph(loaded, { seed: opts.seed, threads: opts.threads });
+      graph = await inferPatternGraph(loaded, { seed: opts.seed, threads: opts.threads }).catch((err: unknown) => {
+        if (err instanceof InvalidInputError) throw new InvalidInputError(`${activity}: ${err.message} with --graph`, { cause: err });
+        throw err;
+      });
       graphSource = 'inferred';
     }
     const r = await dtnr(loaded.patterns, graph, {
@@ -149,11 +153,13 @@ export function register(program: Command): void {
     };
     if (opts.out) {
       const dir = opts.out;
-      await writeJson(path.join(dir, 'scales.json'), out);
-      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
-      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
+      // models and tables first, scales.json (the record that lists the run) last: a run that
+      // fails while writing leaves no scales.json describing files that are not there
       for (let t = 0; t < r.models.length; t++) await saveMps(path.join(dir, `model-scale${t}.npz`), r.models[t]);
       for (let t = 0; t < r.direct.length; t++) await saveMps(path.join(dir, `direct-scale${t}.npz`), r.direct[t]);
+      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
+      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
+      await writeJson(path.join(dir, 'scales.json'), out);
     }
     if (opts.json) {
       printJson(out);

@@ -10,7 +10,8 @@
 import { Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
+import { InvalidInputError } from '../../errors';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
@@ -50,11 +51,14 @@ export function register(program: Command): void {
       .addOption(new Option('--alpha <q>', 'FDR level of the listed edges').default(0.05).argParser(numberOption('--alpha', true)))
       .option('--all', 'list every ordered pair, not only significant edges')
       .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2)))
-      .addOption(new Option('--seed <s>', 'seed').argParser(intOption('--seed', 0)))
+      .addOption(new Option('--seed <s>', 'seed').argParser(seedOption()))
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
+    // a warning, not an error: scripts loop over methods with the same options
+    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') info(`diffrg: warning: --max-lag is ignored by --method ${opts.method} (it applies to lgd and var)`);
     const act = await readActivity(activity);
+    if (act.kind !== 'raster' && act.times.every((t) => t.length === 0)) throw new InvalidInputError(`${activity}: no spikes`);
     const common = {
       method: opts.method,
       maxLag: opts.maxLag,

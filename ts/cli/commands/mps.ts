@@ -8,7 +8,8 @@ import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } f
 import { siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError } from '../common';
+import { InvalidInputError } from '../../errors';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
 
 interface FitOpts extends PatternCliOptions {
   order: string;
@@ -36,8 +37,8 @@ export function register(program: Command): void {
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
       .option('--order <order>', 'site order: identity | random | community | FILE (permutation of 0-based site indices)', 'identity')
       .option('--graph <file>', 'graph (node ids = neuron ids / column indices) for --order community instead of inferring one from the data')
-      .option('--chi <n>', 'maximum bond dimension', intOption('--chi'), 32)
-      .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', intOption('--seed', 0), 0)
+      .option('--chi <n>', 'maximum bond dimension', intOption('--chi', 1, 0xffffffff), 32)
+      .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', seedOption(), 0)
       .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
       .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
@@ -54,7 +55,10 @@ export function register(program: Command): void {
     if (opts.graph !== undefined && opts.order !== 'community') throw new UsageError('--graph applies to --order community only');
     const loaded = await loadCliPatterns(activity, loadOptions);
     const graph = opts.graph !== undefined ? readGraph(opts.graph, { negative: 'abs' }).graph : undefined;
-    const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads });
+    const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads }).catch((err: unknown) => {
+      if (err instanceof InvalidInputError && /cannot infer a site graph/.test(err.message)) throw new InvalidInputError(`${activity}: ${err.message} with --graph`, { cause: err });
+      throw err;
+    });
     const { order } = so;
     const name = so.name;
     const raw = loaded.patterns;

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { spectralScan, scanJson, scanSvg, type ScanOptions } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
 /** The scan's own options come straight from `ScanOptions`; the CLI adds output flags. */
@@ -26,10 +26,10 @@ export function register(program: Command): void {
     .addOption(new Option('--method <method>', 'exact (dense), slq (stochastic Lanczos) or auto (exact for N <= 4000)').choices(['auto', 'exact', 'slq']).default('auto'))
     .addOption(new Option('--tau-min <tau>', 'smallest tau (default: 0.01 / lambda_max)').argParser(numberOption('--tau-min', true)))
     .addOption(new Option('--tau-max <tau>', 'largest tau, inclusive (default: (10 + ln N) / lambda_2)').argParser(numberOption('--tau-max', true)))
-    .addOption(new Option('--tau-count <n>', 'number of log-spaced tau values').argParser(intOption('--tau-count')).default(200))
-    .addOption(new Option('--probes <n>', 'SLQ probes').argParser(intOption('--probes', 2)))
-    .addOption(new Option('--steps <n>', 'SLQ Lanczos steps per probe').argParser(intOption('--steps')))
-    .addOption(new Option('--seed <n>', 'SLQ seed').argParser(intOption('--seed', 0)))
+    .addOption(new Option('--tau-count <n>', 'number of log-spaced tau values').argParser(intOption('--tau-count', 1, 100_000_000)).default(200))
+    .addOption(new Option('--probes <n>', 'SLQ probes').argParser(intOption('--probes', 2, 100_000)))
+    .addOption(new Option('--steps <n>', 'SLQ Lanczos steps per probe').argParser(intOption('--steps', 1, 0xffffffff)))
+    .addOption(new Option('--seed <n>', 'SLQ seed').argParser(seedOption()))
     .option('--out <file.json>', 'write the full result (with error bars and diagnostics) as JSON')
     .option('--plot <file.svg>', 'write an SVG plot of S/ln N and C against tau');
   addGraphOptions(addCommonOptions(cmd)).action(async (file: string, o: ScanCliOptions) => {

@@ -137,6 +137,13 @@ impl LifOptions {
         if !(self.duration.is_finite() && self.duration >= 0.0) {
             return Err(Error::invalid_input(format!("duration must be finite and >= 0, got {}", self.duration)));
         }
+        if self.duration > 0.0 && (self.duration / self.dt).round() < 1.0 {
+            // steps = round(duration / dt) would be 0: nothing simulated, silently
+            return Err(Error::invalid_input(format!(
+                "dt ({} s) must not exceed twice the duration ({} s): no time step would be simulated",
+                self.dt, self.duration
+            )));
+        }
         if self.duration / self.dt > u32::MAX as f64 {
             return Err(Error::too_large(format!(
                 "duration / dt = {} steps exceeds 2^32",

@@ -214,6 +214,7 @@ fn abort_progress_and_validation() {
     assert_eq!((r.steps, r.spikes.num_spikes()), (0, 0));
     for bad in [
         LifOptions { dt: 0.0, ..ai_opts(10, 0.1, 1) },
+        LifOptions { dt: 10.0, ..ai_opts(10, 1.0, 1) },
         LifOptions { duration: -1.0, ..ai_opts(10, 0.1, 1) },
         LifOptions { tau_m_exc: f64::NAN, ..ai_opts(10, 0.1, 1) },
         LifOptions { v_reset: 30.0, ..ai_opts(10, 0.1, 1) },
