@@ -212,6 +212,7 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             }
         }
     };
+    check_memory(n, c, opts, reorth, exec)?;
     let mut out = SlqMeasure { n, components: c, exact: vec![0.0; c], reorth: reorth == Reorth::Full, ..Default::default() };
     if n == 0 {
         return Ok(out);
@@ -247,6 +248,24 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
         }
     }
     Ok(out)
+}
+
+/// Checks the working memory before allocating (`ERR_TOO_LARGE`, never an out-of-memory
+/// abort): the dense null-space / deflation basis (`N (c + 6 d)` doubles for `d` deflated
+/// modes), and one Krylov basis of `steps + 3` vectors per concurrently running probe with
+/// full reorthogonalisation, or three `N x 32` blocks (probes, `q_j`, `q_{j-1}`) without.
+fn check_memory(n: usize, c: usize, opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<()> {
+    let (n, c) = (n as u128, c as u128);
+    let auto = if opts.deflate.is_none() && n <= opts.deflate_max_n as u128 { 200 } else { 0 };
+    let d = opts.deflate.unwrap_or(0).max(auto) as u128;
+    let basis = if d > 0 || reorth == Reorth::Full { n * (c + 6 * d) } else { 0 };
+    let runs = if reorth == Reorth::Full {
+        let concurrent = (exec.threads.max(1) as u128).min(opts.probes as u128);
+        concurrent * n * ((opts.steps as u128).min(n) + 3)
+    } else {
+        3 * n * 32
+    };
+    crate::error::ensure_fits("the SLQ vectors", basis + runs, super::dense::DEFAULT_DENSE_LIMIT_BYTES, "use fewer steps or probes (or fewer deflated modes)")
 }
 
 /// Appends the lowest `want` converged eigenpairs to the deflation basis `q` and their values
@@ -531,6 +550,18 @@ mod tests {
         let c = m.thermodynamics(&taus).specific_heat;
         let cmax = c.iter().cloned().fold(0.0, f64::max);
         eprintln!("BA m=3 n={n}: slq {dt:.2} s ({} probes x {} steps), lam_max {lm:.4}, max C {cmax:.6}, C(tau=1) {:.6}", m.probes.len(), m.steps, c[100]);
+    }
+
+    /// Absurd step counts or deflation requests are refused before allocating.
+    #[test]
+    fn memory_is_checked_before_allocating() {
+        let g = erdos_renyi(50_000, 4.0, 1);
+        let exec = Exec::with_threads(2);
+        // 2 concurrent Krylov bases of 50,000 vectors of length 50,000: 40 GB.
+        let huge = SlqOptions { steps: 1_000_000, reorth: ReorthPolicy::Full, ..Default::default() };
+        assert_eq!(slq(&g, LaplacianKind::Combinatorial, &huge, &exec).unwrap_err().code, crate::ErrorCode::TooLarge);
+        let deflate = SlqOptions { deflate: Some(20_000_000), ..Default::default() };
+        assert_eq!(slq(&g, LaplacianKind::Combinatorial, &deflate, &exec).unwrap_err().code, crate::ErrorCode::TooLarge);
     }
 
     #[test]
