@@ -346,3 +346,32 @@ describe('reproducible output files', () => {
     expect(Array.from(diffrg.parseNpz(diffrg.encodeNpz(arrays)).get('a')!.data as Float64Array)).toEqual([1, 2]);
   });
 });
+
+describe('MPS inputs: file errors, NPZ pattern matrices, option ranges', () => {
+  it('missing files are ERR_IO; a pattern NPZ is read by its member', async () => {
+    const dir = tmp();
+    expect(() => diffrg.loadMps(path.join(dir, 'none.npz'))).toThrow(IoError);
+    expect(() => diffrg.readPatterns(path.join(dir, 'none.csv'))).toThrow(IoError);
+    expect(() => diffrg.readPatterns(dir)).toThrow(IoError);
+    const pat = { shape: [3, 2], dtype: 'uint8' as const, data: new Uint8Array([0, 1, 1, 0, 1, 1]) };
+    const named = path.join(dir, 'p.npz');
+    writeFileSync(named, diffrg.encodeNpz({ patterns: pat, extra: { shape: [1], dtype: 'float64' as const, data: new Float64Array([1]) } }));
+    const only = path.join(dir, 'q.npz');
+    writeFileSync(only, diffrg.encodeNpz({ x: pat }));
+    for (const f of [named, only]) {
+      const p = diffrg.readPatterns(f);
+      expect([p.rows, p.sites, [...p.data]]).toEqual([3, 2, [0, 1, 1, 0, 1, 1]]);
+    }
+    const ambiguous = path.join(dir, 'r.npz');
+    writeFileSync(ambiguous, diffrg.encodeNpz({ a: pat, b: pat }));
+    expect(() => diffrg.readPatterns(ambiguous)).toThrow(/named 'patterns' or a single array, found a, b/);
+  });
+  it('fitMps and randomOrder range-check seeds and integers', async () => {
+    const p = { rows: 4, sites: 2, data: new Uint8Array([0, 1, 1, 0, 1, 1, 0, 0]) };
+    await expect(diffrg.fitMps(p, { seed: 2 ** 32 })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(diffrg.fitMps(p, { chi: 2 ** 32 + 2 })).rejects.toThrow(/chi must be an integer/);
+    expect(() => diffrg.randomOrder(5, 1.5)).toThrow(InvalidInputError);
+    expect(() => diffrg.randomOrder(-1, 0)).toThrow(InvalidInputError);
+    expect(diffrg.randomOrder(5, 3).slice().sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+});

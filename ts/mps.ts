@@ -4,10 +4,9 @@
  * and a numpy-readable NPZ file format. See docs/mps.md.
  */
 import native = require('./native');
-import { readFileSync } from 'node:fs';
-import { runNative, callNative, type RunOptions } from './run';
+import { runNative, callNative, checkInteger, checkSeed, type RunOptions } from './run';
 import { InvalidInputError, ParseError } from './errors';
-import { encodeNpz, parseNpy, parseNpz, type NpyArray } from './io/npy';
+import { encodeNpz, parseNpy, parseNpz, readFileBytes, type NpyArray } from './io/npy';
 import { writeFileAtomic } from './io/atomic';
 
 export type MpsKind = 'born' | 'probability';
@@ -111,6 +110,10 @@ export interface MpsFitResult {
 /** Learns a Born machine (exact empirical initialisation + two-site DMRG sweeps). */
 export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {}): Promise<MpsFitResult> {
   checkPatterns(patterns);
+  checkSeed(options.seed);
+  checkInteger('chi', options.chi, 1, 65536);
+  checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
+  checkInteger('patience', options.patience, 0, 1_000_000);
   const { signal: _s, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
   return { ...r, model: fromNative(r.model) };
@@ -234,14 +237,9 @@ export async function saveMps(file: string, model: MpsModel): Promise<void> {
 }
 
 export function loadMps(file: string): MpsModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  return decodeMps(bytes, file);
+  return decodeMps(readFileBytes(file), file);
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Pattern matrices from CSV or NPY.
@@ -275,16 +273,20 @@ export function parsePatternCsv(text: string, file = '<csv>'): PatternMatrix {
   return { rows: rows.length, sites: n, data };
 }
 
-/** Reads a pattern matrix from `.npy` (2-D integer or boolean array) or CSV. */
+/** The pattern array of an NPZ: the member `patterns`, else its only member. */
+function npzPatterns(bytes: Uint8Array, file: string): NpyArray {
+  const members = parseNpz(bytes, file);
+  const a = members.get('patterns') ?? (members.size === 1 ? [...members.values()][0] : undefined);
+  if (!a) throw new ParseError(`expected an array named 'patterns' or a single array, found ${[...members.keys()].join(', ') || 'none'}`, { file });
+  return a;
+}
+
+/** Reads a pattern matrix from `.npy` / `.npz` (2-D integer or boolean array) or CSV. */
 export function readPatterns(file: string): PatternMatrix {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  if (file.endsWith('.npy')) {
-    const a = parseNpy(bytes, file);
+  const bytes = readFileBytes(file);
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.npy') || lower.endsWith('.npz')) {
+    const a = lower.endsWith('.npz') ? npzPatterns(bytes, file) : parseNpy(bytes, file);
     if (a.shape.length !== 2) throw new ParseError(`expected a 2-D array (patterns x sites), got shape (${a.shape.join(', ')})`, { file });
     const [rows, sites] = a.shape;
     const data = new Uint8Array(rows * sites);
@@ -296,7 +298,7 @@ export function readPatterns(file: string): PatternMatrix {
     }
     return { rows, sites, data };
   }
-  return parsePatternCsv(bytes.toString('utf8'), file);
+  return parsePatternCsv(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file);
 }
 
 /** Reorders columns: new column k is old column `order[k]` (a permutation of 0..sites-1). */
@@ -313,6 +315,8 @@ export function reorderPatterns(p: PatternMatrix, order: number[]): PatternMatri
 
 /** A seeded random permutation of 0..n-1 (xorshift-based Fisher-Yates). */
 export function randomOrder(n: number, seed = 0): number[] {
+  checkInteger('n', n, 0, 2 ** 31 - 1);
+  checkSeed(seed);
   const order = Array.from({ length: n }, (_, i) => i);
   let s = (BigInt(seed) * 0x9e3779b97f4a7c15n + 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
   const next = () => {

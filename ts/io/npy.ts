@@ -152,12 +152,12 @@ function fortranToC(data: NpyData, shape: number[]): NpyData {
 
 /** Reads an `.npy` file. */
 export function readNpy(file: string): NpyArray {
-  return parseNpy(readBytes(file), file);
+  return parseNpy(readFileBytes(file), file);
 }
 
 /** Reads every member of an `.npz` archive (keys without the `.npy` suffix). */
 export function readNpz(file: string): Map<string, NpyArray> {
-  return parseNpz(readBytes(file), file);
+  return parseNpz(readFileBytes(file), file);
 }
 
 export function parseNpz(bytes: Uint8Array, file = '<npz>'): Map<string, NpyArray> {
@@ -174,7 +174,8 @@ export function parseNpz(bytes: Uint8Array, file = '<npz>'): Map<string, NpyArra
   return out;
 }
 
-function readBytes(file: string): Uint8Array {
+/** Reads a whole input file; a missing or unreadable file (or a directory) is `ERR_IO`. */
+export function readFileBytes(file: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (err) {
