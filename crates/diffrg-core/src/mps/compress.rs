@@ -28,7 +28,7 @@ use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, MatRef, Par};
+use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 /// Truncation parameters.
@@ -185,14 +185,21 @@ fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64
     out.par_chunks_mut(chunk * n).zip(a.par_chunks(chunk * k)).for_each(|(dst, lhs)| product(dst, lhs, dst.len() / n));
 }
 
-/// Lower triangle of `x x^T` for `x` (`m x k`, row-major): the columns are split over the
-/// current rayon pool, each part accumulated in its own buffer, then summed. The strict upper
-/// triangle of the result is zero.
+/// Column-major `n x n` view (the Gram matrices and their factors are stored column-major,
+/// faer's native layout for its factorizations).
+#[inline]
+fn cview(data: &[f64], n: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&data[..n * n], n, n)
+}
+
+/// Lower triangle of `x x^T` for `x` (`m x k`, row-major), stored column-major: the columns
+/// of `x` are split over the current rayon pool, each part accumulated in its own buffer, then
+/// summed. The strict upper triangle of the result is zero.
 fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     let part = |c0: usize, c1: usize| -> Vec<f64> {
         let mut out = vec![0.0; m * m];
         let xs = view(x, m, k).subcols(c0, c1 - c0);
-        triangular::matmul(view_mut(&mut out, m, m), BlockStructure::TriangularLower, Accum::Replace, xs, BlockStructure::Rectangular, xs.transpose(), BlockStructure::Rectangular, 1.0, Par::Seq);
+        triangular::matmul(MatMut::from_column_major_slice_mut(&mut out, m, m), BlockStructure::TriangularLower, Accum::Replace, xs, BlockStructure::Rectangular, xs.transpose(), BlockStructure::Rectangular, 1.0, Par::Seq);
         out
     };
     let threads = rayon::current_num_threads();
@@ -211,24 +218,24 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     out
 }
 
-/// Factor of the symmetric positive semi-definite `g` (`n x n`, lower triangle read):
-/// Cholesky when it succeeds, else `V sqrt(max(lambda, 0))` from the eigen-decomposition.
+/// Factor (column-major) of the symmetric positive semi-definite `g` (`n x n`, column-major,
+/// lower triangle read): sequential in-place Cholesky when it succeeds (the strict upper
+/// triangle zeroed), else `V sqrt(max(lambda, 0))` from the eigen-decomposition.
 fn psd_factor(g: &[f64], n: usize) -> Result<(Vec<f64>, bool)> {
-    if let Ok(llt) = view(g, n, n).llt(faer::Side::Lower) {
-        let l = llt.L();
-        let mut f = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                f[i * n + j] = l[(i, j)];
-            }
+    use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltRegularization};
+    let mut f = g[..n * n].to_vec();
+    let mut buf = faer::dyn_stack::MemBuffer::new(cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
+    let ok = cholesky_in_place(MatMut::from_column_major_slice_mut(&mut f, n, n), LltRegularization::default(), Par::Seq, faer::dyn_stack::MemStack::new(&mut buf), Default::default()).is_ok();
+    if ok {
+        for j in 1..n {
+            f[j * n..j * n + j].fill(0.0);
         }
         return Ok((f, true));
     }
-    let (vals, vecs) = eigh_desc(view(g, n, n))?;
-    let mut f = vecs;
+    let (vals, vecs) = eigh_desc(cview(g, n))?;
     for i in 0..n {
         for (j, v) in vals.iter().enumerate() {
-            f[i * n + j] *= v.max(0.0).sqrt();
+            f[j * n + i] = vecs[i * n + j] * v.max(0.0).sqrt();
         }
     }
     Ok((f, false))
@@ -253,7 +260,7 @@ fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<G
         let (l, d, r) = (a.left, a.dim, a.right);
         let next = &out[b + 1];
         let mut bm = vec![0.0; l * d * r];
-        rows_matmul(&mut bm, a.data, l * d, r, view(&next.f, r, r), next.tri);
+        rows_matmul(&mut bm, a.data, l * d, r, cview(&next.f, r), next.tri);
         let mut g = lower_gram(&bm, l, d * r);
         let scale = rescale(&mut g);
         let (f, tri) = psd_factor(&g, l)?;
@@ -287,8 +294,7 @@ impl Eigh {
         }
         let mut s = faer::diag::Diag::<f64>::zeros(m);
         let mut u = faer::Mat::<f64>::zeros(m, m);
-        // row-major view: its lower triangle is the filled one
-        self_adjoint_evd(view(rho, m, m), s.as_mut(), Some(u.as_mut()), Par::Seq, faer::dyn_stack::MemStack::new(&mut self.buf), self.params)
+        self_adjoint_evd(cview(rho, m), s.as_mut(), Some(u.as_mut()), Par::Seq, faer::dyn_stack::MemStack::new(&mut self.buf), self.params)
             .map_err(|e| Error::no_convergence(format!("symmetric eigen-solver did not converge: {e:?}")))?;
         let vals: Vec<f64> = (0..m).rev().map(|i| s[i]).collect();
         let mut vecs = vec![0.0; m * m];
@@ -346,7 +352,7 @@ fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, che
         debug_assert_eq!(gk.dim, r);
         // rho = C G C^T = (C F)(C F)^T  (m x m, lower triangle)
         let mut x = vec![0.0; m * r];
-        rows_matmul(&mut x, &c.data, m, r, view(&gk.f, r, r), gk.tri);
+        rows_matmul(&mut x, &c.data, m, r, cview(&gk.f, r), gk.tri);
         let rho = lower_gram(&x, m, r);
         let (vals, vecs) = eigh.solve(&rho, m)?;
         let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
@@ -513,9 +519,16 @@ mod tests {
     #[test]
     #[ignore]
     fn phases() {
+        for threads in [1usize, 2] {
+            let ex = Exec::with_threads(threads);
+            println!("{threads} thread(s):");
+            ex.install(|| phases_in(&ex));
+        }
+    }
+
+    fn phases_in(ex: &Exec) {
         use std::time::Instant;
         let t = TensorTrain::random(Kind::Born, &[2; 100], 128, 1).unwrap();
-        let ex = Exec::sequential();
         let best = |f: &mut dyn FnMut()| -> f64 {
             let mut b = f64::INFINITY;
             for _ in 0..7 {
@@ -527,16 +540,16 @@ mod tests {
         };
         let opts = CompressOptions { max_bond: 32, cutoff: 0.0 };
         let total = best(&mut || {
-            compress(&t, &opts, &ex).unwrap();
+            compress(&t, &opts, ex).unwrap();
         });
         let refs: Vec<CoreRef<'_>> = t.cores().iter().map(CoreRef::from).collect();
         let gram = best(&mut || {
-            gram_factors(&refs, false, &ex).unwrap();
+            gram_factors(&refs, false, ex).unwrap();
         });
         let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
         let frefs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
         let borrowed = best(&mut || {
-            compress_borrowed(Kind::Born, &frefs, &opts, &ex).unwrap();
+            compress_borrowed(Kind::Born, &frefs, &opts, ex).unwrap();
         });
         println!("compress_borrowed (with finiteness checks) {borrowed:.1} ms");
         let copy = best(&mut || {
@@ -546,9 +559,46 @@ mod tests {
         let rho = lower_gram(&x, 64, 128);
         let eig = best(&mut || {
             for _ in 0..99 {
-                std::hint::black_box(eigh_desc(view(&rho, 64, 64)).unwrap());
+                std::hint::black_box(eigh_desc(cview(&rho, 64)).unwrap());
             }
         });
+        {
+            // one bulk site of the Gram pass, 99 times
+            let a = &t.core(50).data;
+            let (l, d, r) = (128usize, 2usize, 128usize);
+            let g0 = gram_factors(&refs, false, ex).unwrap();
+            let f = &g0[51].f;
+            let mut bm = vec![0.0; l * d * r];
+            let tri = best(&mut || {
+                for _ in 0..99 {
+                    rows_matmul(&mut bm, a, l * d, r, cview(f, r), true);
+                }
+            });
+            let full = best(&mut || {
+                for _ in 0..99 {
+                    rows_matmul(&mut bm, a, l * d, r, cview(f, r), false);
+                }
+            });
+            let mut gg = Vec::new();
+            let lg = best(&mut || {
+                for _ in 0..99 {
+                    gg = lower_gram(&bm, l, d * r);
+                }
+            });
+            let mut gf = vec![0.0; l * l];
+            let fg = best(&mut || {
+                for _ in 0..99 {
+                    crate::mps::dense::gemm(view_mut(&mut gf, l, l), false, view(&bm, l, d * r), view(&bm, l, d * r).transpose(), 1.0);
+                }
+            });
+            rescale(&mut gg);
+            let ch = best(&mut || {
+                for _ in 0..99 {
+                    std::hint::black_box(psd_factor(&gg, l).unwrap());
+                }
+            });
+            println!("x99 bulk site: B=A F tri {tri:.1} ms, full {full:.1} ms; lower B B^T {lg:.1} ms, full gemm {fg:.1} ms; cholesky {ch:.1} ms");
+        }
         for thr in [8usize, 16, 32, 48, 128] {
             use faer::dyn_stack::{MemBuffer, MemStack};
             use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors, SelfAdjointEvdParams};
@@ -559,7 +609,7 @@ mod tests {
             let mut u = faer::Mat::<f64>::zeros(64, 64);
             let e = best(&mut || {
                 for _ in 0..99 {
-                    self_adjoint_evd(view(&rho, 64, 64), s.as_mut(), Some(u.as_mut()), Par::Seq, MemStack::new(&mut buf), params).unwrap();
+                    self_adjoint_evd(cview(&rho, 64), s.as_mut(), Some(u.as_mut()), Par::Seq, MemStack::new(&mut buf), params).unwrap();
                 }
             });
             println!("threshold {thr}: 99 evd(64) {e:.1} ms");
