@@ -24,6 +24,7 @@
 //! of `T` (entries may become negative; see [`crate::mps::block`] for the negative-mass check).
 
 use super::dense::{eigh_desc, matmul_rm, rescale, truncation, view, view_mut};
+use super::symeig::SymEig;
 use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -269,45 +270,6 @@ fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<G
     Ok(out)
 }
 
-/// Reusable eigen-solver of the small symmetric `rho` (`m x m`, lower triangle read):
-/// faer's tridiagonal reduction + implicit QR (divide and conquer from 32 up), sequential,
-/// with the workspace allocated once for the largest size. Returns the eigenvalues in
-/// non-increasing order and the matching eigenvectors as the columns of a row-major buffer.
-struct Eigh {
-    buf: faer::dyn_stack::MemBuffer,
-    cap: usize,
-    params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64>,
-}
-
-impl Eigh {
-    fn new() -> Eigh {
-        let mut params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64> = Default::default();
-        params.recursion_threshold = 32;
-        Eigh { buf: faer::dyn_stack::MemBuffer::new(faer::dyn_stack::StackReq::empty()), cap: 0, params }
-    }
-
-    fn solve(&mut self, rho: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-        use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
-        if m > self.cap {
-            self.buf = faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(m, ComputeEigenvectors::Yes, Par::Seq, self.params));
-            self.cap = m;
-        }
-        let mut s = faer::diag::Diag::<f64>::zeros(m);
-        let mut u = faer::Mat::<f64>::zeros(m, m);
-        self_adjoint_evd(cview(rho, m), s.as_mut(), Some(u.as_mut()), Par::Seq, faer::dyn_stack::MemStack::new(&mut self.buf), self.params)
-            .map_err(|e| Error::no_convergence(format!("symmetric eigen-solver did not converge: {e:?}")))?;
-        let vals: Vec<f64> = (0..m).rev().map(|i| s[i]).collect();
-        let mut vecs = vec![0.0; m * m];
-        for j in 0..m {
-            let col = u.col(m - 1 - j);
-            for i in 0..m {
-                vecs[i * m + j] = col[i];
-            }
-        }
-        Ok((vals, vecs))
-    }
-}
-
 /// Compresses `tt` (either kind, in the Frobenius norm of its entries).
 ///
 /// Errors: `ERR_INVALID_INPUT` for a negative or non-finite cutoff or an all-zero train;
@@ -343,7 +305,7 @@ fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, che
     let mut c = Core { left: c0.left, dim: c0.dim, right: c0.right, data: c0.data.to_vec() };
     let mut carry_log = 0.0f64;
     let mut ln_norm0 = f64::NAN;
-    let mut eigh = Eigh::new();
+    let mut eigh = SymEig::new();
     for k in 0..n - 1 {
         exec.check()?;
         let (l, d, r) = (c.left, c.dim, c.right);
@@ -354,7 +316,7 @@ fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, che
         let mut x = vec![0.0; m * r];
         rows_matmul(&mut x, &c.data, m, r, cview(&gk.f, r), gk.tri);
         let rho = lower_gram(&x, m, r);
-        let (vals, vecs) = eigh.solve(&rho, m)?;
+        let (vals, vecs) = eigh.solve(cview(&rho, m))?;
         let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
         let ln_unit = gk.log + 2.0 * carry_log;
         if k == 0 {
@@ -514,6 +476,21 @@ mod tests {
         assert!(rep.discarded.is_empty());
     }
 
+    /// The benchmark case in a loop, for a profiler (`perf record` on the test binary).
+    #[test]
+    #[ignore]
+    fn profile_loop() {
+        let t = TensorTrain::random(Kind::Born, &[2; 100], 128, 1).unwrap();
+        let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
+        let refs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
+        let ex = Exec::with_threads(1);
+        ex.install(|| {
+            for _ in 0..40 {
+                compress_borrowed(Kind::Born, &refs, &CompressOptions { max_bond: 32, cutoff: 0.0 }, &ex).unwrap();
+            }
+        });
+    }
+
     /// Phase timings of the benchmark case (100 sites, chi 128 -> 32); run with
     /// `cargo test --release -p diffrg-core mps::compress::tests::phases -- --ignored --nocapture`.
     #[test]
@@ -539,81 +516,52 @@ mod tests {
             b * 1e3
         };
         let opts = CompressOptions { max_bond: 32, cutoff: 0.0 };
-        let total = best(&mut || {
-            compress(&t, &opts, ex).unwrap();
-        });
-        let refs: Vec<CoreRef<'_>> = t.cores().iter().map(CoreRef::from).collect();
-        let gram = best(&mut || {
-            gram_factors(&refs, false, ex).unwrap();
-        });
         let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
-        let frefs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
-        let borrowed = best(&mut || {
-            compress_borrowed(Kind::Born, &frefs, &opts, ex).unwrap();
+        let refs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
+        let total = best(&mut || {
+            compress_borrowed(Kind::Born, &refs, &opts, ex).unwrap();
         });
-        println!("compress_borrowed (with finiteness checks) {borrowed:.1} ms");
+        let gram = best(&mut || {
+            gram_factors(&refs, true, ex).unwrap();
+        });
         let copy = best(&mut || {
             std::hint::black_box(t.clone());
         });
-        let x: Vec<f64> = (0..64 * 128).map(|i| ((i * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
-        let rho = lower_gram(&x, 64, 128);
+        // one bulk site of the Gram pass and one eigen-decomposition of the sweep, 99 times each
+        let (l, d, r) = (128usize, 2usize, 128usize);
+        let a = &t.core(50).data;
+        let g = gram_factors(&refs, false, ex).unwrap();
+        let mut bm = vec![0.0; l * d * r];
+        let prod = best(&mut || {
+            for _ in 0..99 {
+                rows_matmul(&mut bm, a, l * d, r, cview(&g[51].f, r), true);
+            }
+        });
+        let mut gg = Vec::new();
+        let syrk = best(&mut || {
+            for _ in 0..99 {
+                gg = lower_gram(&bm, l, d * r);
+            }
+        });
+        rescale(&mut gg);
+        let chol = best(&mut || {
+            for _ in 0..99 {
+                std::hint::black_box(psd_factor(&gg, l).unwrap());
+            }
+        });
+        let rho = lower_gram(&bm[..64 * 256], 64, 256);
+        let mut eigh = SymEig::new();
         let eig = best(&mut || {
+            for _ in 0..99 {
+                std::hint::black_box(eigh.solve(cview(&rho, 64)).unwrap());
+            }
+        });
+        let faer_eig = best(&mut || {
             for _ in 0..99 {
                 std::hint::black_box(eigh_desc(cview(&rho, 64)).unwrap());
             }
         });
-        {
-            // one bulk site of the Gram pass, 99 times
-            let a = &t.core(50).data;
-            let (l, d, r) = (128usize, 2usize, 128usize);
-            let g0 = gram_factors(&refs, false, ex).unwrap();
-            let f = &g0[51].f;
-            let mut bm = vec![0.0; l * d * r];
-            let tri = best(&mut || {
-                for _ in 0..99 {
-                    rows_matmul(&mut bm, a, l * d, r, cview(f, r), true);
-                }
-            });
-            let full = best(&mut || {
-                for _ in 0..99 {
-                    rows_matmul(&mut bm, a, l * d, r, cview(f, r), false);
-                }
-            });
-            let mut gg = Vec::new();
-            let lg = best(&mut || {
-                for _ in 0..99 {
-                    gg = lower_gram(&bm, l, d * r);
-                }
-            });
-            let mut gf = vec![0.0; l * l];
-            let fg = best(&mut || {
-                for _ in 0..99 {
-                    crate::mps::dense::gemm(view_mut(&mut gf, l, l), false, view(&bm, l, d * r), view(&bm, l, d * r).transpose(), 1.0);
-                }
-            });
-            rescale(&mut gg);
-            let ch = best(&mut || {
-                for _ in 0..99 {
-                    std::hint::black_box(psd_factor(&gg, l).unwrap());
-                }
-            });
-            println!("x99 bulk site: B=A F tri {tri:.1} ms, full {full:.1} ms; lower B B^T {lg:.1} ms, full gemm {fg:.1} ms; cholesky {ch:.1} ms");
-        }
-        for thr in [8usize, 16, 32, 48, 128] {
-            use faer::dyn_stack::{MemBuffer, MemStack};
-            use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors, SelfAdjointEvdParams};
-            let mut params: faer::Spec<SelfAdjointEvdParams, f64> = Default::default();
-            params.recursion_threshold = thr;
-            let mut buf = MemBuffer::new(self_adjoint_evd_scratch::<f64>(64, ComputeEigenvectors::Yes, Par::Seq, params));
-            let mut s = faer::diag::Diag::<f64>::zeros(64);
-            let mut u = faer::Mat::<f64>::zeros(64, 64);
-            let e = best(&mut || {
-                for _ in 0..99 {
-                    self_adjoint_evd(cview(&rho, 64), s.as_mut(), Some(u.as_mut()), Par::Seq, MemStack::new(&mut buf), params).unwrap();
-                }
-            });
-            println!("threshold {thr}: 99 evd(64) {e:.1} ms");
-        }
-        println!("compress {total:.1} ms; gram factors {gram:.1} ms; 99 eigh(64) {eig:.1} ms; clone of the input {copy:.1} ms");
+        println!("  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms");
+        println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms (faer's self_adjoint_eigen {faer_eig:.1} ms)");
     }
 }
