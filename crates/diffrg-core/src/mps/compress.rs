@@ -24,7 +24,6 @@
 //! of `T` (entries may become negative; see [`crate::mps::block`] for the negative-mass check).
 
 use super::dense::{eigh_desc, matmul_rm, rescale, truncation, view, view_mut};
-use super::symeig::SymEig;
 use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -270,6 +269,45 @@ fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<G
     Ok(out)
 }
 
+/// Reusable eigen-solver of the small symmetric `rho` (`m x m`, lower triangle read):
+/// faer's tridiagonal reduction + implicit QR (divide and conquer from 32 up), sequential,
+/// with the workspace allocated once for the largest size. Returns the eigenvalues in
+/// non-increasing order and the matching eigenvectors as the columns of a row-major buffer.
+struct Eigh {
+    buf: faer::dyn_stack::MemBuffer,
+    cap: usize,
+    params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64>,
+}
+
+impl Eigh {
+    fn new() -> Eigh {
+        let mut params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64> = Default::default();
+        params.recursion_threshold = 32;
+        Eigh { buf: faer::dyn_stack::MemBuffer::new(faer::dyn_stack::StackReq::empty()), cap: 0, params }
+    }
+
+    fn solve(&mut self, rho: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
+        if m > self.cap {
+            self.buf = faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(m, ComputeEigenvectors::Yes, Par::Seq, self.params));
+            self.cap = m;
+        }
+        let mut s = faer::diag::Diag::<f64>::zeros(m);
+        let mut u = faer::Mat::<f64>::zeros(m, m);
+        self_adjoint_evd(cview(rho, m), s.as_mut(), Some(u.as_mut()), Par::Seq, faer::dyn_stack::MemStack::new(&mut self.buf), self.params)
+            .map_err(|e| Error::no_convergence(format!("symmetric eigen-solver did not converge: {e:?}")))?;
+        let vals: Vec<f64> = (0..m).rev().map(|i| s[i]).collect();
+        let mut vecs = vec![0.0; m * m];
+        for j in 0..m {
+            let col = u.col(m - 1 - j);
+            for i in 0..m {
+                vecs[i * m + j] = col[i];
+            }
+        }
+        Ok((vals, vecs))
+    }
+}
+
 /// Compresses `tt` (either kind, in the Frobenius norm of its entries).
 ///
 /// Errors: `ERR_INVALID_INPUT` for a negative or non-finite cutoff or an all-zero train;
@@ -305,7 +343,7 @@ fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, che
     let mut c = Core { left: c0.left, dim: c0.dim, right: c0.right, data: c0.data.to_vec() };
     let mut carry_log = 0.0f64;
     let mut ln_norm0 = f64::NAN;
-    let mut eigh = SymEig::new();
+    let mut eigh = Eigh::new();
     for k in 0..n - 1 {
         exec.check()?;
         let (l, d, r) = (c.left, c.dim, c.right);
@@ -316,7 +354,7 @@ fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, che
         let mut x = vec![0.0; m * r];
         rows_matmul(&mut x, &c.data, m, r, cview(&gk.f, r), gk.tri);
         let rho = lower_gram(&x, m, r);
-        let (vals, vecs) = eigh.solve(cview(&rho, m))?;
+        let (vals, vecs) = eigh.solve(&rho, m)?;
         let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
         let ln_unit = gk.log + 2.0 * carry_log;
         if k == 0 {
@@ -476,21 +514,6 @@ mod tests {
         assert!(rep.discarded.is_empty());
     }
 
-    /// The benchmark case in a loop, for a profiler (`perf record` on the test binary).
-    #[test]
-    #[ignore]
-    fn profile_loop() {
-        let t = TensorTrain::random(Kind::Born, &[2; 100], 128, 1).unwrap();
-        let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
-        let refs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
-        let ex = Exec::with_threads(1);
-        ex.install(|| {
-            for _ in 0..40 {
-                compress_borrowed(Kind::Born, &refs, &CompressOptions { max_bond: 32, cutoff: 0.0 }, &ex).unwrap();
-            }
-        });
-    }
-
     /// Phase timings of the benchmark case (100 sites, chi 128 -> 32); run with
     /// `cargo test --release -p diffrg-core mps::compress::tests::phases -- --ignored --nocapture`.
     #[test]
@@ -550,18 +573,13 @@ mod tests {
             }
         });
         let rho = lower_gram(&bm[..64 * 256], 64, 256);
-        let mut eigh = SymEig::new();
+        let mut eigh = Eigh::new();
         let eig = best(&mut || {
             for _ in 0..99 {
-                std::hint::black_box(eigh.solve(cview(&rho, 64)).unwrap());
-            }
-        });
-        let faer_eig = best(&mut || {
-            for _ in 0..99 {
-                std::hint::black_box(eigh_desc(cview(&rho, 64)).unwrap());
+                std::hint::black_box(eigh.solve(&rho, 64).unwrap());
             }
         });
         println!("  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms");
-        println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms (faer's self_adjoint_eigen {faer_eig:.1} ms)");
+        println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms");
     }
 }

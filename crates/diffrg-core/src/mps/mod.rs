@@ -2,8 +2,7 @@
 //!
 //! - [`tt`]: the types ([`TensorTrain`], [`Core`], [`Kind`]: Born machine or probability train).
 //! - [`canonical`]: left/right/mixed canonical forms and normalisation.
-//! - [`compress`]: truncation to a bond dimension and/or cutoff, reporting the discarded weight
-//!   ([`symeig`]: the small symmetric eigen-solver of its sweep).
+//! - [`compress`]: truncation to a bond dimension and/or cutoff, reporting the discarded weight.
 //! - [`env`]: transfer-matrix environments shared by the contraction kernels.
 //! - [`eval`]: batched log-probabilities, parallel over patterns.
 //! - [`marginals`]: single-site and pairwise marginals, conditioning.
@@ -34,7 +33,6 @@ pub mod learn;
 pub mod marginals;
 pub mod sample;
 pub mod select;
-pub mod symeig;
 pub mod tt;
 
 pub use tt::{Core, Kind, TensorTrain};
