@@ -219,26 +219,27 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
 }
 
 /// Factor (column-major) of the symmetric positive semi-definite `g` (`n x n`, column-major,
-/// lower triangle read): sequential in-place Cholesky when it succeeds (the strict upper
-/// triangle zeroed), else `V sqrt(max(lambda, 0))` from the eigen-decomposition.
-fn psd_factor(g: &[f64], n: usize) -> Result<(Vec<f64>, bool)> {
+/// lower triangle read), in place: sequential Cholesky when it succeeds (the strict upper
+/// triangle zeroed), else `V sqrt(max(lambda, 0))` from the eigen-decomposition of the matrix
+/// `original()` returns (the Cholesky attempt overwrote `g`).
+fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) -> Result<(Vec<f64>, bool)> {
     use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltRegularization};
-    let mut f = g[..n * n].to_vec();
     let mut buf = faer::dyn_stack::MemBuffer::new(cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
-    let ok = cholesky_in_place(MatMut::from_column_major_slice_mut(&mut f, n, n), LltRegularization::default(), Par::Seq, faer::dyn_stack::MemStack::new(&mut buf), Default::default()).is_ok();
+    let ok = cholesky_in_place(MatMut::from_column_major_slice_mut(&mut g[..n * n], n, n), LltRegularization::default(), Par::Seq, faer::dyn_stack::MemStack::new(&mut buf), Default::default()).is_ok();
     if ok {
         for j in 1..n {
-            f[j * n..j * n + j].fill(0.0);
+            g[j * n..j * n + j].fill(0.0);
         }
-        return Ok((f, true));
+        return Ok((g, true));
     }
-    let (vals, vecs) = eigh_desc(cview(g, n))?;
+    let g0 = original();
+    let (vals, vecs) = eigh_desc(cview(&g0, n))?;
     for i in 0..n {
         for (j, v) in vals.iter().enumerate() {
-            f[j * n + i] = vecs[i * n + j] * v.max(0.0).sqrt();
+            g[j * n + i] = vecs[i * n + j] * v.max(0.0).sqrt();
         }
     }
-    Ok((f, false))
+    Ok((g, false))
 }
 
 /// Right Gram factors `G_b` for bonds b = 1..=N (index b; entry 0 unused):
@@ -251,6 +252,8 @@ fn psd_factor(g: &[f64], n: usize) -> Result<(Vec<f64>, bool)> {
 fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<GramFactor>> {
     let n = cores.len();
     let mut out = vec![GramFactor { f: vec![1.0], dim: 1, tri: true, log: 0.0 }; n + 1];
+    // one product buffer for all sites (overwritten by every product)
+    let mut buf = vec![0.0; cores.iter().skip(1).map(|c| c.data.len()).max().unwrap_or(0)];
     for b in (1..n).rev() {
         exec.check()?;
         let a = cores[b];
@@ -259,11 +262,15 @@ fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<G
         }
         let (l, d, r) = (a.left, a.dim, a.right);
         let next = &out[b + 1];
-        let mut bm = vec![0.0; l * d * r];
-        rows_matmul(&mut bm, a.data, l * d, r, cview(&next.f, r), next.tri);
-        let mut g = lower_gram(&bm, l, d * r);
+        let bm = &mut buf[..l * d * r];
+        rows_matmul(bm, a.data, l * d, r, cview(&next.f, r), next.tri);
+        let mut g = lower_gram(bm, l, d * r);
         let scale = rescale(&mut g);
-        let (f, tri) = psd_factor(&g, l)?;
+        let (f, tri) = psd_factor(g, l, || {
+            let mut g0 = lower_gram(bm, l, d * r);
+            rescale(&mut g0);
+            g0
+        })?;
         out[b] = GramFactor { f, dim: l, tri, log: next.log + scale };
     }
     Ok(out)
@@ -569,7 +576,7 @@ mod tests {
         rescale(&mut gg);
         let chol = best(&mut || {
             for _ in 0..99 {
-                std::hint::black_box(psd_factor(&gg, l).unwrap());
+                std::hint::black_box(psd_factor(gg.clone(), l, || unreachable!()).unwrap());
             }
         });
         let rho = lower_gram(&bm[..64 * 256], 64, 256);
