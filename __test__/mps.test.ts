@@ -54,6 +54,28 @@ describe('mps engine through the API', () => {
     expect(lossless.totalDiscarded).toBeLessThan(1e-12);
   });
 
+  it('compression reads the caller buffer in place: views, untouched input, typed errors', async () => {
+    const m = diffrg.randomMps('probability', [2, 3, 2, 2, 2], 4, 8);
+    expect(m.data).toBeInstanceOf(Float64Array);
+    const before = Float64Array.from(m.data);
+    const ref = await diffrg.compressMps(m, { maxBond: 2 });
+    expect(ref.model.data).toBeInstanceOf(Float64Array);
+    expect(ref.model.data.length).toBe(ref.model.bondDims.slice(0, -1).reduce((a, l, k) => a + l * ref.model.dims[k] * ref.model.bondDims[k + 1], 0));
+    expect(m.data).toEqual(before);
+    // the same cores as a view at a non-zero offset of a larger buffer
+    const big = new Float64Array(m.data.length + 3);
+    big.set(m.data, 3);
+    const viewed = await diffrg.compressMps({ ...m, data: big.subarray(3) }, { maxBond: 2 });
+    expect(viewed.totalDiscarded).toBe(ref.totalDiscarded);
+    expect(Array.from(viewed.model.data)).toEqual(Array.from(ref.model.data));
+    const bad = Float64Array.from(m.data);
+    bad[m.data.length - 1] = NaN;
+    await expect(diffrg.compressMps({ ...m, data: bad })).rejects.toBeInstanceOf(diffrg.NotFiniteError);
+    await expect(diffrg.compressMps({ ...m, data: bad })).rejects.toThrow(/cores\[4\]/);
+    await expect(diffrg.compressMps({ ...m, data: m.data.subarray(1) })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    await expect(diffrg.compressMps({ ...m, bondDims: [1, 4, 4, 4, 4] })).rejects.toThrow(/bondDims/);
+  });
+
   it('NPZ round trip is exact and rejects malformed files', () => {
     const m = diffrg.randomMps('probability', [2, 3, 2], 2, 1);
     const back = diffrg.decodeMps(diffrg.encodeMps(m));

@@ -119,7 +119,7 @@ export interface DtnrResult {
 }
 
 function model(m: native.MpsModel): MpsModel {
-  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: Float64Array.from(m.data) };
+  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: m.data };
 }
 
 /**

@@ -35,8 +35,9 @@ function args(m: MpsModel): [string, number[], number[], Float64Array] {
   return [m.kind, m.dims, m.bondDims, data];
 }
 
+/** The native model's `data` is already a Float64Array (handed over without a copy). */
 function fromNative(m: native.MpsModel): MpsModel {
-  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: Float64Array.from(m.data) };
+  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: m.data };
 }
 
 function checkPatterns(p: PatternMatrix, field = 'patterns'): void {
@@ -136,7 +137,11 @@ export interface MpsCompressOptions extends RunOptions {
   cutoff?: number;
 }
 
-/** Compresses a model; `totalDiscarded` = ||T - T~||^2 / ||T||^2 exactly. */
+/**
+ * Compresses a model; `totalDiscarded` = ||T - T~||^2 / ||T||^2 exactly. The native job reads
+ * `model.data` in place (no copy of the cores): do not modify or transfer that buffer until
+ * the promise settles.
+ */
 export async function compressMps(
   model: MpsModel,
   options: MpsCompressOptions = {},

@@ -24,11 +24,11 @@
 //! of `T` (entries may become negative; see [`crate::mps::block`] for the negative-mass check).
 
 use super::dense::{eigh_desc, matmul_rm, rescale, truncation, view, view_mut};
-use super::tt::{Core, TensorTrain};
+use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, MatRef, Par};
+use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 /// Truncation parameters.
@@ -61,6 +61,93 @@ pub struct CompressReport {
     /// Normalised Schmidt weights (squared singular values over their sum) at bonds 1..N-1,
     /// before truncation at that bond (of the tensor already truncated to its left).
     pub spectra: Vec<Vec<f64>>,
+}
+
+/// A borrowed core: the layout of [`Core`] (`A[l, s, r]` at `(l * dim + s) * right + r`) over
+/// a slice the caller owns, so that a model held in one flat buffer (e.g. a typed array passed
+/// from JavaScript) is compressed without copying it first.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreRef<'a> {
+    pub left: usize,
+    pub dim: usize,
+    pub right: usize,
+    pub data: &'a [f64],
+}
+
+impl<'a> From<&'a Core> for CoreRef<'a> {
+    fn from(c: &'a Core) -> Self {
+        CoreRef { left: c.left, dim: c.dim, right: c.right, data: &c.data }
+    }
+}
+
+impl<'a> CoreRef<'a> {
+    /// Splits a flat buffer into cores of shapes `(bonds[k], dims[k], bonds[k + 1])`.
+    /// Errors (`ERR_INVALID_INPUT`) name `field` when the lengths do not match.
+    pub fn split(dims: &[usize], bonds: &[usize], data: &'a [f64], field: &str) -> Result<Vec<CoreRef<'a>>> {
+        let n = dims.len();
+        if bonds.len() != n + 1 {
+            return Err(Error::invalid_input(format!("{field}: bondDims must have {} values (sites + 1), got {}", n + 1, bonds.len())));
+        }
+        let mut out = Vec::with_capacity(n);
+        let mut off = 0usize;
+        for k in 0..n {
+            let len = bonds[k].saturating_mul(dims[k]).saturating_mul(bonds[k + 1]);
+            if len > data.len() - off {
+                return Err(Error::invalid_input(format!("{field}: data has {} values, too few for the shapes (core {k})", data.len())));
+            }
+            out.push(CoreRef { left: bonds[k], dim: dims[k], right: bonds[k + 1], data: &data[off..off + len] });
+            off += len;
+        }
+        if off != data.len() {
+            return Err(Error::invalid_input(format!("{field}: data has {} values but the shapes need {off}", data.len())));
+        }
+        Ok(out)
+    }
+}
+
+/// The shape checks of [`TensorTrain::new`] on borrowed cores (finiteness is checked per core
+/// inside the kernel, while the core is in cache).
+fn check_shapes(cores: &[CoreRef<'_>]) -> Result<()> {
+    let n = cores.len();
+    if n == 0 {
+        return Err(Error::invalid_input("cores must contain at least one site"));
+    }
+    if cores[0].left != 1 {
+        return Err(Error::invalid_input(format!("cores[0] must have left bond 1, got {}", cores[0].left)));
+    }
+    if cores[n - 1].right != 1 {
+        return Err(Error::invalid_input(format!("cores[{}] must have right bond 1, got {}", n - 1, cores[n - 1].right)));
+    }
+    for (k, c) in cores.iter().enumerate() {
+        if c.left == 0 || c.dim == 0 || c.right == 0 || c.data.len() != c.left * c.dim * c.right {
+            return Err(Error::invalid_input(format!("cores[{k}] has an inconsistent shape ({}, {}, {}) for {} values", c.left, c.dim, c.right, c.data.len())));
+        }
+        if c.dim > 256 {
+            return Err(Error::invalid_input(format!("cores[{k}]: alphabet sizes above 256 are not supported (patterns are u8)")));
+        }
+        if k + 1 < n && c.right != cores[k + 1].left {
+            return Err(Error::invalid_input(format!("bond mismatch: cores[{k}] right bond {} != cores[{}] left bond {}", c.right, k + 1, cores[k + 1].left)));
+        }
+    }
+    Ok(())
+}
+
+/// `ERR_NOT_FINITE` naming `cores[k]` when a value is NaN or infinite (vectorised fast path:
+/// `x * 0` is 0 for every finite `x` and NaN otherwise).
+fn check_finite(k: usize, data: &[f64]) -> Result<()> {
+    let mut acc = [0.0f64; 8];
+    let chunks = data.chunks_exact(8);
+    let tail = chunks.remainder();
+    for ch in chunks {
+        for (a, v) in acc.iter_mut().zip(ch) {
+            *a += v * 0.0;
+        }
+    }
+    let s: f64 = acc.iter().sum::<f64>() + tail.iter().map(|v| v * 0.0).sum::<f64>();
+    if s == 0.0 {
+        return Ok(());
+    }
+    crate::error::ensure_finite(&format!("cores[{k}]"), data)
 }
 
 /// Right Gram environment of bond b as a factor: `G_b = exp(log) F F^T`, `F` (`dim x dim`,
@@ -98,14 +185,21 @@ fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64
     out.par_chunks_mut(chunk * n).zip(a.par_chunks(chunk * k)).for_each(|(dst, lhs)| product(dst, lhs, dst.len() / n));
 }
 
-/// Lower triangle of `x x^T` for `x` (`m x k`, row-major): the columns are split over the
-/// current rayon pool, each part accumulated in its own buffer, then summed. The strict upper
-/// triangle of the result is zero.
+/// Column-major `n x n` view (the Gram matrices and their factors are stored column-major,
+/// faer's native layout for its factorizations).
+#[inline]
+fn cview(data: &[f64], n: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&data[..n * n], n, n)
+}
+
+/// Lower triangle of `x x^T` for `x` (`m x k`, row-major), stored column-major: the columns
+/// of `x` are split over the current rayon pool, each part accumulated in its own buffer, then
+/// summed. The strict upper triangle of the result is zero.
 fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     let part = |c0: usize, c1: usize| -> Vec<f64> {
         let mut out = vec![0.0; m * m];
         let xs = view(x, m, k).subcols(c0, c1 - c0);
-        triangular::matmul(view_mut(&mut out, m, m), BlockStructure::TriangularLower, Accum::Replace, xs, BlockStructure::Rectangular, xs.transpose(), BlockStructure::Rectangular, 1.0, Par::Seq);
+        triangular::matmul(MatMut::from_column_major_slice_mut(&mut out, m, m), BlockStructure::TriangularLower, Accum::Replace, xs, BlockStructure::Rectangular, xs.transpose(), BlockStructure::Rectangular, 1.0, Par::Seq);
         out
     };
     let threads = rayon::current_num_threads();
@@ -124,27 +218,28 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     out
 }
 
-/// Factor of the symmetric positive semi-definite `g` (`n x n`, lower triangle read):
-/// Cholesky when it succeeds, else `V sqrt(max(lambda, 0))` from the eigen-decomposition.
-fn psd_factor(g: &[f64], n: usize) -> Result<(Vec<f64>, bool)> {
-    if let Ok(llt) = view(g, n, n).llt(faer::Side::Lower) {
-        let l = llt.L();
-        let mut f = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                f[i * n + j] = l[(i, j)];
-            }
+/// Factor (column-major) of the symmetric positive semi-definite `g` (`n x n`, column-major,
+/// lower triangle read), in place: sequential Cholesky when it succeeds (the strict upper
+/// triangle zeroed), else `V sqrt(max(lambda, 0))` from the eigen-decomposition of the matrix
+/// `original()` returns (the Cholesky attempt overwrote `g`).
+fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) -> Result<(Vec<f64>, bool)> {
+    use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltRegularization};
+    let mut buf = faer::dyn_stack::MemBuffer::new(cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
+    let ok = cholesky_in_place(MatMut::from_column_major_slice_mut(&mut g[..n * n], n, n), LltRegularization::default(), Par::Seq, faer::dyn_stack::MemStack::new(&mut buf), Default::default()).is_ok();
+    if ok {
+        for j in 1..n {
+            g[j * n..j * n + j].fill(0.0);
         }
-        return Ok((f, true));
+        return Ok((g, true));
     }
-    let (vals, vecs) = eigh_desc(view(g, n, n))?;
-    let mut f = vecs;
+    let g0 = original();
+    let (vals, vecs) = eigh_desc(cview(&g0, n))?;
     for i in 0..n {
         for (j, v) in vals.iter().enumerate() {
-            f[i * n + j] *= v.max(0.0).sqrt();
+            g[j * n + i] = vecs[i * n + j] * v.max(0.0).sqrt();
         }
     }
-    Ok((f, false))
+    Ok((g, false))
 }
 
 /// Right Gram factors `G_b` for bonds b = 1..=N (index b; entry 0 unused):
@@ -152,23 +247,72 @@ fn psd_factor(g: &[f64], n: usize) -> Result<(Vec<f64>, bool)> {
 /// (the left unfolding of `A_b` times `F`, one GEMM whose result, read as the right unfolding,
 /// is `[A[0] F, A[1] F, ...]`), then `F_b` by Cholesky of `G_b`. Per site `2 d D^3` flops for
 /// `B` (`d D^3` with the triangular `F`), `d D^3` for the lower triangle of `B B^T` and `D^3/3`
-/// for the Cholesky, against `4 d D^3` for the plain `A G A^T`.
-fn gram_factors(tt: &TensorTrain, exec: &Exec) -> Result<Vec<GramFactor>> {
-    let n = tt.n_sites();
+/// for the Cholesky, against `4 d D^3` for the plain `A G A^T`. With `check`, every core is
+/// checked for finiteness just before its product (cores 1..N-1; core 0 is left to the caller).
+fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<GramFactor>> {
+    let n = cores.len();
     let mut out = vec![GramFactor { f: vec![1.0], dim: 1, tri: true, log: 0.0 }; n + 1];
+    // one product buffer for all sites (overwritten by every product)
+    let mut buf = vec![0.0; cores.iter().skip(1).map(|c| c.data.len()).max().unwrap_or(0)];
     for b in (1..n).rev() {
         exec.check()?;
-        let a = tt.core(b);
+        let a = cores[b];
+        if check {
+            check_finite(b, a.data)?;
+        }
         let (l, d, r) = (a.left, a.dim, a.right);
         let next = &out[b + 1];
-        let mut bm = vec![0.0; l * d * r];
-        rows_matmul(&mut bm, &a.data, l * d, r, view(&next.f, r, r), next.tri);
-        let mut g = lower_gram(&bm, l, d * r);
+        let bm = &mut buf[..l * d * r];
+        rows_matmul(bm, a.data, l * d, r, cview(&next.f, r), next.tri);
+        let mut g = lower_gram(bm, l, d * r);
         let scale = rescale(&mut g);
-        let (f, tri) = psd_factor(&g, l)?;
+        let (f, tri) = psd_factor(g, l, || {
+            let mut g0 = lower_gram(bm, l, d * r);
+            rescale(&mut g0);
+            g0
+        })?;
         out[b] = GramFactor { f, dim: l, tri, log: next.log + scale };
     }
     Ok(out)
+}
+
+/// Reusable eigen-solver of the small symmetric `rho` (`m x m`, lower triangle read):
+/// faer's tridiagonal reduction + implicit QR (divide and conquer from 32 up), sequential,
+/// with the workspace allocated once for the largest size. Returns the eigenvalues in
+/// non-increasing order and the matching eigenvectors as the columns of a row-major buffer.
+struct Eigh {
+    buf: faer::dyn_stack::MemBuffer,
+    cap: usize,
+    params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64>,
+}
+
+impl Eigh {
+    fn new() -> Eigh {
+        let mut params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64> = Default::default();
+        params.recursion_threshold = 32;
+        Eigh { buf: faer::dyn_stack::MemBuffer::new(faer::dyn_stack::StackReq::empty()), cap: 0, params }
+    }
+
+    fn solve(&mut self, rho: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
+        if m > self.cap {
+            self.buf = faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(m, ComputeEigenvectors::Yes, Par::Seq, self.params));
+            self.cap = m;
+        }
+        let mut s = faer::diag::Diag::<f64>::zeros(m);
+        let mut u = faer::Mat::<f64>::zeros(m, m);
+        self_adjoint_evd(cview(rho, m), s.as_mut(), Some(u.as_mut()), Par::Seq, faer::dyn_stack::MemStack::new(&mut self.buf), self.params)
+            .map_err(|e| Error::no_convergence(format!("symmetric eigen-solver did not converge: {e:?}")))?;
+        let vals: Vec<f64> = (0..m).rev().map(|i| s[i]).collect();
+        let mut vecs = vec![0.0; m * m];
+        for j in 0..m {
+            let col = u.col(m - 1 - j);
+            for i in 0..m {
+                vecs[i * m + j] = col[i];
+            }
+        }
+        Ok((vals, vecs))
+    }
 }
 
 /// Compresses `tt` (either kind, in the Frobenius norm of its entries).
@@ -177,18 +321,36 @@ fn gram_factors(tt: &TensorTrain, exec: &Exec) -> Result<Vec<GramFactor>> {
 /// `ERR_ABORTED` on cancellation. Cost `O(N d D^3)`; the Gram environments are carried as
 /// Cholesky factors (`rho_k = (C F)(C F)^T`), products are split over the current rayon pool.
 pub fn compress(tt: &TensorTrain, opts: &CompressOptions, exec: &Exec) -> Result<(TensorTrain, CompressReport)> {
+    let cores: Vec<CoreRef<'_>> = tt.cores().iter().map(CoreRef::from).collect();
+    compress_cores(tt.kind(), &cores, opts, false, exec)
+}
+
+/// [`compress`] on borrowed cores (no copy of the input): the shapes are validated as in
+/// [`TensorTrain::new`], and every core is checked for finite values (`ERR_NOT_FINITE`) before
+/// it is first read.
+pub fn compress_borrowed(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, exec: &Exec) -> Result<(TensorTrain, CompressReport)> {
+    check_shapes(cores)?;
+    compress_cores(kind, cores, opts, true, exec)
+}
+
+fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, check: bool, exec: &Exec) -> Result<(TensorTrain, CompressReport)> {
     if !(opts.cutoff >= 0.0 && opts.cutoff < 1.0) {
         return Err(Error::invalid_input(format!("cutoff must be in [0, 1), got {}", opts.cutoff)));
     }
-    let n = tt.n_sites();
+    let n = cores.len();
     exec.check()?;
-    let g = gram_factors(tt, exec)?;
-    let mut cores: Vec<Core> = Vec::with_capacity(n);
+    let g = gram_factors(cores, check, exec)?;
+    if check {
+        check_finite(0, cores[0].data)?;
+    }
+    let mut out: Vec<Core> = Vec::with_capacity(n);
     let mut discarded = Vec::with_capacity(n.saturating_sub(1));
     let mut spectra = Vec::with_capacity(n.saturating_sub(1));
-    let mut c = tt.core(0).clone();
+    let c0 = cores[0];
+    let mut c = Core { left: c0.left, dim: c0.dim, right: c0.right, data: c0.data.to_vec() };
     let mut carry_log = 0.0f64;
     let mut ln_norm0 = f64::NAN;
+    let mut eigh = Eigh::new();
     for k in 0..n - 1 {
         exec.check()?;
         let (l, d, r) = (c.left, c.dim, c.right);
@@ -197,9 +359,9 @@ pub fn compress(tt: &TensorTrain, opts: &CompressOptions, exec: &Exec) -> Result
         debug_assert_eq!(gk.dim, r);
         // rho = C G C^T = (C F)(C F)^T  (m x m, lower triangle)
         let mut x = vec![0.0; m * r];
-        rows_matmul(&mut x, &c.data, m, r, view(&gk.f, r, r), gk.tri);
+        rows_matmul(&mut x, &c.data, m, r, cview(&gk.f, r), gk.tri);
         let rho = lower_gram(&x, m, r);
-        let (vals, vecs) = eigh_desc(view(&rho, m, m))?;
+        let (vals, vecs) = eigh.solve(&rho, m)?;
         let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
         let ln_unit = gk.log + 2.0 * carry_log;
         if k == 0 {
@@ -221,16 +383,16 @@ pub fn compress(tt: &TensorTrain, opts: &CompressOptions, exec: &Exec) -> Result
         }
         // carried: U^T C (keep x r), then times A_{k+1}
         let utc = matmul_rm(view(&u, m, keep).transpose(), c.left_unfolding());
-        let next = tt.core(k + 1);
+        let next = cores[k + 1];
         let mut data = vec![0.0; keep * next.dim * next.right];
-        rows_matmul(&mut data, &utc, keep, r, next.right_unfolding(), false);
+        rows_matmul(&mut data, &utc, keep, r, view(next.data, next.left, next.dim * next.right), false);
         carry_log += rescale(&mut data);
-        cores.push(Core { left: l, dim: d, right: keep, data: u });
+        out.push(Core { left: l, dim: d, right: keep, data: u });
         c = Core { left: keep, dim: next.dim, right: next.right, data };
     }
-    cores.push(c);
+    out.push(c);
     let total_discarded = discarded.iter().sum();
-    let out = TensorTrain::from_parts(tt.kind(), cores);
+    let out = TensorTrain::from_parts(kind, out);
     let bond_dims = out.bond_dims();
     Ok((out, CompressReport { discarded, total_discarded, log_scale: carry_log, bond_dims, spectra }))
 }
@@ -301,7 +463,8 @@ mod tests {
             })
             .collect();
         let padded = TensorTrain::new(Kind::Born, cores).unwrap();
-        let g = gram_factors(&padded, &Exec::sequential()).unwrap();
+        let refs: Vec<CoreRef<'_>> = padded.cores().iter().map(CoreRef::from).collect();
+        let g = gram_factors(&refs, false, &Exec::sequential()).unwrap();
         assert!(g[4].dim == pad && !g[4].tri, "a padded environment is singular");
         for chi in [2usize, 3, 0] {
             let opts = CompressOptions { max_bond: chi, cutoff: 0.0 };
@@ -320,11 +483,110 @@ mod tests {
         assert!(err / nrm < 1e-20, "threaded result differs: {}", err / nrm);
     }
 
+    /// The borrowed entry point on one flat buffer gives the same train as [`compress`], and
+    /// rejects inconsistent shapes and non-finite values with errors naming the core.
+    #[test]
+    fn borrowed_flat_buffer() {
+        let t = TensorTrain::random(Kind::Probability, &[2, 3, 2, 2, 2, 3], 5, 7).unwrap();
+        let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
+        let dims = t.dims();
+        let bonds = t.bond_dims();
+        let refs = CoreRef::split(&dims, &bonds, &flat, "model").unwrap();
+        let opts = CompressOptions { max_bond: 3, cutoff: 0.0 };
+        let (a, ra) = compress(&t, &opts, &Exec::sequential()).unwrap();
+        let (b, rb) = compress_borrowed(Kind::Probability, &refs, &opts, &Exec::sequential()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ra, rb);
+        assert!(CoreRef::split(&dims, &bonds, &flat[1..], "model").unwrap_err().message.contains("model: data has"));
+        assert!(CoreRef::split(&dims, &bonds[1..], &flat, "model").unwrap_err().message.contains("bondDims"));
+        let six = [0.5; 6];
+        let refs = CoreRef::split(&[2, 2], &[2, 1, 1], &six, "model").unwrap();
+        assert!(compress_borrowed(Kind::Born, &refs, &opts, &Exec::sequential()).unwrap_err().message.contains("cores[0] must have left bond 1"));
+        for k in [0usize, 3, 5] {
+            let mut bad = flat.clone();
+            let off: usize = t.cores()[..k].iter().map(|c| c.data.len()).sum();
+            bad[off + 1] = if k == 3 { f64::INFINITY } else { f64::NAN };
+            let refs = CoreRef::split(&dims, &bonds, &bad, "model").unwrap();
+            let e = compress_borrowed(Kind::Probability, &refs, &opts, &Exec::sequential()).unwrap_err();
+            assert_eq!(e.code, crate::error::ErrorCode::NotFinite, "core {k}");
+            assert!(e.message.contains(&format!("cores[{k}][1]")), "{}", e.message);
+        }
+    }
+
     #[test]
     fn single_site_is_unchanged() {
         let t = TensorTrain::random(Kind::Born, &[3], 4, 9).unwrap();
         let (c, rep) = compress(&t, &CompressOptions::default(), &Exec::sequential()).unwrap();
         assert_eq!(c, t);
         assert!(rep.discarded.is_empty());
+    }
+
+    /// Phase timings of the benchmark case (100 sites, chi 128 -> 32); run with
+    /// `cargo test --release -p diffrg-core mps::compress::tests::phases -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn phases() {
+        for threads in [1usize, 2] {
+            let ex = Exec::with_threads(threads);
+            println!("{threads} thread(s):");
+            ex.install(|| phases_in(&ex));
+        }
+    }
+
+    fn phases_in(ex: &Exec) {
+        use std::time::Instant;
+        let t = TensorTrain::random(Kind::Born, &[2; 100], 128, 1).unwrap();
+        let best = |f: &mut dyn FnMut()| -> f64 {
+            let mut b = f64::INFINITY;
+            for _ in 0..7 {
+                let t0 = Instant::now();
+                f();
+                b = b.min(t0.elapsed().as_secs_f64());
+            }
+            b * 1e3
+        };
+        let opts = CompressOptions { max_bond: 32, cutoff: 0.0 };
+        let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
+        let refs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
+        let total = best(&mut || {
+            compress_borrowed(Kind::Born, &refs, &opts, ex).unwrap();
+        });
+        let gram = best(&mut || {
+            gram_factors(&refs, true, ex).unwrap();
+        });
+        let copy = best(&mut || {
+            std::hint::black_box(t.clone());
+        });
+        // one bulk site of the Gram pass and one eigen-decomposition of the sweep, 99 times each
+        let (l, d, r) = (128usize, 2usize, 128usize);
+        let a = &t.core(50).data;
+        let g = gram_factors(&refs, false, ex).unwrap();
+        let mut bm = vec![0.0; l * d * r];
+        let prod = best(&mut || {
+            for _ in 0..99 {
+                rows_matmul(&mut bm, a, l * d, r, cview(&g[51].f, r), true);
+            }
+        });
+        let mut gg = Vec::new();
+        let syrk = best(&mut || {
+            for _ in 0..99 {
+                gg = lower_gram(&bm, l, d * r);
+            }
+        });
+        rescale(&mut gg);
+        let chol = best(&mut || {
+            for _ in 0..99 {
+                std::hint::black_box(psd_factor(gg.clone(), l, || unreachable!()).unwrap());
+            }
+        });
+        let rho = lower_gram(&bm[..64 * 256], 64, 256);
+        let mut eigh = Eigh::new();
+        let eig = best(&mut || {
+            for _ in 0..99 {
+                std::hint::black_box(eigh.solve(&rho, 64).unwrap());
+            }
+        });
+        println!("  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms");
+        println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms");
     }
 }
