@@ -71,6 +71,7 @@ export function checkInteger(name: string, v: number | undefined, min: number, m
 export async function runNative<T>(
   options: RunOptions | undefined,
   start: (token: native.CancelToken) => Promise<T>,
+  progressIntervalMs = PROGRESS_INTERVAL_MS,
 ): Promise<T> {
   const signal = options?.signal;
   checkThreads(options?.threads);
@@ -89,7 +90,7 @@ export async function runNative<T>(
       // a failing progress callback must not break the computation
     }
   };
-  const timer = onProgress ? setInterval(() => report(token.progress), PROGRESS_INTERVAL_MS) : undefined;
+  const timer = onProgress ? setInterval(() => report(token.progress), progressIntervalMs) : undefined;
   timer?.unref();
   try {
     const result = await start(token);
@@ -103,6 +104,23 @@ export async function runNative<T>(
     if (timer) clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The `onProgress` of one stage of a computation made of several native calls: maps the stage's
+ * [0, 1] onto [lo, hi] of `onProgress` and never reports a smaller value than before (a stage
+ * that is retried does not move the bar back). Undefined when `onProgress` is.
+ */
+export function progressStage(onProgress: ((fraction: number) => void) | undefined, lo: number, hi: number): ((fraction: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  let last = -Infinity;
+  return (f) => {
+    const v = lo + (hi - lo) * f;
+    if (v > last) {
+      last = v;
+      onProgress(v);
+    }
+  };
 }
 
 /** Calls a synchronous native function, mapping its errors to typed errors. */
