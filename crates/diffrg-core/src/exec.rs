@@ -51,11 +51,20 @@ pub struct Progress {
     bits: Arc<AtomicU64>,
     lo: f64,
     span: f64,
+    /// Tests: every report as made (before the running maximum), see [`Progress::recording`].
+    #[cfg(test)]
+    log: Option<Arc<Mutex<Vec<f64>>>>,
 }
 
 impl Default for Progress {
     fn default() -> Self {
-        Progress { bits: Arc::new(AtomicU64::new(0)), lo: 0.0, span: 1.0 }
+        Progress {
+            bits: Arc::new(AtomicU64::new(0)),
+            lo: 0.0,
+            span: 1.0,
+            #[cfg(test)]
+            log: None,
+        }
     }
 }
 
@@ -71,6 +80,10 @@ impl Progress {
             return;
         }
         let v = self.lo + self.span * fraction.clamp(0.0, 1.0);
+        #[cfg(test)]
+        if let Some(log) = &self.log {
+            log.lock().unwrap().push(v);
+        }
         self.bits.fetch_max(v.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
     }
     /// Reports `done` of `total` units (nothing when `total == 0`).
@@ -88,7 +101,13 @@ impl Progress {
     pub fn part(&self, lo: f64, hi: f64) -> Progress {
         let lo = if lo.is_nan() { 0.0 } else { lo.clamp(0.0, 1.0) };
         let hi = if hi.is_nan() { lo } else { hi.clamp(lo, 1.0) };
-        Progress { bits: self.bits.clone(), lo: self.lo + self.span * lo, span: self.span * (hi - lo) }
+        Progress { lo: self.lo + self.span * lo, span: self.span * (hi - lo), ..self.clone() }
+    }
+    /// Tests: a progress that also logs every report (whole-range values, in call order).
+    #[cfg(test)]
+    pub fn recording() -> (Progress, Arc<Mutex<Vec<f64>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        (Progress { log: Some(log.clone()), ..Progress::new() }, log)
     }
 }
 

@@ -291,6 +291,22 @@ mod tests {
     use crate::rg::kernel::SymmetricEigen;
     use crate::rg::real_space::partition_from_kernel;
 
+    /// Progress counts columns: local ones (per chunk of 64) then whole-graph ones (per block),
+    /// non-decreasing on one thread, ending at 1.
+    #[test]
+    fn progress_counts_columns() {
+        let g = erdos_renyi(400, 1.5, 3);
+        for gs in [usize::MAX, 0] {
+            let (progress, log) = crate::exec::Progress::recording();
+            let ex = Exec { progress, ..Exec::sequential() };
+            partition_local(&g, 0.5, &LocalOptions { global_support: gs, ..Default::default() }, &ex).unwrap();
+            let log = log.lock().unwrap();
+            assert!(log.len() >= 400 / 64, "{log:?}");
+            assert!(log.windows(2).all(|w| w[0] <= w[1]), "{log:?}");
+            assert_eq!(*log.last().unwrap(), 1.0);
+        }
+    }
+
     fn check_identical(g: &Graph, taus: &[f64]) {
         let ex = Exec::with_threads(2);
         let eig = SymmetricEigen::new(&laplacian::dense(g, LaplacianKind::Combinatorial), &ex).unwrap();

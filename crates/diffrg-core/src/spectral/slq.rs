@@ -489,6 +489,32 @@ mod tests {
     use crate::graph::generators::{barabasi_albert, erdos_renyi, torus};
     use crate::spectral::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
 
+    /// Progress of both probe paths: every report in [0, 1], non-decreasing (one thread: reports
+    /// in call order), ending at 1; the lockstep path reports once per Lanczos step and block.
+    #[test]
+    fn progress_is_monotone_and_reaches_one() {
+        let g = barabasi_albert(3000, 3, 5);
+        for (reorth, probes, min_reports) in [(ReorthPolicy::None, 40, 2 * 30), (ReorthPolicy::Full, 6, 6)] {
+            let (progress, log) = crate::exec::Progress::recording();
+            let exec = Exec { progress, ..Exec::sequential() };
+            let opts = SlqOptions { probes, steps: 30, reorth, deflate: Some(0), ..Default::default() };
+            slq(&g, LaplacianKind::Combinatorial, &opts, &exec).unwrap();
+            let log = log.lock().unwrap();
+            assert!(log.len() >= min_reports, "{reorth:?}: {} reports", log.len());
+            assert!(log.windows(2).all(|w| w[0] <= w[1]) && log[0] >= 0.0, "{reorth:?}: {log:?}");
+            assert_eq!(*log.last().unwrap(), 1.0, "{reorth:?}");
+            assert_eq!(exec.progress.get(), 1.0);
+            if reorth == ReorthPolicy::None {
+                // two blocks (32 + 8 probes): the first ends at 32/40 of the work
+                assert!(log.contains(&0.8), "{log:?}");
+                assert!(log.iter().any(|&f| f > 0.0 && f < 0.8));
+            } else {
+                let want: Vec<f64> = (1..=6).map(|k| k as f64 / 6.0).collect();
+                assert_eq!(*log, want);
+            }
+        }
+    }
+
     fn max_heat_error(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, taus: &[f64]) -> (f64, f64, f64) {
         let exec = Exec::with_threads(2);
         let exact = laplacian_eigenvalues(g, kind, &exec, DEFAULT_DENSE_LIMIT_BYTES).unwrap();
