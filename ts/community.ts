@@ -241,15 +241,15 @@ export async function analyzeCommunities(
   if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
   if (options.tau !== undefined && method !== 'lrg') throw new InvalidInputError(`tau applies to method 'lrg' only (got method '${method}')`);
   let r: { labels: Uint32Array; communities: number; modularity: number; tau?: number };
-  // progress: the communities, then the ordering (10%)
-  const found = progressStage(options.onProgress, 0, 0.9);
+  // progress: the communities, then the ordering (often the longer part: nodes placed)
+  const found = progressStage(options.onProgress, 0, 0.5);
   if (method === 'lrg') {
     const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads, onProgress: found });
     r = { ...l, modularity: modularity(graph, l.labels, options.resolution ?? 1) };
   } else {
     r = await leiden(graph, { ...options, onProgress: found });
   }
-  const o = await communityOrdering(graph, r.labels, { signal: options.signal, threads: options.threads, onProgress: progressStage(options.onProgress, 0.9, 1) });
+  const o = await communityOrdering(graph, r.labels, { signal: options.signal, threads: options.threads, onProgress: progressStage(options.onProgress, 0.5, 1) });
   const report: CommunityReport = {
     labels: graph.labels,
     community: Array.from(r.labels),

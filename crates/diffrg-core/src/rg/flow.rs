@@ -504,6 +504,7 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
             break;
         }
     }
+    exec.progress.set(1.0); // a flow that stopped early is done too
     Ok(FlowResult { initial, steps, stopped })
 }
 

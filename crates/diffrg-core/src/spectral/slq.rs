@@ -251,6 +251,7 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             }
         }
     }
+    exec.progress.set(1.0); // also when the deflated rerun was not needed
     Ok(out)
 }
 
