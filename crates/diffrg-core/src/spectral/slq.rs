@@ -510,7 +510,8 @@ mod tests {
                 assert!(log.contains(&0.8), "{log:?}");
                 assert!(log.iter().any(|&f| f > 0.0 && f < 0.8));
             } else {
-                let want: Vec<f64> = (1..=6).map(|k| k as f64 / 6.0).collect();
+                // one report per probe, then the final 1 of slq itself
+                let want: Vec<f64> = (1..=6).map(|k| k as f64 / 6.0).chain([1.0]).collect();
                 assert_eq!(*log, want);
             }
         }
