@@ -8,7 +8,7 @@ import { coarseGrain } from './rg';
 import native = require('./native');
 import { Graph, MAX_GENERATED } from './graph';
 import { readLines } from './io/lines';
-import { callNative, runNative, type RunOptions, checkSeed, checkInteger } from './run';
+import { callNative, runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
 import { InvalidInputError, NotFiniteError, ParseError, TooLargeError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
@@ -215,14 +215,20 @@ export interface LrgCommunityOptions extends RunOptions {
 export async function lrgCommunities(graph: Graph, options: LrgCommunityOptions = {}): Promise<{ labels: Uint32Array; communities: number; tau: number }> {
   let tau = options.tau;
   if (tau === undefined) {
-    const scan = await spectralScan(graph, { signal: options.signal, threads: options.threads });
+    const scan = await spectralScan(graph, { signal: options.signal, threads: options.threads, onProgress: progressStage(options.onProgress, 0, 0.5) });
     const peak = scan.transitions.length
       ? scan.transitions.reduce((a, b) => (b.specificHeat > a.specificHeat ? b : a)).tau
       : scan.tau[scan.specificHeat.indexOf(Math.max(...scan.specificHeat))];
     const later = scan.transitions.filter((t) => t.tau > peak).map((t) => t.tau);
     tau = later.length ? Math.sqrt(peak * Math.min(...later)) : 10 * peak;
   }
-  const cg = await coarseGrain(graph, { tau, rule: 'real-space', signal: options.signal, threads: options.threads });
+  const cg = await coarseGrain(graph, {
+    tau,
+    rule: 'real-space',
+    signal: options.signal,
+    threads: options.threads,
+    onProgress: progressStage(options.onProgress, options.tau === undefined ? 0.5 : 0, 1),
+  });
   return { labels: Uint32Array.from(cg.assignment), communities: cg.n, tau };
 }
 
@@ -235,13 +241,15 @@ export async function analyzeCommunities(
   if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
   if (options.tau !== undefined && method !== 'lrg') throw new InvalidInputError(`tau applies to method 'lrg' only (got method '${method}')`);
   let r: { labels: Uint32Array; communities: number; modularity: number; tau?: number };
+  // progress: the communities, then the ordering (often the longer part: nodes placed)
+  const found = progressStage(options.onProgress, 0, 0.5);
   if (method === 'lrg') {
-    const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads });
+    const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads, onProgress: found });
     r = { ...l, modularity: modularity(graph, l.labels, options.resolution ?? 1) };
   } else {
-    r = await leiden(graph, options);
+    r = await leiden(graph, { ...options, onProgress: found });
   }
-  const o = await communityOrdering(graph, r.labels, { signal: options.signal, threads: options.threads });
+  const o = await communityOrdering(graph, r.labels, { signal: options.signal, threads: options.threads, onProgress: progressStage(options.onProgress, 0.5, 1) });
   const report: CommunityReport = {
     labels: graph.labels,
     community: Array.from(r.labels),

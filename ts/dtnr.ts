@@ -7,7 +7,7 @@ import native = require('./native');
 import { Graph } from './graph';
 import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
-import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
+import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
 import type { MpsModel, MpsKind, PatternMatrix } from './mps';
 
 /** How a block of sites maps to one coarse variable. */
@@ -45,7 +45,7 @@ export interface DtnrOptions extends RunOptions {
    * Options of the Laplacian RG flow that provides the supernodes.
    * @default { policy: 'fraction', fraction: 0.5, steps: 8, curvePoints: 0 }
    */
-  flow?: Omit<RgFlowOptions, 'signal' | 'threads'>;
+  flow?: Omit<RgFlowOptions, 'signal' | 'threads' | 'onProgress'>;
 }
 
 /** Everything recorded at one scale (bits; NLL in bits per pattern). */
@@ -138,10 +138,11 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
   checkInteger('samples', options.samples, 2);
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0);
   if (graph.n !== patterns.sites) throw new InvalidInputError(`patterns have ${patterns.sites} columns but the graph has ${graph.n} nodes`);
-  const { signal, threads, assignments: given, flow, ...rest } = options;
+  const { signal, threads, onProgress, assignments: given, flow, ...rest } = options;
   let assignments: number[][];
   let taus: number[] | undefined;
   let flowStopped: string | undefined;
+  let flowProgress: ((fraction: number) => void) | undefined;
   if (given) {
     given.forEach((a, t) => {
       if (a.length !== graph.n) throw new InvalidInputError(`assignments[${t}] has ${a.length} entries for ${graph.n} nodes`);
@@ -149,12 +150,14 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     assignments = given;
   } else {
     const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...flow };
+    // progress: the flow is the first 20%, the tensor networks the rest
+    flowProgress = progressStage(onProgress, 0, 0.2);
     // a step that cannot reach its target size (e.g. isolated nodes or components that never
     // merge) ends the flow at the last step that could
     let f: { steps: { assignment: number[]; tau: number }[]; stopped?: string } = { steps: [] };
     for (let steps = fo.steps; steps >= 1; steps--) {
       try {
-        f = await rgFlow(graph, { ...fo, steps, signal, threads });
+        f = await rgFlow(graph, { ...fo, steps, signal, threads, onProgress: flowProgress });
         break;
       } catch (err) {
         if (!(err instanceof NoConvergenceError)) throw err;
@@ -165,7 +168,7 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     taus = f.steps.map((s) => s.tau);
     if (f.stopped) flowStopped = f.stopped;
   }
-  const r = await runNative({ signal, threads }, (token) =>
+  const r = await runNative({ signal, threads, onProgress: progressStage(onProgress, flowProgress ? 0.2 : 0, 1) }, (token) =>
     native.dtnr(graph.native, patterns.data, patterns.sites, assignments, { ...rest, threads }, token) as Promise<native.DtnrResult>,
   );
   return {

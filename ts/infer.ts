@@ -126,7 +126,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
     bb[m] = b;
     m++;
   }
-  const { signal: _s, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
+  const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   const r = await runNative(options, (token) =>
     native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token) as Promise<native.InferResultJs>,
   );
@@ -205,7 +205,7 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   const period = rate !== undefined ? 1 / rate : options.binSeconds ?? 1;
   checkNumber('binSeconds', period, Number.MIN_VALUE);
   const values = data instanceof Float64Array ? data : Float64Array.from(data);
-  const { signal: _s, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
+  const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   const r = await runNative(options, (token) =>
     native.inferDenseActivity(values, neurons, samples, { ...rest, binSeconds: period, threads }, token) as Promise<native.InferResultJs>,
   );

@@ -58,7 +58,7 @@ function defined<T extends object>(o: T): T {
 /** One coarse-graining step: supernodes of `graph` and the contracted graph. */
 export async function coarseGrain(graph: Graph, options: CoarseGrainOptions = {}): Promise<CoarseGrainResult> {
   checkInteger('targetSize', options.targetSize, 1);
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token) as Promise<native.CoarseGrainResult>);
   const g = Graph.fromEdges(
     { n: r.n, sources: r.sources, targets: r.targets, weights: r.weights },
@@ -140,7 +140,7 @@ export async function rgFlow(graph: Graph, options: RgFlowOptions = {}): Promise
   checkInteger('steps', options.steps, 0);
   // C(tau) curves are stored per step: bound the points so a typo cannot exhaust memory
   checkInteger('curvePoints', options.curvePoints, 0, 100_000);
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token) as Promise<native.RgFlowResult>);
   return {
     initial: clean(r.initial as FlowStats),

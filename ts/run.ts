@@ -10,7 +10,18 @@ export interface RunOptions {
    * @default DIFFRG_THREADS, else SLURM_CPUS_PER_TASK, else the available parallelism
    */
   threads?: number;
+  /**
+   * Called with the completed fraction in [0, 1] while the computation runs: the native kernel
+   * reports at its natural granularity (a Lanczos step, a block of columns, a flow step, a
+   * surrogate) and the value is polled about every 200 ms, so the callback sees only changes
+   * and increasing values. It is called once more with 1 when the call succeeds (not on errors
+   * or aborts). Exceptions thrown by the callback are ignored.
+   */
+  onProgress?: (fraction: number) => void;
 }
+
+/** Polling period of `onProgress` (ms). */
+const PROGRESS_INTERVAL_MS = 200;
 
 /** Validates a `threads` option at the boundary (a positive integer, or undefined). */
 export function checkThreads(threads: number | undefined): number | undefined {
@@ -53,12 +64,14 @@ export function checkInteger(name: string, v: number | undefined, min: number, m
 }
 
 /**
- * Runs one native async job: wires `signal` to a native cancel token, maps native errors to
- * typed errors, and turns a cancelled run into an `AbortError`.
+ * Runs one native async job: wires `signal` to a native cancel token, polls the token's progress
+ * for `onProgress`, maps native errors to typed errors, and turns a cancelled run into an
+ * `AbortError`.
  */
 export async function runNative<T>(
   options: RunOptions | undefined,
   start: (token: native.CancelToken) => Promise<T>,
+  progressIntervalMs = PROGRESS_INTERVAL_MS,
 ): Promise<T> {
   const signal = options?.signal;
   checkThreads(options?.threads);
@@ -66,15 +79,48 @@ export async function runNative<T>(
   const token = new native.CancelToken();
   const onAbort = () => token.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const onProgress = options?.onProgress;
+  let last = 0;
+  const report = (f: number) => {
+    if (f === last) return;
+    last = f;
+    try {
+      onProgress!(f);
+    } catch {
+      // a failing progress callback must not break the computation
+    }
+  };
+  const timer = onProgress ? setInterval(() => report(token.progress), progressIntervalMs) : undefined;
+  timer?.unref();
   try {
-    return await start(token);
+    const result = await start(token);
+    if (onProgress) report(1);
+    return result;
   } catch (err) {
     const mapped = fromNative(err);
     if (mapped instanceof AbortError && signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     throw mapped;
   } finally {
+    if (timer) clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The `onProgress` of one stage of a computation made of several native calls: maps the stage's
+ * [0, 1] onto [lo, hi] of `onProgress` and never reports a smaller value than before (a stage
+ * that is retried does not move the bar back). Undefined when `onProgress` is.
+ */
+export function progressStage(onProgress: ((fraction: number) => void) | undefined, lo: number, hi: number): ((fraction: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  let last = -Infinity;
+  return (f) => {
+    const v = lo + (hi - lo) * f;
+    if (v > last) {
+      last = v;
+      onProgress(v);
+    }
+  };
 }
 
 /** Calls a synchronous native function, mapping its errors to typed errors. */

@@ -67,9 +67,7 @@ export interface SimulateLifOptions extends RunOptions {
   delayMax?: number;
   /** Randomly permute neuron ids (ids then carry no type/cluster information). @default true */
   shuffleIds?: boolean;
-  /** Called with the completed fraction (0..1) while the simulation runs (polled every `progressIntervalMs`). */
-  onProgress?: (fraction: number) => void;
-  /** @default 200 */
+  /** Polling period of `onProgress` (the completed fraction of simulated time). @default 200 */
   progressIntervalMs?: number;
 }
 
@@ -111,7 +109,7 @@ export function spikeTrain(sim: LifSimulation, i: number): Float64Array {
  * drive). Deterministic for a seed, whatever the number of threads.
  */
 export async function simulateLif(options: SimulateLifOptions = {}): Promise<LifSimulation> {
-  const { signal: _s, onProgress, progressIntervalMs, ...rest } = options;
+  const { signal: _s, onProgress: _p, progressIntervalMs, ...rest } = options;
   for (const [k, v] of Object.entries(rest)) {
     if (typeof v === 'number' && !Number.isFinite(v)) throw new InvalidInputError(`${k} must be a finite number (got ${v})`);
   }
@@ -119,24 +117,7 @@ export async function simulateLif(options: SimulateLifOptions = {}): Promise<Lif
     const v = rest[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 2 ** 31)) throw new InvalidInputError(`${k} must be a positive integer (got ${v})`);
   }
-  const progress = onProgress ? new native.SimProgress() : undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let last = -1;
-  const poll = () => {
-    const f = progress!.fraction;
-    if (f !== last) {
-      last = f;
-      onProgress!(f);
-    }
-  };
-  if (progress) timer = setInterval(poll, progressIntervalMs ?? 200);
-  try {
-    const r = (await runNative(options, (token) => native.simulateLif(rest, progress, token))) as LifSimulation;
-    if (progress) poll();
-    return r;
-  } finally {
-    if (timer) clearInterval(timer);
-  }
+  return (await runNative(options, (token) => native.simulateLif(rest, token), progressIntervalMs)) as LifSimulation;
 }
 
 function decimalsFor(dt: number): number {

@@ -86,7 +86,7 @@ export interface ScanResult {
  * stochastic Lanczos quadrature (with error bars) for large ones.
  */
 export async function spectralScan(graph: Graph, options: ScanOptions = {}): Promise<ScanResult> {
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   // upper bounds: the tau grid and the per-probe records are stored whole (tauCount = 1e9 ran for
   // minutes toward ~64 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
   checkInteger('tauCount', rest.tauCount, 1, 100_000_000);

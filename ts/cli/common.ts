@@ -80,6 +80,21 @@ export function progress(label: string, total: number): Progress {
   };
 }
 
+/**
+ * Runs `work` with an `onProgress` (the `RunOptions` callback) that draws a percentage bar on
+ * stderr when stderr is a terminal (undefined otherwise: no polling at all). The bar is stopped
+ * when `work` settles, before the command prints anything.
+ */
+export async function withProgress<T>(label: string, work: (onProgress: ((fraction: number) => void) | undefined) => Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY) return work(undefined);
+  const bar = progress(label, 100);
+  try {
+    return await work((f) => bar.update(Math.round(100 * f)));
+  } finally {
+    bar.stop();
+  }
+}
+
 /** Human-readable status lines go to stderr so stdout stays clean for data. */
 export function info(message: string): void {
   process.stderr.write(message + '\n');

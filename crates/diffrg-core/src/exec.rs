@@ -4,10 +4,12 @@
 //! [`Exec::install`], which enters a pool of exactly `threads` workers; loops that can run for
 //! more than a few milliseconds call [`Exec::check`] so that an abort from JavaScript stops
 //! the work promptly (the flag is a relaxed atomic load: cheap enough for inner loops).
+//! Kernels report their completed fraction through [`Exec::progress`] at natural granularity
+//! (a Lanczos step, a column block, a flow step): one relaxed atomic per report.
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A shareable cancellation flag. Cloning shares the flag.
@@ -36,27 +38,107 @@ impl Cancel {
     }
 }
 
-/// Parallelism and cancellation for one call.
+/// A shareable completed fraction in [0, 1] (the f64 bits in an atomic). Cloning shares the
+/// value; a reader (the JavaScript poller) sees it through [`Progress::get`].
+///
+/// Reports are monotone: [`Progress::set`] keeps the largest value seen (`fetch_max` on the bits,
+/// which order like the numbers for non-negative floats), clamps to [0, 1] and ignores NaN, so
+/// a kernel may report from several threads or out of order. A view made by [`Progress::part`]
+/// maps its own [0, 1] onto a sub-range of the parent, so a driver (an RG flow, a scan) can hand
+/// each stage a slice of the bar and the stage reports as if it ran alone.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    bits: Arc<AtomicU64>,
+    lo: f64,
+    span: f64,
+    /// Tests: every report as made (before the running maximum), see [`Progress::recording`].
+    #[cfg(test)]
+    log: Option<Arc<Mutex<Vec<f64>>>>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            bits: Arc::new(AtomicU64::new(0)),
+            lo: 0.0,
+            span: 1.0,
+            #[cfg(test)]
+            log: None,
+        }
+    }
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Reports the completed fraction `fraction` of this view's work (clamped to [0, 1]; NaN
+    /// and values below the current one are ignored).
+    #[inline]
+    pub fn set(&self, fraction: f64) {
+        if fraction.is_nan() {
+            return;
+        }
+        let v = self.lo + self.span * fraction.clamp(0.0, 1.0);
+        #[cfg(test)]
+        if let Some(log) = &self.log {
+            log.lock().unwrap().push(v);
+        }
+        self.bits.fetch_max(v.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+    }
+    /// Reports `done` of `total` units (nothing when `total == 0`).
+    #[inline]
+    pub fn set_done(&self, done: usize, total: usize) {
+        if total > 0 {
+            self.set(done as f64 / total as f64);
+        }
+    }
+    /// The completed fraction of the whole (shared) work, in [0, 1].
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
+    /// A view whose [0, 1] covers `[lo, hi]` of this view (both clamped to [0, 1]).
+    pub fn part(&self, lo: f64, hi: f64) -> Progress {
+        let lo = if lo.is_nan() { 0.0 } else { lo.clamp(0.0, 1.0) };
+        let hi = if hi.is_nan() { lo } else { hi.clamp(lo, 1.0) };
+        Progress { lo: self.lo + self.span * lo, span: self.span * (hi - lo), ..self.clone() }
+    }
+    /// Tests: a progress that also logs every report (whole-range values, in call order).
+    #[cfg(test)]
+    pub fn recording() -> (Progress, Arc<Mutex<Vec<f64>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        (Progress { log: Some(log.clone()), ..Progress::new() }, log)
+    }
+}
+
+/// Parallelism, cancellation and progress for one call.
 #[derive(Debug, Clone)]
 pub struct Exec {
     /// Number of worker threads (>= 1).
     pub threads: usize,
     pub cancel: Cancel,
+    /// Completed fraction of the call, reported by the kernels.
+    pub progress: Progress,
 }
 
 impl Default for Exec {
     fn default() -> Self {
-        Exec { threads: resolve_threads(None), cancel: Cancel::new() }
+        Exec { threads: resolve_threads(None), cancel: Cancel::new(), progress: Progress::new() }
     }
 }
 
 impl Exec {
     /// A sequential context, useful in tests and small problems.
     pub fn sequential() -> Self {
-        Exec { threads: 1, cancel: Cancel::new() }
+        Exec::with_threads(1)
     }
     pub fn with_threads(threads: usize) -> Self {
-        Exec { threads: threads.max(1), cancel: Cancel::new() }
+        Exec { threads: threads.max(1), cancel: Cancel::new(), progress: Progress::new() }
+    }
+    /// The same context whose progress reports cover `[lo, hi]` of this one's (see
+    /// [`Progress::part`]); cancellation and threads are shared.
+    pub fn part(&self, lo: f64, hi: f64) -> Exec {
+        Exec { progress: self.progress.part(lo, hi), ..self.clone() }
     }
     #[inline]
     pub fn check(&self) -> Result<()> {
@@ -141,6 +223,39 @@ mod tests {
         assert!(exec.check().is_ok());
         other.cancel.cancel();
         assert_eq!(exec.check().unwrap_err().code, crate::error::ErrorCode::Aborted);
+    }
+
+    #[test]
+    fn progress_is_shared_monotone_clamped_and_nan_safe() {
+        let exec = Exec::sequential();
+        let reader = exec.progress.clone();
+        assert_eq!(reader.get(), 0.0);
+        exec.progress.set(0.25);
+        assert_eq!(reader.get(), 0.25);
+        exec.progress.set(0.1); // never goes back
+        exec.progress.set(f64::NAN);
+        exec.progress.set(-3.0);
+        assert_eq!(reader.get(), 0.25);
+        exec.progress.set_done(1, 0); // no total: ignored
+        assert_eq!(reader.get(), 0.25);
+        exec.progress.set(7.0);
+        assert_eq!(reader.get(), 1.0);
+    }
+
+    #[test]
+    fn parts_map_onto_sub_ranges() {
+        let exec = Exec::sequential();
+        let second = exec.part(0.5, 1.0);
+        let quarter = second.part(0.0, 0.5); // [0.5, 0.75] of the whole
+        quarter.progress.set(0.5);
+        assert!((exec.progress.get() - 0.625).abs() < 1e-15);
+        quarter.progress.set(1.0);
+        assert!((exec.progress.get() - 0.75).abs() < 1e-15);
+        second.progress.set_done(1, 1);
+        assert_eq!(exec.progress.get(), 1.0);
+        assert!(second.check().is_ok());
+        exec.cancel.cancel();
+        assert!(quarter.check().is_err()); // cancellation is shared by parts
     }
 
     #[test]

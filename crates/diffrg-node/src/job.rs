@@ -4,18 +4,20 @@
 //! Errors cross the boundary as `"<ERR_CODE>|<message>"`; the TypeScript layer (`ts/errors.ts`)
 //! turns them into typed error classes.
 
-use diffrg_core::exec::{resolve_threads, Cancel, Exec};
+use diffrg_core::exec::{resolve_threads, Cancel, Exec, Progress};
 use diffrg_core::{Error, ErrorCode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// A cancellation flag shared between JavaScript and running Rust work. The TypeScript facade
-/// creates one per call and calls `cancel()` when the caller's AbortSignal fires.
+/// A cancellation flag and a progress value shared between JavaScript and running Rust work.
+/// The TypeScript facade creates one per call, calls `cancel()` when the caller's AbortSignal
+/// fires and polls `progress` for its `onProgress` callback.
 #[napi]
 #[derive(Default)]
 pub struct CancelToken {
     inner: Cancel,
+    progress: Progress,
 }
 
 #[napi]
@@ -33,14 +35,20 @@ impl CancelToken {
     pub fn cancelled(&self) -> bool {
         self.inner.is_cancelled()
     }
+    /// Completed fraction in [0, 1] reported so far by the running kernel (monotone).
+    #[napi(getter)]
+    pub fn progress(&self) -> f64 {
+        self.progress.get()
+    }
 }
 
 /// Execution context for a call: threads resolved from the option, `DIFFRG_THREADS`,
-/// `SLURM_CPUS_PER_TASK` or the available parallelism; cancellation from the token.
+/// `SLURM_CPUS_PER_TASK` or the available parallelism; cancellation and progress from the token.
 pub fn exec(threads: Option<u32>, token: Option<&CancelToken>) -> Exec {
     Exec {
         threads: resolve_threads(threads.map(|t| t as usize)),
         cancel: token.map(|t| t.inner.clone()).unwrap_or_default(),
+        progress: token.map(|t| t.progress.clone()).unwrap_or_default(),
     }
 }
 

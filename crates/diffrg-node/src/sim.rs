@@ -5,27 +5,6 @@ use diffrg_core::sim::{subsample, Connectivity, LifOptions, NetworkOptions, Subs
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-/// Progress of a running simulation (fraction in [0, 1]), polled by the TypeScript facade.
-#[napi]
-#[derive(Default)]
-pub struct SimProgress {
-    bits: Arc<AtomicU64>,
-}
-
-#[napi]
-impl SimProgress {
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        Self::default()
-    }
-    #[napi(getter)]
-    pub fn fraction(&self) -> f64 {
-        f64::from_bits(self.bits.load(Ordering::Relaxed))
-    }
-}
 
 /// Every field is optional; defaults are those of diffrg_core::sim::LifOptions (docs/lif.md).
 #[napi(object)]
@@ -166,9 +145,8 @@ fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Flo
 
 /// Simulates the clustered LIF network; see docs/lif.md.
 #[napi]
-pub fn simulate_lif(options: Option<LifSimOptions>, progress: Option<&SimProgress>, token: Option<&CancelToken>) -> AsyncTask<Job<LifSimResult>> {
+pub fn simulate_lif(options: Option<LifSimOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<LifSimResult>> {
     let o = options.unwrap_or_default();
-    let bits = progress.map(|p| p.bits.clone());
     Job::new(o.threads, token, move |exec| {
         let opts = lif_options(&o)?;
         let observe = o.observe.unwrap_or(1.0);
@@ -176,11 +154,7 @@ pub fn simulate_lif(options: Option<LifSimOptions>, progress: Option<&SimProgres
         if !(observe.is_finite() && (0.0..=1.0).contains(&observe)) {
             return Err(Error::invalid_input(format!("observe must be a fraction in [0, 1], got {observe}")));
         }
-        let report = |f: f64| {
-            if let Some(b) = &bits {
-                b.store(f.to_bits(), Ordering::Relaxed);
-            }
-        };
+        let report = |f: f64| exec.progress.set(f);
         let r = diffrg_core::sim::simulate(&opts, exec, Some(&report))?;
         let c = &r.connectivity;
         // The subsample uses its own stream derived from the seed.

@@ -13,7 +13,7 @@ import { InvalidInputError } from '../../errors';
 import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
 import type { LaplacianKind } from '../../spectral';
 import { ensureDir, writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
 interface Opts extends GraphCliOptions {
@@ -88,18 +88,21 @@ export function register(program: Command): void {
       throw new UsageError('--policy fraction needs --fraction in (0, 1)');
     }
     const g = await loadGraph(spec, o);
-    const r = await rgFlow(g, {
-      tau: o.tau,
-      rule: o.rule,
-      steps: o.steps,
-      laplacian: o.laplacian,
-      method: o.method,
-      policy: o.policy,
-      fraction: o.fraction,
-      unweighted: !o.weighted,
-      curvePoints: o.out ? 100 : 0,
-      threads: o.threads,
-    });
+    const r = await withProgress('coarse-graining', (onProgress) =>
+      rgFlow(g, {
+        tau: o.tau,
+        rule: o.rule,
+        steps: o.steps,
+        laplacian: o.laplacian,
+        method: o.method,
+        policy: o.policy,
+        fraction: o.fraction,
+        unweighted: !o.weighted,
+        curvePoints: o.out ? 100 : 0,
+        threads: o.threads,
+        onProgress,
+      }),
+    );
     const labels = g.labels;
     if (o.out) await writeOut(o.out, labels, r);
     if (o.json) {

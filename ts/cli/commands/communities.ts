@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
 import { InvalidInputError } from '../../errors';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
 
 interface Opts extends GraphCliOptions {
   method: 'leiden' | 'lrg';
@@ -41,7 +41,9 @@ export function register(program: Command): void {
     if (opts.tau !== undefined && opts.method !== 'lrg') throw new UsageError('--tau applies to --method lrg only');
     const { graph } = loadGraphFromCli(file, opts);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
-    const r = await analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth }).catch((err: unknown) => {
+    const r = await withProgress('communities', (onProgress) =>
+      analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, onProgress }),
+    ).catch((err: unknown) => {
       // name the labels file when none of its ids matches a graph node
       if (err instanceof InvalidInputError && /reference label/.test(err.message)) throw new InvalidInputError(`${opts.truth} vs ${file}: ${err.message}`, { cause: err });
       throw err;

@@ -11,7 +11,7 @@ import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
 
 interface DtnrCliOpts extends PatternCliOptions {
   graph?: string;
@@ -122,17 +122,20 @@ export function register(program: Command): void {
       });
       graphSource = 'inferred';
     }
-    const r = await dtnr(loaded.patterns, graph, {
-      chi: opts.chi,
-      block: opts.block as DtnrBlock,
-      cap: opts.blockCap,
-      heldout: opts.heldout,
-      samples: opts.samples,
-      seed: opts.seed,
-      direct: opts.direct,
-      flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
-      threads: opts.threads,
-    });
+    const r = await withProgress('dtnr', (onProgress) =>
+      dtnr(loaded.patterns, graph, {
+        chi: opts.chi,
+        block: opts.block as DtnrBlock,
+        cap: opts.blockCap,
+        heldout: opts.heldout,
+        samples: opts.samples,
+        seed: opts.seed,
+        direct: opts.direct,
+        flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
+        threads: opts.threads,
+        onProgress,
+      }),
+    );
     const scales = scaleJson(r);
     const siteIds = r.order.map((k) => loaded.ids[k]);
     const out = {

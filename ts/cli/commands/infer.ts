@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
 import { InvalidInputError } from '../../errors';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
@@ -70,7 +70,7 @@ export function register(program: Command): void {
     };
     let r: InferResult;
     if (act.kind === 'raster') {
-      r = await inferDense(act, { ...common, binSeconds: opts.bin });
+      r = await withProgress('inferring', (onProgress) => inferDense(act, { ...common, binSeconds: opts.bin, onProgress }));
     } else {
       const total = act.times.reduce((a, t) => a + t.length, 0);
       const spikes: SpikeTable = { neurons: new Float64Array(total), times: new Float64Array(total) };
@@ -81,7 +81,7 @@ export function register(program: Command): void {
           (spikes.times as Float64Array)[k++] = t;
         }
       });
-      r = await inferSpikes(spikes, { ...common, binSeconds: opts.bin });
+      r = await withProgress('inferring', (onProgress) => inferSpikes(spikes, { ...common, binSeconds: opts.bin, onProgress }));
     }
     const edges = r.edges(opts.all ? 1 : opts.alpha);
     await writeGraphCsv(opts.out, edges);

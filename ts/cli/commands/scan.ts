@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { spectralScan, scanJson, scanSvg, type ScanOptions } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 
 /** The scan's own options come straight from `ScanOptions`; the CLI adds output flags. */
@@ -41,17 +41,20 @@ export function register(program: Command): void {
     }
     if (tauMin !== undefined && tauMax !== undefined && tauMax < tauMin) throw new UsageError(`--tau-max (${tauMax}) must be >= --tau-min (${tauMin})`);
     const { graph } = loadGraphFromCli(file, o);
-    const r = await spectralScan(graph, {
-      laplacian: o.laplacian,
-      method: o.method,
-      tauMin,
-      tauMax,
-      tauCount: o.tauCount,
-      probes: o.probes,
-      steps: o.steps,
-      seed: o.seed,
-      threads: o.threads,
-    });
+    const r = await withProgress('scan', (onProgress) =>
+      spectralScan(graph, {
+        laplacian: o.laplacian,
+        method: o.method,
+        tauMin,
+        tauMax,
+        tauCount: o.tauCount,
+        probes: o.probes,
+        steps: o.steps,
+        seed: o.seed,
+        threads: o.threads,
+        onProgress,
+      }),
+    );
     if (o.out) await writeJson(o.out, r);
     if (o.plot) await writeFileAtomic(o.plot, scanSvg(r, file));
     if (o.json) {

@@ -9,7 +9,7 @@
  */
 import { Command, Option } from 'commander';
 import { simulateLif, writeLifOutputs, type ObserveMode } from '../../sim';
-import { UsageError, addCommonOptions, info, intOption, numberOption, printJson, progress, seedOption } from '../common';
+import { UsageError, addCommonOptions, info, intOption, numberOption, printJson, seedOption, withProgress } from '../common';
 
 interface SimulateOpts {
   neurons: number;
@@ -48,21 +48,21 @@ export function register(program: Command): void {
       .requiredOption('--out <dir>', 'output directory'),
   ).action(async (o: SimulateOpts) => {
     if (o.clusters > o.neurons) throw new UsageError(`--clusters (${o.clusters}) cannot exceed --neurons (${o.neurons})`);
-    const bar = progress('simulating', 100);
     const t0 = process.hrtime.bigint();
-    const sim = await simulateLif({
-      neurons: o.neurons,
-      clusters: o.clusters,
-      duration: o.duration,
-      seed: o.seed,
-      observe: o.observe,
-      observeMode: o.observeMode,
-      dt: o.dt,
-      clusterInhibitory: o.clusterInhibitory,
-      threads: o.threads,
-      onProgress: (f) => bar.update(Math.round(100 * f)),
-    });
-    bar.stop();
+    const sim = await withProgress('simulating', (onProgress) =>
+      simulateLif({
+        neurons: o.neurons,
+        clusters: o.clusters,
+        duration: o.duration,
+        seed: o.seed,
+        observe: o.observe,
+        observeMode: o.observeMode,
+        dt: o.dt,
+        clusterInhibitory: o.clusterInhibitory,
+        threads: o.threads,
+        onProgress,
+      }),
+    );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const files = await writeLifOutputs(sim, o.out);
     let observedSpikes = 0;

@@ -127,6 +127,7 @@ pub fn community_ordering(g: &Graph, labels: &[usize], opts: &OrderingOptions, e
             block.reverse();
         }
         order.extend(block);
+        exec.progress.set_done(order.len(), n);
     }
     let mut position = vec![0usize; n];
     for (p, &v) in order.iter().enumerate() {

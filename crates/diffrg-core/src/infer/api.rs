@@ -328,8 +328,9 @@ pub fn infer_from_covariances(set: &CovarianceSet, o: &InferOptions, exec: &Exec
 /// Infers a graph from a sparse spike-count raster (one streaming pass + dense `N × N` work).
 pub fn infer_raster(r: &CountRaster, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let plan = covariance_plan(o, r.n_bins)?;
-    let set = lagged_covariances(r, &plan, exec)?;
-    infer_from_covariances(&set, o, exec)
+    // Progress: the covariance pass (bins streamed) is the first half, the fit the second.
+    let set = lagged_covariances(r, &plan, &exec.part(0.0, 0.5))?;
+    infer_from_covariances(&set, o, &exec.part(0.5, 1.0))
 }
 
 /// Infers a graph from dense activity (`T × N`, one row per bin), e.g. calcium traces.
@@ -337,8 +338,8 @@ pub fn infer_raster(r: &CountRaster, o: &InferOptions, exec: &Exec) -> Result<In
 /// period (it only scales the continuous-time generator).
 pub fn infer_dense(x: MatRef<f64>, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let plan = covariance_plan(o, x.nrows())?;
-    let set = lagged_covariances_dense(x, &plan, exec)?;
-    infer_from_covariances(&set, o, exec)
+    let set = lagged_covariances_dense(x, &plan, &exec.part(0.0, 0.5))?;
+    infer_from_covariances(&set, o, &exec.part(0.5, 1.0))
 }
 
 /// [`infer_dense`] on neuron-major data: `data[i * n_samples + t]` is neuron `i` at sample

@@ -475,6 +475,7 @@ pub fn lagged_covariances(r: &CountRaster, o: &CovOptions, exec: &Exec) -> Resul
     let mut start = 0;
     while start < t {
         exec.check()?;
+        exec.progress.set_done(start, t);
         let end = (start + ch).min(t);
         let chunk = Arc::new(gather_chunk(r, &mut cursor, start, end));
         for b in start..end {

@@ -57,12 +57,17 @@ struct Cv<'a> {
     l0: f64,
     m0: f64,
     points: Vec<CvPoint>,
+    /// Progress: fits done of at most `planned` (the grids, two neighbours, the full refit).
+    fits: usize,
+    planned: usize,
 }
 
 impl Cv<'_> {
     fn eval(&mut self, a: f64, b: f64, warm: Option<&SlrFit>, o: &InferOptions, exec: &Exec) -> Result<(f64, SlrFit)> {
         // The penalty search only ranks candidates: a 10x looser tolerance is enough there.
         let solver = SlrOptions { tol: o.solver.tol * 10.0, ..o.solver.clone() };
+        self.fits += 1;
+        exec.progress.set_done(self.fits - 1, self.planned);
         if let Some(pt) = self.points.iter().find(|x| x.lambda_multiplier == a && x.mu_multiplier == b) {
             let ll = pt.loglik;
             let fit = sparse_low_rank(self.train, a * self.l0, b * self.m0, self.lip, warm, &solver, exec)?;
@@ -252,7 +257,8 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let d_tr = design(&scaled(&train.cov[..=p], &sc), p)?;
     let d_te = design(&scaled(&test.cov[..=p], &sc), p)?;
     let (l0, m0) = penalty_scales(n, p, train.n_bins);
-    let mut cv = Cv { train: &d_tr, test: &d_te, lip: lipschitz(&d_tr.gamma, exec)?, l0, m0, points: vec![] };
+    let planned = o.lambda_grid.len() + o.mu_grid.len() + 3;
+    let mut cv = Cv { train: &d_tr, test: &d_te, lip: lipschitz(&d_tr.gamma, exec)?, l0, m0, points: vec![], fits: 0, planned };
     let mut lgrid = o.lambda_grid.clone();
     lgrid.sort_by(|a, b| b.total_cmp(a)); // strongest penalty first (warm starts)
     let mut mgrid = o.mu_grid.clone();
@@ -307,12 +313,14 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let (_, a_star, b_star) = best;
 
     // Full-data refit at the chosen multipliers.
+    exec.progress.set_done(planned - 1, planned);
     let vs = var_stats(set, o, exec)?;
     let (l0f, m0f) = penalty_scales(n, p, set.full.n_bins);
     let lambda = a_star * l0f;
     let mu = if b_star.is_finite() { b_star * m0f } else { f64::INFINITY };
     let lip = lipschitz(&vs.design.gamma, exec)?;
     let fit = sparse_low_rank(&vs.design, lambda, mu, lip, best_fit.as_ref(), &o.solver, exec)?;
+    exec.progress.set(1.0);
 
     // De-sparsified statistic and surrogates.
     let deb = &vs.b - &fit.l;

@@ -303,6 +303,7 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
             distinct_train,
         });
         models.push(model);
+        exec.progress.set_done(t + 1, hierarchy.variables.len());
     }
     Ok(DtnrResult { hierarchy, scales, models, direct, n_train, n_validation, n_heldout })
 }

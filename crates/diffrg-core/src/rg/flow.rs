@@ -424,8 +424,12 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
     // Equilibrium rule state: L', left and right null vectors.
     let mut eq_state: Option<(Mat<f64>, Vec<f64>, Vec<f64>)> = None;
     let mut stopped = None;
-    for _ in 0..opts.steps {
+    for step in 0..opts.steps {
         exec.check()?;
+        // Progress: step `step` covers [step, step + 1] / steps (its final partition reports
+        // inside that range; the bisection's trial partitions report nothing).
+        let exec = &exec.part(step as f64 / opts.steps as f64, (step + 1) as f64 / opts.steps as f64);
+        let trial = &exec.part(0.0, 0.0);
         let n = current.n();
         if n <= 1 {
             stopped = Some("one supernode left".to_string());
@@ -476,7 +480,7 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
                 let lmax = laplacian::strengths_without_loops(&current).iter().cloned().fold(0.0, f64::max) * 2.0;
                 let cur = &current;
                 let so = &step_opts;
-                step_opts.tau = tau_for_target(target, lmax, exec, |t| Ok(count(&partition_with(cur, dense.as_ref(), t, so, exec)?.0)))?;
+                step_opts.tau = tau_for_target(target, lmax, exec, |t| Ok(count(&partition_with(cur, dense.as_ref(), t, so, trial)?.0)))?;
             }
             let (a, local) = partition_with(&current, dense.as_ref(), step_opts.tau, &step_opts, exec)?;
             let gnext = contract(&current, &a, opts.unweighted)?;
@@ -492,6 +496,7 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
         };
         let st = stats(&next_graph, lam.as_deref(), opts.curve_points);
         steps.push(FlowStep { tau, time_rescaling: 1.0, method, assignment: composed.clone(), step_assignment: assignment, stats: st, local });
+        exec.progress.set(1.0);
         current = next_graph;
         eq_state = next_eq;
         if !reduced {
@@ -499,6 +504,7 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
             break;
         }
     }
+    exec.progress.set(1.0); // a flow that stopped early is done too
     Ok(FlowResult { initial, steps, stopped })
 }
 

@@ -29,6 +29,7 @@ use crate::exec::Exec;
 use crate::graph::Graph;
 use crate::laplacian;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Options of the localized real-space rule.
 #[derive(Debug, Clone)]
@@ -110,6 +111,8 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
     }
     const CHUNK: usize = 64;
     let chunks: Vec<usize> = (0..n.div_ceil(CHUNK)).collect();
+    // Progress: columns done (local ones per chunk here, deferred ones per block below).
+    let done = AtomicUsize::new(0);
     let outcomes: Vec<Result<Vec<ColumnOutcome>>> = exec.install(|| {
         chunks
             .par_iter()
@@ -120,6 +123,8 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
                     exec.check()?;
                     out.push(column(g, &strengths, comp_size[comp[i]], i, tau, opts, &mut ws, exec)?);
                 }
+                let local = out.iter().filter(|o: &&ColumnOutcome| !o.deferred).count();
+                exec.progress.set_done(done.fetch_add(local, Ordering::Relaxed) + local, n);
                 Ok(out)
             })
             .collect()
@@ -153,7 +158,16 @@ pub fn partition_local(g: &Graph, tau: f64, opts: &LocalOptions, exec: &Exec) ->
         let gc = GlobalColumns::new(g, &strengths, tau, opts.krylov_tolerance)?;
         let f = 1.0 - opts.tie_tolerance;
         let blocks: Vec<&[usize]> = deferred.chunks(B).collect();
-        let found: Vec<Result<Vec<Vec<u32>>>> = exec.install(|| blocks.par_iter().map(|nodes| gc.links::<B>(nodes, f, exec)).collect());
+        let found: Vec<Result<Vec<Vec<u32>>>> = exec.install(|| {
+            blocks
+                .par_iter()
+                .map(|nodes| {
+                    let links = gc.links::<B>(nodes, f, exec);
+                    exec.progress.set_done(done.fetch_add(nodes.len(), Ordering::Relaxed) + nodes.len(), n);
+                    links
+                })
+                .collect()
+        });
         for (nodes, links) in blocks.iter().zip(found) {
             for (&i, js) in nodes.iter().zip(links?) {
                 d.links += js.len();
@@ -276,6 +290,22 @@ mod tests {
     use crate::laplacian::LaplacianKind;
     use crate::rg::kernel::SymmetricEigen;
     use crate::rg::real_space::partition_from_kernel;
+
+    /// Progress counts columns: local ones (per chunk of 64) then whole-graph ones (per block),
+    /// non-decreasing on one thread, ending at 1.
+    #[test]
+    fn progress_counts_columns() {
+        let g = erdos_renyi(400, 1.5, 3);
+        for gs in [usize::MAX, 0] {
+            let (progress, log) = crate::exec::Progress::recording();
+            let ex = Exec { progress, ..Exec::sequential() };
+            partition_local(&g, 0.5, &LocalOptions { global_support: gs, ..Default::default() }, &ex).unwrap();
+            let log = log.lock().unwrap();
+            assert!(log.len() >= 400 / 64, "{log:?}");
+            assert!(log.windows(2).all(|w| w[0] <= w[1]), "{log:?}");
+            assert_eq!(*log.last().unwrap(), 1.0);
+        }
+    }
 
     fn check_identical(g: &Graph, taus: &[f64]) {
         let ex = Exec::with_threads(2);

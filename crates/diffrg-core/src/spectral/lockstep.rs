@@ -498,6 +498,7 @@ fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: u
     let mut hw = vec![[0.0f64; B]; op.ncomp];
     for j in 0..steps {
         exec.check()?;
+        exec.progress.set_done(j, steps);
         if !active.iter().any(|&a| a) {
             break;
         }
@@ -547,6 +548,7 @@ fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: u
             }
         }
     }
+    exec.progress.set(1.0);
     Ok(out)
 }
 

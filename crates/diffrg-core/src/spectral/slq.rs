@@ -29,6 +29,7 @@ use faer::MatRef;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reorthogonalisation choice for the probe runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -226,10 +227,13 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
         q = op.null_space(&null.comp).0;
         deflate(&op, &mut q, &mut out, forced, opts.seed, exec)?;
     }
-    let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, exec)?;
+    // Progress: the probe runs; when automatic deflation may follow (small graphs only), the
+    // first run covers 90% and the deflated rerun the rest.
+    let may_deflate = opts.deflate.is_none() && n <= opts.deflate_max_n && n > c;
+    let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, &exec.part(0.0, if may_deflate { 0.9 } else { 1.0 }))?;
     out.probes = probes;
     out.steps = steps;
-    if opts.deflate.is_none() && n <= opts.deflate_max_n && n > c {
+    if may_deflate {
         let (lam2, lam_max) = out.extremes();
         if let Some(l2) = lam2 {
             let (lo, hi) = super::scan::default_range(n, Some(l2), lam_max);
@@ -241,12 +245,13 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
                     q = op.null_space(&null.comp).0;
                 }
                 deflate(&op, &mut q, &mut out, 200, opts.seed, exec)?;
-                let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, exec)?;
+                let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, &exec.part(0.9, 1.0))?;
                 out.probes = probes;
                 out.steps = steps;
             }
         }
     }
+    exec.progress.set(1.0); // also when the deflated rerun was not needed
     Ok(out)
 }
 
@@ -328,7 +333,10 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
     };
     let mut all = Vec::with_capacity(opts.probes);
     for s in (0..opts.probes).step_by(bw) {
-        let v: Vec<Vec<f64>> = exec.install(|| (s..(s + bw).min(opts.probes)).into_par_iter().map(probe).collect());
+        let e = (s + bw).min(opts.probes);
+        let v: Vec<Vec<f64>> = exec.install(|| (s..e).into_par_iter().map(probe).collect());
+        // each block reports its Lanczos steps in its share of the probes
+        let exec = &exec.part(s as f64 / opts.probes as f64, e as f64 / opts.probes as f64);
         let runs = exec.install(|| match bw {
             4 => lockstep_lanczos::<4>(&lop, &v, opts.steps, exec),
             8 => lockstep_lanczos::<8>(&lop, &v, opts.steps, exec),
@@ -379,6 +387,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
         // lockstep blocks of 8, one sparse pass per step serves a whole block.
         const B: usize = 8;
         let blocks: Vec<(usize, usize)> = (0..opts.probes).step_by(B).map(|s| (s, (s + B).min(opts.probes))).collect();
+        let done = AtomicUsize::new(0);
         let runs: Vec<Result<Vec<Tridiagonal>>> = exec.install(|| {
             blocks
                 .par_iter()
@@ -393,7 +402,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
                             v[i * b + c] = vp[i];
                         }
                     }
-                    lanczos_block(
+                    let t = lanczos_block(
                         |x, y| {
                             op.apply_block(x, y, b);
                             project_out_block(qm, y, b);
@@ -402,7 +411,9 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
                         b,
                         opts.steps,
                         exec,
-                    )
+                    );
+                    exec.progress.set_done(done.fetch_add(b, Ordering::Relaxed) + b, opts.probes);
+                    t
                 })
                 .collect()
         });
@@ -417,6 +428,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
         }
         return Ok((probes, steps));
     }
+    let done = AtomicUsize::new(0);
     let runs: Vec<Result<(ProbeQuadrature, usize)>> = exec.install(|| {
         (0..opts.probes)
             .into_par_iter()
@@ -434,6 +446,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
                     reorth,
                     exec,
                 )?;
+                exec.progress.set_done(done.fetch_add(1, Ordering::Relaxed) + 1, opts.probes);
                 let (nodes, w) = gauss_quadrature(&t)?;
                 let weights = w.iter().map(|x| x * norm2).collect();
                 Ok((ProbeQuadrature { nodes, weights }, t.alpha.len()))
@@ -476,6 +489,33 @@ mod tests {
     use super::*;
     use crate::graph::generators::{barabasi_albert, erdos_renyi, torus};
     use crate::spectral::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
+
+    /// Progress of both probe paths: every report in [0, 1], non-decreasing (one thread: reports
+    /// in call order), ending at 1; the lockstep path reports once per Lanczos step and block.
+    #[test]
+    fn progress_is_monotone_and_reaches_one() {
+        let g = barabasi_albert(3000, 3, 5);
+        for (reorth, probes, min_reports) in [(ReorthPolicy::None, 40, 2 * 30), (ReorthPolicy::Full, 6, 6)] {
+            let (progress, log) = crate::exec::Progress::recording();
+            let exec = Exec { progress, ..Exec::sequential() };
+            let opts = SlqOptions { probes, steps: 30, reorth, deflate: Some(0), ..Default::default() };
+            slq(&g, LaplacianKind::Combinatorial, &opts, &exec).unwrap();
+            let log = log.lock().unwrap();
+            assert!(log.len() >= min_reports, "{reorth:?}: {} reports", log.len());
+            assert!(log.windows(2).all(|w| w[0] <= w[1]) && log[0] >= 0.0, "{reorth:?}: {log:?}");
+            assert_eq!(*log.last().unwrap(), 1.0, "{reorth:?}");
+            assert_eq!(exec.progress.get(), 1.0);
+            if reorth == ReorthPolicy::None {
+                // two blocks (32 + 8 probes): the first ends at 32/40 of the work
+                assert!(log.contains(&0.8), "{log:?}");
+                assert!(log.iter().any(|&f| f > 0.0 && f < 0.8));
+            } else {
+                // one report per probe, then the final 1 of slq itself
+                let want: Vec<f64> = (1..=6).map(|k| k as f64 / 6.0).chain([1.0]).collect();
+                assert_eq!(*log, want);
+            }
+        }
+    }
 
     fn max_heat_error(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, taus: &[f64]) -> (f64, f64, f64) {
         let exec = Exec::with_threads(2);
