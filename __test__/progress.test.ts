@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { diffrg } from './helpers';
+import { diffrg, latentClusters } from './helpers';
 
 const require = createRequire(import.meta.url);
 const native: typeof import('../native/index') = require('../native/index.js');
@@ -25,6 +25,16 @@ describe('onProgress', () => {
     const token = new native.CancelToken();
     expect(token.progress).toBe(0);
     await native.spectralScan(g.native, { method: 'slq', probes: 40, steps: 60, reorth: 'none' }, token);
+    expect(token.progress).toBe(1);
+  });
+
+  it('reports the half-sweeps of an MPS fit; the native fit reaches 1', async () => {
+    const p = latentClusters(3, 4, 600, 1);
+    const seen: number[] = [];
+    await diffrg.fitMps(p, { chi: 4, seed: 1, onProgress: (f) => seen.push(f) });
+    expectProgress(seen);
+    const token = new native.CancelToken();
+    await native.mpsFit(p.data, p.sites, { chi: 4, seed: 1, baselines: false }, token);
     expect(token.progress).toBe(1);
   });
 

@@ -115,7 +115,7 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('chi', options.chi, 1, 65536);
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
   checkInteger('patience', options.patience, 0, 1_000_000);
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
   return { ...r, model: fromNative(r.model) };
 }
@@ -146,7 +146,7 @@ export async function compressMps(
   model: MpsModel,
   options: MpsCompressOptions = {},
 ): Promise<{ model: MpsModel; discarded: number[]; totalDiscarded: number }> {
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsCompress(...args(model), rest, token) as Promise<native.MpsCompressResult>);
   return { ...r, model: fromNative(r.model) };
 }
@@ -179,7 +179,7 @@ export async function mpsMarginals(
 
 /** Bond entropies, exact Renyi-2 and the sampled Shannon entropy (bits) with a 95% interval. */
 export async function mpsEntropies(model: MpsModel, options: RunOptions & { samples?: number; seed?: number } = {}) {
-  const { signal: _s, ...rest } = options;
+  const { signal: _s, onProgress: _p, ...rest } = options;
   return runNative(options, (token) => native.mpsEntropies(...args(model), rest, token) as Promise<native.MpsEntropies>);
 }
 

@@ -232,7 +232,9 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             cutoff: o.cutoff.unwrap_or(defaults.cutoff),
             ..defaults
         };
-        let (model, rep) = learn::fit(&dims, &train, &val, &opts, exec)?;
+        // the baselines' fits do not report progress: the MPS fit covers 80% of the bar then
+        let fit_exec = if o.baselines.unwrap_or(true) { exec.part(0.0, 0.8) } else { exec.clone() };
+        let (model, rep) = learn::fit(&dims, &train, &val, &opts, &fit_exec)?;
         let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
         let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);

@@ -9,7 +9,7 @@ import { siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
 
 interface FitOpts extends PatternCliOptions {
   order: string;
@@ -63,15 +63,18 @@ export function register(program: Command): void {
     const name = so.name;
     const raw = loaded.patterns;
     const patterns = reorderPatterns(raw, order);
-    const r = await fitMps(patterns, {
-      chi: opts.chi,
-      seed: opts.seed,
-      heldout: opts.heldout,
-      validation: opts.validation,
-      initMix: opts.initMix,
-      baselines: opts.baselines,
-      threads: opts.threads,
-    });
+    const r = await withProgress('fitting', (onProgress) =>
+      fitMps(patterns, {
+        chi: opts.chi,
+        seed: opts.seed,
+        heldout: opts.heldout,
+        validation: opts.validation,
+        initMix: opts.initMix,
+        baselines: opts.baselines,
+        threads: opts.threads,
+        onProgress,
+      }),
+    );
     await saveMps(opts.out, r.model);
     const out = {
       sites: r.sites,

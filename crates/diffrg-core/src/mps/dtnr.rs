@@ -248,8 +248,10 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
     for t in 0..hierarchy.variables.len() {
         exec.check()?;
         let seed = opts.seed.wrapping_add(1000 + 17 * t as u64);
+        // the fits of scale t report within scale t's share of the bar
+        let scale_part = exec.part(t as f64 / hierarchy.variables.len() as f64, (t + 1) as f64 / hierarchy.variables.len() as f64);
         let (model, trunc, neg, before) = if t == 0 {
-            let (m, _) = fit(&dims, &data.fit, &data.val, &learn, exec)?;
+            let (m, _) = fit(&dims, &data.fit, &data.val, &learn, &scale_part)?;
             let b = m.bond_dims();
             (m, 0.0, NegativeMass { value: 0.0, std_error: 0.0, lower_bound: 0.0, estimated: false }, b)
         } else {
@@ -271,7 +273,7 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
             direct.push(model.clone());
             (nll_train, nll_heldout)
         } else {
-            let (m, rep) = fit(&dims, &data.fit, &data.val, &learn, exec)?;
+            let (m, rep) = fit(&dims, &data.fit, &data.val, &learn, &scale_part)?;
             let (h, _) = nll_nonneg(&m, &data.test, exec)?;
             direct.push(m);
             (rep.nll_train, h)

@@ -241,6 +241,7 @@ pub(crate) fn refine(
                 }
             }
             let (tr, va) = eval(&tt)?;
+            exec.progress.set_done(half + 1, opts.max_half_sweeps);
             report.history.push(SweepRecord { nll_train: tr, nll_heldout: va, max_bond: tt.max_bond() });
             let sc = score(tr, va);
             if sc < best.0 - 1e-9 {
@@ -256,6 +257,8 @@ pub(crate) fn refine(
                 }
             }
         }
+        // early stopping ends the run before the last half-sweep
+        exec.progress.set(1.0);
         Ok(())
     })?;
     let mut out = best.1;

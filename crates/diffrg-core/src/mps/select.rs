@@ -96,10 +96,14 @@ pub fn fit_selected(dims: &[usize], data: &Distinct, val: Option<&Distinct>, opt
     };
     chosen.extend((0..grid.len()).filter(|&i| Some(i) == product || Some(i) == mixed));
     let mut best: Option<(f64, TensorTrain, FitReport)> = None;
-    for i in chosen {
+    // progress: screening the starts is the first 10%, the refinements share the rest
+    exec.progress.set(0.1);
+    let runs = chosen.len().max(1) as f64;
+    for (r, i) in chosen.into_iter().enumerate() {
         exec.check()?;
         let (t, disc) = states[i].clone();
-        let (model, rep) = refine(dims, data, Some(val), t, disc, grid[i], opts, exec)?;
+        let part = exec.part(0.1 + 0.9 * r as f64 / runs, 0.1 + 0.9 * (r + 1) as f64 / runs);
+        let (model, rep) = refine(dims, data, Some(val), t, disc, grid[i], opts, &part)?;
         cands[i].nll_validation = rep.nll_heldout;
         cands[i].nll_train = rep.nll_train;
         let better = match &best {

@@ -98,3 +98,20 @@ fn contiguous_cluster_order_beats_interleaved_and_random() {
     eprintln!("held-out NLL (bits): community {:.4} identity {:.4} random {:.4}", res[0], res[1], res[2]);
     assert!(res[0] < res[1] - 0.1 && res[0] < res[2] - 0.1, "community {} identity {} random {}", res[0], res[1], res[2]);
 }
+
+/// Progress of a fit with start selection: non-decreasing, past the 10% screening mark after
+/// the first half-sweep, ending at 1 (also when early stopping ends a refinement).
+#[test]
+fn fit_progress_is_monotone_and_reaches_one() {
+    let (pats, _) = latent_cluster_patterns(3, 4, 400, 0.3, 0.6, 0.05, 4);
+    let (train, val) = split(&pats, 12, 0.25, 1).unwrap();
+    let opts = LearnOptions { max_bond: 4, max_half_sweeps: 6, ..Default::default() };
+    let (progress, log) = crate::exec::Progress::recording();
+    let exec = Exec { progress, ..Exec::sequential() };
+    fit(&[2; 12], &train, &val, &opts, &exec).unwrap();
+    let log = log.lock().unwrap();
+    assert!(log.windows(2).all(|w| w[0] <= w[1]) && log[0] >= 0.0, "{log:?}");
+    assert_eq!(log.first(), Some(&0.1), "{log:?}");
+    assert!(log.iter().any(|&f| f > 0.1 && f < 1.0), "{log:?}");
+    assert_eq!(exec.progress.get(), 1.0);
+}
