@@ -25,6 +25,7 @@ pub mod laplacian;
 pub mod mps;
 pub mod rg;
 pub mod sim;
+pub mod simd;
 pub mod spectral;
 
 pub use error::{Error, ErrorCode, Result};

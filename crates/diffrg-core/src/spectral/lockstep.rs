@@ -37,7 +37,7 @@
 //! few entries ahead (the gathers are the memory-bound part on scale-free graphs).
 //!
 //! The row kernels are compiled three times (baseline x86-64, AVX2, AVX-512F) and picked at run
-//! time ([`Simd`]); prebuilt binaries stay portable, and because every operation is per probe
+//! time ([`crate::simd`]); prebuilt binaries stay portable, and because every operation is per probe
 //! and in the same order (no fused multiply-add), the levels give bit-identical runs.
 //! `DIFFRG_NO_SIMD=1` forces the baseline kernels (for measurements).
 
@@ -45,6 +45,7 @@ use super::lanczos::Tridiagonal;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::laplacian::{LaplacianKind, SymLaplacian};
+use crate::simd::Level;
 use rayon::prelude::*;
 
 /// Node order applied before the runs (components are always contiguous).
@@ -274,80 +275,14 @@ fn prefetch_row<const B: usize>(x: &[f64], indices: &[u32], k: usize) {
 /// (pass 1) or `Z^T w` (pass 2).
 type Partial<const B: usize> = ([f64; B], usize, Vec<[f64; B]>);
 
-/// Instruction set of the row kernels, detected once at run time. The kernels are the same
-/// source compiled for each level; every operation is per lane (probe) and in the same order,
-/// without fused multiply-adds, so all levels give bit-identical results (wider vectors only
-/// mean fewer instructions per row: 32 probes are 4 AVX-512 or 8 AVX2 registers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Simd {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
+crate::simd::dispatch! {
+    /// Pass 1 of a row chunk at the given instruction-set level ([`pass1_chunk`]).
+    fn pass1<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> = pass1_chunk;
 }
 
-impl Simd {
-    fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if !std::env::var_os("DIFFRG_NO_SIMD").is_some_and(|v| !v.is_empty() && v != "0") {
-                if is_x86_feature_detected!("avx512f") {
-                    return Simd::Avx512;
-                }
-                if is_x86_feature_detected!("avx2") {
-                    return Simd::Avx2;
-                }
-            }
-        }
-        Simd::Baseline
-    }
-
-    fn pass1<const B: usize>(self, op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
-        match self {
-            Simd::Baseline => pass1_chunk::<B>(op, q, pc, r0, sq, bp),
-            // SAFETY: the features were detected on this CPU.
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { pass1_avx2::<B>(op, q, pc, r0, sq, bp) },
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { pass1_avx512::<B>(op, q, pc, r0, sq, bp) },
-        }
-    }
-
-    fn pass2<const B: usize>(self, op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
-        match self {
-            Simd::Baseline => pass2_chunk::<B>(op, q, hw, pc, r0, asq),
-            // SAFETY: the features were detected on this CPU.
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { pass2_avx2::<B>(op, q, hw, pc, r0, asq) },
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { pass2_avx512::<B>(op, q, hw, pc, r0, asq) },
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pass1_avx2<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
-    pass1_chunk::<B>(op, q, pc, r0, sq, bp)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn pass1_avx512<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64], r0: usize, sq: &[f64; B], bp: &[f64; B]) -> Partial<B> {
-    pass1_chunk::<B>(op, q, pc, r0, sq, bp)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pass2_avx2<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
-    pass2_chunk::<B>(op, q, hw, pc, r0, asq)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn pass2_avx512<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
-    pass2_chunk::<B>(op, q, hw, pc, r0, asq)
+crate::simd::dispatch! {
+    /// Pass 2 of a row chunk at the given instruction-set level ([`pass2_chunk`]).
+    fn pass2<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> = pass2_chunk;
 }
 
 /// End of the run of rows of one component that starts at row `k` of the chunk of `rows` rows
@@ -432,10 +367,10 @@ fn pass2_chunk<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]
 /// Complexity per step: one pass over the CSR with `B`-wide gathers plus one streaming pass;
 /// memory `2 N B` doubles.
 pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec) -> Result<Vec<Tridiagonal>> {
-    lockstep_run::<B>(op, v, steps, exec, Simd::detect())
+    lockstep_run::<B>(op, v, steps, exec, Level::detect())
 }
 
-fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec, simd: Simd) -> Result<Vec<Tridiagonal>> {
+fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec, simd: Level) -> Result<Vec<Tridiagonal>> {
     let n = op.n;
     let b = v.len().min(B);
     let mut out = vec![Tridiagonal::default(); b];
@@ -505,7 +440,7 @@ fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: u
         // Pass 1: u = s_q L Q - bp P (into P), alpha = q^T u, Z^T u (into hw).
         let parts: Vec<Partial<B>> = {
             let qr = &q;
-            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| simd.pass1::<B>(op, qr, pc, ch * ROW_CHUNK, &sq, &bp)).collect()
+            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| pass1::<B>(simd, op, qr, pc, ch * ROW_CHUNK, &sq, &bp)).collect()
         };
         let alpha = reduce(&parts, &mut hw);
         // Z^T w = Z^T u - alpha Z^T q_j: projecting only Z^T u would feed the rounding-level
@@ -520,7 +455,7 @@ fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: u
         let asq: [f64; B] = std::array::from_fn(|c| alpha[c] * sq[c]);
         let parts: Vec<Partial<B>> = {
             let (qr, hr) = (&q, &hw);
-            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| simd.pass2::<B>(op, qr, hr, pc, ch * ROW_CHUNK, &asq)).collect()
+            p.par_chunks_mut(ROW_CHUNK * B).enumerate().map(|(ch, pc)| pass2::<B>(simd, op, qr, hr, pc, ch * ROW_CHUNK, &asq)).collect()
         };
         let mut beta = reduce(&parts, &mut zq);
         for c in 0..b {
@@ -689,16 +624,7 @@ mod tests {
     /// CPU has, weighted and unweighted, with several components.
     #[test]
     fn simd_levels_are_bit_identical() {
-        let mut levels = vec![Simd::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx2") {
-                levels.push(Simd::Avx2);
-            }
-            if is_x86_feature_detected!("avx512f") {
-                levels.push(Simd::Avx512);
-            }
-        }
+        let levels = Level::available();
         for (g, kind) in [(barabasi_albert(2000, 3, 5), LaplacianKind::Combinatorial), (erdos_renyi(1500, 1.8, 3), LaplacianKind::Normalized)] {
             let n = g.n();
             let op = SymLaplacian::new(&g, kind);
@@ -707,7 +633,7 @@ mod tests {
             let probes: Vec<Vec<f64>> = (0..5).map(|c| (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect()).collect();
             let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
             let exec = Exec::with_threads(2);
-            let base = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, Simd::Baseline)).unwrap();
+            let base = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, Level::Baseline)).unwrap();
             for &level in &levels[1..] {
                 let r = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, level)).unwrap();
                 for (a, b) in base.iter().zip(&r) {
@@ -771,6 +697,6 @@ mod speed_report {
         let exec = Exec::with_threads(threads);
         let (t, c0) = (std::time::Instant::now(), cpu_seconds());
         let r = exec.install(|| lockstep_lanczos::<32>(&lop, &probes, steps, &exec)).unwrap();
-        eprintln!("{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s", r.len(), Simd::detect(), t.elapsed().as_secs_f64(), cpu_seconds() - c0);
+        eprintln!("{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s", r.len(), Level::detect(), t.elapsed().as_secs_f64(), cpu_seconds() - c0);
     }
 }
