@@ -145,25 +145,25 @@ export class Graph {
   static uniformTree(n: number, seed = 0): Graph {
     genSize('uniformTree', genInt('uniformTree', 'n', n, 0), n);
     checkSeed(seed);
-    return new Graph(native.NativeGraph.uniformTree(n, seed));
+    return new Graph(callNative(() => native.NativeGraph.uniformTree(n, seed)));
   }
 
   /** Cycle graph with `n` nodes. */
   static ring(n: number): Graph {
     genSize('ring', genInt('ring', 'n', n, 0), n);
-    return new Graph(native.NativeGraph.ring(n));
+    return new Graph(callNative(() => native.NativeGraph.ring(n)));
   }
   /** Periodic lattice with `side^dims` nodes. */
   static torus(side: number, dims: number): Graph {
     const nodes = genInt('torus', 'side', side, 1) ** genInt('torus', 'dims', dims, 1);
     genSize('torus', nodes, nodes * dims);
-    return new Graph(native.NativeGraph.torus(side, dims));
+    return new Graph(callNative(() => native.NativeGraph.torus(side, dims)));
   }
   /** Barabasi-Albert preferential attachment graph. */
   static barabasiAlbert(n: number, m: number, seed = 0): Graph {
     genSize('barabasiAlbert', genInt('barabasiAlbert', 'n', n, 0), n * genInt('barabasiAlbert', 'm', m, 1));
     checkSeed(seed);
-    return new Graph(native.NativeGraph.barabasiAlbert(n, m, seed));
+    return new Graph(callNative(() => native.NativeGraph.barabasiAlbert(n, m, seed)));
   }
   /** Erdos-Renyi graph with the given mean degree. */
   static erdosRenyi(n: number, meanDegree: number, seed = 0): Graph {
@@ -173,19 +173,19 @@ export class Graph {
     }
     genSize('erdosRenyi', n, (n * Math.min(meanDegree, Math.max(n - 1, 0))) / 2);
     checkSeed(seed);
-    return new Graph(native.NativeGraph.erdosRenyi(n, meanDegree, seed));
+    return new Graph(callNative(() => native.NativeGraph.erdosRenyi(n, meanDegree, seed)));
   }
   /** Uniform random recursive tree. */
   static randomTree(n: number, seed = 0): Graph {
     genSize('randomTree', genInt('randomTree', 'n', n, 0), n);
     checkSeed(seed);
-    return new Graph(native.NativeGraph.randomTree(n, seed));
+    return new Graph(callNative(() => native.NativeGraph.randomTree(n, seed)));
   }
   /** Pseudofractal scale-free graph after `steps` doublings (N = 3 (3^steps + 1) / 2). */
   static pseudofractal(steps: number): Graph {
     genInt('pseudofractal', 'steps', steps, 0);
     genSize('pseudofractal', (3 * (3 ** steps + 1)) / 2, 3 ** (steps + 1));
-    return new Graph(native.NativeGraph.pseudofractal(steps));
+    return new Graph(callNative(() => native.NativeGraph.pseudofractal(steps)));
   }
 
   get n(): number {

@@ -1,6 +1,6 @@
 //! `NativeGraph`: a CSR graph owned by Rust, shared with async jobs through an `Arc`.
 
-use crate::job::to_napi;
+use crate::job::{guard, to_napi};
 use diffrg_core::graph::{generators, EdgeListOptions, Graph};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -89,33 +89,33 @@ impl NativeGraph {
 
     /// Uniform random labelled tree (Pruefer code).
     #[napi(factory)]
-    pub fn uniform_tree(n: u32, seed: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::uniform_tree(n as usize, seed as u64))
+    pub fn uniform_tree(n: u32, seed: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::uniform_tree(n as usize, seed as u64))))
     }
 
     #[napi(factory)]
-    pub fn ring(n: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::ring(n as usize))
+    pub fn ring(n: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::ring(n as usize))))
     }
     #[napi(factory)]
-    pub fn torus(side: u32, dims: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::torus(side as usize, dims as usize))
+    pub fn torus(side: u32, dims: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::torus(side as usize, dims as usize))))
     }
     #[napi(factory)]
-    pub fn barabasi_albert(n: u32, m: u32, seed: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::barabasi_albert(n as usize, m as usize, seed as u64))
+    pub fn barabasi_albert(n: u32, m: u32, seed: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::barabasi_albert(n as usize, m as usize, seed as u64))))
     }
     #[napi(factory)]
-    pub fn erdos_renyi(n: u32, mean_degree: f64, seed: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::erdos_renyi(n as usize, mean_degree, seed as u64))
+    pub fn erdos_renyi(n: u32, mean_degree: f64, seed: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::erdos_renyi(n as usize, mean_degree, seed as u64))))
     }
     #[napi(factory)]
-    pub fn random_tree(n: u32, seed: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::random_tree(n as usize, seed as u64))
+    pub fn random_tree(n: u32, seed: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::random_tree(n as usize, seed as u64))))
     }
     #[napi(factory)]
-    pub fn pseudofractal(steps: u32) -> NativeGraph {
-        NativeGraph::wrap(generators::pseudofractal(steps as usize))
+    pub fn pseudofractal(steps: u32) -> Result<NativeGraph> {
+        guard(|| Ok(NativeGraph::wrap(generators::pseudofractal(steps as usize))))
     }
 
     #[napi(getter)]
