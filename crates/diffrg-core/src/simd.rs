@@ -42,7 +42,8 @@ impl Level {
     }
 
     /// Every level this CPU supports, baseline first (for tests).
-    pub fn available() -> Vec<Level> {
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Level> {
         let mut v = vec![Level::Baseline];
         #[cfg(target_arch = "x86_64")]
         {

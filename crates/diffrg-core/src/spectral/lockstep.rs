@@ -487,6 +487,19 @@ fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: u
     Ok(out)
 }
 
+/// Deterministic ±1 test probes (`count` vectors of length `n`); `centred` subtracts each
+/// vector's mean (the null space of a connected combinatorial Laplacian).
+#[cfg(test)]
+fn sign_probes(n: usize, count: usize, centred: bool) -> Vec<Vec<f64>> {
+    (0..count)
+        .map(|c| {
+            let v: Vec<f64> = (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect();
+            let m = if centred { v.iter().sum::<f64>() / n as f64 } else { 0.0 };
+            v.iter().map(|x| x - m).collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,13 +543,10 @@ mod tests {
             let z: Vec<f64> = (0..n).map(|i| null[comp[i] * n + i]).collect();
             let qm = MatRef::from_column_major_slice(&null, n, k);
             let mut hh = vec![0.0; k];
-            let probes: Vec<Vec<f64>> = (0..3)
-                .map(|c| {
-                    let mut v: Vec<f64> = (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect();
-                    project_out(qm, &mut v, &mut hh);
-                    v
-                })
-                .collect();
+            let mut probes = sign_probes(n, 3, false);
+            for v in probes.iter_mut() {
+                project_out(qm, v, &mut hh);
+            }
             for order in [NodeOrder::Natural, NodeOrder::Degree, NodeOrder::ReverseCuthillMcKee] {
                 let lop = LockstepLaplacian::new(&op, &comp, &z, order);
                 assert_eq!(lop.is_unit(), kind == LaplacianKind::Combinatorial && g.n() != 300);
@@ -576,13 +586,7 @@ mod tests {
         let lam_max = *exact.last().unwrap();
         let comp = g.components();
         let z = op.null_values(&comp);
-        let probes: Vec<Vec<f64>> = (0..4)
-            .map(|c| {
-                let v: Vec<f64> = (0..1000usize).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect();
-                let m = v.iter().sum::<f64>() / 1000.0;
-                v.iter().map(|x| x - m).collect()
-            })
-            .collect();
+        let probes = sign_probes(1000, 4, true);
         let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
         for t in lockstep_lanczos::<8>(&lop, &probes, 100, &Exec::with_threads(2)).unwrap() {
             assert_eq!(t.alpha.len(), 100);
@@ -599,13 +603,7 @@ mod tests {
         let op = SymLaplacian::new(&g, LaplacianKind::Combinatorial);
         let comp = g.components();
         let z = op.null_values(&comp);
-        let probes: Vec<Vec<f64>> = (0..20)
-            .map(|c| {
-                let v: Vec<f64> = (0..3000usize).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect();
-                let m = v.iter().sum::<f64>() / 3000.0;
-                v.iter().map(|x| x - m).collect()
-            })
-            .collect();
+        let probes = sign_probes(3000, 20, true);
         let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
         let exec = Exec::with_threads(2);
         let wide = lockstep_lanczos::<32>(&lop, &probes, 100, &exec).unwrap();
@@ -630,7 +628,7 @@ mod tests {
             let op = SymLaplacian::new(&g, kind);
             let comp = g.components();
             let z = op.null_values(&comp);
-            let probes: Vec<Vec<f64>> = (0..5).map(|c| (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect()).collect();
+            let probes = sign_probes(n, 5, false);
             let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
             let exec = Exec::with_threads(2);
             let base = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, Level::Baseline)).unwrap();
@@ -666,7 +664,8 @@ mod tests {
 
 /// Timing report of the kernel alone (BA m = 3, N = 10^6, 30 probes in one block of 32):
 /// setup phases, then wall and process CPU time of the Lanczos runs. `PT` threads (default 2),
-/// `PS` steps (default 100), `DIFFRG_NO_SIMD=1` for the baseline kernels:
+/// `PS` steps (default 100), `DIFFRG_NO_SIMD=1` for the baseline kernels; last, the CPU time of
+/// the sparse product alone:
 /// `PT=2 cargo test -p diffrg-core --release lockstep_speed_report -- --ignored --nocapture`.
 /// CPU time (from /proc/self/stat) is less disturbed than wall time when the machine is shared.
 #[cfg(test)]
@@ -693,10 +692,20 @@ mod speed_report {
         let z = op.null_values(&comp);
         let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
         eprintln!("operator, null space and relabelling: {:.3} s", t.elapsed().as_secs_f64());
-        let probes: Vec<Vec<f64>> = (0..30).map(|c| (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect()).collect();
+        let probes = super::sign_probes(n, 30, false);
         let exec = Exec::with_threads(threads);
         let (t, c0) = (std::time::Instant::now(), cpu_seconds());
         let r = exec.install(|| lockstep_lanczos::<32>(&lop, &probes, steps, &exec)).unwrap();
         eprintln!("{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s", r.len(), Level::detect(), t.elapsed().as_secs_f64(), cpu_seconds() - c0);
+        // the sparse product alone (gathers of 256-byte rows, no recurrence), 10 times, one thread
+        let x: Vec<f64> = (0..n * 32).map(|k| (k % 7) as f64).collect();
+        let (mut acc, mut sink, c0) = ([0.0; 32], 0.0, cpu_seconds());
+        for _ in 0..10 {
+            for i in 0..n {
+                lop.row_product::<32>(i, &x, &mut acc);
+                sink += acc[3];
+            }
+        }
+        eprintln!("sparse product alone (baseline build of the loop, 1 thread): {:.1} ms per product ({sink})", (cpu_seconds() - c0) * 100.0);
     }
 }
