@@ -59,6 +59,7 @@ for (const rec of recordings) {
   const ids = act.ids;
   const ref = ids.map((id) => truth.get(String(id)));
   if (ref.some((x) => x === undefined)) throw new Error(`${rec}: a recorded neuron has no ensemble label`);
+  const index = new Map(ids.map((id, k) => [id, k]));
   const neurons = [];
   const times = [];
   act.ids.forEach((id, k) => act.times[k].forEach((t) => (neurons.push(id), times.push(t))));
@@ -71,7 +72,6 @@ for (const rec of recordings) {
         modeRows.push(`| ${rec} | ${bin * 1e3} ms | ${r.hidden.rank} | ${new Set(labels).size} | ${adjustedRandIndex(labels, refIds).toFixed(3)} | ${normalizedMutualInformation(labels, refIds).toFixed(3)} |`);
       }
       const edges = r.edges(0.05);
-      const index = new Map(ids.map((id, k) => [id, k]));
       const w = new Map();
       for (const e of edges) {
         const a = index.get(e.source);

@@ -8,7 +8,7 @@ import { Graph } from './graph';
 import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
-import type { MpsModel, MpsKind, PatternMatrix } from './mps';
+import { fromNative, type MpsModel, type PatternMatrix } from './mps';
 
 /** How a block of sites maps to one coarse variable. */
 export type DtnrBlock = 'any' | 'count';
@@ -118,10 +118,6 @@ export interface DtnrResult {
   flowStopped?: string;
 }
 
-function model(m: native.MpsModel): MpsModel {
-  return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: m.data };
-}
-
 /**
  * Runs DTNR on a pattern matrix whose columns are the nodes of `graph` (column k = node k):
  * RG flow of the graph (or the given assignments), leaf order, Born machine at scale 0, block
@@ -178,8 +174,8 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
       for (let i = 0; i + 1 < s.blocks.length; i += 2) blocks.push([s.blocks[i], s.blocks[i + 1]]);
       return { ...s, blocks };
     }),
-    models: r.models.map(model),
-    direct: r.direct.map(model),
+    models: r.models.map(fromNative),
+    direct: r.direct.map(fromNative),
     nTrain: r.nTrain,
     nValidation: r.nValidation,
     nHeldout: r.nHeldout,

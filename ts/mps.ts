@@ -36,7 +36,7 @@ function args(m: MpsModel): [string, number[], number[], Float64Array] {
 }
 
 /** The native model's `data` is already a Float64Array (handed over without a copy). */
-function fromNative(m: native.MpsModel): MpsModel {
+export function fromNative(m: native.MpsModel): MpsModel {
   return { kind: m.kind as MpsKind, dims: m.dims, bondDims: m.bondDims, data: m.data };
 }
 

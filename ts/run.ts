@@ -23,10 +23,13 @@ export interface RunOptions {
 /** Polling period of `onProgress` (ms). */
 const PROGRESS_INTERVAL_MS = 200;
 
+/** Largest thread count (mirrors `exec::MAX_THREADS` in the core). */
+export const MAX_THREADS = 4096;
+
 /** Validates a `threads` option at the boundary (a positive integer, or undefined). */
 export function checkThreads(threads: number | undefined): number | undefined {
   if (threads === undefined) return undefined;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 4096) {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new InvalidInputError(`threads must be a positive integer (got ${threads})`);
   }
   return threads;
@@ -41,10 +44,7 @@ export const MAX_SEED = 0xffffffff;
  * conversion, so two different seeds could give the same run.
  */
 export function checkSeed(seed: number | undefined, name = 'seed'): number | undefined {
-  if (seed === undefined) return undefined;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
-    throw new InvalidInputError(`${name} must be an integer in [0, ${MAX_SEED}] (got ${seed})`);
-  }
+  checkInteger(name, seed, 0, MAX_SEED);
   return seed;
 }
 

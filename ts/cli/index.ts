@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import { removePendingTempFiles } from '../io/atomic';
+import { MAX_THREADS } from '../run';
 import * as demo from './commands/demo';
 import * as scan from './commands/scan';
 import * as coarseGrain from './commands/coarse-grain';
@@ -33,9 +34,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const uninstall = installSignalCleanup();
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
     const v = process.env[name];
-    // the core skips values that are not an integer in 1..4096 (exec::parse_threads): say so
-    if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= 4096)) {
-      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..4096)\n`);
+    // the core skips values that are not an integer in 1..MAX_THREADS (exec::parse_threads): say so
+    if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_THREADS)) {
+      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})\n`);
     }
   }
   try {

@@ -67,10 +67,8 @@ fn into_tt(mut m: ModelIn) -> CoreResult<TensorTrain> {
     TensorTrain::new(kind, cores)
 }
 
+/// Builds the train from `m.data` (the unsplit path of [`into_tt`]).
 fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
-    if !m.cores.is_empty() {
-        return into_tt(ModelIn { kind: m.kind.clone(), dims: m.dims.clone(), bond_dims: m.bond_dims.clone(), data: Vec::new(), cores: m.cores.clone() });
-    }
     let kind = Kind::parse(&m.kind, "model.kind")?;
     let n = m.dims.len();
     if m.bond_dims.len() != n + 1 {

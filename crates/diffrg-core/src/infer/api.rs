@@ -356,6 +356,6 @@ pub fn infer_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize
         return Err(Error::not_finite(format!("dense activity: neuron {} sample {} is {}", k / t, k % t, data[k])));
     }
     crate::error::ensure_fits("dense activity (samples x neurons)", n as u128 * t as u128, o.memory_limit_bytes, "use fewer samples or neurons")?;
-    let x = Mat::from_fn(t, n, |s, i| data[i * t + s]);
-    infer_dense(x.as_ref(), o, exec)
+    // neuron-major data is the column-major layout of the samples x neurons matrix: no copy
+    infer_dense(MatRef::from_column_major_slice(data, t, n), o, exec)
 }

@@ -306,7 +306,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
             let se = paired_loglik_se(&d_tr, &d_te, &(&fl.s + &fl.l), &(&fs.s + &fs.l), test.n_bins, exec);
             if best.0 - sparse_only.0 .0 <= se {
                 best = sparse_only.0;
-                best_fit = sparse_only.1.clone();
+                best_fit = sparse_only.1;
             }
         }
     }

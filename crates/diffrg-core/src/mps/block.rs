@@ -118,7 +118,8 @@ pub fn contract_blocks(tt: &TensorTrain, blocks: &[(usize, usize)], map: BlockMa
     TensorTrain::new(Kind::Probability, cores)
 }
 
-fn add_into(slot: &mut Option<Vec<f64>>, m: Vec<f64>) {
+/// Adds `m` into the accumulator `slot` (or starts it).
+pub(super) fn add_into(slot: &mut Option<Vec<f64>>, m: Vec<f64>) {
     match slot {
         Some(x) => x.iter_mut().zip(&m).for_each(|(a, b)| *a += b),
         None => *slot = Some(m),

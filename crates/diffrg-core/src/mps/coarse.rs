@@ -37,7 +37,7 @@
 //! distribution and equals `P` (to 1e-12 relative) wherever all conditional weights are
 //! positive; the number of patterns that hit the floor is reported.
 
-use super::block::{contract_blocks, BlockMap};
+use super::block::{add_into, contract_blocks, BlockMap};
 use super::compress::{compress, CompressOptions};
 use super::dense::{gemm, rescale, view, view_mut};
 use super::env::{layered_sum, right_envs};
@@ -52,13 +52,6 @@ use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Relative floor of the conditional weights in [`log2_prob_nonneg`].
 pub const CONDITIONAL_FLOOR: f64 = 1e-12;
-
-fn add_into(slot: &mut Option<Vec<f64>>, m: Vec<f64>) {
-    match slot {
-        Some(x) => x.iter_mut().zip(&m).for_each(|(a, b)| *a += b),
-        None => *slot = Some(m),
-    }
-}
 
 /// Index pairs `(x, y)`, `x <= y`, of the orthonormal basis of symmetric `n x n` matrices
 /// (`e_xx`, `(e_xy + e_yx) / sqrt 2`).
@@ -180,7 +173,7 @@ pub fn negative_mass(tt: &TensorTrain, exact_limit: u128, samples: usize, seed: 
     if tt.kind() == Kind::Born {
         return Ok(NegativeMass { value: 0.0, std_error: 0.0, lower_bound: 0.0, estimated: false });
     }
-    let states = tt.dims().iter().fold(1u128, |a, &d| a.saturating_mul(d as u128));
+    let states = super::dtnr::states(&tt.dims());
     if states <= exact_limit.min(1 << 24) {
         let t = tt.dense()?;
         let z: f64 = t.iter().sum();

@@ -144,7 +144,8 @@ pub struct DtnrResult {
     pub n_heldout: usize,
 }
 
-fn states(dims: &[usize]) -> u128 {
+/// Size of the joint state space (saturating).
+pub(super) fn states(dims: &[usize]) -> u128 {
     dims.iter().fold(1u128, |a, &d| a.saturating_mul(d as u128))
 }
 
