@@ -86,14 +86,25 @@ function checkNumber(name: string, v: number | undefined, lo: number, hi = Infin
   }
 }
 
-/** Infers a directed graph among the neurons of a spike table. */
-export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}): Promise<InferResult> {
-  const bin = options.binSeconds ?? 0.005;
-  checkNumber('binSeconds', bin, Number.MIN_VALUE);
+/** Checks the method options shared by {@link inferSpikes} and {@link inferDense}. */
+function checkMethodOptions(options: InferOptions): void {
   checkNumber('maxLag', options.maxLag, 1, 1000, true);
   checkNumber('surrogates', options.surrogates, 2, 10000, true);
   checkSeed(options.seed);
   checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
+}
+
+/** The native options object: the method options, the bin (sample period) and threads. */
+function nativeOptions(options: InferOptions, binSeconds: number) {
+  const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
+  return { ...rest, binSeconds, threads };
+}
+
+/** Infers a directed graph among the neurons of a spike table. */
+export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}): Promise<InferResult> {
+  const bin = options.binSeconds ?? 0.005;
+  checkNumber('binSeconds', bin, Number.MIN_VALUE);
+  checkMethodOptions(options);
   const { neurons, times } = spikes;
   if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
   const idOf = new Map<number, number>();
@@ -126,9 +137,8 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
     bb[m] = b;
     m++;
   }
-  const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   const r = await runNative(options, (token) =>
-    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, { ...rest, binSeconds: bin, threads }, token) as Promise<native.InferResultJs>,
+    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, nativeOptions(options, bin), token) as Promise<native.InferResultJs>,
   );
   return wrapResult(r, ids, bin, options);
 }
@@ -194,10 +204,7 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   const { neurons, samples, data, rate } = activity;
   checkNumber('neurons', neurons, 1, 2 ** 32 - 1, true);
   checkNumber('samples', samples, 1, 2 ** 32 - 1, true);
-  checkNumber('maxLag', options.maxLag, 1, 1000, true);
-  checkNumber('surrogates', options.surrogates, 2, 10000, true);
-  checkSeed(options.seed);
-  checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
+  checkMethodOptions(options);
   if (rate !== undefined) checkNumber('rate', rate, Number.MIN_VALUE);
   if (data.length !== neurons * samples) throw new InvalidInputError(`data has ${data.length} values, expected neurons x samples = ${neurons} x ${samples}`);
   const ids = activity.ids ?? Array.from({ length: neurons }, (_, i) => i);
@@ -205,9 +212,8 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   const period = rate !== undefined ? 1 / rate : options.binSeconds ?? 1;
   checkNumber('binSeconds', period, Number.MIN_VALUE);
   const values = data instanceof Float64Array ? data : Float64Array.from(data);
-  const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   const r = await runNative(options, (token) =>
-    native.inferDenseActivity(values, neurons, samples, { ...rest, binSeconds: period, threads }, token) as Promise<native.InferResultJs>,
+    native.inferDenseActivity(values, neurons, samples, nativeOptions(options, period), token) as Promise<native.InferResultJs>,
   );
   return wrapResult(r, ids, period, options);
 }

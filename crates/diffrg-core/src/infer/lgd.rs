@@ -120,6 +120,15 @@ pub(crate) fn wald_z(d: &VarDesign, solver: &crate::infer::yule_walker::RidgeSol
     }))
 }
 
+/// The net coupling of the VAR estimate minus its null mean: `net(B) - net(D₊ (Γ+ρI)^{-1})`,
+/// `D₊` the diagonal-lag part of `C₊` (docs/lgd.md, "Ranking score"). Shared by LGD's ranking
+/// and the accuracy harness's VAR-with-LGD-score column, so both rank the same statistic.
+pub(crate) fn null_centred_net(vs: &crate::infer::baselines::VarStats, n: usize, p: usize, exec: &Exec) -> Mat<f64> {
+    let diag_plus = Mat::from_fn(n, n * p, |i, c| if c % n == i { vs.design.cplus[(i, c)] } else { 0.0 });
+    let null_mean = net(&exec.install(|| vs.solver.solve_right(diag_plus.as_ref())), n, p);
+    &net(&vs.b, n, p) - &null_mean
+}
+
 /// Moderated statistic `z_ij = c_ij / sqrt(V̂_ij)` of a null-centred lag-summed coupling `c`:
 /// the per-pair surrogate variance `V_ij` (from `M` shifts, `ln V` has sampling variance
 /// `ψ'((M-1)/2)`, about 0.12 for `M = 19`) is replaced by an empirical-Bayes estimate. The
@@ -334,9 +343,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     // statistic, since on clustered networks L̂ also absorbs the block mean of the true
     // connectivity.
     let fitted = &fit.s + &fit.l;
-    let diag_plus = Mat::from_fn(n, n * p, |i, c| if c % n == i { vs.design.cplus[(i, c)] } else { 0.0 });
-    let null_mean = net(&exec.install(|| vs.solver.solve_right(diag_plus.as_ref())), n, p);
-    let centred = &net(&vs.b, n, p) - &null_mean;
+    let centred = null_centred_net(&vs, n, p, exec);
     let zmod = moderated_z(&vs.design, &vs.solver, &centred, &sur, fitted.as_ref(), exec)?;
     let score = tiered_score(&fit.s, &zmod, n, p);
     let st = RowStats {

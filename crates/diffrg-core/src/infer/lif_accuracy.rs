@@ -13,7 +13,7 @@ use crate::exec::Exec;
 use crate::infer::api::{covariance_plan, infer_from_covariances, InferOptions, Method};
 use crate::infer::baselines::{net, var_stats};
 use crate::infer::covariance::lagged_covariances;
-use crate::infer::lgd::moderated_z;
+use crate::infer::lgd::{moderated_z, null_centred_net};
 use crate::infer::metrics::{aupr, auroc};
 use crate::infer::raster::CountRaster;
 use crate::infer::synthetic::offdiag;
@@ -93,9 +93,7 @@ fn lif_lgd_vs_baselines() {
             // The VAR estimate ranked by LGD's moderated, null-centred statistic (no sparse
             // selection, no latent part): separates the score from the model.
             let vs = var_stats(&set, &io, &exec).unwrap();
-            let stat = net(&vs.b, m, p);
-            let dp = Mat::from_fn(m, m * p, |i, c| if c % m == i { vs.design.cplus[(i, c)] } else { 0.0 });
-            let centred = &stat - &net(&vs.solver.solve_right(dp.as_ref()), m, p);
+            let centred = null_centred_net(&vs, m, p, &exec);
             let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, m, p)).collect();
             let z = moderated_z(&vs.design, &vs.solver, &centred, &sur, vs.b.as_ref(), &exec).unwrap();
             let s = score_of(&z);

@@ -184,11 +184,8 @@ pub fn model_entropy(tt: &TensorTrain, exact_limit: u128, samples: usize, seed: 
     let est = match tt.kind() {
         Kind::Born => shannon_sampled(tt, n, seed, exec)?,
         Kind::Probability => {
-            let s = sample(tt, n, seed, exec)?;
-            let mean = -s.log2_prob.iter().sum::<f64>() / n as f64;
-            let var = s.log2_prob.iter().map(|v| (-v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            let se = (var / n as f64).sqrt();
-            super::entropy::Estimate { value: mean, std_error: se, ci_low: mean - 1.96 * se, ci_high: mean + 1.96 * se, samples: n }
+            // the sampler's own log-probabilities (clipped weights), not re-evaluated ones
+            super::entropy::Estimate::from_log2_probs(&sample(tt, n, seed, exec)?.log2_prob)
         }
     };
     Ok((EntropyValue { bits: est.value, std_error: est.std_error, ci_low: est.ci_low, ci_high: est.ci_high, exact: false, samples: n }, site))

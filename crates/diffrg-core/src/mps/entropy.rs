@@ -75,10 +75,19 @@ pub fn shannon_sampled(tt: &TensorTrain, n: usize, seed: u64, exec: &Exec) -> Re
         Kind::Born => s.log2_prob,
         Kind::Probability => log2_prob(tt, &s.patterns, exec)?,
     };
-    let mean = -lp.iter().sum::<f64>() / n as f64;
-    let var = lp.iter().map(|v| (-v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let se = (var / n as f64).sqrt();
-    Ok(Estimate { value: mean, std_error: se, ci_low: mean - 1.96 * se, ci_high: mean + 1.96 * se, samples: n })
+    Ok(Estimate::from_log2_probs(&lp))
+}
+
+impl Estimate {
+    /// The Monte-Carlo entropy `-mean(log2 P)` of exact samples with its standard error and a
+    /// normal 95% interval (`lp.len() >= 2`).
+    pub fn from_log2_probs(lp: &[f64]) -> Estimate {
+        let n = lp.len();
+        let mean = -lp.iter().sum::<f64>() / n as f64;
+        let var = lp.iter().map(|v| (-v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let se = (var / n as f64).sqrt();
+        Estimate { value: mean, std_error: se, ci_low: mean - 1.96 * se, ci_high: mean + 1.96 * se, samples: n }
+    }
 }
 
 #[cfg(test)]

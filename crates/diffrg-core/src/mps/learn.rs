@@ -134,8 +134,8 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
         opts.memory_limit_bytes,
         "reduce max_bond or the number of distinct training patterns",
     )?;
-    if val.is_some() && !opts.init_mix_grid.is_empty() {
-        return super::select::fit_selected(dims, &data, val.as_ref(), opts, exec);
+    if let (Some(v), false) = (&val, opts.init_mix_grid.is_empty()) {
+        return super::select::fit_selected(dims, &data, v, opts, exec);
     }
     let (tt, init_discarded) = initial_state(dims, &data, opts, exec)?;
     refine(dims, &data, val.as_ref(), tt, init_discarded, opts.init_mix, opts, exec)

@@ -33,7 +33,7 @@ use super::data::Distinct;
 use super::eval::nll_bits;
 use super::learn::{exact_init, independent_state, mix_initial, refine, FitReport, LearnOptions};
 use super::tt::TensorTrain;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::Exec;
 
 /// One candidate initial state of the selection (NLL in bits per pattern).
@@ -49,24 +49,17 @@ pub struct Candidate {
     pub nll_train: f64,
 }
 
-/// Fits with the initial mixing weight chosen on `val` (module docs). `opts.init_mix_grid`
-/// must be non-empty.
-pub fn fit_selected(dims: &[usize], data: &Distinct, val: Option<&Distinct>, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, FitReport)> {
-    let val = val.ok_or_else(|| Error::invalid_input("selecting init_mix needs validation patterns"))?;
+/// Fits with the initial mixing weight chosen on `val` (module docs). Called by
+/// [`super::learn::fit`] with a non-empty `opts.init_mix_grid` whose values it has range-checked.
+pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, FitReport)> {
     let mut grid: Vec<f64> = Vec::new();
     for &e in &opts.init_mix_grid {
-        if !(0.0..=1.0).contains(&e) {
-            return Err(Error::invalid_input(format!("init_mix_grid values must be in [0, 1], got {e}")));
-        }
         if !grid.contains(&e) {
             grid.push(e);
         }
     }
-    if grid.is_empty() {
-        return Err(Error::invalid_input("init_mix_grid is empty"));
-    }
     let emp = if grid.iter().any(|&e| e < 1.0) { Some(exact_init(dims, data, opts.max_bond, opts.cutoff, exec)?) } else { None };
-    let mut states: Vec<(TensorTrain, f64)> = Vec::with_capacity(grid.len());
+    let mut states: Vec<Option<(TensorTrain, f64)>> = Vec::with_capacity(grid.len());
     let mut cands: Vec<Candidate> = Vec::with_capacity(grid.len());
     for &eps in &grid {
         exec.check()?;
@@ -79,7 +72,7 @@ pub fn fit_selected(dims: &[usize], data: &Distinct, val: Option<&Distinct>, opt
         };
         let v = nll_bits(&t, &val.patterns, Some(&val.weights), exec)?;
         cands.push(Candidate { init_mix: eps, init_nll_validation: v, nll_validation: f64::NAN, nll_train: f64::NAN });
-        states.push((t, disc));
+        states.push(Some((t, disc)));
     }
     // refine the best-screened mixed start and the product-state start
     let mut chosen: Vec<usize> = Vec::new();
@@ -101,7 +94,7 @@ pub fn fit_selected(dims: &[usize], data: &Distinct, val: Option<&Distinct>, opt
     let runs = chosen.len().max(1) as f64;
     for (r, i) in chosen.into_iter().enumerate() {
         exec.check()?;
-        let (t, disc) = states[i].clone();
+        let (t, disc) = states[i].take().expect("each start is refined at most once");
         let part = exec.part(0.1 + 0.9 * r as f64 / runs, 0.1 + 0.9 * (r + 1) as f64 / runs);
         let (model, rep) = refine(dims, data, Some(val), t, disc, grid[i], opts, &part)?;
         cands[i].nll_validation = rep.nll_heldout;
