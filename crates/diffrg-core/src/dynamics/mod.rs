@@ -1,1 +1,71 @@
 //! Meso-scale effective dynamics of coarse-grained trajectories.
+//!
+//! A trajectory is a sequence of `frames` samples of `vars` real variables taken every `dt`
+//! seconds (binned, possibly coarse-grained activity). The estimators in this family fit
+//! effective stochastic dynamics to it and measure how far it is from equilibrium (its entropy
+//! production rate). One estimator per file; the shared types live here.
+
+use crate::error::{Error, Result};
+
+/// A borrowed trajectory: `data[t * vars + i]` is variable `i` at frame `t`, frames `dt`
+/// seconds apart.
+#[derive(Clone, Copy, Debug)]
+pub struct TrajectoryRef<'a> {
+    pub data: &'a [f64],
+    pub frames: usize,
+    pub vars: usize,
+    /// Seconds between consecutive frames.
+    pub dt: f64,
+}
+
+impl<'a> TrajectoryRef<'a> {
+    /// Checks the shape, the frame interval and that every value is finite.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_INPUT` for a shape mismatch, no variables or a non-positive `dt`;
+    /// `ERR_NOT_FINITE` naming the first non-finite value's frame and variable.
+    pub fn new(data: &'a [f64], frames: usize, vars: usize, dt: f64) -> Result<Self> {
+        if vars == 0 {
+            return Err(Error::invalid_input("trajectory: no variables"));
+        }
+        if frames.checked_mul(vars) != Some(data.len()) {
+            return Err(Error::invalid_input(format!(
+                "trajectory: {} values is not frames x vars = {frames} x {vars}",
+                data.len()
+            )));
+        }
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(Error::invalid_input(format!("trajectory: dt must be positive and finite (got {dt})")));
+        }
+        if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::not_finite(format!(
+                "trajectory: value at frame {}, variable {} is {}",
+                k / vars,
+                k % vars,
+                data[k]
+            )));
+        }
+        Ok(TrajectoryRef { data, frames, vars, dt })
+    }
+
+    /// Frame `t` as a slice of `vars` values.
+    #[inline]
+    pub fn frame(&self, t: usize) -> &'a [f64] {
+        &self.data[t * self.vars..(t + 1) * self.vars]
+    }
+}
+
+/// An entropy-production estimate.
+///
+/// `rate` is in nats per second; `ci` is a confidence interval for it (block bootstrap over
+/// time unless the estimator's docs say otherwise; `[rate, rate]` when no interval was asked
+/// for). `per_step` is the rate in nats per frame where the estimator is defined per step
+/// (`states`); `bias` is the estimator's own finite-sample bias estimate in nats per second,
+/// where it has one (already subtracted from `rate` when the estimator is bias-corrected).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpEstimate {
+    pub rate: f64,
+    pub ci: [f64; 2],
+    pub per_step: Option<f64>,
+    pub bias: Option<f64>,
+}
