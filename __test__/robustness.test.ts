@@ -87,12 +87,12 @@ describe('integer options crossing to Rust as u32 are range-checked (no silent w
     const g = Graph.ring(10);
     // probes = 1e9 made a 56 GB allocation (process abort); tauCount = 1e9 ran toward ~64 GB
     await expect(diffrg.spectralScan(g, { method: 'slq', probes: 1e9 })).rejects.toThrow(/probes must be an integer in \[2, 100000\]/);
-    await expect(diffrg.spectralScan(g, { tauCount: 1e9 })).rejects.toThrow(/tauCount must be an integer in \[1, 100000000\]/);
+    await expect(diffrg.spectralScan(g, { tauCount: 1e9 })).rejects.toThrow(/tauCount must be an integer in \[1, 1000000\]/);
     await expect(diffrg.rgFlow(g, { tau: 1, steps: 2 ** 32 + 1 })).rejects.toThrow(/steps must be an integer/);
     await expect(diffrg.rgFlow(g, { tau: 1, curvePoints: 1e9 })).rejects.toThrow(/curvePoints/);
     await expect(diffrg.coarseGrain(g, { tau: 1, targetSize: -1 })).rejects.toBeInstanceOf(InvalidInputError);
     const p = { rows: 2, sites: 2, data: new Uint8Array(4) };
-    await expect(diffrg.dtnr(p, Graph.ring(2), { samples: 1e12 })).rejects.toThrow(/samples must be an integer in \[2, 4294967295\]/);
+    await expect(diffrg.dtnr(p, Graph.ring(2), { samples: 1e12 })).rejects.toThrow(/samples must be an integer in \[2, 100000000\]/);
     await expect(diffrg.dtnr(p, Graph.ring(2), { chi: 1.5 })).rejects.toThrow(/chi must be an integer/);
     await expect(diffrg.leiden(g, { maxIterations: -1 })).rejects.toBeInstanceOf(InvalidInputError);
     for (const args of [['scan', ring, '--tau-count', '1000000000'], ['scan', ring, '--probes', '1000000000'], ['dtnr', 'x.csv', '--samples', '1000000000000']]) {

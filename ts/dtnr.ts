@@ -9,6 +9,7 @@ import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
 import { fromNative, type MpsModel, type PatternMatrix } from './mps';
+import { LIMITS } from './limits';
 
 /** How a block of sites maps to one coarse variable. */
 export type DtnrBlock = 'any' | 'count';
@@ -129,9 +130,9 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     throw new InvalidInputError(`patterns.data has ${patterns.data.length} values but rows x sites = ${patterns.rows} x ${patterns.sites}`);
   }
   checkSeed(options.seed);
-  checkInteger('chi', options.chi, 1);
+  checkInteger('chi', options.chi, 1, LIMITS.chi);
   checkInteger('cap', options.cap, 1, 255);
-  checkInteger('samples', options.samples, 2);
+  checkInteger('samples', options.samples, 2, LIMITS.samples);
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0);
   if (graph.n !== patterns.sites) throw new InvalidInputError(`patterns have ${patterns.sites} columns but the graph has ${graph.n} nodes`);
   const { signal, threads, onProgress, assignments: given, flow, ...rest } = options;

@@ -5,6 +5,7 @@
  * `{ signal?: AbortSignal, threads?: number }`, and reject with typed `DiffrgError`s.
  */
 import native = require('./native');
+import { checkThreads } from './run';
 
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
@@ -49,6 +50,7 @@ export const version: string = require('../package.json').version;
 
 /** Threads a heavy call would use for a given `threads` option (after env fallbacks). */
 export function resolvedThreads(threads?: number): number {
+  if (threads !== undefined) checkThreads(threads);
   return native.resolvedThreads(threads);
 }
 export {

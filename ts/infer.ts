@@ -5,6 +5,7 @@
 import native = require('./native');
 import { InvalidInputError } from './errors';
 import { runNative, type RunOptions, checkSeed } from './run';
+import { LIMITS } from './limits';
 import { writeFileAtomic } from './io/atomic';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
@@ -89,7 +90,7 @@ function checkNumber(name: string, v: number | undefined, lo: number, hi = Infin
 /** Checks the method options shared by {@link inferSpikes} and {@link inferDense}. */
 function checkMethodOptions(options: InferOptions): void {
   checkNumber('maxLag', options.maxLag, 1, 1000, true);
-  checkNumber('surrogates', options.surrogates, 2, 10000, true);
+  checkNumber('surrogates', options.surrogates, 2, LIMITS.surrogates, true);
   checkSeed(options.seed);
   checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
 }

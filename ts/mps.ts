@@ -8,6 +8,8 @@ import { runNative, callNative, checkInteger, checkSeed, type RunOptions } from 
 import { InvalidInputError, ParseError } from './errors';
 import { encodeNpz, parseNpy, parseNpz, readFileBytes, type NpyArray } from './io/npy';
 import { writeFileAtomic } from './io/atomic';
+import { LIMITS } from './limits';
+import { ensureBudget } from './io/guard';
 
 export type MpsKind = 'born' | 'probability';
 
@@ -112,7 +114,7 @@ export interface MpsFitResult {
 export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {}): Promise<MpsFitResult> {
   checkPatterns(patterns);
   checkSeed(options.seed);
-  checkInteger('chi', options.chi, 1, 65536);
+  checkInteger('chi', options.chi, 1, LIMITS.chi);
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
   checkInteger('patience', options.patience, 0, 1_000_000);
   const { signal: _s, onProgress: _p, ...rest } = options;
@@ -162,7 +164,8 @@ export async function sampleMps(
   count: number,
   options: RunOptions & { seed?: number } = {},
 ): Promise<{ patterns: PatternMatrix; log2Prob: Float64Array; clipped: number }> {
-  if (!Number.isInteger(count) || count < 0) throw new InvalidInputError(`count must be a non-negative integer (got ${count})`);
+  checkInteger('count', count, 0, LIMITS.samples);
+  ensureBudget(`${count} sampled patterns of ${model.dims.length} sites`, count * (model.dims.length + 8));
   const r = await runNative(options, (token) => native.mpsSample(...args(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
   return { patterns: { rows: count, sites: model.dims.length, data: Uint8Array.from(r.patterns) }, log2Prob: Float64Array.from(r.log2Prob), clipped: r.clipped };
 }

@@ -13,6 +13,7 @@ import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
 import { checkSeed, type RunOptions } from './run';
+import { noteInput } from './io/guard';
 
 /** Parses a bin width: `5ms`, `0.005s`, `500us`, or a number (seconds). Returns seconds. */
 export function parseBin(value: string | number, field = 'bin'): number {
@@ -233,6 +234,7 @@ export function readOrderFile(file: string, sites: number): number[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
+    noteInput(file);
   } catch (err) {
     throw new IoError(`cannot read order file ${file}: ${(err as Error).message}`, { cause: err });
   }

@@ -6,6 +6,7 @@ import native = require('./native');
 import { Graph } from './graph';
 import { runNative, type RunOptions, checkInteger } from './run';
 import type { LaplacianKind } from './spectral';
+import { LIMITS } from './limits';
 
 /** Supernode rule. */
 export type RgRule = 'real-space' | 'mode-count' | 'equilibrium';
@@ -137,7 +138,7 @@ function clean<T extends { curve?: unknown }>(s: T): T {
 /** Iterated coarse-graining with a tau policy, recording N, edges, degrees, C(tau) and assignments. */
 export async function rgFlow(graph: Graph, options: RgFlowOptions = {}): Promise<RgFlowResult> {
   checkInteger('targetSize', options.targetSize, 1);
-  checkInteger('steps', options.steps, 0);
+  checkInteger('steps', options.steps, 0, LIMITS.rgSteps);
   // C(tau) curves are stored per step: bound the points so a typo cannot exhaust memory
   checkInteger('curvePoints', options.curvePoints, 0, 100_000);
   const { signal: _s, onProgress: _p, ...rest } = options;

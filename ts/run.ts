@@ -30,7 +30,7 @@ export const MAX_THREADS = 4096;
 export function checkThreads(threads: number | undefined): number | undefined {
   if (threads === undefined) return undefined;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new InvalidInputError(`threads must be a positive integer (got ${threads})`);
+    throw new InvalidInputError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${threads})`);
   }
   return threads;
 }

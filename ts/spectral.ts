@@ -2,6 +2,7 @@ import native = require('./native');
 import { Graph } from './graph';
 import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import { InvalidInputError } from './errors';
+import { LIMITS } from './limits';
 
 export type LaplacianKind = 'combinatorial' | 'normalized' | 'random-walk';
 export type ScanMethod = 'auto' | 'exact' | 'slq';
@@ -89,9 +90,9 @@ export async function spectralScan(graph: Graph, options: ScanOptions = {}): Pro
   const { signal: _s, onProgress: _p, ...rest } = options;
   // upper bounds: the tau grid and the per-probe records are stored whole (tauCount = 1e9 ran for
   // minutes toward ~64 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
-  checkInteger('tauCount', rest.tauCount, 1, 100_000_000);
-  checkInteger('probes', rest.probes, 2, 100_000);
-  checkInteger('steps', rest.steps, 1);
+  checkInteger('tauCount', rest.tauCount, 1, LIMITS.tauCount);
+  checkInteger('probes', rest.probes, 2, LIMITS.probes);
+  checkInteger('steps', rest.steps, 1, LIMITS.lanczosSteps);
   checkSeed(rest.seed);
   checkInteger('deflate', rest.deflate, 0);
   if ((rest.tauMin === undefined) !== (rest.tauMax === undefined)) throw new InvalidInputError('tauMin and tauMax must be given together');

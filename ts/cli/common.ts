@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DiffrgError, InvalidInputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
-import { MAX_SEED } from '../run';
+import { MAX_SEED, MAX_THREADS } from '../run';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -45,7 +45,7 @@ export function numberOption(name: string, positive = false) {
 /** `--threads` and `--json`, shared by every computing command. */
 export function addCommonOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--threads <n>', 'worker threads (default: DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores)').argParser(intOption('--threads')))
+    .addOption(new Option('--threads <n>', 'worker threads (default: DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores)').argParser(intOption('--threads', 1, MAX_THREADS)))
     .option('--json', 'print machine-readable JSON on stdout');
 }
 

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import { removePendingTempFiles } from '../io/atomic';
+import { parseBytes, setMemoryBudget, trackInputs } from '../io/guard';
 import { MAX_THREADS } from '../run';
 import * as demo from './commands/demo';
 import * as scan from './commands/scan';
@@ -17,7 +18,23 @@ export function buildProgram(): Command {
     .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .option('--memory <bytes>', 'memory budget for data declared by input files, e.g. 8G (default: DIFFRG_MEMORY_BUDGET, else half the physical memory)')
     .exitOverride();
+  program.hook('preAction', (_program, action) => {
+    // An empty value (`--out ""`) would be skipped silently by the commands' `if (opts.x)`.
+    for (const opt of action.options) {
+      if (action.getOptionValue(opt.attributeName()) === '') {
+        program.error(`error: ${opt.long ?? opt.flags} must not be empty`, { exitCode: 2, code: 'diffrg.usage' });
+      }
+    }
+    const memory = program.opts().memory as string | undefined;
+    if (memory === undefined) return;
+    const bytes = parseBytes(memory);
+    if (bytes === undefined) {
+      program.error(`error: --memory must be a byte count such as 8G or 512M (got '${memory}')`, { exitCode: 2, code: 'diffrg.usage' });
+    }
+    setMemoryBudget(bytes);
+  });
   program.configureOutput({
     writeErr: (s) => process.stderr.write(s),
     // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
@@ -32,6 +49,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   const uninstall = installSignalCleanup();
+  trackInputs(true);
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
     const v = process.env[name];
     // the core skips values that are not an integer in 1..MAX_THREADS (exec::parse_threads): say so
@@ -50,6 +68,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return reportError(err);
   } finally {
     uninstall();
+    trackInputs(false);
+    setMemoryBudget(undefined);
   }
 }
 

@@ -19,6 +19,7 @@ import { writeFileAtomic } from './atomic';
 import { readLines } from './lines';
 import { encodeNpy, parseNpy, parseNpz, toFloat64, type NpyArray } from './npy';
 import * as nwb from './nwb';
+import { noteInput } from './guard';
 
 /** Spike trains: `times[k]` holds the sorted spike times (seconds) of neuron `ids[k]`. */
 export interface SpikeTrains {
@@ -240,6 +241,7 @@ export async function readActivityArray(file: string, options: ArrayOptions = {}
     // a plain Uint8Array copy: Node Buffers' slice() is a view on a shared pool, which npy.ts's
     // parser would misread (it builds typed arrays on raw.buffer at offset 0)
     bytes = new Uint8Array(await fs.readFile(file));
+    noteInput(file);
   } catch (err) {
     throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }

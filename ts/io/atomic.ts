@@ -1,6 +1,7 @@
 import { promises as fs, writeFileSync, renameSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { IoError } from '../errors';
+import { checkOutputPath } from './guard';
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
@@ -65,15 +66,26 @@ export function ensureDirSync(dir: string): void {
 /**
  * Writes `data` to `file` atomically: the bytes go to a temporary file in the same directory,
  * which is then renamed over `file`. Readers never see a half-written file, and a failure
- * leaves no partial output behind. Parent directories are created.
+ * leaves no partial output behind. Parent directories are created. The path is checked first
+ * ({@link checkOutputPath}): empty paths and the command's own inputs are refused, a symbolic
+ * link is written through to its target, and a device node or FIFO is written in place.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempName(file);
+  const out = checkOutputPath(file);
+  if (out.special) {
+    try {
+      await fs.writeFile(out.file, data);
+    } catch (err) {
+      throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    return;
+  }
+  const tmp = tempName(out.file);
   try {
-    await ensureDir(path.dirname(path.resolve(file)));
+    await ensureDir(path.dirname(out.file));
     pending.add(tmp);
     await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
+    await fs.rename(tmp, out.file);
   } catch (err) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     if (err instanceof IoError) throw err;
@@ -85,11 +97,20 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 /** Synchronous variant of {@link writeFileAtomic}. */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  const tmp = tempName(file);
+  const out = checkOutputPath(file);
+  if (out.special) {
+    try {
+      writeFileSync(out.file, data);
+    } catch (err) {
+      throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    return;
+  }
+  const tmp = tempName(out.file);
   try {
-    ensureDirSync(path.dirname(path.resolve(file)));
+    ensureDirSync(path.dirname(out.file));
     writeFileSync(tmp, data);
-    renameSync(tmp, file);
+    renameSync(tmp, out.file);
   } catch (err) {
     try {
       unlinkSync(tmp);

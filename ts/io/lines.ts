@@ -1,5 +1,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { DiffrgError, IoError } from '../errors';
+import { noteInput } from './guard';
 
 /**
  * Streams a text file line by line as `[line, lineNumber]` (1-based, trailing `\r` removed),
@@ -9,6 +10,7 @@ export async function* readLines(file: string): AsyncGenerator<[string, number]>
   let stream;
   try {
     await fs.access(file);
+    noteInput(file);
     stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
   } catch (err) {
     throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });

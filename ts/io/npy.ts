@@ -6,9 +6,10 @@
  * the raw data. Supported dtypes: bool, (u)int8/16/32/64, float32/64, either byte order.
  * NPZ is a zip archive of `.npy` members.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
-import { ParseError, InvalidInputError, IoError } from '../errors';
+import { DiffrgError, ParseError, InvalidInputError, IoError, TooLargeError } from '../errors';
+import { ensureBudget, noteInput } from './guard';
 
 export type NpyDtype = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
@@ -163,8 +164,18 @@ export function readNpz(file: string): Map<string, NpyArray> {
 export function parseNpz(bytes: Uint8Array, file = '<npz>'): Map<string, NpyArray> {
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    // Check the members' declared sizes before inflating anything: a small archive can declare
+    // (and inflate to) gigabytes.
+    let declared = 0;
+    members = unzipSync(bytes, {
+      filter: (m) => {
+        declared += m.originalSize;
+        ensureBudget(`inflating member ${m.name} (${declared} bytes declared by the members so far)`, declared, file);
+        return true;
+      },
+    });
   } catch (err) {
+    if (err instanceof TooLargeError) throw err;
     throw new ParseError(`not a valid NPZ (zip) archive: ${(err as Error).message}`, { file }, { cause: err });
   }
   const out = new Map<string, NpyArray>();
@@ -177,8 +188,13 @@ export function parseNpz(bytes: Uint8Array, file = '<npz>'): Map<string, NpyArra
 /** Reads a whole input file; a missing or unreadable file (or a directory) is `ERR_IO`. */
 export function readFileBytes(file: string): Uint8Array {
   try {
-    return readFileSync(file);
+    const size = statSync(file).size;
+    ensureBudget(`reading ${size} bytes`, size, file);
+    const bytes = readFileSync(file);
+    noteInput(file);
+    return bytes;
   } catch (err) {
+    if (err instanceof DiffrgError) throw err;
     throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

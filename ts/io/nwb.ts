@@ -16,6 +16,7 @@
 import { promises as fs } from 'node:fs';
 import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
 import type { Raster, SpikeTrains } from './activity';
+import { noteInput } from './guard';
 
 type H5 = typeof import('h5wasm/node', { with: { 'resolution-mode': 'import' } });
 type H5File = InstanceType<H5['File']>;
@@ -75,6 +76,7 @@ async function withFile<T>(file: string, f: (h: H5File, m: H5) => T): Promise<T>
   let h: H5File;
   try {
     h = new m.File(file, 'r');
+    noteInput(file);
     h.keys(); // fails on a file HDF5 could not open (e.g. truncated)
   } catch (err) {
     throw new ParseError(`cannot open as HDF5 (truncated or corrupt?): ${hdf5Message(err)}`, { file }, { cause: err });

@@ -15,6 +15,7 @@ import type { LaplacianKind } from '../../spectral';
 import { ensureDir, writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
+import { LIMITS } from '../../limits';
 
 interface Opts extends GraphCliOptions {
   tau?: number;
@@ -73,7 +74,7 @@ export function register(program: Command): void {
     .argument('<graph>', 'graph file, or gen:<family>:<args> (ring, torus, ba, er, tree, pseudofractal)')
     .addOption(new Option('--tau <t>', 'diffusion time tau (required with --policy fixed)').argParser(numberOption('--tau')))
     .addOption(new Option('--rule <rule>', 'supernode rule').choices(['real-space', 'mode-count', 'equilibrium']).default('real-space'))
-    .addOption(new Option('--steps <k>', 'number of coarse-graining steps').argParser(intOption('--steps', 1, 0xffffffff)).default(1))
+    .addOption(new Option('--steps <k>', 'number of coarse-graining steps').argParser(intOption('--steps', 1, LIMITS.rgSteps)).default(1))
     .addOption(new Option('--laplacian <kind>', 'Laplacian').choices(['combinatorial', 'normalized', 'random-walk']).default('combinatorial'))
     .addOption(new Option('--method <m>', 'kernel entries: dense, local (sparse, real-space) or auto').choices(['auto', 'dense', 'local']).default('auto'))
     .addOption(new Option('--policy <p>', 'tau per step').choices(['fixed', 'strongest-transition', 'fraction']).default('fixed'))

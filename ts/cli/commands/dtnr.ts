@@ -12,6 +12,7 @@ import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
+import { LIMITS } from '../../limits';
 
 interface DtnrCliOpts extends PatternCliOptions {
   graph?: string;
@@ -90,13 +91,13 @@ export function register(program: Command): void {
       .option('--bin <width>', 'bin width for activity input (5ms, 0.005s, 500us)')
       .option('--cap <n>', 'largest count per bin and site of the input (default 1 = binary)', intOption('--cap'))
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
-      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi', 1, 0xffffffff), 32)
+      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi', 1, LIMITS.chi), 32)
       .option('--block <map>', 'block variable: any (any spike in the block) | count (spike count, capped at --block-cap)', 'any')
       .option('--block-cap <n>', 'cap of the count block map', intOption('--block-cap'), 3)
-      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps', 1, 0xffffffff), 8)
+      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps', 1, LIMITS.rgSteps), 8)
       .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), 0.5)
       .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), 0.2)
-      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, 0xffffffff), 20000)
+      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, LIMITS.samples), 20000)
       .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
       .option('--no-direct', 'skip the direct fits of the consistency check')
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),

@@ -12,6 +12,7 @@ import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferRes
 import { readActivity } from '../../io/activity';
 import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { LIMITS } from '../../limits';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       .requiredOption('--out <file>', 'output graph CSV (source,target,weight,pvalue)')
       .addOption(new Option('--alpha <q>', 'FDR level of the listed edges').default(0.05).argParser(numberOption('--alpha', true)))
       .option('--all', 'list every ordered pair, not only significant edges')
-      .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2)))
+      .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2, LIMITS.surrogates)))
       .addOption(new Option('--seed <s>', 'seed').argParser(seedOption()))
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
   ).action(async (activity: string, opts: Opts) => {

@@ -10,6 +10,7 @@ import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { LIMITS } from '../../limits';
 
 interface FitOpts extends PatternCliOptions {
   order: string;
@@ -37,7 +38,7 @@ export function register(program: Command): void {
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
       .option('--order <order>', 'site order: identity | random | community | FILE (permutation of 0-based site indices)', 'identity')
       .option('--graph <file>', 'graph (node ids = neuron ids / column indices) for --order community instead of inferring one from the data')
-      .option('--chi <n>', 'maximum bond dimension', intOption('--chi', 1, 0xffffffff), 32)
+      .option('--chi <n>', 'maximum bond dimension', intOption('--chi', 1, LIMITS.chi), 32)
       .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', seedOption(), 0)
       .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
       .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)

@@ -7,6 +7,7 @@ import { spectralScan, scanJson, scanSvg, type ScanOptions } from '../../spectra
 import { writeFileAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
+import { LIMITS } from '../../limits';
 
 /** The scan's own options come straight from `ScanOptions`; the CLI adds output flags. */
 interface ScanCliOptions
@@ -26,9 +27,9 @@ export function register(program: Command): void {
     .addOption(new Option('--method <method>', 'exact (dense), slq (stochastic Lanczos) or auto (exact for N <= 4000)').choices(['auto', 'exact', 'slq']).default('auto'))
     .addOption(new Option('--tau-min <tau>', 'smallest tau (default: 0.01 / lambda_max)').argParser(numberOption('--tau-min', true)))
     .addOption(new Option('--tau-max <tau>', 'largest tau, inclusive (default: (10 + ln N) / lambda_2)').argParser(numberOption('--tau-max', true)))
-    .addOption(new Option('--tau-count <n>', 'number of log-spaced tau values').argParser(intOption('--tau-count', 1, 100_000_000)).default(200))
-    .addOption(new Option('--probes <n>', 'SLQ probes').argParser(intOption('--probes', 2, 100_000)))
-    .addOption(new Option('--steps <n>', 'SLQ Lanczos steps per probe').argParser(intOption('--steps', 1, 0xffffffff)))
+    .addOption(new Option('--tau-count <n>', 'number of log-spaced tau values').argParser(intOption('--tau-count', 1, LIMITS.tauCount)).default(200))
+    .addOption(new Option('--probes <n>', 'SLQ probes').argParser(intOption('--probes', 2, LIMITS.probes)))
+    .addOption(new Option('--steps <n>', 'SLQ Lanczos steps per probe').argParser(intOption('--steps', 1, LIMITS.lanczosSteps)))
     .addOption(new Option('--seed <n>', 'SLQ seed').argParser(seedOption()))
     .option('--out <file.json>', 'write the full result (with error bars and diagnostics) as JSON')
     .option('--plot <file.svg>', 'write an SVG plot of S/ln N and C against tau');

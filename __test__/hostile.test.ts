@@ -1,0 +1,162 @@
+/**
+ * Hostile inputs, second pass (issue #14): sizes declared in headers are checked against the
+ * memory budget before anything is allocated, count options share one bound between the CLI and
+ * the API, and output paths are safe (never an input, never empty, symbolic links and device
+ * nodes written through rather than replaced).
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { zipSync } from 'fflate';
+import { cli, diffrg } from './helpers';
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'diffrg-hostile-'));
+}
+
+/** One clean line on stderr, no stack frames; returns it. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at |unexpected error/m);
+  return lines[0];
+}
+
+const EDGES = '0,1,1\n1,2,1\n2,3,1\n3,0,1\n0,2,0.5\n';
+
+describe('declared sizes are checked against the memory budget before allocating', () => {
+  it('a Matrix Market header declaring 4e9 nodes with one entry is ERR_TOO_LARGE at once (was a V8 heap abort after 27 s)', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'big.mtx');
+    writeFileSync(f, '%%MatrixMarket matrix coordinate pattern general\n4000000000 4000000000 1\n1 2\n');
+    const r = cli(['scan', f, '--json'], { timeout: 30_000 });
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/^diffrg: ERR_TOO_LARGE: .*big\.mtx: .*4000000000-node.*memory budget/);
+  });
+
+  it('a header declaring more entries than the file holds is ERR_PARSE naming the size line', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'short.mtx');
+    writeFileSync(f, '%%MatrixMarket matrix coordinate pattern general\n5 5 1000\n1 2\n');
+    const r = cli(['scan', f]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*short\.mtx:2: size line declares 1000 entries but only \d+ lines follow/);
+  });
+
+  it('a small NPZ whose member inflates past the budget is refused before inflating (was 24 GB and the OOM killer)', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'bomb.npz');
+    const n = 50 << 20;
+    const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + n + ',), }';
+    const pad = 118 - header.length;
+    const npy = new Uint8Array(10 + 118 + n);
+    npy.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]);
+    npy.set(new TextEncoder().encode(header + ' '.repeat(pad - 1) + '\n'), 10);
+    writeFileSync(f, zipSync({ 'x.npy': npy }, { level: 9 }));
+    expect(statSync(f).size).toBeLessThan(1 << 20);
+    for (const how of [{ env: { DIFFRG_MEMORY_BUDGET: '10M' }, args: [] }, { env: {}, args: ['--memory', '10M'] }]) {
+      const r = cli([...how.args, 'infer', f, '--out', path.join(dir, 'g.csv')], { env: how.env });
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toMatch(/^diffrg: ERR_TOO_LARGE: .*bomb\.npz: inflating member x\.npy .*over the memory budget of 10\.0 MiB/);
+    }
+    const bad = cli(['--memory', 'lots', 'scan', f]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toMatch(/usage error: --memory must be a byte count/);
+  });
+
+  it('API: sampleMps with a huge count is a typed error, not an allocation abort', async () => {
+    const model = diffrg.randomMps('born', [2, 2, 2], 2, 1);
+    await expect(diffrg.sampleMps(model, 1e12)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    await expect(diffrg.sampleMps(model, 1e12)).rejects.toThrow(/count must be an integer in \[0, 100000000\]/);
+  });
+});
+
+describe('count options: one bound, stated in the usage text and enforced by the API', () => {
+  it('CLI usage errors name the bound; the API refuses the same values', async () => {
+    const cases: [string[], RegExp][] = [
+      [['scan', 'gen:ring:10', '--tau-count', '100000000'], /--tau-count must be an integer in \[1, 1000000\]/],
+      [['scan', 'gen:ring:10', '--threads', '100000'], /--threads must be an integer in \[1, 4096\]/],
+      [['dtnr', 'x.csv', '--graph', 'g.csv', '--samples', '4294967295'], /--samples must be an integer in \[2, 100000000\]/],
+      [['mps', 'fit', 'x.npy', '--chi', '1000000000', '--out', 'm.npz'], /--chi must be an integer in \[1, 4096\]/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toMatch(msg);
+    }
+    const g = diffrg.Graph.ring(10);
+    await expect(diffrg.spectralScan(g, { tauCount: 100_000_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    expect(() => diffrg.resolvedThreads(-4)).toThrow(/threads must be an integer in \[1, 4096\] \(got -4\)/);
+  });
+});
+
+describe('output paths are safe', () => {
+  it('refuses an output that is one of the inputs, and an empty path', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'g.csv');
+    writeFileSync(f, EDGES);
+    const same = cli(['scan', f, '--out', f]);
+    expect(same.code).toBe(1);
+    expect(oneLine(same.stderr)).toMatch(/ERR_INVALID_INPUT: output .*g\.csv is also an input/);
+    expect(readFileSync(f, 'utf8')).toBe(EDGES);
+    // the same file reached through a symbolic link is still the input
+    const link = path.join(dir, 'alias.json');
+    symlinkSync(f, link);
+    expect(cli(['scan', f, '--out', link]).code).toBe(1);
+    expect(readFileSync(f, 'utf8')).toBe(EDGES);
+    const empty = cli(['scan', f, '--out', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.split('\n')[0]).toMatch(/usage error: --out must not be empty/);
+  });
+
+  it('writes through a symbolic link to its target, keeping the link', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'g.csv');
+    writeFileSync(f, EDGES);
+    const link = path.join(dir, 'out.json');
+    symlinkSync('real.json', link);
+    const r = cli(['scan', f, '--out', link]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('real.json');
+    expect(JSON.parse(readFileSync(path.join(dir, 'real.json'), 'utf8')).tau.length).toBe(200);
+  });
+
+  it('writes a FIFO in place instead of replacing it with a plain file', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'g.csv');
+    writeFileSync(f, EDGES);
+    const fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    // a reader drains the FIFO while diffrg writes it
+    const script = `const fs=require('fs');let n=0;const s=fs.createReadStream(${JSON.stringify(fifo)});s.on('data',(b)=>n+=b.length);s.on('end',()=>console.log(n));`;
+    const reader = require('node:child_process').spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    reader.stdout.on('data', (b: Buffer) => (out += b));
+    const r = cli(['scan', f, '--out', fifo]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    return new Promise<void>((resolve) =>
+      reader.on('close', () => {
+        expect(Number(out)).toBeGreaterThan(100);
+        resolve();
+      }),
+    );
+  });
+});
+
+describe('locale-style numbers are refused, never misread', () => {
+  it('a decimal comma in a semicolon-separated edge list is ERR_PARSE with a hint (was read as weight 0)', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'dc.csv');
+    writeFileSync(f, '0;1;0,5\n1;2;1,5\n2;0;2\n');
+    const r = cli(['scan', f]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/ERR_PARSE: .*dc\.csv:1: weight '0,5' is not a number \(a decimal comma\?/);
+    // semicolon-separated files with '.' decimals still read
+    writeFileSync(f, '0;1;0.5\n1;2;1.5\n2;0;2\n');
+    expect(cli(['scan', f]).code).toBe(0);
+  });
+});
