@@ -160,3 +160,83 @@ describe('locale-style numbers are refused, never misread', () => {
     expect(cli(['scan', f]).code).toBe(0);
   });
 });
+
+describe('no panic escapes', () => {
+  it('Graph.fromCsr with a row end beyond the indices is ERR_INVALID_INPUT (was a Rust panic, exit 134)', () => {
+    expect(() => diffrg.Graph.fromCsr({ n: 2, indptr: [0, 5, 2], indices: [1, 0] })).toThrow(/indptr decreases at row 1/);
+    try {
+      diffrg.Graph.fromCsr({ n: 2, indptr: [0, 5, 2], indices: [1, 0] });
+    } catch (err) {
+      expect((err as { code: string }).code).toBe('ERR_INVALID_INPUT');
+    }
+  });
+});
+
+describe('non-finite intermediate values are errors, never null with exit 0', () => {
+  it('a scan of weights spanning 1e-200..1e200 stays finite (the extinct modes no longer give NaN)', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'wide.csv');
+    writeFileSync(f, '0,1,1e-200\n1,2,1e200\n2,3,1\n3,0,1e100\n');
+    const r = cli(['scan', f, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.specificHeat.every((v: number | null) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
+  });
+});
+
+describe('spike tables: unit-bearing time headers are read or refused', () => {
+  it('`time (ms)` and `t[us]` scale the times; an unknown unit is ERR_PARSE naming the column', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 's.csv');
+    writeFileSync(f, 'neuron,time (ms)\n0,10\n1,20\n0,1500\n');
+    const a = await diffrg.readSpikeTable(f);
+    expect(Array.from(a.times[0])).toEqual([0.01, 1.5]);
+    writeFileSync(f, 'cell;t[us]\n0;10\n'.replace(/;/g, ','));
+    expect((await diffrg.readSpikeTable(f)).times[0][0]).toBeCloseTo(1e-5, 15);
+    writeFileSync(f, 'neuron,time (min)\n0,10\n');
+    await expect(diffrg.readSpikeTable(f)).rejects.toThrow(/s\.csv:1: time column 'time \(min\)' has unit 'min'/);
+  });
+});
+
+describe('newcomer frictions', () => {
+  it('`diffrg` with no command prints the help on stderr and exits 2', () => {
+    const r = cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: diffrg \[options\] \[command\]/);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('communities --out', () => {
+  it('writes node,community,rank that reads back as --truth with ARI 1', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'two.csv');
+    // two 5-cliques joined by one edge
+    const rows: string[] = [];
+    for (const base of [0, 5]) for (let i = 0; i < 5; i++) for (let j = i + 1; j < 5; j++) rows.push(`n${base + i},n${base + j},1`);
+    rows.push('n0,n5,1');
+    writeFileSync(f, rows.join('\n') + '\n');
+    const out = path.join(dir, 'labels.csv');
+    const r = cli(['communities', f, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('node,community,rank');
+    expect(lines).toHaveLength(11);
+    const community = new Map(lines.slice(1).map((l) => [l.split(',')[0], Number(l.split(',')[1])]));
+    expect(community.get('n1')).toBe(community.get('n4'));
+    expect(community.get('n1')).not.toBe(community.get('n6'));
+    const again = cli(['communities', f, '--truth', out, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).ari).toBeCloseTo(1, 12);
+  });
+});
+
+describe('a broken model is an error, not log P = NaN with exit 0', () => {
+  it('mpsLogProb with an all-zero core is ERR_NOT_FINITE naming the cause', async () => {
+    const model = diffrg.randomMps('born', [2, 2, 2], 2, 1);
+    model.data.fill(0);
+    const patterns = { rows: 1, sites: 3, data: new Uint8Array([0, 1, 0]) };
+    await expect(diffrg.mpsLogProb(model, patterns)).rejects.toMatchObject({ code: 'ERR_NOT_FINITE' });
+    await expect(diffrg.mpsLogProb(model, patterns)).rejects.toThrow(/normalisation is zero or not finite/);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import native = require('./native');
 import { runNative, callNative, checkInteger, checkSeed, type RunOptions } from './run';
-import { InvalidInputError, ParseError } from './errors';
+import { InvalidInputError, NotFiniteError, ParseError } from './errors';
 import { encodeNpz, parseNpy, parseNpz, readFileBytes, type NpyArray } from './io/npy';
 import { writeFileAtomic } from './io/atomic';
 import { LIMITS } from './limits';
@@ -129,7 +129,14 @@ export async function mpsLogProb(model: MpsModel, patterns: PatternMatrix, optio
     throw new InvalidInputError(`patterns have ${patterns.sites} columns but the model has ${model.dims.length} sites`);
   }
   const r = await runNative(options, (token) => native.mpsLogProb(...args(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
-  return Float64Array.from(r);
+  const out = Float64Array.from(r);
+  // -Infinity is a legitimate answer (a pattern the model gives probability 0); NaN or +Infinity
+  // means the model itself is broken (a zero or non-finite core: its normalisation is 0 or inf)
+  const bad = out.findIndex((v) => Number.isNaN(v) || v === Infinity);
+  if (bad >= 0) {
+    throw new NotFiniteError(`log2 P of pattern row ${bad} is ${out[bad]}: the model's normalisation is zero or not finite (check its cores for all-zero or non-finite entries)`);
+  }
+  return out;
 }
 
 export interface MpsCompressOptions extends RunOptions {

@@ -100,6 +100,11 @@ export function info(message: string): void {
   process.stderr.write(message + '\n');
 }
 
+/** A warning line on stderr: `diffrg: warning: ...`. */
+export function warn(message: string): void {
+  info(`diffrg: warning: ${message}`);
+}
+
 /** Maps an error to an exit code and prints it. */
 export function reportError(err: unknown): number {
   if (err instanceof UsageError) {

@@ -57,6 +57,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})\n`);
     }
   }
+  if (argv.length <= 2) {
+    // no command: the help on stderr, and the usage-error exit code
+    process.stderr.write(program.helpInformation());
+    uninstall();
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
     return EXIT_OK;

@@ -53,6 +53,28 @@ export type TimeUnit = 's' | 'ms' | 'us';
 const UNIT_SCALE: Record<TimeUnit, number> = { s: 1, ms: 1e-3, us: 1e-6 };
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
+const UNIT_WORDS: Record<string, TimeUnit> = {
+  s: 's', sec: 's', secs: 's', second: 's', seconds: 's',
+  ms: 'ms', msec: 'ms', msecs: 'ms', millisecond: 'ms', milliseconds: 'ms',
+  us: 'us', 'µs': 'us', usec: 'us', usecs: 'us', microsecond: 'us', microseconds: 'us',
+};
+
+/**
+ * Reads a time column's header: `time`, `t`, `times`, `spike_time(s)`, `timestamp(s)`, with an
+ * optional unit as a suffix (`time_ms`) or in brackets (`time (ms)`, `t[s]`). Returns undefined
+ * for a name that is not a time column; a time column with a unit diffrg does not know
+ * (`time (min)`) is refused rather than read as seconds.
+ */
+export function timeHeader(name: string, file: string, line: number): { unit?: TimeUnit } | undefined {
+  const m = /^"?\s*(time|times|t|spike_times?|timestamps?)\s*(?:[_\s]\s*([a-zµ]+)|[[(]\s*([a-zµ]+)\s*[\])])?\s*"?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const word = (m[2] ?? m[3])?.toLowerCase();
+  if (word === undefined) return {};
+  const unit = UNIT_WORDS[word];
+  if (unit === undefined) throw new ParseError(`time column '${name.trim()}' has unit '${word}'; diffrg reads s, ms or us (convert the column or pass the unit explicitly)`, { file, line });
+  return { unit };
+}
+
 export interface SpikeTableOptions {
   /**
    * Unit of the time column; times are converted to seconds.
@@ -120,12 +142,13 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
         return dflt;
       };
       neuronCol = pick(options.neuronColumn, ['neuron', 'neuron_id', 'unit', 'id', 'cell'], 0, 'neuronColumn');
-      timeCol = pick(options.timeColumn, ['time', 'time_s', 'time_ms', 'time_us', 'times', 't', 'spike_time'], neuronCol === 1 ? 0 : 1, 'timeColumn');
+      const timeNamed = numeric || typeof options.timeColumn === 'number' ? -1 : names.findIndex((nm, k) => k !== neuronCol && timeHeader(nm, file, lineNo) !== undefined);
+      timeCol = timeNamed >= 0 && options.timeColumn === undefined ? timeNamed : pick(options.timeColumn, [], neuronCol === 1 ? 0 : 1, 'timeColumn');
       if (fields.length < 2) throw new ParseError(`expected at least 2 columns (neuron, time), found ${fields.length}`, { file, line: lineNo });
       // a header that names the unit sets it (a `time_ms` column read as seconds would stretch the
       // recording 1000-fold without any error); an explicit `units` option wins
       if (!numeric && options.units === undefined) {
-        const unit = /^"?time_(ms|us)"?$/.exec(names[timeCol])?.[1] as TimeUnit | undefined;
+        const unit = timeHeader(fields[timeCol], file, lineNo)?.unit;
         if (unit) scale = UNIT_SCALE[unit];
       }
       if (!numeric) return; // header

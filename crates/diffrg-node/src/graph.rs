@@ -84,7 +84,8 @@ impl NativeGraph {
             Some(w) => w.to_vec(),
             None => vec![1.0; indices.len()],
         };
-        Graph::from_csr(n as usize, ptr, indices.to_vec(), w, directed.unwrap_or(false)).map(NativeGraph::wrap).map_err(to_napi)
+        let indices = indices.to_vec();
+        guard(move || Graph::from_csr(n as usize, ptr, indices, w, directed.unwrap_or(false)).map(NativeGraph::wrap))
     }
 
     /// Uniform random labelled tree (Pruefer code).

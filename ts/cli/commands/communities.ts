@@ -12,14 +12,16 @@
 import { Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
 import { InvalidInputError } from '../../errors';
+import { writeFileAtomic } from '../../io/atomic';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, withProgress } from '../common';
 
 interface Opts extends GraphCliOptions {
   method: 'leiden' | 'lrg';
   tau?: number;
   resolution: number;
   truth?: string;
+  out?: string;
   seed: number;
   json?: boolean;
   threads?: number;
@@ -35,6 +37,7 @@ export function register(program: Command): void {
       .addOption(new Option('--tau <T>', 'lrg: diffusion time (default: just past the strongest entropy transition, see docs/communities.md)').argParser(numberOption('--tau', true)))
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
+      .option('--out <labels.csv>', 'write node,community,rank (rank = position in the community order), readable by --truth and --partition')
       .addOption(new Option('--seed <S>', 'random seed').argParser(seedOption()).default(42)),
   )).action(async (file: string, opts: Opts) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
@@ -48,6 +51,13 @@ export function register(program: Command): void {
       if (err instanceof InvalidInputError && /reference label/.test(err.message)) throw new InvalidInputError(`${opts.truth} vs ${file}: ${err.message}`, { cause: err });
       throw err;
     });
+    if (r.communities === 1 && graph.n > 1) warn(`all ${graph.n} nodes fell into one community (try a larger --resolution)`);
+    if (opts.out) {
+      const rank = new Array<number>(r.labels.length);
+      r.order.forEach((node, k) => (rank[node] = k));
+      const rows = r.labels.map((id, k) => `${csvField(id)},${r.community[k]},${rank[k]}`);
+      await writeFileAtomic(opts.out, `node,community,rank\n${rows.join('\n')}\n`);
+    }
     if (opts.json) {
       printJson(r);
       return;
@@ -60,4 +70,9 @@ export function register(program: Command): void {
     console.log(`modularity (resolution ${r.resolution}): ${r.modularity.toFixed(4)}`);
     if (r.ari !== undefined) console.log(`vs ${opts.truth} (${r.compared} nodes): ARI ${r.ari.toFixed(4)}, NMI ${r.nmi!.toFixed(4)}`);
   });
+}
+
+/** A CSV field, quoted when it holds a separator or a quote. */
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

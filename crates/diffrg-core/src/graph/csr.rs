@@ -116,10 +116,11 @@ impl Graph {
                 indptr[0], indptr[n], indices.len(), weights.len()
             )));
         }
+        // all of indptr first: a row end beyond the last index must not be sliced
+        if let Some(i) = (0..n).find(|&i| indptr[i] > indptr[i + 1]) {
+            return Err(Error::invalid_input(format!("indptr decreases at row {i} ({} > {})", indptr[i], indptr[i + 1])));
+        }
         for i in 0..n {
-            if indptr[i] > indptr[i + 1] {
-                return Err(Error::invalid_input(format!("indptr decreases at row {i}")));
-            }
             let row = &indices[indptr[i]..indptr[i + 1]];
             for (k, &j) in row.iter().enumerate() {
                 if j as usize >= n {

@@ -185,7 +185,7 @@ fn sym_eigenvalues(g: &Graph, kind: LaplacianKind, dense: &Dense, opts: &StepOpt
 
 fn partition_with(g: &Graph, dense: Option<&Dense>, tau: f64, opts: &StepOptions, exec: &Exec) -> Result<(Vec<usize>, Option<LocalDiagnostics>)> {
     match (opts.rule, dense) {
-        (Rule::RealSpace, Some(d)) => Ok((real_space::partition_from_kernel(&d.kernel(tau, exec)?, opts.tie_tolerance), None)),
+        (Rule::RealSpace, Some(d)) => Ok((real_space::partition_from_kernel(&d.kernel(tau, exec)?, opts.tie_tolerance, Some(&g.components())), None)),
         (Rule::RealSpace, None) => {
             let lo = LocalOptions { tie_tolerance: opts.tie_tolerance, ..opts.local.clone() };
             let (a, d) = real_space_local::partition_local(g, tau, &lo, exec)?;
@@ -193,10 +193,25 @@ fn partition_with(g: &Graph, dense: Option<&Dense>, tau: f64, opts: &StepOptions
         }
         (Rule::ModeCount, Some(d)) => {
             let lam = sym_eigenvalues(g, opts.laplacian, d, opts, exec)?;
-            Ok((mode_count::partition(&d.kernel(tau, exec)?, &lam, tau, exec)?, None))
+            let a = mode_count::partition(&d.kernel(tau, exec)?, &lam, tau, exec)?;
+            Ok((split_by_component(&a, &g.components()), None))
         }
         _ => Err(Error::internal("partition_with: unsupported rule/method combination")),
     }
+}
+
+/// Splits every supernode of `assignment` that spans several graph components (the kernel
+/// is exactly zero between components; a join there is round-off). Canonical labels.
+fn split_by_component(assignment: &[usize], components: &[usize]) -> Vec<usize> {
+    let mut label = std::collections::HashMap::new();
+    assignment
+        .iter()
+        .zip(components)
+        .map(|(&a, &c)| {
+            let next = label.len();
+            *label.entry((a, c)).or_insert(next)
+        })
+        .collect()
 }
 
 fn check_options(opts: &StepOptions) -> Result<()> {

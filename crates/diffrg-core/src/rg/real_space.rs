@@ -16,13 +16,21 @@ pub const DEFAULT_TIE_TOLERANCE: f64 = 1e-9;
 
 /// Supernode assignment (canonical labels) from a dense kernel `K` (or `rho`).
 ///
+/// `components`: the graph's weakly connected component of each node. Kernel entries between
+/// components are exactly zero, so pairs in different components are never joined, however
+/// round-off compares them at very large tau (where every entry of a component tends to
+/// 1/size and the diagonal test becomes a comparison of round-off). `None` skips the check.
+///
 /// Complexity: O(N^2).
-pub fn partition_from_kernel(k: &Mat<f64>, tol: f64) -> Vec<usize> {
+pub fn partition_from_kernel(k: &Mat<f64>, tol: f64, components: Option<&[usize]>) -> Vec<usize> {
     let n = k.nrows();
     let mut uf = UnionFind::new(n);
     for j in 0..n {
         let kjj = k[(j, j)];
         for i in 0..j {
+            if components.is_some_and(|c| c[i] != c[j]) {
+                continue;
+            }
             let m = k[(i, i)].min(kjj) * (1.0 - tol);
             if k[(i, j)] >= m || k[(j, i)] >= m {
                 uf.union(i, j);
@@ -85,8 +93,8 @@ mod tests {
         let l = crate::laplacian::dense(&g, crate::laplacian::LaplacianKind::Combinatorial);
         let ex = Exec::sequential();
         let eig = SymmetricEigen::new(&l, &ex).unwrap();
-        assert_eq!(partition_from_kernel(&eig.kernel(0.0, &ex).unwrap(), 1e-9), vec![0, 1, 2, 3]);
-        assert_eq!(partition_from_kernel(&eig.kernel(50.0, &ex).unwrap(), 1e-9), vec![0, 0, 0, 0]);
+        assert_eq!(partition_from_kernel(&eig.kernel(0.0, &ex).unwrap(), 1e-9, None), vec![0, 1, 2, 3]);
+        assert_eq!(partition_from_kernel(&eig.kernel(50.0, &ex).unwrap(), 1e-9, None), vec![0, 0, 0, 0]);
         // Compare with a direct enumeration of rho'_ij >= 1 plus components on a ring.
         let g = ring(10);
         let eig = SymmetricEigen::new(&crate::laplacian::dense(&g, crate::laplacian::LaplacianKind::Combinatorial), &ex).unwrap();
@@ -98,7 +106,35 @@ mod tests {
                 .map(|(i, j)| (i, j, 1.0))
                 .collect();
             let comp = crate::graph::Graph::from_edges(10, &links, &Default::default()).unwrap().components();
-            assert_eq!(partition_from_kernel(&k, 1e-9), comp, "tau {tau}");
+            assert_eq!(partition_from_kernel(&k, 1e-9, None), comp, "tau {tau}");
+        }
+    }
+
+    #[test]
+    fn components_are_never_joined_at_any_tau() {
+        // Two 6-rings, one weighted 1e-3 (slow) and one directed triangle: at very large tau
+        // every entry of a component tends to 1/size, and cross-component entries are exact
+        // zeros that round-off must not turn into links.
+        use crate::rg::flow::coarse_grain;
+        let mut edges: Vec<(usize, usize, f64)> = (0..6).map(|i| (i, (i + 1) % 6, 1.0)).collect();
+        edges.extend((0..6).map(|i| (6 + i, 6 + (i + 1) % 6, 1e-3)));
+        let g = crate::graph::Graph::from_edges(12, &edges, &Default::default()).unwrap();
+        let comp = g.components();
+        for method in [KernelMethod::Dense, KernelMethod::Local] {
+            for &tau in &[1.0, 385.3718, 385.37180754, 1e6, 1e19, 1e20] {
+                let st = coarse_grain(&g, &StepOptions { tau, method, ..Default::default() }, &Exec::sequential()).unwrap();
+                for i in 0..12 {
+                    for j in 0..12 {
+                        if st.assignment[i] == st.assignment[j] {
+                            assert_eq!(comp[i], comp[j], "{method:?} tau {tau}: nodes {i} and {j} of different components joined");
+                        }
+                    }
+                }
+                if tau >= 1e6 {
+                    // each component has fully merged, and the two stay apart
+                    assert_eq!(st.graph.n(), 2, "{method:?} tau {tau}");
+                }
+            }
         }
     }
 }

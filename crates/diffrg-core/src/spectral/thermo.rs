@@ -56,9 +56,20 @@ pub fn thermodynamics(nodes: &[f64], weights: Option<&[f64]>, n: usize, taus: &[
         }
         let (s, c, ds) = if z > 0.0 && lam.len() > 0 {
             let mean = m1 / z;
-            let var: f64 = lam.iter().zip(&w).map(|(&l, &wk)| wk * (-tau * (l - lam_min)).exp() * (l - mean).powi(2)).sum::<f64>() / z;
+            // tau^2 Var(lambda) as the mean of (tau (lambda - mean))^2 over the modes that carry
+            // weight: eigenvalues spanning hundreds of decades (weights 1e-200..1e200) would
+            // overflow (lambda - mean)^2 and turn 0 * inf into NaN for modes that are long gone.
+            let c: f64 = lam
+                .iter()
+                .zip(&w)
+                .map(|(&l, &wk)| {
+                    let e = wk * (-tau * (l - lam_min)).exp();
+                    if e > 0.0 { e * (tau * (l - mean)).powi(2) } else { 0.0 }
+                })
+                .sum::<f64>()
+                / z;
             let ln_z = z.ln() - tau * lam_min;
-            ((ln_z + tau * mean).max(0.0), tau * tau * var, 2.0 * tau * mean)
+            ((ln_z + tau * mean).max(0.0), c, 2.0 * tau * mean)
         } else {
             (0.0, 0.0, 0.0)
         };
@@ -98,6 +109,15 @@ pub fn thermodynamics_par(
         out.specific_heat.extend(p.specific_heat);
         out.spectral_dimension.extend(p.spectral_dimension);
     }
+    let curves = [("entropy", &out.entropy), ("specific heat", &out.specific_heat), ("spectral dimension", &out.spectral_dimension)];
+    for (name, values) in curves {
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            return Err(crate::error::Error::not_finite(format!(
+                "thermodynamics: the {name} is {} at tau = {:e} (the spectrum spans too many decades for double precision; rescale the weights)",
+                values[k], out.tau[k]
+            )));
+        }
+    }
     Ok(out)
 }
 
@@ -133,6 +153,22 @@ mod tests {
         assert_eq!(thermodynamics_par(&lam, None, 50, &taus, &exec).unwrap(), thermodynamics(&lam, None, 50, &taus));
         exec.cancel.cancel();
         assert_eq!(thermodynamics_par(&lam, None, 50, &taus, &exec).unwrap_err().code, crate::ErrorCode::Aborted);
+    }
+
+    #[test]
+    fn spectra_spanning_hundreds_of_decades_stay_finite() {
+        // weights 1e-200..1e200: the large modes are extinct at every tau of the grid
+        let lam = [0.0, 2e-200, 1.0, 2e100, 2e200];
+        let taus = log_grid(1e-4, 1e5, 50);
+        let t = thermodynamics_par(&lam, None, 5, &taus, &crate::exec::Exec::sequential()).unwrap();
+        assert!(t.specific_heat.iter().chain(&t.entropy).all(|v| v.is_finite()));
+        // at tau ~ 1 only the two ~zero modes and lambda = 1 carry weight
+        let k = taus.iter().position(|&x| x >= 1.0).unwrap();
+        let e = (-taus[k]).exp();
+        let z = 2.0 + e;
+        let mean = e / z;
+        let want = taus[k] * taus[k] * (2.0 * mean * mean + e * (1.0 - mean).powi(2)) / z;
+        assert!((t.specific_heat[k] - want).abs() < 1e-12, "{} vs {want}", t.specific_heat[k]);
     }
 
     #[test]
