@@ -5,12 +5,12 @@
  * nodes written through rather than replaced).
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { zipSync } from 'fflate';
-import { cli, diffrg } from './helpers';
+import { cli, diffrg, latentClusters, root } from './helpers';
 
 function tmp(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'diffrg-hostile-'));
@@ -239,4 +239,29 @@ describe('a broken model is an error, not log P = NaN with exit 0', () => {
     await expect(diffrg.mpsLogProb(model, patterns)).rejects.toMatchObject({ code: 'ERR_NOT_FINITE' });
     await expect(diffrg.mpsLogProb(model, patterns)).rejects.toThrow(/normalisation is zero or not finite/);
   });
+});
+
+describe('signals cancel the native work at once', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} during mps fit (with its baselines) exits ${signal === 'SIGINT' ? 130 : 143} within a second (was 73 s while the baselines finished)`, async () => {
+      const dir = tmp();
+      const f = path.join(dir, 'p.npy');
+      const p = latentClusters(12, 10, 40_000, 3);
+      writeFileSync(f, diffrg.encodeNpy({ dtype: 'uint8', shape: [p.rows, p.sites], data: p.data }));
+      const child = spawn(process.execPath, [path.join(root, 'bin', 'diffrg.js'), 'mps', 'fit', f, '--chi', '16', '--out', path.join(dir, 'm.npz')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b));
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(child.exitCode, `finished before the signal: ${stderr}`).toBe(null);
+      const sent = Date.now();
+      child.kill(signal);
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      const waited = Date.now() - sent;
+      expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(stderr).toMatch(new RegExp(`interrupted \\(${signal}\\)`));
+      // a generous bound for a loaded 2-core CI machine; the kernels check every ~100 ms
+      expect(waited).toBeLessThan(5000);
+      expect(readdirSync(dir).filter((x) => x !== 'p.npy')).toEqual([]);
+    });
+  }
 });

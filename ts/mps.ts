@@ -105,6 +105,10 @@ export interface MpsFitResult {
   nllIsingTrain: number;
   /** Standard error of ln Z of the Ising model (0 when computed exactly). */
   isingLogZSe: number;
+  /** Most L-BFGS iterations a site's pseudo-likelihood regression of the Ising baseline used. */
+  isingIterations: number;
+  /** Whether every site's regression converged within its iteration limit. */
+  isingConverged: boolean;
   /** Bits, at bonds 1..N-1. */
   bondEntropies: number[];
   history: { nllTrain: number; nllHeldout: number; maxBond: number }[];

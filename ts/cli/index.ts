@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './common';
 import { removePendingTempFiles } from '../io/atomic';
 import { parseBytes, setMemoryBudget, trackInputs } from '../io/guard';
-import { MAX_THREADS } from '../run';
+import { cancelAllNative, MAX_THREADS } from '../run';
 import * as demo from './commands/demo';
 import * as scan from './commands/scan';
 import * as coarseGrain from './commands/coarse-grain';
@@ -97,6 +97,7 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
  */
 export function installSignalCleanup(): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
+    cancelAllNative();
     removePendingTempFiles();
     process.stderr.write(`diffrg: interrupted (${signal})\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);

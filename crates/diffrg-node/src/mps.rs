@@ -181,6 +181,10 @@ pub struct MpsFitResult {
     pub nll_ising_train: f64,
     /// Standard error of ln Z of the pairwise model (0 when exact).
     pub ising_log_z_se: f64,
+    /// Most L-BFGS iterations a site's pseudo-likelihood regression used (0 without baselines).
+    pub ising_iterations: u32,
+    /// Whether every site's regression converged (true without baselines).
+    pub ising_converged: bool,
     pub bond_entropies: Vec<f64>,
     pub history: Vec<MpsSweep>,
 }
@@ -236,6 +240,7 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
         let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
         let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+        let (mut ising_iterations, mut ising_converged) = (0, true);
         if o.baselines.unwrap_or(true) {
             let ind = Independent::fit(&dims, &train, 0.5)?;
             nit = ind.nll_bits(&train)?;
@@ -248,6 +253,8 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
                 ns = pw.nll_bits(&held)?;
             }
             se = pw.log_z_se;
+            ising_iterations = pw.iterations as u32;
+            ising_converged = pw.converged;
         }
         Ok(MpsFitResult {
             sites: n as u32,
@@ -272,6 +279,8 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             nll_ising: ns,
             nll_ising_train: nst,
             ising_log_z_se: se,
+            ising_iterations,
+            ising_converged,
             bond_entropies: ent,
             history: rep.history.iter().map(|h| MpsSweep { nll_train: h.nll_train, nll_heldout: h.nll_heldout, max_bond: h.max_bond as u32 }).collect(),
             model: from_tt(&model),

@@ -102,6 +102,8 @@ export function register(program: Command): void {
       nllIndependentTrain: r.nllIndependentTrain,
       nllIsingTrain: r.nllIsingTrain,
       isingLogZSe: r.isingLogZSe,
+      isingIterations: r.isingIterations,
+      isingConverged: r.isingConverged,
       halfSweeps: r.history.length,
       maxBond: Math.max(...r.model.bondDims),
       out: opts.out,

@@ -98,6 +98,10 @@ pub struct Pairwise {
     pub log_z: f64,
     pub log_z_se: f64,
     pub log_z_exact: bool,
+    /// Most L-BFGS iterations any site's pseudo-likelihood regression used.
+    pub iterations: usize,
+    /// Whether every site's regression met its convergence test within `max_iter`.
+    pub converged: bool,
 }
 
 /// Number of joint states `prod_k d_k`, or None when it exceeds `u128`.
@@ -115,8 +119,18 @@ fn feature_layout(dims: &[usize]) -> (Vec<usize>, usize) {
     (off, f)
 }
 
+/// What an iterative solver did: iterations used and whether its convergence test was met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SolverReport {
+    pub iterations: usize,
+    pub converged: bool,
+}
+
 /// Compact L-BFGS with backtracking (Nocedal & Wright, alg. 7.5); minimises `fg`.
-fn lbfgs(x: &mut [f64], max_iter: usize, mut fg: impl FnMut(&[f64], &mut [f64]) -> f64) {
+///
+/// Converged: gradient norm below 1e-7, or a relative decrease below 1e-12, or no further
+/// decrease along the search direction. Cancellation is checked every iteration.
+fn lbfgs(x: &mut [f64], max_iter: usize, exec: &Exec, mut fg: impl FnMut(&[f64], &mut [f64]) -> f64) -> Result<SolverReport> {
     let n = x.len();
     let mem = 8;
     let mut g = vec![0.0; n];
@@ -124,10 +138,14 @@ fn lbfgs(x: &mut [f64], max_iter: usize, mut fg: impl FnMut(&[f64], &mut [f64]) 
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut gnew = vec![0.0; n];
-    for _ in 0..max_iter {
+    let mut report = SolverReport::default();
+    for it in 0..max_iter {
+        exec.check()?;
+        report.iterations = it;
         let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         if gnorm < 1e-7 {
-            break;
+            report.converged = true;
+            return Ok(report);
         }
         // two-loop recursion
         let mut q = g.clone();
@@ -164,7 +182,9 @@ fn lbfgs(x: &mut [f64], max_iter: usize, mut fg: impl FnMut(&[f64], &mut [f64]) 
             t *= 0.5;
         }
         if !(fnew < f) {
-            break;
+            // no decrease along a descent direction: at the optimum up to round-off
+            report.converged = true;
+            return Ok(report);
         }
         let s: Vec<f64> = xnew.iter().zip(x.iter()).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = gnew.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -180,10 +200,13 @@ fn lbfgs(x: &mut [f64], max_iter: usize, mut fg: impl FnMut(&[f64], &mut [f64]) 
         x.copy_from_slice(&xnew);
         g.copy_from_slice(&gnew);
         f = fnew;
+        report.iterations = it + 1;
         if converged {
-            break;
+            report.converged = true;
+            return Ok(report);
         }
     }
+    Ok(report)
 }
 
 #[inline]
@@ -206,17 +229,17 @@ impl Pairwise {
             .map(|t| data.row(t).iter().enumerate().filter(|(_, &v)| v > 0).map(|(k, &v)| (offsets[k] + v as usize - 1) as u32).collect())
             .collect();
         let site_of: Vec<usize> = (0..n).flat_map(|k| std::iter::repeat(k).take(dims[k] - 1)).collect();
-        let rows: Vec<(Vec<f64>, Vec<f64>)> = exec.install(|| {
+        let rows: Vec<(Vec<f64>, Vec<f64>, SolverReport)> = exec.install(|| {
             (0..n)
                 .into_par_iter()
-                .map(|i| -> Result<(Vec<f64>, Vec<f64>)> {
+                .map(|i| -> Result<(Vec<f64>, Vec<f64>, SolverReport)> {
                     exec.check()?;
                     let di = dims[i] - 1;
                     // params: h (di) then J (nf x di)
                     let np = di * (1 + nf);
                     let mut x = vec![0.0; np];
                     let mut logits = vec![0.0; di + 1];
-                    lbfgs(&mut x, opts.max_iter, |x, g| {
+                    let report = lbfgs(&mut x, opts.max_iter, exec, |x, g| {
                         g.iter_mut().for_each(|v| *v = 0.0);
                         let mut f = 0.0;
                         for t in 0..data.len() {
@@ -254,8 +277,8 @@ impl Pairwise {
                             g[p] += 2.0 * lam * x[p];
                         }
                         f
-                    });
-                    Ok((x[..di].to_vec(), x[di..].to_vec()))
+                    })?;
+                    Ok((x[..di].to_vec(), x[di..].to_vec(), report))
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
@@ -263,7 +286,7 @@ impl Pairwise {
         let mut jm = vec![0.0; nf * nf];
         for i in 0..n {
             let di = dims[i] - 1;
-            let (hi, ji) = &rows[i];
+            let (hi, ji, _) = &rows[i];
             for a in 0..di {
                 h[offsets[i] + a] = hi[a];
                 for ft in 0..nf {
@@ -276,7 +299,9 @@ impl Pairwise {
                 }
             }
         }
-        let mut model = Pairwise { dims: dims.to_vec(), offsets, h, j: jm, log_z: 0.0, log_z_se: 0.0, log_z_exact: true };
+        let iterations = rows.iter().map(|r| r.2.iterations).max().unwrap_or(0);
+        let converged = rows.iter().all(|r| r.2.converged);
+        let mut model = Pairwise { dims: dims.to_vec(), offsets, h, j: jm, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations, converged };
         let marg = site_marginals(&data, dims, 0.5);
         model.compute_log_z(&marg, opts, exec)?;
         Ok(model)
@@ -310,7 +335,10 @@ impl Pairwise {
             let states = states.expect("checked");
             let mut vals = Vec::with_capacity(states as usize);
             let mut s = vec![0u8; n];
-            for _ in 0..states {
+            for k in 0..states {
+                if k % (1 << 16) == 0 {
+                    exec.check()?;
+                }
                 vals.push(self.log_f(&s));
                 for k in (0..n).rev() {
                     s[k] += 1;
@@ -488,7 +516,7 @@ mod tests {
             j[i * nf + k] = v;
             j[k * nf + i] = v;
         }
-        Pairwise { dims: vec![2; n], offsets, h, j, log_z: 0.0, log_z_se: 0.0, log_z_exact: true }
+        Pairwise { dims: vec![2; n], offsets, h, j, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true }
     }
 
     #[test]
@@ -497,6 +525,14 @@ mod tests {
         let pats = draw(&t, 30_000, 1);
         let m = Pairwise::fit(&t.dims, &pats, &PairwiseOptions::default(), &Exec::with_threads(2)).unwrap();
         assert!(m.log_z_exact);
+        assert!(m.converged && m.iterations > 0 && m.iterations < 200, "{} iterations", m.iterations);
+        // one iteration is not enough, and says so
+        let short = Pairwise::fit(&t.dims, &pats, &PairwiseOptions { max_iter: 1, ..Default::default() }, &Exec::sequential()).unwrap();
+        assert!(!short.converged);
+        // a cancelled fit stops with ERR_ABORTED
+        let ex = Exec::sequential();
+        ex.cancel.cancel();
+        assert_eq!(Pairwise::fit(&t.dims, &pats, &PairwiseOptions::default(), &ex).unwrap_err().code, crate::error::ErrorCode::Aborted);
         for a in 0..8 {
             assert!((m.h[a] - t.h[a]).abs() < 0.15, "h[{a}] {} vs {}", m.h[a], t.h[a]);
             for b in 0..8 {
@@ -531,7 +567,7 @@ mod tests {
         let (offsets, nf) = feature_layout(&vec![2; n]);
         let h: Vec<f64> = (0..n).map(|i| -3.0 + 0.01 * i as f64).collect();
         let exact: f64 = h.iter().map(|x| x.exp().ln_1p()).sum();
-        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true };
+        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true };
         // AIS from a slightly wrong reference so that the estimate is not trivially exact
         let marg: Vec<Vec<f64>> = (0..n).map(|_| vec![0.95, 0.05]).collect();
         let opts = PairwiseOptions { ais_chains: 8, ais_steps: 50, seed: 1, ..Default::default() };
