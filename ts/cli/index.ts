@@ -1,6 +1,6 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
-import { EXIT_OK, EXIT_USAGE, reportError } from './common';
+import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError } from './common';
 import { removePendingTempFiles } from '../io/atomic';
 import { MAX_THREADS } from '../run';
 import * as demo from './commands/demo';
@@ -12,16 +12,26 @@ import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
 
-export function buildProgram(): Command {
+/**
+ * Whether the command line asks for JSON output (`--json` before a `--` separator): errors are
+ * then printed as one JSON object on stderr.
+ */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('diffrg')
     .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
     .version(require('../../package.json').version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(options.json ? false : '(run with --help for usage)')
     .exitOverride();
   program.configureOutput({
     writeErr: (s) => process.stderr.write(s),
     // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
-    outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
+    outputError: (s, write) =>
+      write(options.json ? JSON.stringify({ error: { code: ERR_USAGE, message: s.replace(/^error: /, '').trim() } }) + '\n' : s.replace(/^error: /, 'diffrg: usage error: ')),
   });
   for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
@@ -30,7 +40,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const json = wantsJson(argv.slice(2));
+  const program = buildProgram({ json });
   const uninstall = installSignalCleanup();
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
     const v = process.env[name];
@@ -47,7 +58,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    return reportError(err);
+    return reportError(err, json);
   } finally {
     uninstall();
   }
