@@ -11,6 +11,8 @@ import * as simulate from './commands/simulate';
 import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
+import * as analyze from './commands/analyze';
+import * as report from './commands/report';
 
 /**
  * Whether the command line asks for JSON output (`--json` before a `--` separator): errors are
@@ -33,7 +35,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     outputError: (s, write) =>
       write(options.json ? JSON.stringify({ error: { code: ERR_USAGE, message: s.replace(/^error: /, '').trim() } }) + '\n' : s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
+  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
