@@ -88,11 +88,11 @@ export function rasterFigure(act: ActivityRecord, inf?: InferRecord, comm?: Comm
       height: Math.min(420, Math.max(160, rows * 3)),
       data: { values },
       transform: [{ calculate: `datum.t + ${step}`, as: 't2' }],
-      mark: { type: 'rect' },
+      mark: { type: 'rect', strokeWidth: 0 },
       encoding: {
-        x: { field: 't', type: 'quantitative', title: xTitle, scale: { zero: false, nice: false } },
+        x: { field: 't', type: 'quantitative', title: xTitle, scale: { zero: false, nice: false }, axis: { grid: false } },
         x2: { field: 't2' },
-        y: { field: 'row', type: 'ordinal', title: `neuron (${order})`, axis: { labels: false, ticks: false } },
+        y: { field: 'row', type: 'ordinal', title: `neuron (${order})`, scale: { paddingInner: 0, paddingOuter: 0 }, axis: { labels: false, ticks: false, grid: false } },
         color: { field: 'z', type: 'quantitative', title: 'z-score', scale: { scheme: 'viridis', domain: [-1, 4], clamp: true } },
       },
     },
@@ -330,7 +330,7 @@ export function dtnrFigure(d: DtnrRecord, options?: unknown): Figure {
     data: { values },
     layer: [
       { mark: { type: 'line', point: true }, encoding: { x: { field: 'scale', type: 'ordinal', title: 'RG scale (variables)', sort: { field: 'i' }, axis: { labelAngle: 0 } }, y: { field: y, type: 'quantitative', title } } },
-      { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'scale', type: 'ordinal', sort: { field: 'i' } }, y: { field: lo, type: 'quantitative', title }, y2: { field: hi } } },
+      { mark: { type: 'errorbar', thickness: 1.5 }, encoding: { x: { field: 'scale', type: 'ordinal', sort: { field: 'i' } }, y: { field: lo, type: 'quantitative', title }, y2: { field: hi } } },
     ],
   });
   return {
