@@ -409,8 +409,3 @@ function figurePaths(out: string, files: Record<string, string>): AnalyzeSummary
   }
   return figs;
 }
-
-/** The defaults of every stage (for `--print-config`). */
-export function printableConfig(): AnalyzeConfig {
-  return defaultConfig();
-}
