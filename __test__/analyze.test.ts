@@ -42,6 +42,7 @@ function checkAnalysis(dir: string, summary: { stages: { stage: string; status: 
   expect(comm.negative.reason).toMatch(/chosen by analyze/);
   expect(comm.edges.weight.every((w: number) => w > 0)).toBe(true);
   expect(m.stages.communities.status).toBe('done');
+  expect(m.stages.communities.decisions.negative).toEqual(comm.negative);
   const scan = record(dir, 'scan');
   expect(scan.nodes).toHaveLength(scan.n);
   // normalised entropy falls from 1 (tau -> 0) toward 0 and C >= 0

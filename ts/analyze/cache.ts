@@ -30,6 +30,8 @@ export interface StageEntry {
   /** 'done', or 'skipped' with a reason (a stage that does not apply). */
   status: 'done' | 'skipped';
   reason?: string;
+  /** Choices the stage made itself (e.g. the negative-weight policy of the communities stage). */
+  decisions?: Record<string, unknown>;
   seconds: number;
   finishedAt: string;
 }

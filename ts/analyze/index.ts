@@ -193,6 +193,13 @@ function activeSites(act: Activity, inf: InferRecord, count: number): number[] {
 
 type StageFn = (ctx: Ctx) => Promise<unknown>;
 
+/** The largest connected component of the graph; a skip when it is too small to renormalise. */
+function componentOf(c: CommunitiesRecord): Graph {
+  const lc = recordGraph(c).largestComponent();
+  if (lc.n < 3) throw new SkipStage(`the inferred graph's largest connected component has ${lc.n} node(s) (${c.edges.source.length} couplings kept): nothing to renormalise`);
+  return lc;
+}
+
 const RUN: Record<Exclude<StageName, 'report'>, StageFn> = {
   async activity(ctx) {
     const act = await ctx.activity();
@@ -233,13 +240,13 @@ const RUN: Record<Exclude<StageName, 'report'>, StageFn> = {
     return rec;
   },
   async scan(ctx) {
-    const lc = recordGraph(ctx.get('communities')).largestComponent();
+    const lc = componentOf(ctx.get('communities'));
     const o = ctx.cfg.scan;
     const r = await spectralScan(lc, { ...ctx.run, method: o.method, laplacian: o.laplacian, tauCount: o.tauCount, probes: o.probes ?? undefined, steps: o.steps ?? undefined, seed: o.seed });
     return scanRecord(r, lc.labels.map(Number));
   },
   async flow(ctx) {
-    const lc = recordGraph(ctx.get('communities')).largestComponent();
+    const lc = componentOf(ctx.get('communities'));
     const o = ctx.cfg.flow;
     const r = await rgFlow(lc, { ...ctx.run, policy: 'fraction', fraction: o.fraction, rule: o.rule, steps: o.steps });
     return flowRecord(r, lc.labels.map(Number), o.rule, o.fraction);
@@ -372,6 +379,8 @@ export async function analyze(input: string, options: AnalyzeOptions): Promise<A
         memo.set(stage, record);
         const files = await writeRecord(out, stage, record);
         entry = { ...base, files, status: 'done', seconds: (Date.now() - s0) / 1000, finishedAt: new Date().toISOString() };
+        // choices analyze made itself are recorded next to the options that asked for them
+        if (stage === 'communities') entry.decisions = { negative: (record as CommunitiesRecord).negative };
       }
     } catch (err) {
       if (!(err instanceof SkipStage)) throw err;
