@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
 import { cli, diffrg } from './helpers';
 
 describe('diffrg CLI', () => {
@@ -23,9 +27,17 @@ describe('diffrg CLI', () => {
   it('runs the end-to-end demo with --json: machine-readable stdout, no progress noise', () => {
     // Thresholds: the demo network (15 planted assemblies of 16 E neurons) measured over seeds
     // 1-10 (docs/lif.md, "The demo network"); each bound sits well below the worst seed.
-    const r = cli(['demo', '--json', '--threads', '2']);
+    // --out: the demo's records and report in the `diffrg report` layout (checked at the end)
+    const dir = mkdtempSync(join(tmpdir(), 'diffrg-demo-'));
+    const r = cli(['demo', '--json', '--threads', '2', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
+    const figures = ['raster', 'coupling', 'scan', 'flow', 'mps', 'dtnr'];
+    expect(Object.keys(out.report.figures).sort()).toEqual([...figures].sort());
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).kind).toBe('demo');
+    const rep = cli(['report', dir, '--json']);
+    expect(rep.code, rep.stderr).toBe(0);
+    for (const f of figures) expect(XMLValidator.validate(readFileSync(JSON.parse(rep.stdout).figures[f].svg, 'utf8'))).toBe(true);
     expect(out.seed).toBe(1);
     expect(out.simulation.neurons).toBe(300);
     expect(out.simulation.observed).toBe(150);

@@ -68,3 +68,17 @@ export {
   type TauPolicy,
 } from './rg';
 export { dtnr, type DtnrOptions, type DtnrResult, type DtnrScale, type DtnrBlock } from './dtnr';
+export {
+  analyze,
+  defaultConfig,
+  mergeConfig,
+  readConfig,
+  STAGES as ANALYZE_STAGES,
+  UPSTREAM as ANALYZE_UPSTREAM,
+  type AnalyzeOptions,
+  type AnalyzeSummary,
+  type AnalyzeConfig,
+  type StageSummary,
+  type StageName,
+} from './analyze';
+export { writeReport, readRecords, renderSvg, renderPng, buildFigures, scanSpec, FIGURE_CONFIG, type Figure, type FigureSpec, type ReportOptions, type ReportResult } from './report';

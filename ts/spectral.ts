@@ -3,6 +3,8 @@ import { Graph } from './graph';
 import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import { InvalidInputError } from './errors';
 import { LIMITS } from './limits';
+import { renderSvg } from './report/render';
+import { scanSpec } from './report/figures';
 
 export type LaplacianKind = 'combinatorial' | 'normalized' | 'random-walk';
 export type ScanMethod = 'auto' | 'exact' | 'slq';
@@ -120,50 +122,10 @@ export function scanJson(r: ScanResult) {
 }
 
 /**
- * An SVG plot of S/ln N and C against log10 tau (C on its own right-hand axis), with the
- * transitions marked and the plateau shaded. Plain SVG text, no dependencies.
+ * SVG plot of `S / ln N` and `C` against tau (log scale) with the transitions, the plateau and,
+ * for SLQ, ±2 standard-error bands: the report's scan figure (a Vega-Lite spec rendered by
+ * vega; see ts/report/render.ts), used by `diffrg scan --plot`.
  */
-export function scanSvg(r: ScanResult, title = 'spectral scan'): string {
-  const W = 720;
-  const H = 420;
-  const m = { l: 60, r: 60, t: 40, b: 50 };
-  const lt = r.tau.map(Math.log10);
-  const x0 = lt[0] ?? 0;
-  const x1 = lt[lt.length - 1] ?? 1;
-  const cmax = Math.max(1e-12, ...r.specificHeat) * 1.05;
-  const sx = (v: number) => m.l + ((v - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
-  const sy = (v: number, top: number) => H - m.b - (v / top) * (H - m.t - m.b);
-  const path = (ys: number[], top: number) => ys.map((y, i) => `${i ? 'L' : 'M'}${sx(lt[i]).toFixed(1)},${sy(y, top).toFixed(1)}`).join(' ');
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)} (N=${r.n}, ${r.method})</text>`);
-  if (r.plateau.decades > 0) {
-    const a = sx(Math.log10(r.plateau.tauStart));
-    const b = sx(Math.log10(r.plateau.tauEnd));
-    parts.push(`<rect x="${a.toFixed(1)}" y="${m.t}" width="${(b - a).toFixed(1)}" height="${H - m.t - m.b}" fill="#fde9c8"/>`);
-  }
-  parts.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="black"/>`);
-  for (let d = Math.ceil(x0); d <= Math.floor(x1); d++) {
-    const x = sx(d).toFixed(1);
-    parts.push(`<line x1="${x}" y1="${H - m.b}" x2="${x}" y2="${H - m.b + 5}" stroke="black"/><text x="${x}" y="${H - m.b + 18}" text-anchor="middle">1e${d}</text>`);
-  }
-  for (let k = 0; k <= 4; k++) {
-    const v = k / 4;
-    parts.push(`<text x="${m.l - 6}" y="${sy(v, 1) + 4}" text-anchor="end" fill="#1f5fbf">${v.toFixed(2)}</text>`);
-    parts.push(`<text x="${W - m.r + 6}" y="${sy(v * cmax, cmax) + 4}" fill="#c0392b">${(v * cmax).toPrecision(3)}</text>`);
-  }
-  parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle">tau (log scale)</text>`);
-  parts.push(`<text x="16" y="${H / 2}" transform="rotate(-90 16 ${H / 2})" text-anchor="middle" fill="#1f5fbf">S / ln N</text>`);
-  parts.push(`<text x="${W - 14}" y="${H / 2}" transform="rotate(90 ${W - 14} ${H / 2})" text-anchor="middle" fill="#c0392b">C (specific heat)</text>`);
-  if (r.tau.length > 0) {
-    parts.push(`<path d="${path(r.entropyNormalized, 1)}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`);
-    parts.push(`<path d="${path(r.specificHeat, cmax)}" fill="none" stroke="#c0392b" stroke-width="2"/>`);
-  }
-  for (const t of r.transitions) {
-    parts.push(`<circle cx="${sx(Math.log10(t.tau)).toFixed(1)}" cy="${sy(t.specificHeat, cmax).toFixed(1)}" r="4" fill="#c0392b"/>`);
-  }
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+export async function scanSvg(r: ScanResult, title = 'spectral scan'): Promise<string> {
+  return renderSvg(scanSpec(r, `${title} (N=${r.n}, ${r.method})`));
 }

@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: exit codes, error reporting, JSON output, progress on a TTY. */
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { DiffrgError, InvalidInputError } from '../errors';
+import { DiffrgError, InvalidInputError, ParseError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { MAX_SEED, MAX_THREADS } from '../run';
 
@@ -105,29 +105,53 @@ export function warn(message: string): void {
   info(`diffrg: warning: ${message}`);
 }
 
-/** Maps an error to an exit code and prints it. */
-export function reportError(err: unknown): number {
+/** The JSON error document printed on stderr in `--json` mode. */
+export interface JsonError {
+  error: { code: string; message: string; file?: string; line?: number };
+}
+
+/** Prints one error: a line `diffrg: CODE: message`, or with `json` one JSON object (same exit codes). */
+function printError(json: boolean, code: string, message: string, where: { file?: string; line?: number } = {}): void {
+  if (json) {
+    const doc: JsonError = { error: { code, message } };
+    if (where.file !== undefined) doc.error.file = where.file;
+    if (where.line !== undefined) doc.error.line = where.line;
+    process.stderr.write(JSON.stringify(doc) + '\n');
+  } else if (code === 'ERR_USAGE') process.stderr.write(`diffrg: usage error: ${message}\n`);
+  else process.stderr.write(`diffrg: ${code}: ${message}\n`);
+}
+
+/** Usage errors (exit 2) carry this code in `--json` mode. */
+export const ERR_USAGE = 'ERR_USAGE';
+
+/**
+ * Maps an error to an exit code and prints it: one line, or with `json` (the command ran with
+ * `--json`) one `{ "error": { "code", "message", "file"?, "line"? } }` object on stderr.
+ */
+export function reportError(err: unknown, json = false): number {
   if (err instanceof UsageError) {
-    process.stderr.write(`diffrg: usage error: ${err.message}\n`);
+    printError(json, ERR_USAGE, err.message);
     return EXIT_USAGE;
   }
   if (err instanceof InvalidInputError && /^usage:/.test(err.message)) {
-    process.stderr.write(`diffrg: ${err.message}\n`);
+    if (json) printError(true, ERR_USAGE, err.message.replace(/^usage:\s*/, ''));
+    else process.stderr.write(`diffrg: ${err.message}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof DiffrgError) {
-    process.stderr.write(`diffrg: ${err.code}: ${err.message}\n`);
+    const where = err instanceof ParseError ? { file: err.file, line: err.line } : {};
+    printError(json, err.code, err.message, where);
     return EXIT_RUNTIME;
   }
   const e = err as NodeJS.ErrnoException;
   const message = (e?.message ?? String(err)).split('\n')[0];
   // a file-system error that escaped the readers/writers is still an I/O error for the user
   if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e?.syscall === 'string') {
-    process.stderr.write(`diffrg: ERR_IO: ${message}\n`);
+    printError(json, 'ERR_IO', message, typeof e.path === 'string' ? { file: e.path } : {});
     return EXIT_RUNTIME;
   }
   // anything else is a bug: one line, the stack only on request
   const stack = process.env.DIFFRG_DEBUG ? `\n${e?.stack ?? ''}` : ' (a bug in diffrg: please report it; DIFFRG_DEBUG=1 prints the stack)';
-  process.stderr.write(`diffrg: ERR_INTERNAL: ${message}${stack}\n`);
+  printError(json, 'ERR_INTERNAL', message + (json ? '' : stack));
   return EXIT_RUNTIME;
 }

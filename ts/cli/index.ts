@@ -1,6 +1,6 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
-import { EXIT_OK, EXIT_USAGE, reportError } from './common';
+import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError } from './common';
 import { removePendingTempFiles } from '../io/atomic';
 import { parseBytes, setMemoryBudget, trackInputs } from '../io/guard';
 import { cancelAllNative, MAX_THREADS } from '../run';
@@ -12,12 +12,23 @@ import * as simulate from './commands/simulate';
 import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
+import * as analyze from './commands/analyze';
+import * as report from './commands/report';
 
-export function buildProgram(): Command {
+/**
+ * Whether the command line asks for JSON output (`--json` before a `--` separator): errors are
+ * then printed as one JSON object on stderr.
+ */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('diffrg')
     .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
     .version(require('../../package.json').version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(options.json ? false : '(run with --help for usage)')
     .option('--memory <bytes>', 'memory budget for data declared by input files, e.g. 8G (default: DIFFRG_MEMORY_BUDGET, else half the physical memory)')
     .exitOverride();
   program.hook('preAction', (_program, action) => {
@@ -38,16 +49,18 @@ export function buildProgram(): Command {
   program.configureOutput({
     writeErr: (s) => process.stderr.write(s),
     // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
-    outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
+    outputError: (s, write) =>
+      write(options.json ? JSON.stringify({ error: { code: ERR_USAGE, message: s.replace(/^error: /, '').trim() } }) + '\n' : s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
+  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 runtime error, 2 usage error. */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const json = wantsJson(argv.slice(2));
+  const program = buildProgram({ json });
   const uninstall = installSignalCleanup();
   trackInputs(true);
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
@@ -71,7 +84,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    return reportError(err);
+    return reportError(err, json);
   } finally {
     uninstall();
     trackInputs(false);

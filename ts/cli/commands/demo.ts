@@ -34,10 +34,13 @@ import { rgFlow } from '../../rg';
 import { fitMps, reorderPatterns, type PatternMatrix } from '../../mps';
 import { dtnr } from '../../dtnr';
 import { siteSubgraph } from '../../patterns';
+import { writeDemoRecords } from '../../analyze/demo';
 import { addCommonOptions, info, intOption, printJson, progress, seedOption } from '../common';
 
 interface Opts {
   json?: boolean;
+  out?: string;
+  png?: boolean;
   threads?: number;
   seed: number;
 }
@@ -175,6 +178,10 @@ export interface DemoOptions {
   onLine?: (line: string) => void;
   /** Called with the number of completed steps (1..6). */
   onStep?: (done: number) => void;
+  /** Also write the analysis records and the report (`diffrg report` layout) into this directory. */
+  out?: string;
+  /** With `out`: PNG figures too. */
+  png?: boolean;
 }
 
 /** Runs the six demo steps and returns the JSON summary printed by `diffrg demo --json`. */
@@ -378,8 +385,34 @@ export async function runDemo(opts: DemoOptions) {
       .join(', ')} bits (largest gap ${f(worst)}); multi-information ${dtnrSummary.map((d) => f(d.multiInformationBits, 2)).join(', ')} bits${flowed.flowStopped ? ` (flow ended: ${flowed.flowStopped})` : ''}`,
   );
 
+  let report: { report: string; figures: Record<string, { svg: string; png?: string }> } | null = null;
+  if (opts.out) {
+    const spikeTrains = { kind: 'spikes' as const, ids: observed.slice().sort((a, b) => a - b), times: [] as Float64Array[] };
+    spikeTrains.times = spikeTrains.ids.map((i) => sim.spikeTimes.slice(sim.spikeOffsets[i], sim.spikeOffsets[i + 1]));
+    const rep = await writeDemoRecords(
+      opts.out,
+      {
+        seed: opts.seed,
+        network: net,
+        spikes: spikeTrains,
+        lgd,
+        edges,
+        comm,
+        order,
+        scan,
+        componentIds: lcIds,
+        flow,
+        flowOptions: { rule: 'real-space', fraction: 0.5, steps: 3 },
+        mps: { ids: chosen, binSeconds: bin, patterns: bins, chi: fitOpts.chi, byCommunity, byIdentity, options: { sites: chosen.length, binSeconds: bin, chi: fitOpts.chi, maxHalfSweeps: fitOpts.maxHalfSweeps } },
+        dtnr: { result: flowed, chi: 8, options: { chi: 8, samples: 5000, maxHalfSweeps: 4 } },
+      },
+      { png: opts.png },
+    );
+    report = { report: rep.report, figures: rep.figures };
+    say(`report: ${rep.report}`);
+  }
   const seconds = (Date.now() - t0) / 1000;
-  return { demo: 'end-to-end', seed: opts.seed, seconds, network: net, simulation, inference, communities, rg, mps, dtnr: dtnrSummary, dtnrFlowStopped: flowed.flowStopped ?? null };
+  return { demo: 'end-to-end', seed: opts.seed, seconds, network: net, simulation, inference, communities, rg, mps, dtnr: dtnrSummary, dtnrFlowStopped: flowed.flowStopped ?? null, ...(report ? { report } : {}) };
 }
 
 export function register(program: Command): void {
@@ -387,19 +420,21 @@ export function register(program: Command): void {
     program
       .command('demo')
       .description('run the end-to-end pipeline (simulate, infer, communities, Laplacian RG, tensor network) on generated data')
-      .addOption(new Option('--seed <S>', 'random seed of the whole pipeline').argParser(seedOption()).default(1)),
+      .addOption(new Option('--seed <S>', 'random seed of the whole pipeline').argParser(seedOption()).default(1))
+      .option('--out <dir>', 'also write the analysis records and report.html with figures into DIR (see diffrg report)')
+      .option('--png', 'with --out: PNG figures too'),
   ).action(async (opts: Opts) => {
     // Text mode prints every step's line as soon as it is computed (the progress output);
     // --json prints one document at the end, with a progress bar on a terminal's stderr.
     if (opts.json) {
       const bar = progress('demo', 6);
-      const summary = await runDemo({ seed: opts.seed, threads: opts.threads, onStep: (k) => bar.update(k) });
+      const summary = await runDemo({ seed: opts.seed, threads: opts.threads, out: opts.out, png: opts.png, onStep: (k) => bar.update(k) });
       bar.stop();
       printJson(summary);
       return;
     }
     info(`diffrg demo (seed ${opts.seed}): from spikes to renormalized graphs and joint probabilities\n`);
-    const summary = await runDemo({ seed: opts.seed, threads: opts.threads, onLine: (line) => console.log(line) });
+    const summary = await runDemo({ seed: opts.seed, threads: opts.threads, out: opts.out, png: opts.png, onLine: (line) => console.log(line) });
     info(`\ndone in ${summary.seconds.toFixed(1)} s`);
   });
 }

@@ -57,7 +57,7 @@ export function register(program: Command): void {
       }),
     );
     if (o.out) await writeJson(o.out, r);
-    if (o.plot) await writeFileAtomic(o.plot, scanSvg(r, file));
+    if (o.plot) await writeFileAtomic(o.plot, await scanSvg(r, file));
     if (o.json) {
       printJson(scanJson(r));
       return;

@@ -1,0 +1,139 @@
+/**
+ * `diffrg report DIR`: a self-contained HTML report (inline SVG, no scripts, no network) of an
+ * analysis directory written by `diffrg analyze` or `diffrg demo --out DIR`, with every figure
+ * also in `DIR/figures/<name>.svg` (and `.png` on request).
+ */
+import * as path from 'node:path';
+import { InvalidInputError } from '../errors';
+import { ensureDir, writeFileAtomic } from '../io/atomic';
+import { readManifest, readRecord, sha256, type Manifest } from '../analyze/cache';
+import type { StageRecords } from '../analyze/records';
+import { buildFigures, type Figure } from './figures';
+import { renderPng, renderSvg } from './render';
+
+export { renderSvg, renderPng, FIGURE_CONFIG, type FigureSpec } from './render';
+export { buildFigures, scanSpec, type Figure } from './figures';
+
+export interface ReportOptions {
+  /** Also write `figures/<name>.png`. @default false */
+  png?: boolean;
+}
+
+export interface ReportResult {
+  /** Path of report.html. */
+  report: string;
+  /** Figure name -> SVG path (and PNG path when written). */
+  figures: Record<string, { svg: string; png?: string }>;
+  /** { relative path: sha256 } of every file written (for the analysis manifest). */
+  files: Record<string, string>;
+}
+
+const STAGES: (keyof StageRecords)[] = ['activity', 'infer', 'communities', 'scan', 'flow', 'mps', 'dtnr', 'dynamics'];
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Reads the records of an analysis directory (absent stages are left out). */
+export function readRecords(dir: string): { manifest: Manifest; records: Partial<StageRecords> } {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new InvalidInputError(`${dir}: no manifest.json (write one with \`diffrg analyze <recording> --out ${dir}\` or \`diffrg demo --out ${dir}\`)`);
+  const records: Partial<StageRecords> = {};
+  for (const s of STAGES) {
+    if (manifest.stages[s]?.status !== 'done') continue;
+    const r = readRecord<StageRecords[typeof s]>(dir, s);
+    if (r) (records as Record<string, unknown>)[s] = r;
+  }
+  return { manifest, records };
+}
+
+function summaryRows(m: Manifest, r: Partial<StageRecords>): [string, string][] {
+  const f = (x: number | null | undefined, d = 4) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toPrecision(d)).toString());
+  const rows: [string, string][] = [];
+  rows.push(['input', 'file' in m.input ? `${m.input.file} (sha256 ${m.input.sha256.slice(0, 12)}…, ${m.input.bytes} bytes)` : 'diffrg demo simulation']);
+  rows.push(['diffrg', m.version]);
+  if (r.activity) rows.push(['recording', `${r.activity.neurons} neurons, ${r.activity.kind === 'spikes' ? `${r.activity.spikes} spikes` : `${r.activity.samples} samples`}${r.activity.duration !== null ? `, ${f(r.activity.duration)} s` : ''}`]);
+  if (r.infer) rows.push(['inferred graph', `${r.infer.method}, ${r.infer.n} neurons, ${r.infer.significantEdges} edges at FDR ${r.infer.alpha}, hidden rank ${r.infer.hiddenRank}`]);
+  if (r.communities)
+    rows.push([
+      'communities',
+      `${r.communities.count} (Leiden, Q ${f(r.communities.modularity)}); negative-weight policy: ${r.communities.negative.policy} (${r.communities.negative.negativeEdges} of ${r.communities.negative.keptEdges} kept couplings negative; ${r.communities.negative.reason})`,
+    ]);
+  if (r.scan) rows.push(['spectral scan', `${r.scan.method}, N ${r.scan.n}, transitions at τ ${r.scan.transitions.map((t) => f(t.tau)).join(', ') || 'none'}, plateau C ${f(r.scan.plateau.level)} over ${f(r.scan.plateau.decades, 2)} decades`]);
+  if (r.flow) rows.push(['RG flow', `N ${[r.flow.nodes.length, ...r.flow.steps.map((s) => s.n)].join(' → ')}`]);
+  if (r.mps) rows.push(['MPS held-out NLL (bits/pattern)', `${r.mps.orderings.map((o) => `${o.name} ${f(o.nllHeldout)}`).join(', ')}; independent ${f(r.mps.nllIndependent)}; Ising ${f(r.mps.nllIsing)}`]);
+  if (r.dtnr) rows.push(['DTNR multi-information (bits)', r.dtnr.scales.map((s) => `${s.variables} var: ${f(s.multiInformationBits)}`).join(', ')]);
+  for (const [name, e] of Object.entries(m.stages)) if (e.status === 'skipped') rows.push([`${name} (skipped)`, e.reason ?? '']);
+  return rows;
+}
+
+function html(m: Manifest, r: Partial<StageRecords>, figures: { fig: Figure; svg: string }[]): string {
+  const rows = summaryRows(m, r)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .join('\n');
+  const body = figures
+    .map(
+      ({ fig, svg }) =>
+        `<figure id="fig-${fig.name}" class="figure" data-figure="${fig.name}">\n<h2>${esc(fig.title)}</h2>\n<div class="plot">${svg.replace(/<\?xml[^>]*>\s*/, '')}</div>\n<figcaption>${esc(fig.caption)}</figcaption>\n</figure>`,
+    )
+    .join('\n');
+  const title = 'file' in m.input ? `diffrg analysis: ${path.basename(m.input.file)}` : 'diffrg demo analysis';
+  return `<!DOCTYPE html>
+<!-- generated by diffrg ${esc(m.version)} (ts/report/index.ts) -->
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin-bottom: 2em; }
+th, td { text-align: left; vertical-align: top; padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; font-size: 0.9em; }
+figure { margin: 0 0 2.5em 0; }
+.plot svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85em; color: #444; max-width: 70em; }
+</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<table class="summary">
+${rows}
+</table>
+${body}
+</body>
+</html>
+`;
+}
+
+/** Renders every figure of `dir` and writes report.html, figures/<name>.svg (and .png). */
+export async function writeReport(dir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  const { manifest, records } = readRecords(dir);
+  const opts = Object.fromEntries(Object.entries(manifest.stages).map(([k, e]) => [k, e.options]));
+  const figs = buildFigures(records, opts);
+  await ensureDir(path.join(dir, 'figures'));
+  const files: Record<string, string> = {};
+  const figures: ReportResult['figures'] = {};
+  const rendered: { fig: Figure; svg: string }[] = [];
+  for (const fig of figs) {
+    const svg = await renderSvg(fig.spec);
+    const rel = `figures/${fig.name}.svg`;
+    await writeFileAtomic(path.join(dir, rel), svg);
+    files[rel] = sha256(svg);
+    figures[fig.name] = { svg: path.join(dir, rel) };
+    // the spec next to the figure: edit it and render with any Vega-Lite tool to restyle
+    const specRel = `figures/${fig.name}.vl.json`;
+    const specText = JSON.stringify(fig.spec) + '\n';
+    await writeFileAtomic(path.join(dir, specRel), specText);
+    files[specRel] = sha256(specText);
+    if (options.png) {
+      const png = renderPng(svg);
+      const pngRel = `figures/${fig.name}.png`;
+      await writeFileAtomic(path.join(dir, pngRel), png);
+      files[pngRel] = sha256(png);
+      figures[fig.name].png = path.join(dir, pngRel);
+    }
+    rendered.push({ fig, svg });
+  }
+  const page = html(manifest, records, rendered);
+  await writeFileAtomic(path.join(dir, 'report.html'), page);
+  files['report.html'] = sha256(page);
+  return { report: path.join(dir, 'report.html'), figures, files };
+}
