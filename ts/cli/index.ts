@@ -11,19 +11,23 @@ import * as simulate from './commands/simulate';
 import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
+import * as sweep from './commands/sweep';
+import * as merge from './commands/merge';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
     .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // options after a subcommand belong to it (`sweep status DIR --json` is the status's --json)
+    .enablePositionalOptions()
     .exitOverride();
   program.configureOutput({
     writeErr: (s) => process.stderr.write(s),
     // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
     outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
+  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr, sweep, merge]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
