@@ -180,7 +180,7 @@ describe('sweeps on a real single-node Slurm', () => {
       commands: [
         { command: 'scan', inputs: ['g1.csv', 'g2.csv'], options: { tauCount: 30 } },
         // long enough to be cancelled while it runs (a few seconds on one thread)
-        { command: 'scan', inputs: ['big.csv'], options: { method: 'slq', probes: 32, steps: 250, deflate: 0, tauCount: 30 } },
+        { command: 'scan', inputs: ['big.csv'], options: { method: 'slq', probes: 32, steps: 120, deflate: 0, tauCount: 30 } },
       ],
       threads: 1,
     });
@@ -188,13 +188,16 @@ describe('sweeps on a real single-node Slurm', () => {
     const dir = path.join(tmp, 'cancel');
     const sub = JSON.parse(run(['sweep', path.join(tmp, 'cancel-plan.json'), '--out', dir, '--executor', 'slurm', '--json']).stdout).submission;
     const job = `${sub.arrayJobId}_2`;
-    await until('task 2 to run', 60_000, () => status(dir).running.some((r) => r.index === 2 && /RUNNING/.test(r.where)) && existsSync(path.join(dir, 'tasks', '2', 'running.json')));
+    // running.json is written by run-task right before it starts the scan
+    await until('task 2 to run', 60_000, () => existsSync(path.join(dir, 'tasks', '2', 'running.json')));
+    expect(status(dir).running).toContainEqual({ index: 2, where: `slurm job ${job} RUNNING` });
     execFileSync('scancel', [job]);
     await until('the array to end', 60_000, () => !queued([sub.arrayJobId]));
     let st = status(dir);
     expect(st.done).toEqual([0, 1]);
     expect(st.failed.map((f) => f.index)).toEqual([2]);
-    expect(st.failed[0].error).toMatch(/SIGTERM|without a result/);
+    expect(st.failed[0].error).toMatch(/terminated by SIGTERM/);
+    expect(st.failed[0].log).toBe(path.join(dir, 'logs', 'task-2.log'));
     // the merge job never ran (its dependency failed)
     expect(existsSync(path.join(dir, 'results.csv'))).toBe(false);
     const res = JSON.parse(run(['sweep', 'resume', dir, '--json']).stdout);

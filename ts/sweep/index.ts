@@ -10,7 +10,7 @@ import { availableParallelism, hostname } from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError } from '../errors';
 import { ensureDirSync, writeFileAtomicSync } from '../io/atomic';
-import { expandPlan, readPlan, type PlanSlurm } from './plan';
+import { expandPlan, readPlan, validateSlurm, type PlanSlurm } from './plan';
 import { mergeSweep, type MergeSummary } from './merge';
 import { ACTIVE_STATES, queueStates, submit, type SlurmSettings, type Submission } from './slurm';
 import { SWEEP_FORMAT, doneManifest, readSweep, sweepFile, taskFailure, taskLog, taskRunning, type SweepFile } from './task';
@@ -78,6 +78,7 @@ async function execute(dir: string, s: SweepFile, todo: number[], options: Sweep
   const executor = options.executor ?? s.executor;
   if (executor === 'slurm') {
     if (todo.length === 0) return { executor, tasks: s.tasks.length, merge: await mergeSweep(dir) };
+    if (options.slurm) validateSlurm(options.slurm, 'diffrg sweep', '--');
     const settings: SlurmSettings = { ...s.plan.slurm, ...options.slurm, cpusPerTask: options.slurm?.cpusPerTask ?? s.plan.slurm?.cpusPerTask ?? s.threads };
     return { executor, tasks: s.tasks.length, submission: submit(dir, todo, settings) };
   }

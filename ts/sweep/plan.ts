@@ -151,15 +151,25 @@ export function validatePlan(value: unknown, where = 'plan'): Plan {
       if (c.shards > 1 && c.grid && Object.keys(c.grid).some((g) => kebab(g) === 'method')) fail(`${f}.shards`, 'sharding splits SLQ probes: method cannot be varied in the grid');
     }
   });
-  if (plan.slurm !== undefined) {
-    const s = plan.slurm;
-    if (!isObject(s)) fail('slurm', 'expected an object');
-    unknownKeys(s as unknown as Record<string, unknown>, SLURM_KEYS, 'slurm.', fail);
-    for (const k of ['partition', 'account', 'mem', 'time'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !/^[\w.:\-+]+$/.test(s[k]!))) fail(`slurm.${k}`, `expected a plain string (got ${JSON.stringify(s[k])})`);
-    for (const k of ['cpusPerTask', 'limit'] as const) if (s[k] !== undefined && !(Number.isInteger(s[k]) && (s[k] as number) >= 1)) fail(`slurm.${k}`, `expected a positive integer (got ${JSON.stringify(s[k])})`);
-    if (s.extra !== undefined && !(Array.isArray(s.extra) && s.extra.every((x) => typeof x === 'string' && x.startsWith('--')))) fail('slurm.extra', 'expected an array of sbatch options such as "--qos=short"');
-  }
+  if (plan.slurm !== undefined) validateSlurm(plan.slurm, where, 'slurm.');
   return plan;
+}
+
+/**
+ * Validates Slurm settings (the plan's `slurm` block, or the flags of `diffrg sweep`): plain
+ * strings (they go into `#SBATCH` lines) and positive integers.
+ */
+export function validateSlurm(s: unknown, where: string, prefix: string): PlanSlurm {
+  const fail = (field: string, msg: string): never => {
+    throw new InvalidInputError(`${where}: ${field}: ${msg}`);
+  };
+  if (!isObject(s)) return fail(prefix.replace(/\.$/, ''), 'expected an object');
+  unknownKeys(s, SLURM_KEYS, prefix, fail);
+  const o = s as PlanSlurm;
+  for (const k of ['partition', 'account', 'mem', 'time'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || !/^[\w.:\-+]+$/.test(o[k]!))) fail(`${prefix}${k}`, `expected a plain string (got ${JSON.stringify(o[k])})`);
+  for (const k of ['cpusPerTask', 'limit'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) >= 1)) fail(`${prefix}${k}`, `expected a positive integer (got ${JSON.stringify(o[k])})`);
+  if (o.extra !== undefined && !(Array.isArray(o.extra) && o.extra.every((x) => typeof x === 'string' && /^--[\w-]+(=[^\n]*)?$/.test(x)))) fail(`${prefix}extra`, 'expected an array of sbatch options such as "--qos=short"');
+  return o;
 }
 
 /**

@@ -116,7 +116,7 @@ export function doneManifest(dir: string, task: Task, inputSha256?: string): Tas
   let sha = inputSha256;
   if (sha === undefined) {
     try {
-      sha = sha256File(task.input);
+      sha = inputChecksum(task.input);
     } catch {
       return undefined;
     }
@@ -127,6 +127,20 @@ export function doneManifest(dir: string, task: Task, inputSha256?: string): Tas
     if (!existsSync(f) || sha256File(f) !== o.sha256) return undefined;
   }
   return m;
+}
+
+const checksums = new Map<string, string>();
+
+/**
+ * SHA-256 of an input, remembered per path, size and modification time within this process
+ * (a status over thousands of tasks hashes each recording once, not once per task).
+ */
+function inputChecksum(file: string): string {
+  const st = statSync(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  let sha = checksums.get(key);
+  if (sha === undefined) checksums.set(key, (sha = sha256File(file)));
+  return sha;
 }
 
 /** The failure record of a task, if it failed last time it ran. */
@@ -158,7 +172,7 @@ export async function runTask(dir: string, index: number): Promise<'done' | 'ski
   };
   let inputSha256: string;
   try {
-    inputSha256 = sha256File(task.input);
+    inputSha256 = inputChecksum(task.input);
   } catch (err) {
     fail((err as Error).message, null, null);
     return 'failed';
@@ -192,21 +206,20 @@ export async function runTask(dir: string, index: number): Promise<'done' | 'ski
     process.stderr.write(d);
     stderrTail = (stderrTail + d).slice(-4000);
   });
-  // scancel / a time limit sends SIGTERM: stop the command and record why
+  // scancel / a time limit sends SIGTERM: stop the command and record why, synchronously and
+  // before the CLI's own handler exits the process (hence prepended)
   let terminated: string | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     terminated = sig;
     child.kill('SIGTERM');
+    fail(`terminated by ${sig} (scancel, a time limit or preemption)`, null, sig);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
+  process.prependListener('SIGINT', onSignal);
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  if (terminated) {
-    fail(`terminated by ${terminated} (scancel, a time limit or preemption)`, code, terminated);
-    return 'failed';
-  }
+  if (terminated) return 'failed';
   if (code !== 0) {
     const last = stderrTail.trim().split('\n').filter((l) => l.startsWith('diffrg:')).pop() ?? stderrTail.trim().split('\n').pop() ?? '';
     fail(last || `exit code ${code}${signal ? ` (${signal})` : ''}`, code, signal);
