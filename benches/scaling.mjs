@@ -86,7 +86,10 @@ async function measure(name, setup, run, bytes) {
       extra = `   ${(bw / 1e9).toFixed(1).padStart(13)}   ${((100 * bw) / triad.get(r.t)).toFixed(0).padStart(7)}%`;
     }
     console.log(`${String(r.t).padStart(7)}   ${r.seconds.toFixed(3).padStart(6)}   ${speed.toFixed(2).padStart(7)}x   ${(100 * eff).toFixed(0).padStart(9)}%${extra}`);
-    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base });
+    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base, ...(bytes ? { fractionOfTriad: bytes(input) / r.seconds / triad.get(r.t) } : {}) });
+  }
+  if (bytes && rows.some((r) => bytes(input) / r.seconds > triad.get(r.t))) {
+    console.log('(above 100% of the triad: the working set fits in cache at this size, the figure is not a bandwidth; use the full size)');
   }
 }
 
