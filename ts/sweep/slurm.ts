@@ -154,7 +154,7 @@ export function queueStates(dir: string): { states: Map<number, { state: string;
     }
   }
   let squeue = false;
-  const q = spawnSync('squeue', ['-h', '-r', '-o', '%i|%T'], { encoding: 'utf8' });
+  const q = spawnSync('squeue', ['-h', '-r', '--me', '-o', '%i|%T'], { encoding: 'utf8' });
   if (!q.error && q.status === 0) {
     squeue = true;
     for (const line of q.stdout.split('\n')) {
