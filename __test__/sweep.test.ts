@@ -98,10 +98,12 @@ describe('sweep plans', () => {
 describe('sharded SLQ', () => {
   it('merged shards equal the unsharded scan with the same seed (CLI and sweep)', () => {
     const g = graphFile('shard.csv', 3000, 3000, 5);
-    const common = ['--method', 'slq', '--probes', '10', '--steps', '40', '--seed', '3', '--deflate', '0', '--threads', '1', '--tau-count', '50'];
-    run(['scan', g, ...common, '--out', path.join(tmp, 'whole.json')]);
-    for (const i of [0, 1, 2]) run(['scan', g, ...common, '--shard', `${i}/3`, '--out', path.join(tmp, `s${i}.json`)]);
-    const merged = run(['merge', ...[2, 0, 1].map((i) => path.join(tmp, `s${i}.json`)), '--out', path.join(tmp, 'merged.json'), '--json']);
+    const common = ['--method', 'slq', '--probes', '10', '--steps', '40', '--seed', '3', '--deflate', '0', '--tau-count', '50'];
+    run(['scan', g, ...common, '--threads', '1', '--out', path.join(tmp, 'whole.json')]);
+    // shards on 2 threads, the whole run on 1: probes do not depend on the thread count
+    for (const i of [0, 1, 2]) run(['scan', g, ...common, '--threads', '2', '--shard', `${i}/3`, '--out', path.join(tmp, `s${i}.json`)]);
+    const merged = run(['merge', ...[2, 0, 1].map((i) => path.join(tmp, `s${i}.json`)), '--out', path.join(tmp, 'merged.json'), '--plot', path.join(tmp, 'merged.svg'), '--json']);
+    expect(readFileSync(path.join(tmp, 'merged.svg'), 'utf8')).toMatch(/^<svg/);
     const whole = JSON.parse(readFileSync(path.join(tmp, 'whole.json'), 'utf8'));
     const m = JSON.parse(readFileSync(path.join(tmp, 'merged.json'), 'utf8'));
     expect(m.probes).toBe(10);
