@@ -95,6 +95,34 @@ describe('sweep plans', () => {
   });
 });
 
+describe('local executor', () => {
+  it('reports a failed task with its log, and resume reruns only it once the input is fixed', () => {
+    const bad = path.join(tmp, 'local-bad.csv');
+    writeFileSync(bad, 'source,target,weight\n0,1,1\n1,2,abc\n');
+    const plan = writePlan('local-plan.json', { inputs: ['g1.csv', 'local-bad.csv'], commands: [{ command: 'scan', options: { tauCount: 20 } }] });
+    const dir = path.join(tmp, 'local-bad');
+    const r = cli(['sweep', plan, '--out', dir, '--jobs', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/1 of 2 tasks failed \(1\)/);
+    let st = status(dir);
+    expect(st.done).toEqual([0]);
+    expect(st.failed).toEqual([{ index: 1, error: expect.stringMatching(/ERR_PARSE: .*local-bad\.csv:3/), log: path.join(dir, 'logs', 'task-1.log') }]);
+    expect(readFileSync(st.failed[0].log, 'utf8')).toMatch(/ERR_PARSE/);
+    const before = readFileSync(path.join(dir, 'tasks', '0', 'manifest.json'), 'utf8');
+    writeFileSync(bad, 'source,target,weight\n0,1,1\n1,2,2\n');
+    const res = JSON.parse(run(['sweep', 'resume', dir, '--json']).stdout);
+    expect(res.ran).toBe(1);
+    expect(res.merge.rows).toBe(2);
+    st = status(dir);
+    expect(st.done).toEqual([0, 1]);
+    // task 0 was not rerun: its manifest is untouched
+    expect(readFileSync(path.join(dir, 'tasks', '0', 'manifest.json'), 'utf8')).toBe(before);
+    // a changed input no longer matches its manifest: the task counts as missing again
+    writeFileSync(bad, 'source,target,weight\n0,1,1\n1,2,3\n');
+    expect(status(dir).missing).toEqual([1]);
+  });
+});
+
 describe('sharded SLQ', () => {
   it('merged shards equal the unsharded scan with the same seed (CLI and sweep)', () => {
     const g = graphFile('shard.csv', 3000, 3000, 5);
@@ -225,6 +253,8 @@ describe('sweeps on a real single-node Slurm', () => {
     const sub = JSON.parse(run(['sweep', plan, '--out', dir, '--executor', 'slurm', '--json']).stdout).submission;
     await until('the array to end', 60_000, () => !queued([sub.arrayJobId]));
     await until('the merge job to be dropped', 30_000, () => !queued([sub.mergeJobId]));
+    // the failed array task failed in Slurm's eyes too: the afterok merge job never ran
+    expect(existsSync(path.join(dir, 'logs', `merge-${sub.mergeJobId}.log`))).toBe(false);
     const st = status(dir);
     expect(st.done).toEqual([0]);
     expect(st.failed.length).toBe(1);

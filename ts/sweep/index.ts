@@ -107,7 +107,8 @@ async function runLocal(dir: string, indices: number[], jobs: number, onTask?: S
         child.on('error', () => resolve(null));
       });
       closeSync(fd);
-      out[k] = code === 0 ? 'done' : 'failed';
+      // the manifest decides (a task killed from outside may still exit 0)
+      out[k] = code === 0 && doneManifest(dir, readSweep(dir).tasks[i]) ? 'done' : 'failed';
       onTask?.(i, out[k]);
     }
   };

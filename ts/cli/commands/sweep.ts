@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { checkJobs, mergeSweep, resume, runTask, sweep, sweepStatus, type SweepOptions, type SweepRun } from '../../sweep';
-import { info, intOption, printJson, UsageError } from '../common';
+import { EXIT_RUNTIME, ExitWith, info, intOption, printJson, UsageError } from '../common';
 
 interface SweepCliOptions {
   out?: string;
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     if (!o.out) throw new UsageError('--out <dir> is required (the sweep directory)');
     const r = await sweep(planFile, o.out, runOptions(o));
     report(r, o.out, o.json);
-    if (r.failed?.length) process.exitCode = 1;
+    if (r.failed?.length) throw new ExitWith(EXIT_RUNTIME);
   });
 
   cmd
@@ -81,7 +81,7 @@ export function register(program: Command): void {
     .argument('<index>', 'task index', intOption('<index>', 0))
     .action(async (dir: string, index: number) => {
       const outcome = await runTask(dir, index);
-      if (outcome === 'failed') process.exitCode = 1;
+      if (outcome === 'failed') throw new ExitWith(EXIT_RUNTIME);
     });
 
   cmd
@@ -106,7 +106,7 @@ export function register(program: Command): void {
   ).action(async (dir: string, o: SweepCliOptions) => {
     const r = await resume(dir, runOptions(o));
     report(r, dir, o.json);
-    if (r.failed?.length) process.exitCode = 1;
+    if (r.failed?.length) throw new ExitWith(EXIT_RUNTIME);
   });
 
   cmd
