@@ -104,11 +104,17 @@ start_munge() {
   die "munge does not answer (see /var/log/munge/munged.log)"
 }
 
+log_tail() { # name: the last lines of a daemon's log, for the error message
+  [[ -f "$LOG_DIR/$1.log" ]] && tail -n 5 "$LOG_DIR/$1.log" | sed 's/^/  /' >&2
+  return 0
+}
+
 start_daemon() { # name
   local name=$1
   alive "$RUN_DIR/$name.pid" && return 0
-  "/usr/sbin/$name" || die "$name did not start (see $LOG_DIR/$name.log)"
+  "/usr/sbin/$name" || { log_tail "$name"; die "$name did not start (see $LOG_DIR/$name.log)"; }
   for _ in $(seq 50); do alive "$RUN_DIR/$name.pid" && return 0; sleep 0.1; done
+  log_tail "$name"
   die "$name did not stay up (see $LOG_DIR/$name.log)"
 }
 
@@ -123,6 +129,8 @@ wait_idle() {
     esac
     sleep 0.2
   done
+  log_tail slurmctld
+  log_tail slurmd
   die "node $host is not idle after 30 s (state '${state}'; see $LOG_DIR/slurmctld.log and slurmd.log)"
 }
 
