@@ -146,33 +146,33 @@ pub fn spectral_scan(graph: &NativeGraph, options: Option<ScanOptions>, token: O
 fn to_result(r: scan::ScanResult) -> ScanResult {
     let t = r.thermodynamics;
     ScanResult {
-            n: r.n as u32,
-            edges: r.edges as f64,
-            method: r.method.as_str().into(),
-            tau: t.tau,
-            entropy: t.entropy,
-            entropy_normalized: t.entropy_normalized,
-            specific_heat: t.specific_heat,
-            spectral_dimension: t.spectral_dimension,
-            transitions: r
-                .transitions
-                .iter()
-                .map(|x| ScanTransition { tau: x.tau, specific_heat: x.specific_heat, prominence: x.prominence })
-                .collect(),
-            plateau: ScanPlateau {
-                level: r.plateau.level,
-                decades: r.plateau.decades,
-                tau_start: r.plateau.tau_start,
-                tau_end: r.plateau.tau_end,
-            },
-            entropy_stderr: r.entropy_stderr,
-            specific_heat_stderr: r.specific_heat_stderr,
-            components: r.components as u32,
-            lambda_max: r.lambda_max,
-            lambda_min_nonzero: r.lambda_min_nonzero,
-            probes: r.probes as u32,
-            steps: r.steps as u32,
-            deflated: r.deflated as u32,
+        n: r.n as u32,
+        edges: r.edges as f64,
+        method: r.method.as_str().into(),
+        tau: t.tau,
+        entropy: t.entropy,
+        entropy_normalized: t.entropy_normalized,
+        specific_heat: t.specific_heat,
+        spectral_dimension: t.spectral_dimension,
+        transitions: r
+            .transitions
+            .iter()
+            .map(|x| ScanTransition { tau: x.tau, specific_heat: x.specific_heat, prominence: x.prominence })
+            .collect(),
+        plateau: ScanPlateau {
+            level: r.plateau.level,
+            decades: r.plateau.decades,
+            tau_start: r.plateau.tau_start,
+            tau_end: r.plateau.tau_end,
+        },
+        entropy_stderr: r.entropy_stderr,
+        specific_heat_stderr: r.specific_heat_stderr,
+        components: r.components as u32,
+        lambda_max: r.lambda_max,
+        lambda_min_nonzero: r.lambda_min_nonzero,
+        probes: r.probes as u32,
+        steps: r.steps as u32,
+        deflated: r.deflated as u32,
     }
 }
 
