@@ -38,3 +38,15 @@ export function row(task, ours, theirs, peerName) {
   console.log(`${task.padEnd(48)} diffrg ${ours.toFixed(3).padStart(8)} s   ${peerName} ${theirs.toFixed(3).padStart(8)} s   ratio ${ratio.toFixed(2)}x`);
   return ratio;
 }
+
+/** Seeded uniform generator (mulberry32). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -4,24 +4,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffrg, machine, peer, row, time } from './_common.mjs';
+import { diffrg, machine, peer, rng, row, time } from './_common.mjs';
 
 const N = Number(process.env.DIFFRG_BENCH_INFER_N ?? 1000);
 const SECONDS = Number(process.env.DIFFRG_BENCH_INFER_SECONDS ?? 3600);
 const BIN = 0.001;
 const THREADS = Number(process.env.DIFFRG_THREADS ?? 2);
-
-/** Seeded uniform generator (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Background Poisson at 4 Hz per neuron; each spike of neuron i triggers a spike of
 // neuron (i + 1) mod N with probability 0.2, 1-3 ms later (mean rate ~5 Hz).

@@ -5,7 +5,7 @@
  * `{ signal?: AbortSignal, threads?: number }`, and reject with typed `DiffrgError`s.
  */
 import native = require('./native');
-import { checkThreads } from './run';
+import { checkInteger, checkThreads, runNative } from './run';
 
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
@@ -19,7 +19,7 @@ export {
   type LoadPatternsOptions, type LoadedPatterns, type PatternInput, type SiteOrder, type SiteOrderOptions, type PatternGraphOptions,
 } from './patterns';
 export { inferSpikes, inferDense, writeGraphCsv, type DenseActivity, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';
-export { spectralScan, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau } from './spectral';
+export { spectralScan, slqShard, mergeSlqShards, scanJson, scanSvg, type ScanOptions, type ScanResult, type LaplacianKind, type ScanMethod, type Transition, type Plateau, type ShardSpec, type SlqShard } from './spectral';
 export { readGraph, parseGraph, type ReadGraphOptions, type GraphFormat, type GraphWarnings, type LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';
 export { simulateLif, writeLifOutputs, spikeTrain, type SimulateLifOptions, type LifSimulation, type LifOutputFiles, type ObserveMode } from './sim';
@@ -53,6 +53,26 @@ export function resolvedThreads(threads?: number): number {
   if (threads !== undefined) checkThreads(threads);
   return native.resolvedThreads(threads);
 }
+
+/** Result of {@link memoryBandwidth}. */
+export interface MemoryBandwidth {
+  /** Best pass of the STREAM-like triad `a = b + s c`, bytes per second (24 bytes per element). */
+  bytesPerSecond: number;
+  bestSeconds: number;
+  bytesPerPass: number;
+  threads: number;
+}
+
+/**
+ * Measures this machine's memory bandwidth with a STREAM-like triad over three arrays of
+ * `length` doubles (default 2^24, 3 x 128 MiB), best of `repeats` (default 5) passes. Used by
+ * `npm run bench -- scaling` to judge memory-bound kernels by the fraction of it they reach.
+ */
+export async function memoryBandwidth(options: { length?: number; repeats?: number; threads?: number } = {}): Promise<MemoryBandwidth> {
+  checkInteger('length', options.length, 1);
+  checkInteger('repeats', options.repeats, 1);
+  return (await runNative({ threads: options.threads }, () => native.memoryBandwidth(options))) as MemoryBandwidth;
+}
 export {
   coarseGrain,
   rgFlow,
@@ -82,3 +102,22 @@ export {
   type StageName,
 } from './analyze';
 export { writeReport, readRecords, renderSvg, renderPng, buildFigures, scanSpec, FIGURE_CONFIG, type Figure, type FigureSpec, type ReportOptions, type ReportResult } from './report';
+export {
+  sweep,
+  resume,
+  sweepStatus,
+  mergeSweep,
+  runTask,
+  readPlan,
+  validatePlan,
+  expandPlan,
+  SWEEP_COMMANDS,
+  type Plan,
+  type PlanCommand,
+  type PlanSlurm,
+  type Task,
+  type SweepOptions,
+  type SweepRun,
+  type SweepStatus,
+  type Executor,
+} from './sweep';

@@ -90,6 +90,15 @@ export interface ScanResult {
  */
 export async function spectralScan(graph: Graph, options: ScanOptions = {}): Promise<ScanResult> {
   const { signal: _s, onProgress: _p, ...rest } = options;
+  checkScanOptions(rest);
+  const r = (await runNative(options, (token) => native.spectralScan(graph.native, rest, token))) as ScanResult;
+  if (r.entropyStderr == null) delete r.entropyStderr;
+  if (r.specificHeatStderr == null) delete r.specificHeatStderr;
+  if (r.lambdaMinNonzero == null) delete r.lambdaMinNonzero;
+  return r;
+}
+
+function checkScanOptions(rest: ScanOptions): void {
   // upper bounds: the tau grid and the per-probe records are stored whole (tauCount = 1e9 ran for
   // minutes toward ~64 GB; probes = 1e9 made a 56 GB allocation that aborts the process)
   checkInteger('tauCount', rest.tauCount, 1, LIMITS.tauCount);
@@ -98,11 +107,6 @@ export async function spectralScan(graph: Graph, options: ScanOptions = {}): Pro
   checkSeed(rest.seed);
   checkInteger('deflate', rest.deflate, 0);
   if ((rest.tauMin === undefined) !== (rest.tauMax === undefined)) throw new InvalidInputError('tauMin and tauMax must be given together');
-  const r = (await runNative(options, (token) => native.spectralScan(graph.native, rest, token))) as ScanResult;
-  if (r.entropyStderr == null) delete r.entropyStderr;
-  if (r.specificHeatStderr == null) delete r.specificHeatStderr;
-  if (r.lambdaMinNonzero == null) delete r.lambdaMinNonzero;
-  return r;
 }
 
 /** The JSON contract of `diffrg scan --json`. */
@@ -128,4 +132,63 @@ export function scanJson(r: ScanResult) {
  */
 export async function scanSvg(r: ScanResult, title = 'spectral scan'): Promise<string> {
   return renderSvg(scanSpec(r, `${title} (N=${r.n}, ${r.method})`));
+}
+
+/** Which shard of an SLQ scan's probes to compute: `index` of `count` (0-based). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/**
+ * The per-probe Gauss quadratures of one shard of an SLQ scan: what {@link mergeSlqShards}
+ * merges. Nodes and weights of all probes are concatenated (`lengths[p]` values for probe
+ * `firstProbe + p`).
+ */
+export interface SlqShard {
+  n: number;
+  edges: number;
+  components: number;
+  /** Global index of the first probe here, and the probe count of the whole run. */
+  firstProbe: number;
+  totalProbes: number;
+  steps: number;
+  reorth: boolean;
+  deflationDim: number;
+  /** Exactly known eigenvalues (zero modes, then forced deflated Ritz values). */
+  exact: number[];
+  lengths: number[];
+  nodes: number[];
+  weights: number[];
+}
+
+/**
+ * Computes shard `shard.index` of `shard.count` of an SLQ scan: probes
+ * `[index P / count, (index + 1) P / count)` only, each seeded by its global index, so the
+ * shards of one seed merged by {@link mergeSlqShards} give the unsharded scan (same numbers up
+ * to rounding, with the same thread count). `method` is ignored (always SLQ). A sharded run
+ * deflates only the null space unless `deflate` is given (see docs/cluster.md).
+ */
+export async function slqShard(graph: Graph, shard: ShardSpec, options: ScanOptions = {}): Promise<SlqShard> {
+  const { signal: _s, onProgress: _p, ...rest } = options;
+  checkScanOptions(rest);
+  checkInteger('shard.count', shard.count, 1, rest.probes ?? 100_000);
+  checkInteger('shard.index', shard.index, 0, shard.count - 1);
+  return (await runNative(options, (token) => native.slqShard(graph.native, rest, shard.index, shard.count, token))) as SlqShard;
+}
+
+/**
+ * Merges the shards of one SLQ scan (in any order) and scans the merged measure with the grid,
+ * transition and plateau options of `options` (its SLQ options are not used: they are the
+ * shards'). Throws `InvalidInputError` when shards overlap, leave probes out or come from
+ * different graphs.
+ */
+export async function mergeSlqShards(shards: SlqShard[], options: ScanOptions = {}): Promise<ScanResult> {
+  const { signal: _s, onProgress: _p, ...rest } = options;
+  checkScanOptions(rest);
+  const r = (await runNative(options, (token) => native.mergeSlqShards(shards, rest, token))) as ScanResult;
+  if (r.entropyStderr == null) delete r.entropyStderr;
+  if (r.specificHeatStderr == null) delete r.specificHeatStderr;
+  if (r.lambdaMinNonzero == null) delete r.lambdaMinNonzero;
+  return r;
 }

@@ -12,6 +12,13 @@ export const EXIT_USAGE = 2;
 /** A usage error discovered after parsing (bad option value): exit code 2. */
 export class UsageError extends Error {}
 
+/** Ends the command with `code` after it has reported the failure itself (nothing more is printed). */
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 /**
  * Parses an integer option value in [min, max] or throws a usage error naming the option. An
  * empty value is rejected (`Number('')` would read it as 0).
@@ -129,6 +136,7 @@ export const ERR_USAGE = 'ERR_USAGE';
  * `--json`) one `{ "error": { "code", "message", "file"?, "line"? } }` object on stderr.
  */
 export function reportError(err: unknown, json = false): number {
+  if (err instanceof ExitWith) return err.code;
   if (err instanceof UsageError) {
     printError(json, ERR_USAGE, err.message);
     return EXIT_USAGE;

@@ -14,6 +14,8 @@ import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
 import * as analyze from './commands/analyze';
 import * as report from './commands/report';
+import * as sweep from './commands/sweep';
+import * as merge from './commands/merge';
 
 /**
  * Whether the command line asks for JSON output (`--json` before a `--` separator): errors are
@@ -30,6 +32,8 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError(options.json ? false : '(run with --help for usage)')
     .option('--memory <bytes>', 'memory budget for data declared by input files, e.g. 8G (default: DIFFRG_MEMORY_BUDGET, else half the physical memory)')
+    // options after a subcommand belong to it (`sweep status DIR --json` is the status's --json)
+    .enablePositionalOptions()
     .exitOverride();
   program.hook('preAction', (_program, action) => {
     // An empty value (`--out ""`) would be skipped silently by the commands' `if (opts.x)`.
@@ -52,7 +56,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     outputError: (s, write) =>
       write(options.json ? JSON.stringify({ error: { code: ERR_USAGE, message: s.replace(/^error: /, '').trim() } }) + '\n' : s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
+  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr, sweep, merge]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

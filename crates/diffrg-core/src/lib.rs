@@ -12,6 +12,8 @@
 //! - [`community`]: Leiden communities, orderings and partition metrics.
 //! - [`mps`]: tensor trains over spike patterns and their renormalization.
 //! - [`dynamics`]: meso-scale effective dynamics.
+//!
+//! [`platform`]: probes of the machine (memory bandwidth) for the scaling benchmark.
 
 pub mod error;
 pub mod exec;
@@ -23,6 +25,7 @@ pub mod graph;
 pub mod infer;
 pub mod laplacian;
 pub mod mps;
+pub mod platform;
 pub mod rg;
 pub mod sim;
 pub mod simd;

@@ -39,3 +39,41 @@ pub fn panic_for_test(is_async: bool) -> napi::Result<Option<AsyncTask<Job<u32>>
     guard(|| -> diffrg_core::Result<()> { panic!("probe panic") })?;
     Ok(None)
 }
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MemoryBandwidthOptions {
+    /// Elements per array of the triad. @default 16777216 (2^24: 3 x 128 MiB)
+    pub length: Option<u32>,
+    /// Timed passes (the best is reported). @default 5
+    pub repeats: Option<u32>,
+    /// Worker threads. @default DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct MemoryBandwidth {
+    /// Best pass, bytes per second (24 bytes per element, as STREAM counts).
+    pub bytes_per_second: f64,
+    pub best_seconds: f64,
+    pub bytes_per_pass: f64,
+    pub threads: u32,
+}
+
+/// STREAM-like triad bandwidth of this machine with the given threads (for the scaling
+/// benchmark; see `diffrg_core::platform::triad`).
+#[napi]
+pub fn memory_bandwidth(options: Option<MemoryBandwidthOptions>) -> AsyncTask<Job<MemoryBandwidth>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, None, move |exec| {
+        let mut t = diffrg_core::platform::TriadOptions::default();
+        if let Some(l) = o.length {
+            t.len = l as usize;
+        }
+        if let Some(r) = o.repeats {
+            t.repeats = r as usize;
+        }
+        let r = diffrg_core::platform::triad(&t, exec)?;
+        Ok(MemoryBandwidth { bytes_per_second: r.bytes_per_second, best_seconds: r.best_seconds, bytes_per_pass: r.bytes_per_pass, threads: r.threads as u32 })
+    })
+}

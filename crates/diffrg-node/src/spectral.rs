@@ -4,7 +4,8 @@ use crate::graph::NativeGraph;
 use crate::job::{CancelToken, Job};
 use diffrg_core::laplacian::LaplacianKind;
 use diffrg_core::spectral::scan::{self, Method, TauGrid};
-use diffrg_core::spectral::slq::{ReorthPolicy, SlqOptions};
+use diffrg_core::spectral::shard::{merge_shards, Shard};
+use diffrg_core::spectral::slq::{slq, ProbeQuadrature, ReorthPolicy, SlqMeasure, SlqOptions};
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -138,36 +139,138 @@ pub fn spectral_scan(graph: &NativeGraph, options: Option<ScanOptions>, token: O
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
         let opts = core_options(&o)?;
-        let r = scan::spectral_scan(&g, &opts, exec)?;
-        let t = r.thermodynamics;
-        Ok(ScanResult {
-            n: r.n as u32,
-            edges: r.edges as f64,
-            method: r.method.as_str().into(),
-            tau: t.tau,
-            entropy: t.entropy,
-            entropy_normalized: t.entropy_normalized,
-            specific_heat: t.specific_heat,
-            spectral_dimension: t.spectral_dimension,
-            transitions: r
-                .transitions
-                .iter()
-                .map(|x| ScanTransition { tau: x.tau, specific_heat: x.specific_heat, prominence: x.prominence })
-                .collect(),
-            plateau: ScanPlateau {
-                level: r.plateau.level,
-                decades: r.plateau.decades,
-                tau_start: r.plateau.tau_start,
-                tau_end: r.plateau.tau_end,
-            },
-            entropy_stderr: r.entropy_stderr,
-            specific_heat_stderr: r.specific_heat_stderr,
-            components: r.components as u32,
-            lambda_max: r.lambda_max,
-            lambda_min_nonzero: r.lambda_min_nonzero,
-            probes: r.probes as u32,
-            steps: r.steps as u32,
-            deflated: r.deflated as u32,
-        })
+        Ok(to_result(scan::spectral_scan(&g, &opts, exec)?))
+    })
+}
+
+fn to_result(r: scan::ScanResult) -> ScanResult {
+    let t = r.thermodynamics;
+    ScanResult {
+        n: r.n as u32,
+        edges: r.edges as f64,
+        method: r.method.as_str().into(),
+        tau: t.tau,
+        entropy: t.entropy,
+        entropy_normalized: t.entropy_normalized,
+        specific_heat: t.specific_heat,
+        spectral_dimension: t.spectral_dimension,
+        transitions: r
+            .transitions
+            .iter()
+            .map(|x| ScanTransition { tau: x.tau, specific_heat: x.specific_heat, prominence: x.prominence })
+            .collect(),
+        plateau: ScanPlateau {
+            level: r.plateau.level,
+            decades: r.plateau.decades,
+            tau_start: r.plateau.tau_start,
+            tau_end: r.plateau.tau_end,
+        },
+        entropy_stderr: r.entropy_stderr,
+        specific_heat_stderr: r.specific_heat_stderr,
+        components: r.components as u32,
+        lambda_max: r.lambda_max,
+        lambda_min_nonzero: r.lambda_min_nonzero,
+        probes: r.probes as u32,
+        steps: r.steps as u32,
+        deflated: r.deflated as u32,
+    }
+}
+
+/// The per-probe quadratures of one SLQ shard (or of a whole run), the unit that
+/// `mergeSlqShards` merges. Nodes and weights of all probes are concatenated (`lengths[p]`
+/// values for probe `firstProbe + p`).
+#[napi(object)]
+pub struct SlqShard {
+    pub n: u32,
+    pub edges: f64,
+    pub components: u32,
+    /// Global index of the first probe here, and the probe count of the whole run.
+    pub first_probe: u32,
+    pub total_probes: u32,
+    pub steps: u32,
+    pub reorth: bool,
+    pub deflation_dim: u32,
+    /// Exactly known eigenvalues (zero modes, deflated Ritz values).
+    pub exact: Vec<f64>,
+    pub lengths: Vec<u32>,
+    pub nodes: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+/// Shard `index` of `count` of an SLQ scan (`options.method` is ignored: always SLQ; probes
+/// `[index P / count, (index + 1) P / count)`).
+#[napi]
+pub fn slq_shard(graph: &NativeGraph, options: Option<ScanOptions>, index: u32, count: u32, token: Option<&CancelToken>) -> AsyncTask<Job<SlqShard>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    Job::new(o.threads, token, move |exec| {
+        let opts = core_options(&o)?;
+        let sopts = SlqOptions { shard: Some(Shard { index: index as usize, count: count as usize }), ..opts.slq };
+        let m = slq(&g, opts.laplacian, &sopts, exec)?;
+        let mut out = SlqShard {
+            n: m.n as u32,
+            edges: g.num_edges() as f64,
+            components: m.components as u32,
+            first_probe: m.first_probe as u32,
+            total_probes: m.total_probes as u32,
+            steps: m.steps as u32,
+            reorth: m.reorth,
+            deflation_dim: m.deflation_dim as u32,
+            exact: m.exact,
+            lengths: Vec::with_capacity(m.probes.len()),
+            nodes: vec![],
+            weights: vec![],
+        };
+        for q in m.probes {
+            out.lengths.push(q.nodes.len() as u32);
+            out.nodes.extend(q.nodes);
+            out.weights.extend(q.weights);
+        }
+        Ok(out)
+    })
+}
+
+fn to_measure(s: SlqShard) -> diffrg_core::Result<(SlqMeasure, usize)> {
+    let total: usize = s.lengths.iter().map(|&l| l as usize).sum();
+    if s.nodes.len() != total || s.weights.len() != total {
+        return Err(Error::invalid_input(format!("shard: nodes ({}) and weights ({}) must hold sum(lengths) = {total} values", s.nodes.len(), s.weights.len())));
+    }
+    let mut probes = Vec::with_capacity(s.lengths.len());
+    let mut at = 0;
+    for &l in &s.lengths {
+        let l = l as usize;
+        probes.push(ProbeQuadrature { nodes: s.nodes[at..at + l].to_vec(), weights: s.weights[at..at + l].to_vec() });
+        at += l;
+    }
+    let m = SlqMeasure {
+        n: s.n as usize,
+        exact: s.exact,
+        probes,
+        components: s.components as usize,
+        steps: s.steps as usize,
+        reorth: s.reorth,
+        deflation_dim: s.deflation_dim as usize,
+        first_probe: s.first_probe as usize,
+        total_probes: s.total_probes as usize,
+    };
+    Ok((m, s.edges as usize))
+}
+
+/// Merges the shards of one SLQ scan (any order) and scans the merged measure with the grid,
+/// transition and plateau settings of `options`: the same result as the unsharded scan.
+#[napi]
+pub fn merge_slq_shards(shards: Vec<SlqShard>, options: Option<ScanOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<ScanResult>> {
+    let o = options.unwrap_or_default();
+    Job::new(o.threads, token, move |exec| {
+        let opts = core_options(&o)?;
+        let mut edges = 0;
+        let mut parts = Vec::with_capacity(shards.len());
+        for s in shards {
+            let (m, e) = to_measure(s)?;
+            edges = e;
+            parts.push(m);
+        }
+        let m = merge_shards(parts)?;
+        Ok(to_result(scan::scan_measure(&m, edges, &opts, exec)?))
     })
 }

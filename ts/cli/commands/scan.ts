@@ -3,8 +3,10 @@
  * spectral dimension over tau), entropy transitions and the scale-invariance plateau.
  */
 import { Command, Option } from 'commander';
-import { spectralScan, scanJson, scanSvg, type ScanOptions } from '../../spectral';
+import { spectralScan, slqShard, scanJson, scanSvg, type ScanOptions, type ShardSpec } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
+import { sha256File } from '../../io/checksum';
+import { SLQ_SHARD_FORMAT, writeSlqShardFile } from '../../io/slq-shard';
 import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { LIMITS } from '../../limits';
@@ -12,7 +14,8 @@ import { LIMITS } from '../../limits';
 /** The scan's own options come straight from `ScanOptions`; the CLI adds output flags. */
 interface ScanCliOptions
   extends GraphCliOptions,
-    Pick<ScanOptions, 'laplacian' | 'method' | 'tauMin' | 'tauMax' | 'tauCount' | 'probes' | 'steps' | 'seed' | 'threads'> {
+    Pick<ScanOptions, 'laplacian' | 'method' | 'tauMin' | 'tauMax' | 'tauCount' | 'probes' | 'steps' | 'seed' | 'deflate' | 'threads'> {
+  shard?: ShardSpec;
   json?: boolean;
   out?: string;
   plot?: string;
@@ -31,6 +34,8 @@ export function register(program: Command): void {
     .addOption(new Option('--probes <n>', 'SLQ probes').argParser(intOption('--probes', 2, LIMITS.probes)))
     .addOption(new Option('--steps <n>', 'SLQ Lanczos steps per probe').argParser(intOption('--steps', 1, LIMITS.lanczosSteps)))
     .addOption(new Option('--seed <n>', 'SLQ seed').argParser(seedOption()))
+    .addOption(new Option('--deflate <n>', 'SLQ: lowest eigenpairs deflated exactly (0 = null space only; default automatic, off with --shard)').argParser(intOption('--deflate', 0, 0xffffffff)))
+    .addOption(new Option('--shard <i/K>', 'SLQ: compute only shard i (0-based) of K of the probes and write them to --out; merge the K files with `diffrg merge`').argParser(shardOption))
     .option('--out <file.json>', 'write the full result (with error bars and diagnostics) as JSON')
     .option('--plot <file.svg>', 'write an SVG plot of S/ln N and C against tau');
   addGraphOptions(addCommonOptions(cmd)).action(async (file: string, o: ScanCliOptions) => {
@@ -42,6 +47,25 @@ export function register(program: Command): void {
     }
     if (tauMin !== undefined && tauMax !== undefined && tauMax < tauMin) throw new UsageError(`--tau-max (${tauMax}) must be >= --tau-min (${tauMin})`);
     const { graph } = loadGraphFromCli(file, o);
+    if (o.shard) {
+      if (o.method === 'exact') throw new UsageError('--shard splits the probes of an SLQ scan: use --method slq (or auto)');
+      if (!o.out) throw new UsageError('--shard needs --out <shard.json> (the file `diffrg merge` reads)');
+      if (o.plot) throw new UsageError('--plot needs the whole scan: plot the output of `diffrg merge`');
+      const options = { laplacian: o.laplacian, probes: o.probes, steps: o.steps, seed: o.seed, deflate: o.deflate, tauMin, tauMax, tauCount: o.tauCount };
+      const data = await withProgress('scan shard', (onProgress) => slqShard(graph, o.shard!, { ...options, threads: o.threads, onProgress }));
+      await writeSlqShardFile(o.out, {
+        format: SLQ_SHARD_FORMAT,
+        version: 1,
+        diffrgVersion: require('../../../package.json').version,
+        shard: o.shard,
+        run: { input: file, inputSha256: sha256File(file), options },
+        data,
+      });
+      const summary = { shard: o.shard, n: data.n, firstProbe: data.firstProbe, probes: data.lengths.length, totalProbes: data.totalProbes, out: o.out };
+      if (o.json) printJson(summary);
+      else info(`${file}: shard ${o.shard.index}/${o.shard.count}: probes ${data.firstProbe}..${data.firstProbe + data.lengths.length - 1} of ${data.totalProbes} -> ${o.out}`);
+      return;
+    }
     const r = await withProgress('scan', (onProgress) =>
       spectralScan(graph, {
         laplacian: o.laplacian,
@@ -52,6 +76,7 @@ export function register(program: Command): void {
         probes: o.probes,
         steps: o.steps,
         seed: o.seed,
+        deflate: o.deflate,
         threads: o.threads,
         onProgress,
       }),
@@ -67,4 +92,13 @@ export function register(program: Command): void {
     for (const t of r.transitions) info(`transition: tau = ${t.tau.toPrecision(4)}, C = ${t.specificHeat.toFixed(4)}`);
     info(`plateau: C = ${r.plateau.level.toFixed(4)} over ${r.plateau.decades.toFixed(2)} decades`);
   });
+}
+
+/** `--shard i/K`: 0 <= i < K. */
+function shardOption(value: string): ShardSpec {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count >= 1) || !(index < count)) throw new UsageError(`--shard must be i/K with 0 <= i < K (0-based; got '${value}')`);
+  return { index, count };
 }

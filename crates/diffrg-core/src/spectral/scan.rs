@@ -14,7 +14,7 @@
 
 use super::dense::{laplacian_eigenvalues, DEFAULT_DENSE_LIMIT_BYTES};
 use super::features::{plateau, transitions, Plateau, Transition};
-use super::slq::{slq, SlqOptions};
+use super::slq::{slq, SlqMeasure, SlqOptions};
 use super::thermo::{log_grid, thermodynamics_par, Thermodynamics};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -171,25 +171,50 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
         Method::Slq => {
             let m = slq(g, opts.laplacian, &opts.slq, exec)?;
             exec.check()?;
-            let (lam2, lam_max) = m.extremes();
-            res.lambda_max = lam_max;
-            res.lambda_min_nonzero = lam2;
-            res.probes = m.probes.len();
-            res.steps = m.steps;
-            res.deflated = m.exact.len();
-            let taus = grid(opts, n, lam2, lam_max);
-            let (nodes, weights) = m.combined();
-            res.thermodynamics = thermodynamics_par(&nodes, Some(&weights), n, &taus, exec)?;
-            exec.check()?;
-            let (se_s, se_c) = m.stderr(&taus);
-            res.entropy_stderr = Some(se_s);
-            res.specific_heat_stderr = Some(se_c);
+            return scan_measure(&m, g.num_edges(), opts, exec);
         }
     }
     let t = &res.thermodynamics;
     res.transitions = transitions(&t.tau, &t.specific_heat, opts.prominence);
     res.plateau = plateau(&t.tau, &t.specific_heat, opts.plateau_tolerance);
     Ok(res)
+}
+
+/// The scan of an SLQ measure (the SLQ half of [`spectral_scan`]), e.g. of shards merged by
+/// [`super::shard::merge_shards`]; `edges` is only reported. Uses the grid, transition and
+/// plateau settings of `opts` (not its SLQ settings).
+///
+/// Errors: `ERR_INVALID_INPUT` for a bad grid, `ERR_ABORTED`.
+pub fn scan_measure(m: &SlqMeasure, edges: usize, opts: &ScanOptions, exec: &Exec) -> Result<ScanResult> {
+    if let Some(grid) = opts.tau {
+        validate_grid(&grid)?;
+    } else if opts.tau_count == 0 {
+        return Err(Error::invalid_input("tauCount must be >= 1"));
+    }
+    let n = m.n;
+    let (lam2, lam_max) = m.extremes();
+    let taus = grid(opts, n, lam2, lam_max);
+    let (nodes, weights) = m.combined();
+    let thermodynamics = thermodynamics_par(&nodes, Some(&weights), n, &taus, exec)?;
+    exec.check()?;
+    let (se_s, se_c) = m.stderr(&taus);
+    let t = &thermodynamics;
+    Ok(ScanResult {
+        n,
+        edges,
+        method: Method::Slq,
+        transitions: transitions(&t.tau, &t.specific_heat, opts.prominence),
+        plateau: plateau(&t.tau, &t.specific_heat, opts.plateau_tolerance),
+        thermodynamics,
+        entropy_stderr: Some(se_s),
+        specific_heat_stderr: Some(se_c),
+        components: m.components,
+        lambda_min_nonzero: lam2,
+        lambda_max: lam_max,
+        probes: m.probes.len(),
+        steps: m.steps,
+        deflated: m.exact.len(),
+    })
 }
 
 fn validate_grid(g: &TauGrid) -> Result<()> {

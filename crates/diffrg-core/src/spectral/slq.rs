@@ -20,6 +20,7 @@
 use super::deflation::{lowest_modes, DeflationOptions};
 use super::lanczos::{gauss_quadrature, lanczos, lanczos_block, project_out, Reorth, Tridiagonal};
 use super::lockstep::{lockstep_lanczos, LockstepLaplacian, NodeOrder};
+use super::shard::Shard;
 use super::thermo::{log_grid, thermodynamics, Thermodynamics};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -29,6 +30,7 @@ use faer::MatRef;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reorthogonalisation choice for the probe runs.
@@ -59,11 +61,17 @@ pub struct SlqOptions {
     /// Automatic deflation starts when the jackknife error of C exceeds this fraction of
     /// max C. Default 0.01 (two standard errors within the 2% accuracy target).
     pub deflate_trigger: f64,
+    /// Run only one shard of the probes ([`Shard::probes`]); `None` = all. Probes are seeded by
+    /// their global index, so the shards of one seed merged with [`super::shard::merge_shards`]
+    /// are the unsharded run. A sharded run never deflates automatically (the trigger needs all
+    /// probes): `deflate: None` means the null space only, as for `N > deflate_max_n`; a
+    /// forced `deflate: Some(d)` is computed by every shard alike (seeded, same result).
+    pub shard: Option<Shard>,
 }
 
 impl Default for SlqOptions {
     fn default() -> Self {
-        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.01 }
+        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.01, shard: None }
     }
 }
 
@@ -88,6 +96,9 @@ pub struct SlqMeasure {
     pub reorth: bool,
     /// Krylov dimension spent on deflation.
     pub deflation_dim: usize,
+    /// Global index of `probes[0]` (0 unless sharded) and the probe count of the whole run.
+    pub first_probe: usize,
+    pub total_probes: usize,
 }
 
 impl SlqMeasure {
@@ -213,8 +224,20 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
             }
         }
     };
+    let range = match opts.shard {
+        Some(s) => s.probes(opts.probes)?,
+        None => 0..opts.probes,
+    };
     check_memory(n, c, opts, reorth, exec)?;
-    let mut out = SlqMeasure { n, components: c, exact: vec![0.0; c], reorth: reorth == Reorth::Full, ..Default::default() };
+    let mut out = SlqMeasure {
+        n,
+        components: c,
+        exact: vec![0.0; c],
+        reorth: reorth == Reorth::Full,
+        first_probe: range.start,
+        total_probes: opts.probes,
+        ..Default::default()
+    };
     if n == 0 {
         return Ok(out);
     }
@@ -229,8 +252,8 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
     }
     // Progress: the probe runs; when automatic deflation may follow (small graphs only), the
     // first run covers 90% and the deflated rerun the rest.
-    let may_deflate = opts.deflate.is_none() && n <= opts.deflate_max_n && n > c;
-    let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, &exec.part(0.0, if may_deflate { 0.9 } else { 1.0 }))?;
+    let may_deflate = opts.deflate.is_none() && opts.shard.is_none() && n <= opts.deflate_max_n && n > c;
+    let (probes, steps) = run_probes(&op, &null, &q, opts, range.clone(), reorth, &exec.part(0.0, if may_deflate { 0.9 } else { 1.0 }))?;
     out.probes = probes;
     out.steps = steps;
     if may_deflate {
@@ -245,7 +268,7 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
                     q = op.null_space(&null.comp).0;
                 }
                 deflate(&op, &mut q, &mut out, 200, opts.seed, exec)?;
-                let (probes, steps) = run_probes(&op, &null, &q, opts, reorth, &exec.part(0.9, 1.0))?;
+                let (probes, steps) = run_probes(&op, &null, &q, opts, range, reorth, &exec.part(0.9, 1.0))?;
                 out.probes = probes;
                 out.steps = steps;
             }
@@ -261,7 +284,7 @@ pub fn slq(g: &Graph, kind: LaplacianKind, opts: &SlqOptions, exec: &Exec) -> Re
 /// full reorthogonalisation, or three `N x 32` blocks (probes, `q_j`, `q_{j-1}`) without.
 fn check_memory(n: usize, c: usize, opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<()> {
     let (n, c) = (n as u128, c as u128);
-    let auto = if opts.deflate.is_none() && n <= opts.deflate_max_n as u128 { 200 } else { 0 };
+    let auto = if opts.deflate.is_none() && opts.shard.is_none() && n <= opts.deflate_max_n as u128 { 200 } else { 0 };
     let d = opts.deflate.unwrap_or(0).max(auto) as u128;
     let basis = if d > 0 || reorth == Reorth::Full { n * (c + 6 * d) } else { 0 };
     let runs = if reorth == Reorth::Full {
@@ -309,9 +332,10 @@ fn rademacher(seed: u64, p: usize, n: usize) -> Vec<f64> {
 /// degree order beat the natural order and reverse Cuthill-McKee; blocks side by side on the
 /// two threads (each with its own rows) were slower than one block with rows split, whose
 /// gathered working set is shared.
-fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &Exec) -> Result<Vec<Tridiagonal>> {
+fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, range: Range<usize>, exec: &Exec) -> Result<Vec<Tridiagonal>> {
     let n = op.n();
-    let bw = match opts.probes {
+    let count = range.len();
+    let bw = match count {
         0..=4 => 4,
         5..=8 => 8,
         9..=16 => 16,
@@ -331,12 +355,13 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
         }
         v
     };
-    let mut all = Vec::with_capacity(opts.probes);
-    for s in (0..opts.probes).step_by(bw) {
-        let e = (s + bw).min(opts.probes);
+    let mut all = Vec::with_capacity(count);
+    for s in range.clone().step_by(bw) {
+        let e = (s + bw).min(range.end);
         let v: Vec<Vec<f64>> = exec.install(|| (s..e).into_par_iter().map(probe).collect());
         // each block reports its Lanczos steps in its share of the probes
-        let exec = &exec.part(s as f64 / opts.probes as f64, e as f64 / opts.probes as f64);
+        let (lo, hi) = ((s - range.start) as f64 / count as f64, (e - range.start) as f64 / count as f64);
+        let exec = &exec.part(lo, hi);
         let runs = exec.install(|| match bw {
             4 => lockstep_lanczos::<4>(&lop, &v, opts.steps, exec),
             8 => lockstep_lanczos::<8>(&lop, &v, opts.steps, exec),
@@ -350,8 +375,9 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, exec: &E
 
 /// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
 /// `(I - Q Q^T) v` (`q` empty: `Q` is the null space).
-fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions, range: Range<usize>, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
     let n = op.n();
+    let count = range.len();
     let dense_null;
     let q = if q.is_empty() && reorth == Reorth::None {
         let k = null.comp.iter().max().map_or(0, |&m| m + 1);
@@ -359,9 +385,9 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
             return Ok((vec![], 0));
         }
         let norm2 = (n - k) as f64;
-        let mut probes = Vec::with_capacity(opts.probes);
+        let mut probes = Vec::with_capacity(count);
         let mut steps = 0;
-        for t in run_lockstep(op, null, opts, exec)? {
+        for t in run_lockstep(op, null, opts, range, exec)? {
             let (nodes, w) = gauss_quadrature(&t)?;
             steps = steps.max(t.alpha.len());
             probes.push(ProbeQuadrature { nodes, weights: w.iter().map(|x| x * norm2).collect() });
@@ -386,7 +412,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
         // Dense deflation basis (forced deflation without reorthogonalisation): probes in
         // lockstep blocks of 8, one sparse pass per step serves a whole block.
         const B: usize = 8;
-        let blocks: Vec<(usize, usize)> = (0..opts.probes).step_by(B).map(|s| (s, (s + B).min(opts.probes))).collect();
+        let blocks: Vec<(usize, usize)> = range.clone().step_by(B).map(|s| (s, (s + B).min(range.end))).collect();
         let done = AtomicUsize::new(0);
         let runs: Vec<Result<Vec<Tridiagonal>>> = exec.install(|| {
             blocks
@@ -412,12 +438,12 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
                         opts.steps,
                         exec,
                     );
-                    exec.progress.set_done(done.fetch_add(b, Ordering::Relaxed) + b, opts.probes);
+                    exec.progress.set_done(done.fetch_add(b, Ordering::Relaxed) + b, count);
                     t
                 })
                 .collect()
         });
-        let mut probes = Vec::with_capacity(opts.probes);
+        let mut probes = Vec::with_capacity(count);
         let mut steps = 0;
         for r in runs {
             for t in r? {
@@ -430,7 +456,7 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
     }
     let done = AtomicUsize::new(0);
     let runs: Vec<Result<(ProbeQuadrature, usize)>> = exec.install(|| {
-        (0..opts.probes)
+        range
             .into_par_iter()
             .map(|p| {
                 let mut v = rademacher(p);
@@ -446,14 +472,14 @@ fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions,
                     reorth,
                     exec,
                 )?;
-                exec.progress.set_done(done.fetch_add(1, Ordering::Relaxed) + 1, opts.probes);
+                exec.progress.set_done(done.fetch_add(1, Ordering::Relaxed) + 1, count);
                 let (nodes, w) = gauss_quadrature(&t)?;
                 let weights = w.iter().map(|x| x * norm2).collect();
                 Ok((ProbeQuadrature { nodes, weights }, t.alpha.len()))
             })
             .collect()
     });
-    let mut probes = Vec::with_capacity(opts.probes);
+    let mut probes = Vec::with_capacity(count);
     let mut steps = 0;
     for r in runs {
         let (pq, s) = r?;

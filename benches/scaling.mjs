@@ -1,0 +1,156 @@
+// Strong scaling on one node: wall time, speed-up and efficiency of diffrg's main kernels at
+// 1, 2, 4, ... threads up to the node's cores, with the node's memory bandwidth (a STREAM-like
+// triad, `memoryBandwidth`) measured in the same run at each thread count, and the fraction of
+// it the memory-bound SLQ lockstep reaches.
+//
+//   npm run bench -- scaling                      (sizes from the node: full on >= 8 cores)
+//   DIFFRG_SCALING=smoke node benches/scaling.mjs (seconds on 2 cores; what CI can afford)
+//
+// Env: DIFFRG_SCALING = full | small | smoke (default: full on >= 8 cores, small below),
+// DIFFRG_SCALING_THREADS = "1,2,4" (default: powers of two up to the cores, and the cores),
+// DIFFRG_SCALING_KERNELS = "slq,lif,lgd,rg,mps" (default: all),
+// DIFFRG_SCALING_SLQ_N = BA size of the SLQ kernel (overrides the size preset).
+//
+// Kernels (full size; the issue's targets are in docs/benchmarks.md):
+//   slq  SLQ lockstep, BA N = 10^6 m = 3, 30 probes x 100 steps (no reorthogonalisation)
+//   lif  LIF simulator, 10,000 neurons, 10 s
+//   lgd  LGD inference, 1,000 observed neurons, 1.2 x 10^6 bins of 5 ms (penalty search, fit, 19 surrogates)
+//   rg   sparse real-space RG step, BA N = 10^5 m = 2, tau = 0.3
+//   mps  MPS compression, 100 sites, chi 128 -> 32
+import os from 'node:os';
+import { diffrg, machine, rng, time } from './_common.mjs';
+
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+const preset = process.env.DIFFRG_SCALING ?? (cores >= 8 ? 'full' : 'small');
+const SIZES = {
+  full: { slqN: 1_000_000, lifN: 10_000, lifT: 10, lgdN: 1000, lgdSeconds: 6000, rgN: 100_000, mpsSites: 100, mpsChi: 128, mpsTo: 32 },
+  small: { slqN: 200_000, lifN: 5_000, lifT: 2, lgdN: 300, lgdSeconds: 600, rgN: 50_000, mpsSites: 100, mpsChi: 128, mpsTo: 32 },
+  smoke: { slqN: 20_000, lifN: 1_000, lifT: 0.3, lgdN: 40, lgdSeconds: 60, rgN: 5_000, mpsSites: 30, mpsChi: 32, mpsTo: 8 },
+}[preset];
+if (!SIZES) throw new Error(`DIFFRG_SCALING must be full, small or smoke (got '${preset}')`);
+if (process.env.DIFFRG_SCALING_SLQ_N) SIZES.slqN = Number(process.env.DIFFRG_SCALING_SLQ_N);
+const threadList = process.env.DIFFRG_SCALING_THREADS
+  ? process.env.DIFFRG_SCALING_THREADS.split(',').map(Number)
+  : [...new Set([...Array(Math.floor(Math.log2(cores)) + 1).keys()].map((k) => 2 ** k).concat(cores))].sort((a, b) => a - b);
+const kernels = (process.env.DIFFRG_SCALING_KERNELS ?? 'slq,lif,lgd,rg,mps').split(',');
+const smoke = preset === 'smoke';
+
+console.log(machine());
+console.log(`preset ${preset}, threads ${threadList.join(', ')}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+// Memory bandwidth at each thread count (smaller arrays in smoke mode: 3 x 16 MiB).
+const triad = new Map();
+for (const t of threadList) {
+  const r = await diffrg.memoryBandwidth({ threads: t, length: smoke ? 1 << 21 : 1 << 24, repeats: smoke ? 3 : 5 });
+  triad.set(t, r.bytesPerSecond);
+}
+console.log(`triad bandwidth (GB/s): ${threadList.map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
+
+/** Poisson spikes at 4 Hz; each spike of i triggers one of (i + 1) mod N with probability 0.2, 5-15 ms later. */
+function chainSpikes(n, seconds) {
+  const u = rng(7);
+  const neurons = [];
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    for (let t = -Math.log(1 - u()) / 4; t < seconds; t += -Math.log(1 - u()) / 4) {
+      neurons.push(i);
+      times.push(t);
+      if (u() < 0.2 && t + 0.015 < seconds) {
+        neurons.push((i + 1) % n);
+        times.push(t + 0.005 * (1 + Math.floor(3 * u())));
+      }
+    }
+  }
+  return { neurons: Uint32Array.from(neurons), times: Float64Array.from(times) };
+}
+
+const B = 32; // lockstep lanes for 30 probes (slq.rs: blocks of up to 32)
+const table = [];
+
+async function measure(name, setup, run, bytes) {
+  const input = await setup();
+  const rows = [];
+  for (const t of threadList) {
+    const { seconds } = await time(() => run(input, t), { repeat: name === 'mps' ? 3 : 1, warm: name === 'mps' });
+    rows.push({ t, seconds });
+  }
+  const base = rows[0].seconds * rows[0].t; // 1-thread time when the list starts at 1
+  console.log(`\n${name}: ${input.label}`);
+  console.log('threads   wall s   speed-up   efficiency' + (bytes ? '   modelled GB/s   of triad' : ''));
+  for (const r of rows) {
+    const speed = rows[0].seconds / r.seconds;
+    const eff = speed / (r.t / rows[0].t);
+    let extra = '';
+    if (bytes) {
+      const bw = bytes(input) / r.seconds;
+      extra = `   ${(bw / 1e9).toFixed(1).padStart(13)}   ${((100 * bw) / triad.get(r.t)).toFixed(0).padStart(7)}%`;
+    }
+    console.log(`${String(r.t).padStart(7)}   ${r.seconds.toFixed(3).padStart(6)}   ${speed.toFixed(2).padStart(7)}x   ${(100 * eff).toFixed(0).padStart(9)}%${extra}`);
+    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base, ...(bytes ? { fractionOfTriad: bytes(input) / r.seconds / triad.get(r.t) } : {}) });
+  }
+  if (bytes && rows.some((r) => bytes(input) / r.seconds > triad.get(r.t))) {
+    console.log('(above 100% of the triad: the working set fits in cache at this size, the figure is not a bandwidth; use the full size)');
+  }
+}
+
+if (kernels.includes('slq')) {
+  const steps = 100;
+  await measure(
+    'slq',
+    () => {
+      const g = diffrg.Graph.barabasiAlbert(SIZES.slqN, 3, 1);
+      return { g, label: `BA N=${g.n} m=3, 30 probes x ${steps} steps, lockstep (reorth none), ${g.edges} edges` };
+    },
+    ({ g }, threads) => diffrg.spectralScan(g, { method: 'slq', reorth: 'none', deflate: 0, probes: 30, steps, tauCount: 10, threads }),
+    // per step: CSR (4 B index + 8 B value per stored entry), every gathered 32-lane row from
+    // memory (an upper bound: hub rows stay in cache), and q_{j-1}, q_j read, q_{j+1} written
+    ({ g }) => steps * (2 * g.edges * (12 + 8 * B) + 3 * g.n * B * 8),
+  );
+}
+
+if (kernels.includes('lif')) {
+  await measure(
+    'lif',
+    () => ({ label: `${SIZES.lifN} neurons, 20 clusters, ${SIZES.lifT} s` }),
+    (_, threads) => diffrg.simulateLif({ neurons: SIZES.lifN, clusters: 20, duration: SIZES.lifT, seed: 1, threads }),
+  );
+}
+
+if (kernels.includes('lgd')) {
+  await measure(
+    'lgd',
+    () => {
+      const data = chainSpikes(SIZES.lgdN, SIZES.lgdSeconds);
+      return { data, label: `${SIZES.lgdN} neurons, ${Math.round(SIZES.lgdSeconds / 0.005)} bins of 5 ms, ${data.neurons.length} spikes (penalty search, fit, 19 surrogates)` };
+    },
+    ({ data }, threads) => diffrg.inferSpikes(data, { method: 'lgd', binSeconds: 0.005, maxLag: 1, start: 0, end: SIZES.lgdSeconds, generator: false, threads }),
+  );
+}
+
+if (kernels.includes('rg')) {
+  await measure(
+    'rg',
+    () => {
+      const g = diffrg.Graph.barabasiAlbert(SIZES.rgN, 2, 1);
+      return { g, label: `sparse real-space RG step, BA N=${g.n} m=2, tau=0.3` };
+    },
+    ({ g }, threads) => diffrg.coarseGrain(g, { tau: 0.3, method: 'local', threads }),
+  );
+}
+
+if (kernels.includes('mps')) {
+  await measure(
+    'mps',
+    () => {
+      const m = diffrg.randomMps('born', new Array(SIZES.mpsSites).fill(2), SIZES.mpsChi, 1);
+      return { m, label: `${SIZES.mpsSites} sites, chi ${SIZES.mpsChi} -> ${SIZES.mpsTo}` };
+    },
+    ({ m }, threads) => diffrg.compressMps(m, { maxBond: SIZES.mpsTo, threads }),
+  );
+}
+
+console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+if (process.env.DIFFRG_SCALING_JSON) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.DIFFRG_SCALING_JSON, JSON.stringify({ machine: machine(), preset, triad: Object.fromEntries(triad), table }, null, 2));
+}
