@@ -265,3 +265,16 @@ describe('signals cancel the native work at once', () => {
     });
   }
 });
+
+describe('pattern CSV headers', () => {
+  it('only a first line without numbers is a header; a stray bad row is an error with its line', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'p.csv');
+    writeFileSync(f, 's0,s1,s2\n0,1,0\n1,1,0\n');
+    expect(diffrg.readPatterns(f)).toMatchObject({ rows: 2, sites: 3 });
+    writeFileSync(f, '0,1,x\n0,1,0\n1,1,0\n');
+    expect(() => diffrg.readPatterns(f)).toThrow(/p\.csv:1: column 3: 'x' is not an integer in 0\.\.255/);
+    writeFileSync(f, 's0,s1,s2\nbad,row,here\n0,1,0\n');
+    expect(() => diffrg.readPatterns(f)).toThrow(/p\.csv:2: column 1: 'bad'/);
+  });
+});
