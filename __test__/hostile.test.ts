@@ -265,3 +265,32 @@ describe('signals cancel the native work at once', () => {
     });
   }
 });
+
+describe('pattern CSV headers', () => {
+  it('only a first line without numbers is a header; a stray bad row is an error with its line', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'p.csv');
+    writeFileSync(f, 's0,s1,s2\n0,1,0\n1,1,0\n');
+    expect(diffrg.readPatterns(f)).toMatchObject({ rows: 2, sites: 3 });
+    writeFileSync(f, '0,1,x\n0,1,0\n1,1,0\n');
+    expect(() => diffrg.readPatterns(f)).toThrow(/p\.csv:1: column 3: 'x' is not an integer in 0\.\.255/);
+    writeFileSync(f, 's0,s1,s2\nbad,row,here\n0,1,0\n');
+    expect(() => diffrg.readPatterns(f)).toThrow(/p\.csv:2: column 1: 'bad'/);
+  });
+});
+
+describe('edge lists with extra columns', () => {
+  it('--weight-column / --source-column / --target-column by name or index', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'conn.csv');
+    writeFileSync(f, 'type,pre,post,count\nchem,A,B,3\ngap,B,C,2\nchem,C,A,5\nchem,A,D,1\n');
+    const ok = cli(['scan', f, '--source-column', 'pre', '--target-column', 'post', '--weight-column', 'count', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ n: 4, edges: 4 });
+    const g = diffrg.readGraph(f, { sourceColumn: 1, targetColumn: 2, weightColumn: 3, header: true }).graph;
+    expect(Array.from(g.toCsr().weights).sort()).toEqual([1, 1, 2, 2, 3, 3, 5, 5]);
+    const bad = cli(['scan', f, '--source-column', 'pre', '--target-column', 'post', '--weight-column', 'cnt']);
+    expect(bad.code).toBe(1);
+    expect(oneLine(bad.stderr)).toMatch(/conn\.csv:1: no weight column named 'cnt' in the header \(type, pre, post, count\)/);
+  });
+});

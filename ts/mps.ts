@@ -267,14 +267,16 @@ export function loadMps(file: string): MpsModel {
 export function parsePatternCsv(text: string, file = '<csv>'): PatternMatrix {
   const lines = text.split(/\r?\n/);
   const rows: number[][] = [];
-  let sites = -1;
+  let first = true;
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const cells = line.split(/[,;\s]+/);
-    if (rows.length === 0 && sites < 0 && cells.some((c) => !/^-?\d+(\.0*)?$/.test(c))) {
-      sites = -2; // header consumed
-      return;
+    // Only the first line can be a header, and only when none of its cells is a number: a data
+    // row with one bad cell ('0,1,x') is an error naming its line, never dropped as a header.
+    if (first) {
+      first = false;
+      if (cells.every((c) => c === '' || Number.isNaN(Number(c)))) return;
     }
     const vals = cells.map((c) => Number(c));
     vals.forEach((v, j) => {

@@ -12,6 +12,9 @@ export interface GraphCliOptions {
   format?: GraphFormat;
   header?: boolean;
   negative?: 'error' | 'abs' | 'drop';
+  sourceColumn?: string;
+  targetColumn?: string;
+  weightColumn?: string;
 }
 
 /** Adds `--unweighted --symmetrize --largest-component --directed --keep-self-loops --negative --format --header`. */
@@ -23,6 +26,9 @@ export function addGraphOptions(cmd: Command): Command {
     .option('--directed', 'read edges as directed (source -> target)')
     .option('--keep-self-loops', 'keep self-loops (dropped by default)')
     .option('--header', 'the first data line of an edge list is a header (default: detected)')
+    .option('--source-column <name|index>', 'edge lists: the source column, by header name or 0-based index (default 0)')
+    .option('--target-column <name|index>', 'edge lists: the target column (default 1)')
+    .option('--weight-column <name|index>', 'edge lists: the weight column, e.g. `count` of a pre,post,type,count connectome (default 2, when present)')
     .addOption(new Option('--negative <how>', 'negative weights (signed graphs such as `diffrg infer` output): error, abs (use |w|) or drop').choices(['error', 'abs', 'drop']).default('error'))
     .addOption(new Option('--format <format>', 'input format (default: from the extension and contents)').choices(['auto', 'edges', 'dense', 'npy', 'mtx']));
 }
@@ -39,6 +45,9 @@ export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph 
     dropSelfLoops: !o.keepSelfLoops,
     largestComponent: o.largestComponent,
     negative: o.negative,
+    sourceColumn: o.sourceColumn,
+    targetColumn: o.targetColumn,
+    weightColumn: o.weightColumn,
   });
   if (loaded.warnings.count > 0) info(`diffrg: warning: ${file}: ${loaded.warnings.messages.join('; ')}`);
   return loaded;

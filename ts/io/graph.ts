@@ -37,6 +37,14 @@ export interface ReadGraphOptions extends GraphOptions {
    * the edge (counted in `warnings.negative`). @default 'error'
    */
   negative?: 'error' | 'abs' | 'drop';
+  /**
+   * Edge lists with more columns (e.g. connectomes with `pre,post,type,count`): the source,
+   * target and weight columns by header name or 0-based index. A name needs a header line.
+   * @default source 0, target 1, weight 2 (when present)
+   */
+  sourceColumn?: string | number;
+  targetColumn?: string | number;
+  weightColumn?: string | number;
 }
 
 /** Counts of everything the reader dropped or changed. */
@@ -121,25 +129,46 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
     const looksHeader =
       f.every((x) => HEADER_WORDS.test(x)) ||
       (f.length >= 3 && !isNum(f[2]) && rows.length > 1 && isNum(rows[1].fields[2]));
-    if (header === true || (header === 'auto' && looksHeader)) start = 1;
+    // a column chosen by name says the first line is the header
+    const named = [options.sourceColumn, options.targetColumn, options.weightColumn].some((c) => typeof c === 'string' && !/^\d+$/.test(c));
+    if (header === true || (header === 'auto' && (looksHeader || named))) start = 1;
   }
+  const names = start === 1 ? rows[0].fields.map((f) => f.trim().toLowerCase()) : undefined;
+  const column = (spec: string | number | undefined, dflt: number, what: string): number => {
+    if (spec === undefined) return dflt;
+    if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+      const k = Number(spec);
+      const width = rows[start]?.fields.length ?? 0;
+      if (!Number.isInteger(k) || k < 0 || k >= width) throw new InvalidInputError(`${file}: ${what} column ${spec} out of range for ${width} columns`);
+      return k;
+    }
+    if (!names) throw new InvalidInputError(`${file}: ${what} column '${spec}' is a name, but the file has no header line (pass --header, or a 0-based index)`);
+    const k = names.indexOf(spec.toLowerCase());
+    if (k < 0) throw new InvalidInputError(`${file}:${rows[0].line}: no ${what} column named '${spec}' in the header (${rows[0].fields.join(', ')})`);
+    return k;
+  };
+  const sc = column(options.sourceColumn, 0, 'source');
+  const tc = column(options.targetColumn, 1, 'target');
+  const wc = column(options.weightColumn, 2, 'weight');
+  const explicitWeight = options.weightColumn !== undefined;
+  const used = Math.max(sc, tc, explicitWeight ? wc : 1) + 1;
   const src: string[] = [];
   const dst: string[] = [];
   const weights: number[] = [];
   let weighted = false;
   for (let r = start; r < rows.length; r++) {
     const { fields, line } = rows[r];
-    if (fields.length < 2) throw new ParseError(`expected 'source target [weight]', got '${fields.join(' ')}'`, { file, line });
-    src.push(fields[0]);
-    dst.push(fields[1]);
-    if (fields.length >= 3) {
+    if (fields.length < used) throw new ParseError(`expected at least ${used} columns (source, target${explicitWeight ? ', weight' : ''}), got '${fields.join(' ')}'`, { file, line });
+    src.push(fields[sc]);
+    dst.push(fields[tc]);
+    if (fields.length > wc) {
       weighted = true;
-      weights.push(parseWeight(fields[2], file, line, options, warnings));
+      weights.push(parseWeight(fields[wc], file, line, options, warnings));
     } else {
       if (weighted) throw new ParseError('missing weight (earlier lines have a weight column)', { file, line });
       weights.push(1);
     }
-    if (fields.length > 3) warnings.extraColumns++;
+    if (fields.length > Math.max(3, used) && options.weightColumn === undefined && options.sourceColumn === undefined) warnings.extraColumns++;
   }
   if (src.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
   // Ids: all integers -> ascending numeric order; otherwise first appearance.
