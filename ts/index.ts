@@ -66,3 +66,18 @@ export {
   type TauPolicy,
 } from './rg';
 export { dtnr, type DtnrOptions, type DtnrResult, type DtnrScale, type DtnrBlock } from './dtnr';
+export {
+  effectiveDynamics,
+  entropyProduction,
+  dynamicsJson,
+  DynamicsStream,
+  ESTIMATORS,
+  type DynamicsOptions,
+  type DynamicsResult,
+  type ScaleDynamics,
+  type EntropyProduction,
+  type EpEstimate,
+  type Estimator,
+  type LinearEstimator,
+  type Trajectory,
+} from './dynamics';

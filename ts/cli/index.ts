@@ -11,6 +11,7 @@ import * as simulate from './commands/simulate';
 import * as infer from './commands/infer';
 import * as mps from './commands/mps';
 import * as dtnr from './commands/dtnr';
+import * as dynamics from './commands/dynamics';
 
 export function buildProgram(): Command {
   const program = new Command('diffrg')
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     // commander's own parse errors ("error: unknown option '--x'") in the CLI's format
     outputError: (s, write) => write(s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr]) mod.register(program);
+  for (const mod of [demo, scan, coarseGrain, communities, simulate, infer, mps, dtnr, dynamics]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

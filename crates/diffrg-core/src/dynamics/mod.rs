@@ -86,7 +86,7 @@ pub mod var;
 
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
-pub use pipeline::{analyse, effective_dynamics, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
+pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
 pub use stats::{LinearStats, Moments};
 pub use trajectory::{Trajectory, TrajectoryOptions};

@@ -11,7 +11,7 @@
 
 use super::linear::OuFit;
 use crate::error::{ensure_fits, Error, Result};
-use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, Side};
 
 /// `σ = Tr(D^{-1} B S B^T) - Tr B` for drift `b`, diffusion `d`, stationary covariance `s`.
@@ -79,7 +79,9 @@ pub fn expm(m: &Mat<f64>) -> Mat<f64> {
 }
 
 /// Inverse of a symmetric positive-definite matrix (None when it is not).
+#[cfg(test)]
 pub(crate) fn spd_inverse(m: MatRef<f64>) -> Option<Mat<f64>> {
+    use faer::linalg::solvers::DenseSolveCore;
     m.llt(Side::Lower).ok().map(|l| l.inverse())
 }
 

@@ -18,6 +18,8 @@ use super::linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Pre
 use super::ou::ou_rate_of;
 use super::spectral::{spectral_rate, SpectralOptions};
 use super::stats::{LinearStats, Moments};
+use super::trajectory::{membership, pca};
+use crate::activity::Reduce;
 use super::var::var_per_step;
 use super::{EpEstimate, TrajectoryRef};
 use crate::error::{Error, Result};
@@ -271,8 +273,38 @@ pub fn analyse(stats: &LinearStats, projections: &[Mat<f64>], o: &DynamicsOption
     Ok(out)
 }
 
-/// Streams `traj` through a [`LinearStats`] accumulator and [`analyse`]s it.
-pub fn effective_dynamics(traj: TrajectoryRef, projections: &[Mat<f64>], o: &DynamicsOptions, exec: &Exec) -> Result<Vec<ScaleDynamics>> {
+/// A coarser scale of the finest variables.
+#[derive(Debug, Clone)]
+pub enum Coarsening {
+    /// `y = P x` (`m × n`).
+    Projection(Mat<f64>),
+    /// Group of every variable (`None`: left out), summed or averaged (see [`membership`]).
+    Assignment(Vec<Option<usize>>, Reduce),
+    /// The top-`K` principal components of the whole recording (see [`pca`]).
+    Pca(usize),
+}
+
+/// The projection matrices of `coarse` for the finest variables of `stats`.
+pub fn projections(stats: &LinearStats, coarse: &[Coarsening]) -> Result<Vec<Mat<f64>>> {
+    coarse
+        .iter()
+        .enumerate()
+        .map(|(k, c)| match c {
+            Coarsening::Projection(p) => Ok(p.clone()),
+            Coarsening::Assignment(a, r) => {
+                if a.len() != stats.n {
+                    return Err(Error::invalid_input(format!("dynamics: assignment {k} has {} entries for {} variables", a.len(), stats.n)));
+                }
+                membership(a, *r)
+            }
+            Coarsening::Pca(kk) => pca(&stats.moments()?, *kk),
+        })
+        .collect()
+}
+
+/// Streams `traj` through a [`LinearStats`] accumulator and [`analyse`]s its finest variables
+/// and every coarsening.
+pub fn effective_dynamics(traj: TrajectoryRef, coarse: &[Coarsening], o: &DynamicsOptions, exec: &Exec) -> Result<Vec<ScaleDynamics>> {
     let mut stats = LinearStats::new(traj.vars, traj.dt, o.horizon, o.blocks)?;
     let chunk = (1usize << 16).max(1);
     let pass = exec.part(0.0, 0.3);
@@ -280,7 +312,8 @@ pub fn effective_dynamics(traj: TrajectoryRef, projections: &[Mat<f64>], o: &Dyn
         stats.push(c, exec)?;
         pass.progress.set_done((k + 1) * chunk, traj.frames);
     }
-    analyse(&stats, projections, o, &exec.part(0.3, 1.0))
+    let p = projections(&stats, coarse)?;
+    analyse(&stats, &p, o, &exec.part(0.3, 1.0))
 }
 
 #[cfg(test)]
@@ -365,7 +398,7 @@ mod tests {
         let data = simulate(&b, &d, dt, frames, 5);
         let t = TrajectoryRef::new(&data, frames, 4, dt).unwrap();
         let p = super::super::trajectory::membership(&[Some(0), Some(1), Some(0), Some(1)], crate::activity::Reduce::Sum).unwrap();
-        let r = effective_dynamics(t, &[p], &DynamicsOptions { bootstrap: 20, ..Default::default() }, &Exec::with_threads(2)).unwrap();
+        let r = effective_dynamics(t, &[Coarsening::Projection(p)], &DynamicsOptions { bootstrap: 20, ..Default::default() }, &Exec::with_threads(2)).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].variables, 2);
         let fine = r[0].entropy.ou.as_ref().unwrap().rate;
@@ -387,6 +420,6 @@ mod tests {
         let t = TrajectoryRef::new(&two, 2, 2, 0.1).unwrap();
         let r = effective_dynamics(t, &[], &DynamicsOptions { bootstrap: 0, ..Default::default() }, &Exec::sequential()).unwrap();
         assert!(r[0].diagnostics.iter().any(|d| d.contains("frames")), "{:?}", r[0].diagnostics);
-        assert!(effective_dynamics(t, &[Mat::zeros(1, 3)], &DynamicsOptions::default(), &Exec::sequential()).is_err());
+        assert!(effective_dynamics(t, &[Coarsening::Projection(Mat::zeros(1, 3))], &DynamicsOptions::default(), &Exec::sequential()).is_err());
     }
 }
