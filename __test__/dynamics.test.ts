@@ -77,6 +77,21 @@ describe('entropyProduction', () => {
     expect(streamed.scales[0].entropyProduction.var!.rate).toBeCloseTo(whole.scales[0].entropyProduction.var!.rate, 10);
   });
 
+  it('streams a frames x vars NPY file from disk', async () => {
+    const dt = 0.05;
+    const frames = 20_000;
+    const data = trap(1, 0.5, 0.5, dt, frames, 5);
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-dyn-npy-'));
+    const file = path.join(dir, 'traj.npy');
+    writeFileSync(file, diffrg.encodeNpy({ dtype: 'float64', shape: [frames, 2], data }));
+    const streamed = await diffrg.dynamicsFromNpy(file, { dt, chunkFrames: 777, bootstrap: 0 });
+    const whole = await diffrg.entropyProduction({ data, frames, vars: 2, dt }, { bootstrap: 0 });
+    expect(streamed.scales[0].frames).toBe(frames);
+    expect(streamed.scales[0].entropyProduction.ou!.rate).toBeCloseTo(whole.scales[0].entropyProduction.ou!.rate, 10);
+    writeFileSync(file, diffrg.encodeNpy({ dtype: 'int32', shape: [2, 2], data: new Int32Array(4) }));
+    await expect(diffrg.dynamicsFromNpy(file, { dt })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+  });
+
   it('reports bad input as typed errors or diagnostics', async () => {
     const data = new Float64Array(200).map((_, i) => (i % 2 === 0 ? Math.sin(i) : 1));
     const r = await diffrg.entropyProduction({ data, frames: 100, vars: 2, dt: 0.1 }, { bootstrap: 0 });

@@ -3,8 +3,9 @@
  * exact Ornstein-Uhlenbeck form, and entropy-production estimators with block-bootstrap
  * intervals, at every scale of a coarse-graining (docs/dynamics.md).
  */
+import { promises as fs } from 'node:fs';
 import native = require('./native');
-import { InvalidInputError, NoConvergenceError } from './errors';
+import { InvalidInputError, NoConvergenceError, ParseError } from './errors';
 import { runNative, callNative, progressStage, checkSeed, checkInteger, type RunOptions } from './run';
 import type { Activity } from './io/activity';
 import type { Graph } from './graph';
@@ -307,6 +308,59 @@ export class DynamicsStream {
     const assignments = this.options.assignments ?? [];
     const scales = await runNative(this.options, (token) => this.inner.finish(nativeOptions(this.options, assignments), token) as Promise<native.ScaleDynamicsJs[]>);
     return { scales: wrap(scales, this.options), ids: Array.from({ length: this.vars }, (_, i) => i), assignments };
+  }
+}
+
+export interface NpyStreamOptions extends Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> {
+  /** Seconds between frames (rows). */
+  dt: number;
+  /** Frames read and pushed per chunk. @default 65536 */
+  chunkFrames?: number;
+}
+
+/**
+ * Streams a trajectory stored as a C-order `frames x vars` float64 or float32 NPY file (one
+ * row per frame) through a {@link DynamicsStream}, chunk by chunk: memory is one chunk plus the
+ * per-block statistics, whatever the file's size.
+ */
+export async function dynamicsFromNpy(file: string, options: NpyStreamOptions): Promise<DynamicsResult> {
+  const { dt, chunkFrames = 65536, ...rest } = options;
+  checkInteger('chunkFrames', chunkFrames, 1);
+  const fh = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+    if (bytesRead < 10 || magic.some((b, i) => head[i] !== b)) throw new ParseError('not an NPY file (bad magic bytes)', { file });
+    const major = head[6];
+    const headerLen = major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    if (start + headerLen > bytesRead) throw new ParseError('NPY header too long or truncated', { file });
+    const header = head.subarray(start, start + headerLen).toString('latin1');
+    const descr = /'descr'\s*:\s*'([<|=])(f[48])'/.exec(header);
+    if (!descr) throw new InvalidInputError(`${file}: streaming needs a little-endian float64 or float32 array (header ${header.trim()})`);
+    if (!/'fortran_order'\s*:\s*False/.test(header)) throw new InvalidInputError(`${file}: streaming needs a C-order (row-major) frames x vars array`);
+    const shape = /'shape'\s*:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,?\s*\)/.exec(header);
+    if (!shape) throw new InvalidInputError(`${file}: streaming needs a 2-D frames x vars array (header ${header.trim()})`);
+    const [frames, vars] = [Number(shape[1]), Number(shape[2])];
+    const size = descr[2] === 'f8' ? 8 : 4;
+    const stream = new DynamicsStream(vars, dt, rest);
+    const buf = Buffer.alloc(chunkFrames * vars * size);
+    let offset = start + headerLen;
+    for (let t = 0; t < frames; t += chunkFrames) {
+      const m = Math.min(chunkFrames, frames - t);
+      const want = m * vars * size;
+      const { bytesRead: got } = await fh.read(buf, 0, want, offset);
+      if (got !== want) throw new ParseError(`truncated data at frame ${t} (${got} of ${want} bytes)`, { file });
+      offset += want;
+      const raw = buf.subarray(0, want);
+      const chunk = size === 8 ? new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + want)) : Float64Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + want)));
+      await stream.push(chunk);
+      options.onProgress?.((0.9 * (t + m)) / frames);
+    }
+    return await stream.finish();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -68,6 +68,7 @@ export {
 export { dtnr, type DtnrOptions, type DtnrResult, type DtnrScale, type DtnrBlock } from './dtnr';
 export {
   effectiveDynamics,
+  dynamicsFromNpy,
   entropyProduction,
   dynamicsJson,
   DynamicsStream,
@@ -80,4 +81,5 @@ export {
   type Estimator,
   type LinearEstimator,
   type Trajectory,
+  type NpyStreamOptions,
 } from './dynamics';

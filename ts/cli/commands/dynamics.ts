@@ -84,7 +84,7 @@ export function register(program: Command): void {
         .option('--fraction <f>', 'supernodes kept per RG step (--graph)', numberOption('--fraction'), 0.5)
         .option('--out <dir>', 'write dynamics.json and scales.csv into this directory'),
     ),
-  ).action(async (activity: string, opts: Opts) => {
+  ).action(async (activity: string, opts: Opts, cmd: Command) => {
     const given = [opts.graph, opts.partition, opts.pca].filter((x) => x !== undefined).length;
     if (given > 1) throw new UsageError('--graph, --partition and --pca are alternatives: give at most one');
     if (opts.bootstrap === 1) throw new UsageError('--bootstrap must be 0 or at least 2');
@@ -107,7 +107,9 @@ export function register(program: Command): void {
         return groups.get(g)!;
       })];
     } else if (opts.graph !== undefined) {
-      const sub = siteSubgraph(loadGraphFromCli(opts.graph, { ...opts, negative: opts.negative ?? 'abs' }).graph, ids);
+      // signed graphs (`diffrg infer` output) are read as |w| unless --negative is given, as in dtnr
+      const negative = cmd.getOptionValueSource('negative') === 'cli' ? opts.negative : 'abs';
+      const sub = siteSubgraph(loadGraphFromCli(opts.graph, { ...opts, negative }).graph, ids);
       if (sub.matched === 0) throw new InvalidInputError(`${opts.graph}: none of the graph's node ids matches a neuron id of ${activity}`);
       graph = sub.graph;
     }
