@@ -21,7 +21,38 @@
 
 use crate::error::{ensure_fits, Error, Result};
 use crate::exec::Exec;
-use faer::{Accum, Mat, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
+
+/// `dst += a bᵀ` for `n × m` frame blocks `a`, `b`: the frame dimension is split across the
+/// threads (private `n × n` partial sums, then added), which scales where a parallel GEMM over
+/// the small `n × n` output would not.
+fn add_products(dst: &mut Mat<f64>, a: MatRef<f64>, b: MatRef<f64>, exec: &Exec) {
+    let m = a.ncols();
+    let parts = exec.threads.min(m / 4096).max(1);
+    if parts == 1 {
+        matmul(dst.as_mut(), Accum::Add, a, b.transpose(), 1.0, Par::Seq);
+        return;
+    }
+    let step = m.div_ceil(parts);
+    let (r, c) = (dst.nrows(), dst.ncols());
+    let partials: Vec<Mat<f64>> = exec.install(|| {
+        (0..parts)
+            .into_par_iter()
+            .map(|p| {
+                let lo = p * step;
+                let len = step.min(m - lo);
+                let mut acc = Mat::zeros(r, c);
+                matmul(acc.as_mut(), Accum::Replace, a.subcols(lo, len), b.subcols(lo, len).transpose(), 1.0, Par::Seq);
+                acc
+            })
+            .collect()
+    });
+    for p in partials {
+        *dst += &p;
+    }
+}
 
 /// Sums of one time block.
 #[derive(Debug, Clone)]
@@ -127,7 +158,6 @@ impl LinearStats {
         if m == 0 {
             return Ok(());
         }
-        let par = exec.par();
         let h = self.history.len() / n;
         // Working view: history frames then the chunk; global frame of work[j] = frames - h + j.
         let mut work = std::mem::take(&mut self.history);
@@ -150,7 +180,7 @@ impl LinearStats {
             let stop = ((b + 1) * self.block_len).min(end);
             let seg = xt.subcols(t - base, stop - t);
             let blk = &mut self.blocks[b];
-            exec.install(|| faer::linalg::matmul::matmul(blk.sq.as_mut(), Accum::Add, seg, seg.transpose(), 1.0, par));
+            add_products(&mut blk.sq, seg, seg, exec);
             for j in 0..stop - t {
                 for (s, v) in blk.sum.iter_mut().zip(seg.col(j).iter()) {
                     *s += v;
@@ -170,7 +200,7 @@ impl LinearStats {
                 let from = xt.subcols(f - base, stop - f);
                 let to = xt.subcols(f + l - base, stop - f);
                 let blk = &mut self.blocks[b];
-                exec.install(|| faer::linalg::matmul::matmul(blk.cross[k].as_mut(), Accum::Add, to, from.transpose(), 1.0, par));
+                add_products(&mut blk.cross[k], to, from, exec);
                 blk.pairs[k] += stop - f;
                 f = stop;
             }
@@ -284,8 +314,8 @@ mod tests {
         let n = 3;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let data: Vec<f64> = (0..n * 1001).map(|_| rng.random::<f64>()).collect();
-        let exec = Exec::sequential();
-        for chunk in [1usize, 7, 1001] {
+        for (chunk, threads) in [(1usize, 1), (7, 1), (1001, 1), (1001, 3)] {
+            let exec = Exec::with_threads(threads);
             let mut s = LinearStats::new(n, 0.1, 3, 4).unwrap();
             for c in data.chunks(chunk * n) {
                 s.push(c, &exec).unwrap();
@@ -303,6 +333,25 @@ mod tests {
                         assert!((m.cl[k][(i, j)] - cl[(i, j)]).abs() < 1e-12);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn threads_split_the_frames_without_changing_the_sums() {
+        let n = 3;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let data: Vec<f64> = (0..n * 30_000).map(|_| rng.random::<f64>()).collect();
+        let run = |threads| {
+            let mut s = LinearStats::new(n, 0.1, 2, 4).unwrap();
+            s.push(&data, &Exec::with_threads(threads)).unwrap();
+            s.moments().unwrap()
+        };
+        let (a, b) = (run(1), run(3));
+        for i in 0..n {
+            for j in 0..n {
+                assert!((a.c0[(i, j)] - b.c0[(i, j)]).abs() < 1e-12);
+                assert!((a.cl[1][(i, j)] - b.cl[1][(i, j)]).abs() < 1e-12);
             }
         }
     }
