@@ -70,7 +70,10 @@ describe('entropyProduction', () => {
     const data = trap(1, 0.5, 0.5, dt, frames, 2);
     const whole = await diffrg.entropyProduction({ data, frames, vars: 2, dt }, { bootstrap: 0 });
     const stream = new diffrg.DynamicsStream(2, dt, { bootstrap: 0 });
-    for (let t = 0; t < frames; t += 3001) await stream.push(data.slice(2 * t, 2 * Math.min(frames, t + 3001)));
+    // pushes not awaited one by one still arrive in call order
+    const pending: Promise<void>[] = [];
+    for (let t = 0; t < frames; t += 3001) pending.push(stream.push(data.slice(2 * t, 2 * Math.min(frames, t + 3001))));
+    await Promise.all(pending);
     expect(stream.frames).toBe(frames);
     const streamed = await stream.finish();
     expect(streamed.scales[0].entropyProduction.ou!.rate).toBeCloseTo(whole.scales[0].entropyProduction.ou!.rate, 10);

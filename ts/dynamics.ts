@@ -298,13 +298,20 @@ export class DynamicsStream {
     return this.inner.frames;
   }
 
-  /** Adds the frames of a frame-major chunk. */
-  async push(chunk: Float64Array): Promise<void> {
-    await runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token) as Promise<number>);
+  /** Pushes run one after another in call order, even when not awaited one by one. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Adds the frames of a frame-major chunk (after every earlier push). */
+  push(chunk: Float64Array): Promise<void> {
+    const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token) as Promise<number>);
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next.then(() => undefined);
   }
 
-  /** Fits every scale (the streamed variables, then `assignments` / `pca`). */
+  /** Fits every scale (the streamed variables, then `assignments` / `pca`), after every push. */
   async finish(): Promise<DynamicsResult> {
+    await this.queue;
     const assignments = this.options.assignments ?? [];
     const scales = await runNative(this.options, (token) => this.inner.finish(nativeOptions(this.options, assignments), token) as Promise<native.ScaleDynamicsJs[]>);
     return { scales: wrap(scales, this.options), ids: Array.from({ length: this.vars }, (_, i) => i), assignments };
