@@ -121,3 +121,20 @@ export {
   type SweepStatus,
   type Executor,
 } from './sweep';
+export {
+  effectiveDynamics,
+  dynamicsFromNpy,
+  entropyProduction,
+  dynamicsJson,
+  DynamicsStream,
+  ESTIMATORS,
+  type DynamicsOptions,
+  type DynamicsResult,
+  type ScaleDynamics,
+  type EntropyProduction,
+  type EpEstimate,
+  type Estimator,
+  type LinearEstimator,
+  type Trajectory,
+  type NpyStreamOptions,
+} from './dynamics';

@@ -9,6 +9,7 @@
  * its hash covers the input checksum, its options, diffrg's version and its upstream hashes, so
  * changing one stage's options recomputes that stage and the stages downstream of it only.
  */
+import { effectiveDynamics, type DynamicsOptions, type DynamicsResult } from '../dynamics';
 import * as path from 'node:path';
 import { Graph } from '../graph';
 import { readActivity, type Activity, type ReadActivityOptions } from '../io/activity';
@@ -287,33 +288,31 @@ const RUN: Record<Exclude<StageName, 'report'>, StageFn> = {
     return dtnrRecord(r, o.chi);
   },
   async dynamics(ctx) {
-    // the dynamics family (ts/dynamics.ts) is merged separately; until the facade exports
-    // effectiveDynamics this stage is skipped with that reason
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const facade = require('../index') as Record<string, unknown>;
-    const fn = facade.effectiveDynamics as undefined | ((activity: Activity, options: Record<string, unknown>) => Promise<{ scales: DynamicsScaleJson[] }>);
-    if (typeof fn !== 'function') throw new SkipStage('effectiveDynamics is not exported by this build of diffrg (the dynamics family is not merged yet)');
     const flow = ctx.get('flow');
     const inf = ctx.get('infer');
-    // supernode membership per scale, as neuron-id partitions of the component's neurons
-    const partitions = flow.steps.map((s) => flow.nodes.map((node, k) => ({ id: inf.ids[node], block: s.assignment[k] })));
-    const r = await fn(await ctx.activity(), { ...ctx.run, ...ctx.cfg.dynamics, partitions });
+    const act = await ctx.activity();
+    // the flow's supernodes as groups of the activity's rows; rows outside the flow's component
+    // are left out of the coarse scales (-1)
+    const rowIds = act.kind === 'spikes' ? act.ids : (act.ids ?? Array.from({ length: act.neurons }, (_, i) => i));
+    const rowOf = new Map(rowIds.map((id, r) => [id, r]));
+    const assignments = flow.steps.map((s) => {
+      const a = new Array<number>(rowIds.length).fill(-1);
+      flow.nodes.forEach((node, k) => {
+        const r = rowOf.get(inf.ids[node]);
+        if (r !== undefined) a[r] = s.assignment[k];
+      });
+      return a;
+    });
+    const r = await effectiveDynamics(act, { ...ctx.run, ...(ctx.cfg.dynamics as DynamicsOptions), assignments });
     return dynamicsRecord(r);
   },
 };
 
-/** One scale of `diffrg dynamics --json` (the fields the report draws). */
-interface DynamicsScaleJson {
-  variables: number;
-  timescales: number[];
-  entropyProduction: Record<string, { rate: number; ci: [number, number] } | undefined>;
-}
-
-function dynamicsRecord(r: { scales: DynamicsScaleJson[] }): DynamicsRecord {
+function dynamicsRecord(r: DynamicsResult): DynamicsRecord {
   return {
     scales: r.scales.map((s) => {
       const est = Object.values(s.entropyProduction).find((e) => e && Number.isFinite(e.rate));
-      return { variables: s.variables, entropyProduction: est?.rate ?? NaN, timescales: s.timescales };
+      return { variables: s.variables, entropyProduction: est?.rate ?? NaN, timescales: s.timescales ?? [] };
     }),
   };
 }

@@ -5,6 +5,7 @@
 mod job;
 mod community;
 mod dtnr;
+mod dynamics;
 mod graph;
 mod mps;
 mod infer;

@@ -4,6 +4,12 @@
 //! seconds (binned, possibly coarse-grained activity). The estimators in this family fit
 //! effective stochastic dynamics to it and measure how far it is from equilibrium (its entropy
 //! production rate). One estimator per file; the shared types live here.
+//!
+//! - [`stats`]: the streaming per-block second moments ([`LinearStats`], [`Moments`]).
+//! - [`linear`]: the VAR(1) fit and its exact OU form, held-out prediction.
+//! - [`ou`], [`var`], [`spectral`]: the linear entropy-production estimators.
+//! - [`trajectory`]: trajectories from activity (grouping, smoothing, projections, PCA).
+//! - [`pipeline`]: every scale of a coarse-graining with block-bootstrap intervals.
 
 use crate::error::{Error, Result};
 
@@ -69,3 +75,19 @@ pub struct EpEstimate {
     pub per_step: Option<f64>,
     pub bias: Option<f64>,
 }
+
+pub mod linear;
+pub mod ou;
+pub mod pipeline;
+pub mod spectral;
+pub mod stats;
+pub mod trajectory;
+pub mod var;
+
+pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
+pub use ou::{ou_rate, ou_rate_of};
+pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
+pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
+pub use stats::{LinearStats, Moments};
+pub use trajectory::{Trajectory, TrajectoryOptions};
+pub use var::var_per_step;

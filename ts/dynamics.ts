@@ -1,0 +1,394 @@
+/**
+ * Meso-scale effective dynamics of (coarse-grained) neural trajectories: the VAR(1) fit and its
+ * exact Ornstein-Uhlenbeck form, and entropy-production estimators with block-bootstrap
+ * intervals, at every scale of a coarse-graining (docs/dynamics.md).
+ */
+import { promises as fs } from 'node:fs';
+import native = require('./native');
+import { InvalidInputError, NoConvergenceError, ParseError } from './errors';
+import { runNative, callNative, progressStage, checkSeed, checkInteger, type RunOptions } from './run';
+import type { Activity } from './io/activity';
+import type { Graph } from './graph';
+import { rgFlow, type RgFlowOptions } from './rg';
+
+/** The linear estimators computed by the core. */
+export type LinearEstimator = 'ou' | 'var' | 'spectral';
+/** Every estimator name; `sfi` and `states` are the nonlinear estimators (docs/dynamics.md). */
+export type Estimator = LinearEstimator | 'sfi' | 'states';
+export const ESTIMATORS: readonly Estimator[] = ['ou', 'var', 'spectral', 'sfi', 'states'];
+
+export interface DynamicsOptions extends RunOptions {
+  /** Bin width (s) of spike input; the sample period of dense input without a rate. @default 0.01 */
+  binSeconds?: number;
+  /** Estimators to compute. @default ['ou', 'var', 'spectral'] */
+  estimators?: Estimator[];
+  /** Block-bootstrap replicates of the intervals (0: none). @default 100 (the core's) */
+  bootstrap?: number;
+  /** Target number of time blocks. @default 64 (the core's) */
+  blocks?: number;
+  /** Frames ahead of the held-out prediction. @default 1 */
+  horizon?: number;
+  /** Fraction of the recording (its end) held out for the prediction. @default 0.2 */
+  testFraction?: number;
+  /** Confidence level of the intervals. @default 0.95 */
+  level?: number;
+  /** Seed of the bootstrap. @default 0 */
+  seed?: number;
+  /** Causal exponential smoothing time constant (s) of the finest trajectory. @default none */
+  smoothing?: number;
+  /** How a group of variables becomes one: 'sum' or 'mean'. @default 'sum' */
+  reduce?: 'sum' | 'mean';
+  /**
+   * Coarser scales given directly: `assignments[k][i]` is the group of input row `i` at scale
+   * `k + 1` (`-1`: row left out of that scale).
+   */
+  assignments?: number[][];
+  /** A graph over the input rows (node `i` = row `i`): its Laplacian RG flow supplies the scales. */
+  graph?: Graph;
+  /** Options of that flow. @default { policy: 'fraction', fraction: 0.5, steps: 8 } */
+  flow?: Omit<RgFlowOptions, 'signal' | 'threads' | 'onProgress'>;
+  /** Adds a scale of the top-K principal components. */
+  pca?: number;
+}
+
+/** An entropy-production estimate (nats/s) and its interval. */
+export interface EpEstimate {
+  rate: number;
+  ci: [number, number];
+  /** Bootstrap bias estimate (replicate mean - estimate), when intervals were computed. */
+  bias: number | null;
+  /** Nats per frame, where the estimator is defined per step (`states`). */
+  perStep?: number;
+}
+
+export interface EntropyProduction {
+  ou?: EpEstimate | null;
+  var?: EpEstimate | null;
+  spectral?: EpEstimate | null;
+  sfi?: EpEstimate | null;
+  states?: EpEstimate | null;
+}
+
+/** Everything recorded at one scale; matrices are row-major nested arrays, null when undefined. */
+export interface ScaleDynamics {
+  variables: number;
+  frames: number;
+  binSeconds: number;
+  /** Drift B of dx = -B (x - mu) dt + sqrt(2D) dW. */
+  drift: number[][] | null;
+  diffusion: number[][] | null;
+  /** Stationary covariance S. */
+  covariance: number[][] | null;
+  /** B - D S^-1: the probability current's part of the drift. */
+  irreversibleDrift: number[][] | null;
+  /** VAR(1) matrix A = exp(-B dt) and its noise covariance Q. */
+  transition: number[][] | null;
+  noise: number[][] | null;
+  /** Relaxation times 1/Re(eig B) (s), slowest first, and oscillation frequencies Im(eig B)/2pi (Hz). */
+  timescales: number[] | null;
+  frequencies: number[] | null;
+  participationRatio: number | null;
+  /** Held-out pooled R^2 of the VAR(1) prediction, and of independent AR(1) models. */
+  predictionR2: number | null;
+  predictionR2Diagonal: number | null;
+  predictionHorizon: number | null;
+  entropyProduction: EntropyProduction;
+  /** Why a quantity is missing, or a warning. */
+  diagnostics: string[];
+}
+
+export interface DynamicsResult {
+  scales: ScaleDynamics[];
+  /** Ids of the input rows (scale 0's variables). */
+  ids: number[];
+  /** The coarse scales used (assignments of the input rows), one per scale after the first. */
+  assignments: number[][];
+  /** tau of every RG flow step (with `graph`). */
+  taus?: number[];
+  flowStopped?: string;
+}
+
+function matrix(a: Float64Array | null | undefined, n: number): number[][] | null {
+  if (!a) return null;
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) out.push(Array.from(a.subarray(i * n, (i + 1) * n)));
+  return out;
+}
+
+function ep(e: native.EpEstimateJs | null | undefined): EpEstimate | null {
+  if (!e) return null;
+  const r: EpEstimate = { rate: e.rate, ci: [e.ciLow, e.ciHigh], bias: e.bias ?? null };
+  if (e.perStep !== undefined && e.perStep !== null) r.perStep = e.perStep;
+  return r;
+}
+
+function checkOptions(o: DynamicsOptions): void {
+  for (const e of o.estimators ?? []) if (!ESTIMATORS.includes(e)) throw new InvalidInputError(`estimators: unknown estimator '${e}' (${ESTIMATORS.join(', ')})`);
+  checkInteger('bootstrap', o.bootstrap, 0);
+  if (o.bootstrap === 1) throw new InvalidInputError('bootstrap must be 0 or at least 2');
+  checkInteger('blocks', o.blocks, 1);
+  checkInteger('horizon', o.horizon, 1);
+  checkInteger('pca', o.pca, 1);
+  checkSeed(o.seed);
+  if (o.smoothing !== undefined && !(o.smoothing > 0 && Number.isFinite(o.smoothing))) throw new InvalidInputError(`smoothing must be a positive time constant in seconds (got ${o.smoothing})`);
+  if (o.reduce !== undefined && o.reduce !== 'sum' && o.reduce !== 'mean') throw new InvalidInputError(`reduce must be 'sum' or 'mean' (got '${o.reduce}')`);
+}
+
+function nativeOptions(o: DynamicsOptions, assignments: number[][]): native.DynamicsOptions {
+  const linear = (o.estimators ?? ['ou', 'var', 'spectral']).filter((e): e is LinearEstimator => e === 'ou' || e === 'var' || e === 'spectral');
+  return {
+    estimators: linear,
+    bootstrap: o.bootstrap,
+    blocks: o.blocks,
+    horizon: o.horizon,
+    testFraction: o.testFraction,
+    level: o.level,
+    seed: o.seed,
+    reduce: o.reduce,
+    pca: o.pca,
+    smoothing: o.smoothing,
+    threads: o.threads,
+    assignments: assignments.map((a) => a.map((g) => (g < 0 ? 0xffffffff : g))),
+  };
+}
+
+/** The public scale records of native results (requested estimators only; absent -> null). */
+function wrap(scales: native.ScaleDynamicsJs[], o: DynamicsOptions): ScaleDynamics[] {
+  const requested = o.estimators ?? ['ou', 'var', 'spectral'];
+  return scales.map((s, k) => {
+    const all: Record<Estimator, EpEstimate | null> = { ou: ep(s.ou), var: ep(s.var), spectral: ep(s.spectral), sfi: null, states: null };
+    const entropyProduction: EntropyProduction = {};
+    const diagnostics = [...s.diagnostics];
+    for (const e of requested) {
+      entropyProduction[e] = all[e];
+      // hook: the nonlinear estimators (sfi, states) are wired here once their core exists
+      if ((e === 'sfi' || e === 'states') && k === 0) diagnostics.push(`${e}: estimator not available in this build`);
+    }
+    const n = s.variables;
+    return {
+      variables: n,
+      frames: s.frames,
+      binSeconds: s.binSeconds,
+      drift: matrix(s.drift, n),
+      diffusion: matrix(s.diffusion, n),
+      covariance: matrix(s.covariance, n),
+      irreversibleDrift: matrix(s.irreversibleDrift, n),
+      transition: matrix(s.transition, n),
+      noise: matrix(s.noise, n),
+      timescales: s.timescales ?? null,
+      frequencies: s.frequencies ?? null,
+      participationRatio: s.participationRatio ?? null,
+      predictionR2: s.predictionR2 ?? null,
+      predictionR2Diagonal: s.predictionR2Diagonal ?? null,
+      predictionHorizon: s.predictionHorizon ?? null,
+      entropyProduction,
+      diagnostics,
+    };
+  });
+}
+
+/** Runs the RG flow of `graph` (retrying fewer steps when a step cannot reach its size). */
+async function flowAssignments(graph: Graph, o: DynamicsOptions, onProgress: ((f: number) => void) | undefined) {
+  const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...o.flow };
+  let f: { steps: { assignment: number[]; tau: number }[]; stopped?: string } = { steps: [] };
+  let stopped: string | undefined;
+  for (let steps = fo.steps; steps >= 1; steps--) {
+    try {
+      f = await rgFlow(graph, { ...fo, steps, signal: o.signal, threads: o.threads, onProgress });
+      break;
+    } catch (err) {
+      if (!(err instanceof NoConvergenceError)) throw err;
+      stopped = `step ${steps}: ${err.message}`;
+    }
+  }
+  // a step that leaves as many supernodes as the previous scale adds nothing
+  const steps = f.steps.filter((s, k) => new Set(s.assignment).size < (k === 0 ? graph.n : new Set(f.steps[k - 1].assignment).size));
+  return { assignments: steps.map((s) => s.assignment), taus: steps.map((s) => s.tau), stopped: f.stopped ?? stopped };
+}
+
+/**
+ * Effective linear dynamics and entropy production of activity at every scale: the input's
+ * rows (scale 0), then `assignments`, the RG flow of `graph`, and `pca`. Spike trains are
+ * binned at `binSeconds`; dense rows are used sample by sample.
+ */
+export async function effectiveDynamics(activity: Activity, options: DynamicsOptions = {}): Promise<DynamicsResult> {
+  checkOptions(options);
+  const rows = activity.kind === 'spikes' ? activity.ids.length : activity.neurons;
+  const ids = activity.kind === 'spikes' ? activity.ids : activity.ids ?? Array.from({ length: rows }, (_, i) => i);
+  const assignments = (options.assignments ?? []).map((a, k) => {
+    if (a.length !== rows) throw new InvalidInputError(`assignments[${k}] has ${a.length} entries for ${rows} rows`);
+    return a;
+  });
+  let taus: number[] | undefined;
+  let flowStopped: string | undefined;
+  let rest = options.onProgress;
+  if (options.graph) {
+    if (options.graph.n !== rows) throw new InvalidInputError(`the graph has ${options.graph.n} nodes but the activity has ${rows} rows`);
+    const f = await flowAssignments(options.graph, options, progressStage(options.onProgress, 0, 0.2));
+    assignments.push(...f.assignments);
+    taus = f.taus;
+    flowStopped = f.stopped;
+    rest = progressStage(options.onProgress, 0.2, 1);
+  }
+  const nat = nativeOptions(options, assignments);
+  const run = { signal: options.signal, threads: options.threads, onProgress: rest };
+  let scales: native.ScaleDynamicsJs[];
+  if (activity.kind === 'spikes') {
+    const bin = options.binSeconds ?? 0.01;
+    if (!(bin > 0 && Number.isFinite(bin))) throw new InvalidInputError(`binSeconds must be positive (got ${bin})`);
+    const offsets = new Float64Array(rows + 1);
+    activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
+    const times = new Float64Array(offsets[rows]);
+    activity.times.forEach((t, r) => times.set(t, offsets[r]));
+    scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+  } else {
+    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? 0.01;
+    if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
+    scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+  }
+  const out: DynamicsResult = { scales: wrap(scales, options), ids, assignments };
+  if (taus) out.taus = taus;
+  if (flowStopped) out.flowStopped = flowStopped;
+  return out;
+}
+
+/** A frame-major trajectory: `data[t * vars + i]` is variable `i` at frame `t`, frames `dt` s apart. */
+export interface Trajectory {
+  data: Float64Array;
+  frames: number;
+  vars: number;
+  dt: number;
+}
+
+/**
+ * Effective dynamics and entropy production of a trajectory given directly (its variables are
+ * scale 0; `assignments` and `pca` add coarser scales).
+ */
+export async function entropyProduction(trajectory: Trajectory, options: Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> = {}): Promise<DynamicsResult> {
+  checkOptions(options);
+  const { data, frames, vars, dt } = trajectory;
+  checkInteger('frames', frames, 1);
+  checkInteger('vars', vars, 1);
+  if (data.length !== frames * vars) throw new InvalidInputError(`trajectory: ${data.length} values is not frames x vars = ${frames} x ${vars}`);
+  const assignments = options.assignments ?? [];
+  const nat = nativeOptions(options, assignments);
+  const scales = await runNative(options, (token) => native.dynamicsTrajectory(data, frames, vars, dt, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+  return { scales: wrap(scales, options), ids: Array.from({ length: vars }, (_, i) => i), assignments };
+}
+
+/**
+ * Streaming analysis of a trajectory too large for memory: `push` frame-major chunks (e.g. read
+ * from an NPY file piece by piece), then `finish`. Memory is O(blocks x vars^2), independent of
+ * the number of frames. A chunk must not change while its `push` is pending.
+ */
+export class DynamicsStream {
+  private readonly inner: native.DynamicsStream;
+  private readonly options: Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'>;
+
+  /** `vars` variables every `dt` seconds; `blocks` and `horizon` are fixed here. */
+  constructor(readonly vars: number, readonly dt: number, options: Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> = {}) {
+    checkOptions(options);
+    checkInteger('vars', vars, 1);
+    this.options = options;
+    this.inner = callNative(() => new native.DynamicsStream(vars, dt, nativeOptions(options, [])));
+  }
+
+  /** Frames pushed so far. */
+  get frames(): number {
+    return this.inner.frames;
+  }
+
+  /** Pushes run one after another in call order, even when not awaited one by one. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Adds the frames of a frame-major chunk (after every earlier push). */
+  push(chunk: Float64Array): Promise<void> {
+    const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token) as Promise<number>);
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next.then(() => undefined);
+  }
+
+  /** Fits every scale (the streamed variables, then `assignments` / `pca`), after every push. */
+  async finish(): Promise<DynamicsResult> {
+    await this.queue;
+    const assignments = this.options.assignments ?? [];
+    const scales = await runNative(this.options, (token) => this.inner.finish(nativeOptions(this.options, assignments), token) as Promise<native.ScaleDynamicsJs[]>);
+    return { scales: wrap(scales, this.options), ids: Array.from({ length: this.vars }, (_, i) => i), assignments };
+  }
+}
+
+export interface NpyStreamOptions extends Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> {
+  /** Seconds between frames (rows). */
+  dt: number;
+  /** Frames read and pushed per chunk. @default 65536 */
+  chunkFrames?: number;
+}
+
+/**
+ * Streams a trajectory stored as a C-order `frames x vars` float64 or float32 NPY file (one
+ * row per frame) through a {@link DynamicsStream}, chunk by chunk: memory is one chunk plus the
+ * per-block statistics, whatever the file's size.
+ */
+export async function dynamicsFromNpy(file: string, options: NpyStreamOptions): Promise<DynamicsResult> {
+  const { dt, chunkFrames = 65536, ...rest } = options;
+  checkInteger('chunkFrames', chunkFrames, 1);
+  const fh = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+    if (bytesRead < 10 || magic.some((b, i) => head[i] !== b)) throw new ParseError('not an NPY file (bad magic bytes)', { file });
+    const major = head[6];
+    const headerLen = major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    if (start + headerLen > bytesRead) throw new ParseError('NPY header too long or truncated', { file });
+    const header = head.subarray(start, start + headerLen).toString('latin1');
+    const descr = /'descr'\s*:\s*'([<|=])(f[48])'/.exec(header);
+    if (!descr) throw new InvalidInputError(`${file}: streaming needs a little-endian float64 or float32 array (header ${header.trim()})`);
+    if (!/'fortran_order'\s*:\s*False/.test(header)) throw new InvalidInputError(`${file}: streaming needs a C-order (row-major) frames x vars array`);
+    const shape = /'shape'\s*:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,?\s*\)/.exec(header);
+    if (!shape) throw new InvalidInputError(`${file}: streaming needs a 2-D frames x vars array (header ${header.trim()})`);
+    const [frames, vars] = [Number(shape[1]), Number(shape[2])];
+    const size = descr[2] === 'f8' ? 8 : 4;
+    const stream = new DynamicsStream(vars, dt, rest);
+    const buf = Buffer.alloc(chunkFrames * vars * size);
+    let offset = start + headerLen;
+    for (let t = 0; t < frames; t += chunkFrames) {
+      const m = Math.min(chunkFrames, frames - t);
+      const want = m * vars * size;
+      const { bytesRead: got } = await fh.read(buf, 0, want, offset);
+      if (got !== want) throw new ParseError(`truncated data at frame ${t} (${got} of ${want} bytes)`, { file });
+      offset += want;
+      const raw = buf.subarray(0, want);
+      const chunk = size === 8 ? new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + want)) : Float64Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + want)));
+      await stream.push(chunk);
+      options.onProgress?.((0.9 * (t + m)) / frames);
+    }
+    return await stream.finish();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The documented JSON of `diffrg dynamics --json` (stable field names). */
+export function dynamicsJson(r: DynamicsResult) {
+  return {
+    scales: r.scales.map((s) => ({
+      variables: s.variables,
+      frames: s.frames,
+      binSeconds: s.binSeconds,
+      drift: s.drift,
+      diffusion: s.diffusion,
+      timescales: s.timescales,
+      participationRatio: s.participationRatio,
+      predictionR2: s.predictionR2,
+      entropyProduction: Object.fromEntries(
+        Object.entries(s.entropyProduction).map(([k, e]) => [k, e ? (e.perStep !== undefined ? { rate: e.rate, ci: e.ci, perStep: e.perStep } : { rate: e.rate, ci: e.ci }) : null]),
+      ),
+      predictionR2Diagonal: s.predictionR2Diagonal,
+      frequencies: s.frequencies,
+      diagnostics: s.diagnostics,
+    })),
+  };
+}
