@@ -22,7 +22,7 @@ const FAST = {
   dtnr: { samples: 500, maxHalfSweeps: 2 },
 };
 const ALL = ['activity', 'infer', 'communities', 'scan', 'flow', 'mps', 'dtnr', 'dynamics', 'report'];
-const FIGURES = ['raster', 'coupling', 'scan', 'flow', 'mps', 'dtnr'];
+const FIGURES = ['raster', 'coupling', 'scan', 'flow', 'mps', 'dtnr', 'dynamics'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'diffrg-analyze-'));
 const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -82,7 +82,7 @@ describe('diffrg analyze', () => {
   });
 
   it('runs every stage on a spike table and writes the report', () => {
-    expect(first.ran).toEqual(ALL.filter((s) => s !== 'dynamics'));
+    expect(first.ran).toEqual(ALL);
     checkAnalysis(dir, first);
     const m = manifest(dir);
     expect(m.input.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -98,7 +98,7 @@ describe('diffrg analyze', () => {
   it('a rerun with nothing changed recomputes no stage', async () => {
     const again = await diffrg.analyze(APLYSIA, { out: dir, config: FAST, threads: 2 });
     expect(again.ran).toEqual([]);
-    expect(again.stages.filter((s) => s.stage !== 'dynamics').every((s) => s.status === 'cached')).toBe(true);
+    expect(again.stages.every((s) => s.status === 'cached')).toBe(true);
     expect(again.figures).toEqual(first.figures);
   });
 
@@ -109,10 +109,10 @@ describe('diffrg analyze', () => {
     const mps = await diffrg.analyze(APLYSIA, { out: dir, config: { ...FAST, scan: { tauCount: 30 }, mps: { ...FAST.mps, chi: 4 } }, threads: 2 });
     expect(mps.ran).toEqual(['mps', 'dtnr', 'report']);
     const comm = await diffrg.analyze(APLYSIA, { out: dir, config: { ...FAST, scan: { tauCount: 30 }, mps: { ...FAST.mps, chi: 4 }, communities: { seed: 3 } }, threads: 2 });
-    expect(comm.ran).toEqual(['communities', 'scan', 'flow', 'mps', 'dtnr', 'report']);
+    expect(comm.ran).toEqual(['communities', 'scan', 'flow', 'mps', 'dtnr', 'dynamics', 'report']);
     // --force recomputes everything
     const forced = await diffrg.analyze(APLYSIA, { out: dir, config: FAST, threads: 2, force: true });
-    expect(forced.ran).toEqual(ALL.filter((s) => s !== 'dynamics'));
+    expect(forced.ran).toEqual(ALL);
   });
 
   it('an interrupted run leaves a consistent directory and a rerun resumes', async () => {
@@ -134,29 +134,18 @@ describe('diffrg analyze', () => {
     for (const s of Object.keys(m.stages)) expect(existsSync(join(out, 'stages', `${s}.json`))).toBe(true);
     expect(readdirSync(join(out, 'stages')).filter((f) => !f.endsWith('.json'))).toEqual([]); // no temporary files left
     const resumed = await diffrg.analyze(APLYSIA, { out, config: FAST, threads: 2 });
-    expect(resumed.ran).toEqual(['mps', 'dtnr', 'report']);
+    expect(resumed.ran).toEqual(['mps', 'dtnr', 'dynamics', 'report']);
   });
 
-  it('runs the dynamics stage once the facade exports effectiveDynamics', async () => {
-    // a stand-in with the documented result shape of `diffrg dynamics --json` (docs: TASK of the
-    // dynamics family): one scale per RG step, entropy production per estimator
-    const calls: { partitions: { id: number; block: number }[][] }[] = [];
-    const facade = diffrg as unknown as Record<string, unknown>;
-    facade.effectiveDynamics = async (_act: unknown, o: { partitions: { id: number; block: number }[][] }) => {
-      calls.push(o);
-      return { scales: o.partitions.map((p, i) => ({ variables: new Set(p.map((x) => x.block)).size, timescales: [0.1 * (i + 1), 0.5 * (i + 1)], entropyProduction: { ou: { rate: 2 / (i + 1), ci: [1, 3] } } })) };
-    };
-    try {
+  it('runs the dynamics stage along the flow (effective OU dynamics per scale)', async () => {
+    {
       const out = join(tmp, 'dynamics');
       const r = await diffrg.analyze(APLYSIA, { out, config: FAST, threads: 2 });
       expect(r.stages.find((s) => s.stage === 'dynamics')!.status).toBe('ran');
       expect(Object.keys(r.figures)).toContain('dynamics');
       const flow = record(out, 'flow');
-      expect(calls[0].partitions).toHaveLength(flow.steps.length);
-      expect(record(out, 'dynamics').scales.map((s: { variables: number }) => s.variables)).toEqual(flow.steps.map((s: { n: number }) => s.n));
+      expect(record(out, 'dynamics').scales.length).toBe(flow.steps.length + 1);
       expect(XMLValidator.validate(readFileSync(r.figures.dynamics.svg, 'utf8'))).toBe(true);
-    } finally {
-      delete facade.effectiveDynamics;
     }
   });
 
@@ -178,7 +167,7 @@ describe('diffrg analyze', () => {
     for (const s of done) if (m.stages[s].status === 'done' && s !== 'report') expect(existsSync(join(out, 'stages', `${s}.json`))).toBe(true);
     expect(readdirSync(out, { recursive: true }).filter((f) => String(f).includes('.tmp'))).toEqual([]);
     const resumed = await diffrg.analyze(APLYSIA, { out, config: FAST, threads: 2 });
-    expect(resumed.ran).toEqual(ALL.filter((s) => s !== 'dynamics' && !done.includes(s)));
+    expect(resumed.ran).toEqual(ALL.filter((s) => !done.includes(s)));
   });
 
   it('reads an NWB Units file', async () => {

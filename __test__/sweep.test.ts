@@ -106,7 +106,7 @@ describe('local executor', () => {
     expect(r.stderr).toMatch(/1 of 2 tasks failed \(1\)/);
     let st = status(dir);
     expect(st.done).toEqual([0]);
-    expect(st.failed).toEqual([{ index: 1, error: expect.stringMatching(/ERR_PARSE: .*local-bad\.csv:3/), log: path.join(dir, 'logs', 'task-1.log') }]);
+    expect(st.failed).toEqual([{ index: 1, error: expect.stringMatching(/ERR_PARSE.*local-bad\.csv:3/), log: path.join(dir, 'logs', 'task-1.log') }]);
     expect(readFileSync(st.failed[0].log, 'utf8')).toMatch(/ERR_PARSE/);
     const before = readFileSync(path.join(dir, 'tasks', '0', 'manifest.json'), 'utf8');
     writeFileSync(bad, 'source,target,weight\n0,1,1\n1,2,2\n');
@@ -260,7 +260,7 @@ describe('sweeps on a real single-node Slurm', () => {
     expect(st.failed.length).toBe(1);
     const f = st.failed[0];
     expect(f.index).toBe(1);
-    expect(f.error).toMatch(/ERR_PARSE: .*bad\.csv:3: weight 'abc' is not a number/);
+    expect(f.error).toMatch(/ERR_PARSE.*bad\.csv:3: weight 'abc' is not a number/);
     expect(f.log).toBe(path.join(dir, 'logs', 'task-1.log'));
     expect(readFileSync(f.log, 'utf8')).toMatch(/ERR_PARSE/);
     const text = cli(['sweep', 'status', dir]);
