@@ -18,7 +18,7 @@ import { diffrg } from './helpers';
 import { calciumNpy } from './report-fixtures';
 
 const CHROMIUM = process.env.DIFFRG_CHROMIUM ?? '/usr/bin/chromium';
-const FIGURES = ['raster', 'coupling', 'scan', 'flow', 'mps', 'dtnr'];
+const FIGURES = ['raster', 'coupling', 'scan', 'flow', 'mps', 'dtnr', 'dynamics'];
 
 /** Installs Debian's chromium when it is missing; throws (failing the spec) when it cannot. */
 function ensureChromium(): void {
