@@ -3,37 +3,9 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { diffrg, cli } from './helpers';
+import { rotatingTrap } from './synthetic.mjs';
 
-/** Seeded standard normals (64-bit LCG + Box-Muller). */
-function normals(seed: number) {
-  let s = BigInt(seed) + 1n;
-  const u = () => {
-    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
-    return (Number(s >> 11n) + 0.5) / 2 ** 53;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
-
-/**
- * The 2D trap with rotation, B = [[k, -e], [e, k]], D = d I, simulated exactly:
- * x_{t+1} = A x_t + sqrt(q) xi, A = exp(-k dt) R(-e dt), S = (d/k) I, q = (d/k)(1 - exp(-2 k dt)).
- * Frame-major. Its entropy production rate is 2 e^2 / k.
- */
-function trap(k: number, e: number, d: number, dt: number, frames: number, seed: number): Float64Array {
-  const z = normals(seed);
-  const r = Math.exp(-k * dt);
-  const [c, sn] = [Math.cos(e * dt), Math.sin(e * dt)];
-  const sd = Math.sqrt((d / k) * (1 - Math.exp(-2 * k * dt)));
-  const out = new Float64Array(2 * frames);
-  let x = Math.sqrt(d / k) * z();
-  let y = Math.sqrt(d / k) * z();
-  for (let t = 0; t < frames; t++) {
-    out[2 * t] = x;
-    out[2 * t + 1] = y;
-    [x, y] = [r * (c * x + sn * y) + sd * z(), r * (-sn * x + c * y) + sd * z()];
-  }
-  return out;
-}
+const trap = rotatingTrap;
 
 describe('entropyProduction', () => {
   it('recovers the trap with rotation (sigma = 2 e^2 / k = 0.18, D = 0.5 I)', async () => {

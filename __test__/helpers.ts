@@ -1,6 +1,9 @@
 /** Test helpers: the compiled package (what users get) and CLI runners. */
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import { expect } from 'vitest';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +25,19 @@ export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: st
     timeout: options.timeout ?? 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh temporary directory, `diffrg-<prefix>-XXXXXX`. */
+export function tmpDir(prefix = 'test'): string {
+  return mkdtempSync(path.join(os.tmpdir(), `diffrg-${prefix}-`));
+}
+
+/** Asserts that stderr is one clean line (a code or "usage error", no stack, no HDF5 dump) and returns it. */
+export function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at |unexpected error|HDF5-DIAG/m);
+  return lines[0];
 }
 
 /** A row-major pattern matrix. */

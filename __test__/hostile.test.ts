@@ -6,23 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { zipSync } from 'fflate';
-import { cli, diffrg, latentClusters, root } from './helpers';
+import { cli, diffrg, latentClusters, oneLine, root, tmpDir } from './helpers';
 
-function tmp(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'diffrg-hostile-'));
-}
-
-/** One clean line on stderr, no stack frames; returns it. */
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).not.toMatch(/^\s+at |unexpected error/m);
-  return lines[0];
-}
+const tmp = (): string => tmpDir('hostile');
 
 const EDGES = '0,1,1\n1,2,1\n2,3,1\n3,0,1\n0,2,0.5\n';
 

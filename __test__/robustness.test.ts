@@ -5,24 +5,13 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cli, diffrg, latentClusters, root } from './helpers';
+import { cli, diffrg, latentClusters, oneLine, root, tmpDir } from './helpers';
 
 const { Graph, InvalidInputError, TooLargeError, IoError, ParseError } = diffrg;
 
-function tmp(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'diffrg-robust-'));
-}
-
-/** One clean line on stderr: a code or "usage error", no stack frames. */
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).not.toMatch(/^\s+at |unexpected error|HDF5-DIAG/m);
-  return lines[0];
-}
+const tmp = (): string => tmpDir('robust');
 
 const ring = 'gen:ring:12';
 

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffrg, machine, peer, row, time } from './_common.mjs';
+import { normals, rotatingTrap } from '../__test__/synthetic.mjs';
 
 const SMOKE = process.env.DIFFRG_BENCH_SMOKE === '1';
 const FRAMES = Number(process.env.DIFFRG_BENCH_DYN_FRAMES ?? (SMOKE ? 2e4 : 1e7));
@@ -18,18 +19,6 @@ const TRAP_FRAMES = Number(process.env.DIFFRG_BENCH_DYN_TRAP_FRAMES ?? (SMOKE ? 
 const THREADS = Number(process.env.DIFFRG_THREADS ?? 2);
 const CHUNK = 100_000;
 
-/** Seeded standard normals (mulberry32 + Box-Muller). */
-function normals(seed) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
 
 /** A VAR(1) chunk: x_{t+1} = 0.9 x_t + 0.05 (x_{t+1 mod n neighbour}) + noise (stable, irreversible). */
 function varChunk(frames, n, seed) {
@@ -45,22 +34,7 @@ function varChunk(frames, n, seed) {
 }
 
 /** The trap with rotation k = 1, e = 0.3, d = 0.5, simulated exactly at dt (frame-major). */
-function trap(frames, dt, seed) {
-  const [k, e, d] = [1, 0.3, 0.5];
-  const z = normals(seed);
-  const r = Math.exp(-k * dt);
-  const [c, s] = [Math.cos(e * dt), Math.sin(e * dt)];
-  const sd = Math.sqrt((d / k) * (1 - Math.exp(-2 * k * dt)));
-  const out = new Float64Array(2 * frames);
-  let x = Math.sqrt(d / k) * z();
-  let y = Math.sqrt(d / k) * z();
-  for (let t = 0; t < frames; t++) {
-    out[2 * t] = x;
-    out[2 * t + 1] = y;
-    [x, y] = [r * (c * x + s * y) + sd * z(), r * (-s * x + c * y) + sd * z()];
-  }
-  return out;
-}
+const trap = (frames, dt, seed) => rotatingTrap(1, 0.3, 0.5, dt, frames, seed);
 
 console.log(`machine: ${machine()}; threads ${THREADS}${SMOKE ? ' (smoke sizes)' : ''}`);
 

@@ -9,11 +9,11 @@
  * run leaves at worst a record the manifest does not name yet; a rerun recomputes that stage and
  * resumes from there.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { IoError, ParseError } from '../errors';
+import { ParseError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../io/atomic';
+import { sha256 } from '../io/checksum';
 
 export const MANIFEST = 'manifest.json';
 /** Bumped when the manifest or record layout changes (older directories are recomputed). */
@@ -44,25 +44,6 @@ export interface Manifest {
   kind: 'analyze' | 'demo';
   input: { file: string; sha256: string; bytes: number } | { simulation: unknown };
   stages: Record<string, StageEntry>;
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** sha256 and size of a file, streamed. */
-export async function fileChecksum(file: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of createReadStream(file)) {
-      h.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-  } catch (err) {
-    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  return { sha256: h.digest('hex'), bytes };
 }
 
 /** JSON with sorted keys: equal values hash equally whatever the key order. */

@@ -23,7 +23,8 @@ import { binSpikes, siteSubgraph } from '../patterns';
 import { progressStage, type RunOptions } from '../run';
 import { InvalidInputError, AbortError } from '../errors';
 import { ensureDir } from '../io/atomic';
-import { canonicalJson, fileChecksum, filesIntact, MANIFEST_FORMAT, readManifest, readRecord, sha256, writeManifest, writeRecord, type Manifest, type StageEntry } from './cache';
+import { canonicalJson, filesIntact, MANIFEST_FORMAT, readManifest, readRecord, writeManifest, writeRecord, type Manifest, type StageEntry } from './cache';
+import { fileChecksum, sha256 } from '../io/checksum';
 import { defaultConfig, mergeConfig, type AnalyzeConfig, type StageName } from './config';
 import {
   activityRecord,
@@ -326,7 +327,7 @@ export async function analyze(input: string, options: AnalyzeOptions): Promise<A
   const out = options.out;
   const cfg = mergeConfig(options.config);
   await ensureDir(out);
-  const checksum = await fileChecksum(input);
+  const checksum = fileChecksum(input);
   const old = options.force ? undefined : readManifest(out);
   const reusable = old && old.format === MANIFEST_FORMAT && old.kind === 'analyze' ? old : undefined;
   const manifest: Manifest = { format: MANIFEST_FORMAT, tool: 'diffrg', version: VERSION, kind: 'analyze', input: { file: path.resolve(input), ...checksum }, stages: {} };

@@ -22,8 +22,7 @@ import * as path from 'node:path';
 import { Graph, type GraphOptions } from '../graph';
 import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
 import { parseNpy, toFloat64 } from './npy';
-import { noteInput } from './guard';
-import { ensureBudget } from './guard';
+import { ensureBudget, noteInput } from './guard';
 
 export type GraphFormat = 'auto' | 'edges' | 'dense' | 'npy' | 'mtx';
 

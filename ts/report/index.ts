@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { InvalidInputError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../io/atomic';
-import { readManifest, readRecord, sha256, type Manifest } from '../analyze/cache';
+import { readManifest, readRecord, type Manifest } from '../analyze/cache';
+import { sha256 } from '../io/checksum';
 import type { StageRecords } from '../analyze/records';
 import { buildFigures, type Figure } from './figures';
 import { renderPng, renderSvg } from './render';

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError, ParseError } from '../errors';
 import { ensureDirSync, writeFileAtomic, writeFileAtomicSync } from '../io/atomic';
-import { sha256File, sha256Text } from '../io/checksum';
+import { sha256, sha256File } from '../io/checksum';
 import { SWEEP_COMMANDS, optionArgs, type Plan, type Task } from './plan';
 
 export const SWEEP_FORMAT = 'diffrg-sweep';
@@ -102,7 +102,7 @@ function tryJson<T>(file: string): T | undefined {
 
 /** The manifest key of a task (depends on the input's bytes, not its timestamps). */
 export function taskKey(task: Task, inputSha256: string): string {
-  return sha256Text(JSON.stringify({ command: task.command, options: task.options, shard: task.shard ?? null, inputSha256, version: VERSION }));
+  return sha256(JSON.stringify({ command: task.command, options: task.options, shard: task.shard ?? null, inputSha256, version: VERSION }));
 }
 
 /**

@@ -193,25 +193,10 @@ fn partition_with(g: &Graph, dense: Option<&Dense>, tau: f64, opts: &StepOptions
         }
         (Rule::ModeCount, Some(d)) => {
             let lam = sym_eigenvalues(g, opts.laplacian, d, opts, exec)?;
-            let a = mode_count::partition(&d.kernel(tau, exec)?, &lam, tau, exec)?;
-            Ok((split_by_component(&a, &g.components()), None))
+            Ok((mode_count::partition(&d.kernel(tau, exec)?, &lam, tau, Some(&g.components()), exec)?, None))
         }
         _ => Err(Error::internal("partition_with: unsupported rule/method combination")),
     }
-}
-
-/// Splits every supernode of `assignment` that spans several graph components (the kernel
-/// is exactly zero between components; a join there is round-off). Canonical labels.
-fn split_by_component(assignment: &[usize], components: &[usize]) -> Vec<usize> {
-    let mut label = std::collections::HashMap::new();
-    assignment
-        .iter()
-        .zip(components)
-        .map(|(&a, &c)| {
-            let next = label.len();
-            *label.entry((a, c)).or_insert(next)
-        })
-        .collect()
 }
 
 fn check_options(opts: &StepOptions) -> Result<()> {

@@ -56,9 +56,16 @@ pub fn merge_by_score(n: usize, target: usize, exec: &Exec, score: impl Fn(usize
 }
 
 /// Mode-counting partition from a dense kernel and the Laplacian's eigenvalues.
-pub fn partition(k: &Mat<f64>, eigenvalues: &[f64], tau: f64, exec: &Exec) -> Result<Vec<usize>> {
+///
+/// `components`: the graph's weakly connected component of each node; pairs in different
+/// components score 0 and are never joined (their kernel entries are exact zeros that
+/// round-off can make slightly positive), as in [`super::real_space::partition_from_kernel`].
+pub fn partition(k: &Mat<f64>, eigenvalues: &[f64], tau: f64, components: Option<&[usize]>, exec: &Exec) -> Result<Vec<usize>> {
     let target = kept_modes(eigenvalues, tau);
     merge_by_score(k.nrows(), target, exec, |i, j| {
+        if components.is_some_and(|c| c[i] != c[j]) {
+            return 0.0;
+        }
         let m = k[(i, i)].min(k[(j, j)]);
         if m > 0.0 {
             k[(i, j)].max(k[(j, i)]) / m
@@ -83,7 +90,7 @@ mod tests {
         let eig = SymmetricEigen::new(&laplacian::dense(&g, LaplacianKind::Combinatorial), &ex).unwrap();
         for &tau in &[0.0, 0.3, 1.0, 5.0, 1e4] {
             let k = eig.kernel(tau, &ex).unwrap();
-            let a = partition(&k, &eig.lam, tau, &ex).unwrap();
+            let a = partition(&k, &eig.lam, tau, None, &ex).unwrap();
             assert_eq!(count(&a), kept_modes(&eig.lam, tau).max(1), "tau {tau}");
         }
         assert_eq!(kept_modes(&eig.lam, 0.0), 64);
@@ -109,6 +116,7 @@ mod tests {
         let g = crate::graph::Graph::from_edges(4, &[(0, 1, 1.0), (2, 3, 1.0)], &Default::default()).unwrap();
         let eig = SymmetricEigen::new(&laplacian::dense(&g, LaplacianKind::Combinatorial), &ex).unwrap();
         let k = eig.kernel(1e6, &ex).unwrap();
-        assert_eq!(partition(&k, &eig.lam, 1e6, &ex).unwrap(), vec![0, 0, 1, 1]);
+        assert_eq!(partition(&k, &eig.lam, 1e6, None, &ex).unwrap(), vec![0, 0, 1, 1]);
+        assert_eq!(partition(&k, &eig.lam, 1e6, Some(&g.components()), &ex).unwrap(), vec![0, 0, 1, 1]);
     }
 }
