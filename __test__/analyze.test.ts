@@ -9,10 +9,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { XMLValidator } from 'fast-xml-parser';
 import { cli, diffrg, root } from './helpers';
 import { calciumNpy, writeNwbUnits } from './report-fixtures';
 
+const require = createRequire(import.meta.url);
 const APLYSIA = join(root, 'data', 'aplysia-pedal-bruno2015', 'Jan1912da02_spikes.csv');
 /** Small options so the spec stays fast (every stage still runs). */
 const FAST = {
@@ -189,6 +191,18 @@ describe('diffrg analyze', () => {
     expect(record(out, 'infer').input).toBe('dense');
     expect(record(out, 'activity').preview.kind).toBe('raster');
     expect(record(out, 'mps').binarize).toMatch(/z-score above 2/);
+  });
+
+  it("reads the demo's simulated network (spikes.csv of the observed neurons)", async () => {
+    // The demo's assembly network, simulated for 20 s instead of 60 to keep the spec short.
+    const { DEMO_NETWORK } = require('../dist/cli/commands/demo.js') as typeof import('../dist/cli/commands/demo');
+    const sim = await diffrg.simulateLif({ ...DEMO_NETWORK, duration: 20, seed: 3, threads: 2 });
+    const files = await diffrg.writeLifOutputs(sim, join(tmp, 'sim-files'));
+    const out = join(tmp, 'sim');
+    const r = await diffrg.analyze(files.spikes, { out, config: FAST, threads: 2 });
+    checkAnalysis(out, r);
+    const act = record(out, 'activity');
+    expect(act.neurons).toBe(sim.observed.length);
   });
 });
 
