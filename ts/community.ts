@@ -48,7 +48,7 @@ export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise
       graph.native,
       { resolution: options.resolution, theta: options.theta, maxIterations: options.maxIterations, seed: options.seed === undefined ? undefined : options.seed >>> 0, threads: options.threads },
       token,
-    ) as Promise<native.NativeLeidenResult>,
+    ),
   );
   return { ...r, labels: Uint32Array.from(r.labels) };
 }
@@ -96,7 +96,7 @@ export async function communityOrdering(graph: Graph, labels: ArrayLike<number |
   if (labels.length !== graph.n) throw new InvalidInputError(`labels has ${labels.length} entries for ${graph.n} nodes`);
   checkInteger('denseMax', options.denseMax, 1);
   const r = await runNative(options, (token) =>
-    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, anchored: options.anchored, threads: options.threads }, token) as Promise<native.NativeOrdering>,
+    native.communityOrdering(graph.native, encodeLabels(labels), { denseMax: options.denseMax, linearOnly: options.linearOnly, anchored: options.anchored, threads: options.threads }, token),
   );
   return { order: Uint32Array.from(r.order), position: Uint32Array.from(r.position), communityOrder: Uint32Array.from(r.communityOrder), converged: r.converged };
 }

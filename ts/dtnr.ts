@@ -166,7 +166,7 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     if (f.stopped) flowStopped = f.stopped;
   }
   const r = await runNative({ signal, threads, onProgress: progressStage(onProgress, flowProgress ? 0.2 : 0, 1) }, (token) =>
-    native.dtnr(graph.native, patterns.data, patterns.sites, assignments, { ...rest, threads }, token) as Promise<native.DtnrResult>,
+    native.dtnr(graph.native, patterns.data, patterns.sites, assignments, { ...rest, threads }, token),
   );
   return {
     order: r.order,

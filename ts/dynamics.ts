@@ -240,11 +240,11 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
     activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
     const times = new Float64Array(offsets[rows]);
     activity.times.forEach((t, r) => times.set(t, offsets[r]));
-    scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+    scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token));
   } else {
     const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? 0.01;
     if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
-    scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+    scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token));
   }
   const out: DynamicsResult = { scales: wrap(scales, options), ids, assignments };
   if (taus) out.taus = taus;
@@ -272,7 +272,7 @@ export async function entropyProduction(trajectory: Trajectory, options: Omit<Dy
   if (data.length !== frames * vars) throw new InvalidInputError(`trajectory: ${data.length} values is not frames x vars = ${frames} x ${vars}`);
   const assignments = options.assignments ?? [];
   const nat = nativeOptions(options, assignments);
-  const scales = await runNative(options, (token) => native.dynamicsTrajectory(data, frames, vars, dt, nat, token) as Promise<native.ScaleDynamicsJs[]>);
+  const scales = await runNative(options, (token) => native.dynamicsTrajectory(data, frames, vars, dt, nat, token));
   return { scales: wrap(scales, options), ids: Array.from({ length: vars }, (_, i) => i), assignments };
 }
 
@@ -303,7 +303,7 @@ export class DynamicsStream {
 
   /** Adds the frames of a frame-major chunk (after every earlier push). */
   push(chunk: Float64Array): Promise<void> {
-    const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token) as Promise<number>);
+    const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token));
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next.then(() => undefined);
@@ -313,7 +313,7 @@ export class DynamicsStream {
   async finish(): Promise<DynamicsResult> {
     await this.queue;
     const assignments = this.options.assignments ?? [];
-    const scales = await runNative(this.options, (token) => this.inner.finish(nativeOptions(this.options, assignments), token) as Promise<native.ScaleDynamicsJs[]>);
+    const scales = await runNative(this.options, (token) => this.inner.finish(nativeOptions(this.options, assignments), token));
     return { scales: wrap(scales, this.options), ids: Array.from({ length: this.vars }, (_, i) => i), assignments };
   }
 }

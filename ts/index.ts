@@ -71,7 +71,7 @@ export interface MemoryBandwidth {
 export async function memoryBandwidth(options: { length?: number; repeats?: number; threads?: number } = {}): Promise<MemoryBandwidth> {
   checkInteger('length', options.length, 1);
   checkInteger('repeats', options.repeats, 1);
-  return (await runNative({ threads: options.threads }, () => native.memoryBandwidth(options))) as MemoryBandwidth;
+  return runNative({ threads: options.threads }, () => native.memoryBandwidth(options));
 }
 export {
   coarseGrain,

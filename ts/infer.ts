@@ -139,7 +139,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
     m++;
   }
   const r = await runNative(options, (token) =>
-    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, nativeOptions(options, bin), token) as Promise<native.InferResultJs>,
+    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, nativeOptions(options, bin), token),
   );
   return wrapResult(r, ids, bin, options);
 }
@@ -214,7 +214,7 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   checkNumber('binSeconds', period, Number.MIN_VALUE);
   const values = data instanceof Float64Array ? data : Float64Array.from(data);
   const r = await runNative(options, (token) =>
-    native.inferDenseActivity(values, neurons, samples, nativeOptions(options, period), token) as Promise<native.InferResultJs>,
+    native.inferDenseActivity(values, neurons, samples, nativeOptions(options, period), token),
   );
   return wrapResult(r, ids, period, options);
 }

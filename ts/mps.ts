@@ -122,7 +122,7 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
   checkInteger('patience', options.patience, 0, 1_000_000);
   const { signal: _s, onProgress: _p, ...rest } = options;
-  const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token) as Promise<native.MpsFitResult>);
+  const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
   return { ...r, model: fromNative(r.model) };
 }
 
@@ -132,7 +132,7 @@ export async function mpsLogProb(model: MpsModel, patterns: PatternMatrix, optio
   if (patterns.sites !== model.dims.length) {
     throw new InvalidInputError(`patterns have ${patterns.sites} columns but the model has ${model.dims.length} sites`);
   }
-  const r = await runNative(options, (token) => native.mpsLogProb(...args(model), patterns.data, { threads: options.threads }, token) as Promise<number[]>);
+  const r = await runNative(options, (token) => native.mpsLogProb(...args(model), patterns.data, { threads: options.threads }, token));
   const out = Float64Array.from(r);
   // -Infinity is a legitimate answer (a pattern the model gives probability 0); NaN or +Infinity
   // means the model itself is broken (a zero or non-finite core: its normalisation is 0 or inf)
@@ -160,7 +160,7 @@ export async function compressMps(
   options: MpsCompressOptions = {},
 ): Promise<{ model: MpsModel; discarded: number[]; totalDiscarded: number }> {
   const { signal: _s, onProgress: _p, ...rest } = options;
-  const r = await runNative(options, (token) => native.mpsCompress(...args(model), rest, token) as Promise<native.MpsCompressResult>);
+  const r = await runNative(options, (token) => native.mpsCompress(...args(model), rest, token));
   return { ...r, model: fromNative(r.model) };
 }
 
@@ -177,7 +177,7 @@ export async function sampleMps(
 ): Promise<{ patterns: PatternMatrix; log2Prob: Float64Array; clipped: number }> {
   checkInteger('count', count, 0, LIMITS.samples);
   ensureBudget(`${count} sampled patterns of ${model.dims.length} sites`, count * (model.dims.length + 8));
-  const r = await runNative(options, (token) => native.mpsSample(...args(model), count, options.seed ?? 0, { threads: options.threads }, token) as Promise<native.MpsSamples>);
+  const r = await runNative(options, (token) => native.mpsSample(...args(model), count, options.seed ?? 0, { threads: options.threads }, token));
   return { patterns: { rows: count, sites: model.dims.length, data: Uint8Array.from(r.patterns) }, log2Prob: Float64Array.from(r.log2Prob), clipped: r.clipped };
 }
 
@@ -187,14 +187,14 @@ export async function mpsMarginals(
   options: RunOptions & { evidence?: [number, number][]; pairs?: boolean } = {},
 ): Promise<{ single: number[][]; pairs: { i: number; j: number; table: number[] }[] }> {
   const ev = (options.evidence ?? []).flat();
-  const r = await runNative(options, (token) => native.mpsMarginals(...args(model), ev, options.pairs ?? false, { threads: options.threads }, token) as Promise<native.MpsMarginals>);
+  const r = await runNative(options, (token) => native.mpsMarginals(...args(model), ev, options.pairs ?? false, { threads: options.threads }, token));
   return { single: r.single, pairs: r.pairI.map((i: number, k: number) => ({ i, j: r.pairJ[k], table: r.pairTables[k] })) };
 }
 
 /** Bond entropies, exact Renyi-2 and the sampled Shannon entropy (bits) with a 95% interval. */
 export async function mpsEntropies(model: MpsModel, options: RunOptions & { samples?: number; seed?: number } = {}) {
   const { signal: _s, onProgress: _p, ...rest } = options;
-  return runNative(options, (token) => native.mpsEntropies(...args(model), rest, token) as Promise<native.MpsEntropies>);
+  return runNative(options, (token) => native.mpsEntropies(...args(model), rest, token));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ function defined<T extends object>(o: T): T {
 export async function coarseGrain(graph: Graph, options: CoarseGrainOptions = {}): Promise<CoarseGrainResult> {
   checkInteger('targetSize', options.targetSize, 1);
   const { signal: _s, onProgress: _p, ...rest } = options;
-  const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token) as Promise<native.CoarseGrainResult>);
+  const r = await runNative(options, (token) => native.coarseGrain(graph.native, defined(rest), token));
   const g = Graph.fromEdges(
     { n: r.n, sources: r.sources, targets: r.targets, weights: r.weights },
     { directed: r.directed },
@@ -142,7 +142,7 @@ export async function rgFlow(graph: Graph, options: RgFlowOptions = {}): Promise
   // C(tau) curves are stored per step: bound the points so a typo cannot exhaust memory
   checkInteger('curvePoints', options.curvePoints, 0, 100_000);
   const { signal: _s, onProgress: _p, ...rest } = options;
-  const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token) as Promise<native.RgFlowResult>);
+  const r = await runNative(options, (token) => native.rgFlow(graph.native, defined(rest), token));
   return {
     initial: clean(r.initial as FlowStats),
     steps: r.steps.map((s) => clean(s as RgFlowStep)),

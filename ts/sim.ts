@@ -117,7 +117,7 @@ export async function simulateLif(options: SimulateLifOptions = {}): Promise<Lif
     const v = rest[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 2 ** 31)) throw new InvalidInputError(`${k} must be a positive integer (got ${v})`);
   }
-  return (await runNative(options, (token) => native.simulateLif(rest, token), progressIntervalMs)) as LifSimulation;
+  return runNative(options, (token) => native.simulateLif(rest, token), progressIntervalMs);
 }
 
 function decimalsFor(dt: number): number {

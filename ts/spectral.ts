@@ -91,7 +91,7 @@ export interface ScanResult {
 export async function spectralScan(graph: Graph, options: ScanOptions = {}): Promise<ScanResult> {
   const { signal: _s, onProgress: _p, ...rest } = options;
   checkScanOptions(rest);
-  const r = (await runNative(options, (token) => native.spectralScan(graph.native, rest, token))) as ScanResult;
+  const r: ScanResult = await runNative(options, (token) => native.spectralScan(graph.native, rest, token));
   if (r.entropyStderr == null) delete r.entropyStderr;
   if (r.specificHeatStderr == null) delete r.specificHeatStderr;
   if (r.lambdaMinNonzero == null) delete r.lambdaMinNonzero;
@@ -174,7 +174,7 @@ export async function slqShard(graph: Graph, shard: ShardSpec, options: ScanOpti
   checkScanOptions(rest);
   checkInteger('shard.count', shard.count, 1, rest.probes ?? 100_000);
   checkInteger('shard.index', shard.index, 0, shard.count - 1);
-  return (await runNative(options, (token) => native.slqShard(graph.native, rest, shard.index, shard.count, token))) as SlqShard;
+  return runNative(options, (token) => native.slqShard(graph.native, rest, shard.index, shard.count, token));
 }
 
 /**
@@ -186,7 +186,7 @@ export async function slqShard(graph: Graph, shard: ShardSpec, options: ScanOpti
 export async function mergeSlqShards(shards: SlqShard[], options: ScanOptions = {}): Promise<ScanResult> {
   const { signal: _s, onProgress: _p, ...rest } = options;
   checkScanOptions(rest);
-  const r = (await runNative(options, (token) => native.mergeSlqShards(shards, rest, token))) as ScanResult;
+  const r: ScanResult = await runNative(options, (token) => native.mergeSlqShards(shards, rest, token));
   if (r.entropyStderr == null) delete r.entropyStderr;
   if (r.specificHeatStderr == null) delete r.specificHeatStderr;
   if (r.lambdaMinNonzero == null) delete r.lambdaMinNonzero;

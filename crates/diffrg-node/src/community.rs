@@ -32,7 +32,7 @@ pub struct NativeLeidenResult {
 }
 
 /// Leiden communities (directed graphs: Leicht-Newman directed modularity).
-#[napi]
+#[napi(ts_return_type = "Promise<NativeLeidenResult>")]
 pub fn leiden(graph: &NativeGraph, options: Option<NativeLeidenOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<NativeLeidenResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
@@ -76,7 +76,7 @@ pub struct NativeOrdering {
 }
 
 /// Community-based spectral node ordering.
-#[napi]
+#[napi(ts_return_type = "Promise<NativeOrdering>")]
 pub fn community_ordering(
     graph: &NativeGraph,
     labels: Uint32Array,

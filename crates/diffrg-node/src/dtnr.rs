@@ -95,7 +95,7 @@ pub struct DtnrResult {
 
 /// Runs the DTNR flow of a pattern matrix (u8, `sites` columns = graph nodes) along nested
 /// composed assignments of an RG flow of `graph`.
-#[napi]
+#[napi(ts_return_type = "Promise<DtnrResult>")]
 pub fn dtnr(graph: &NativeGraph, patterns: Uint8Array, sites: u32, assignments: Vec<Vec<u32>>, options: Option<DtnrOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<DtnrResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();

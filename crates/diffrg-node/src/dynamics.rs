@@ -175,7 +175,7 @@ fn traj_options(o: &DynamicsOptions) -> TrajectoryOptions {
 
 /// Effective dynamics of dense activity: `data[i * samples + t]` is row `i` at sample `t`,
 /// samples `dt` seconds apart (one frame per sample).
-#[napi]
+#[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
 pub fn dynamics_dense(data: Float64Array, rows: u32, samples: u32, dt: f64, options: Option<DynamicsOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
     let o = options.unwrap_or_default();
     let data = data.to_vec();
@@ -187,7 +187,7 @@ pub fn dynamics_dense(data: Float64Array, rows: u32, samples: u32, dt: f64, opti
 
 /// Effective dynamics of spike trains binned at `binSeconds` from `start`: neuron `r`'s sorted
 /// spike times are `times[offsets[r]..offsets[r + 1]]` (seconds).
-#[napi]
+#[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
 pub fn dynamics_spikes(
     offsets: Float64Array,
     times: Float64Array,
@@ -210,7 +210,7 @@ pub fn dynamics_spikes(
 
 /// Entropy production and effective dynamics of a frame-major trajectory
 /// (`data[t * vars + i]`), one scale plus the requested coarsenings.
-#[napi]
+#[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
 pub fn dynamics_trajectory(data: Float64Array, frames: u32, vars: u32, dt: f64, options: Option<DynamicsOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
     let o = options.unwrap_or_default();
     let data = data.to_vec();
@@ -247,7 +247,7 @@ impl DynamicsStream {
     }
 
     /// Adds the frames of `chunk` (frame-major, a whole number of frames).
-    #[napi]
+    #[napi(ts_return_type = "Promise<number>")]
     pub fn push(&self, chunk: Float64Array, threads: Option<u32>, token: Option<&CancelToken>) -> AsyncTask<Job<u32>> {
         let inner = self.inner.clone();
         let chunk = chunk.to_vec();
@@ -259,7 +259,7 @@ impl DynamicsStream {
     }
 
     /// Fits every scale (the streamed variables, then `options.assignments` / `options.pca`).
-    #[napi]
+    #[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
     pub fn finish(&self, options: Option<DynamicsOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
         let o = options.unwrap_or_default();
         let inner = self.inner.clone();

@@ -63,7 +63,7 @@ pub struct InferResultJs {
 }
 
 /// Infers a directed graph from spike events (`neurons[k]` fired in bin `bins[k]`).
-#[napi]
+#[napi(ts_return_type = "Promise<InferResultJs>")]
 pub fn infer_spikes(
     neurons: Uint32Array,
     bins: Uint32Array,
@@ -165,7 +165,7 @@ fn result_to_js(g: InferredGraph) -> InferResultJs {
 
 /// Infers a directed graph from dense activity (e.g. calcium traces): `data` is
 /// `nNeurons x nSamples` row-major (`data[i * nSamples + t]`), used as is (one bin per sample).
-#[napi]
+#[napi(ts_return_type = "Promise<InferResultJs>")]
 pub fn infer_dense_activity(
     data: Float64Array,
     n_neurons: u32,

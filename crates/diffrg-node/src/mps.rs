@@ -200,7 +200,7 @@ pub struct MpsInitCandidate {
 }
 
 /// Fits a Born machine to a row-major pattern matrix (u8, `sites` columns).
-#[napi]
+#[napi(ts_return_type = "Promise<MpsFitResult>")]
 pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsFitResult>> {
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
@@ -295,7 +295,7 @@ pub struct MpsRunOptions {
 }
 
 /// log2 P of every pattern row.
-#[napi]
+#[napi(ts_return_type = "Promise<Array<number>>")]
 pub fn mps_log_prob(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, patterns: Uint8Array, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<f64>>> {
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
@@ -331,7 +331,7 @@ pub struct MpsCompressResult {
 /// Float64Array in place (napi keeps a reference to it until the job ends), so the 26 MB of a
 /// 100-site chi-128 model cost no copy and no page faults. The JavaScript side must not write
 /// to (or transfer) `data` while the promise is pending; the facade documents this.
-#[napi]
+#[napi(ts_return_type = "Promise<MpsCompressResult>")]
 pub fn mps_compress(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsCompressOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsCompressResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
@@ -366,7 +366,7 @@ pub struct MpsSamples {
 }
 
 /// Exact samples.
-#[napi]
+#[napi(ts_return_type = "Promise<MpsSamples>")]
 pub fn mps_sample(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, count: u32, seed: u32, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsSamples>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
@@ -389,7 +389,7 @@ pub struct MpsMarginals {
 
 /// Single-site (and optionally pairwise) marginals, conditioned on `evidence` given as
 /// (site, value) pairs flattened `[site0, value0, site1, value1, ...]`.
-#[napi]
+#[napi(ts_return_type = "Promise<MpsMarginals>")]
 pub fn mps_marginals(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, evidence: Vec<u32>, pairs: bool, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsMarginals>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
@@ -434,7 +434,7 @@ pub struct MpsEntropies {
 }
 
 /// Bond entropies, exact Renyi-2 and sampled Shannon entropy (bits).
-#[napi]
+#[napi(ts_return_type = "Promise<MpsEntropies>")]
 pub fn mps_entropies(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsEntropyOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsEntropies>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);

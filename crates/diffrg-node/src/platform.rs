@@ -19,14 +19,14 @@ pub fn resolved_threads(threads: Option<u32>) -> u32 {
 }
 
 /// Asynchronously reports the size of the rayon pool a job actually ran in.
-#[napi]
+#[napi(ts_return_type = "Promise<number>")]
 pub fn pool_threads(threads: Option<u32>) -> AsyncTask<Job<u32>> {
     Job::new(threads, None, |_| Ok(current_threads() as u32))
 }
 
 /// Deliberately panics inside the core, synchronously or inside an async job, so that the
 /// conversion of panics into JavaScript errors can be tested. Not part of the public API.
-#[napi(js_name = "__panicForTest")]
+#[napi(js_name = "__panicForTest", ts_return_type = "Promise<number> | null")]
 pub fn panic_for_test(is_async: bool) -> napi::Result<Option<AsyncTask<Job<u32>>>> {
     if is_async {
         return Ok(Some(Job::new(Some(2), None, |_| -> diffrg_core::Result<u32> {
@@ -62,7 +62,7 @@ pub struct MemoryBandwidth {
 
 /// STREAM-like triad bandwidth of this machine with the given threads (for the scaling
 /// benchmark; see `diffrg_core::platform::triad`).
-#[napi]
+#[napi(ts_return_type = "Promise<MemoryBandwidth>")]
 pub fn memory_bandwidth(options: Option<MemoryBandwidthOptions>) -> AsyncTask<Job<MemoryBandwidth>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, None, move |exec| {

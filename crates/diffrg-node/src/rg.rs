@@ -86,7 +86,7 @@ fn edge_arrays(g: &Graph) -> (Vec<u32>, Vec<u32>, Vec<f64>) {
 }
 
 /// One coarse-graining step.
-#[napi]
+#[napi(ts_return_type = "Promise<CoarseGrainResult>")]
 pub fn coarse_grain(graph: &NativeGraph, options: Option<CoarseGrainOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<CoarseGrainResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
@@ -182,7 +182,7 @@ fn u32s(v: &[usize]) -> Vec<u32> {
 }
 
 /// An RG flow: repeated coarse-graining steps with a tau policy.
-#[napi]
+#[napi(ts_return_type = "Promise<RgFlowResult>")]
 pub fn rg_flow(graph: &NativeGraph, options: Option<RgFlowOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<RgFlowResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();

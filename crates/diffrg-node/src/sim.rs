@@ -144,7 +144,7 @@ fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Flo
 }
 
 /// Simulates the clustered LIF network; see docs/lif.md.
-#[napi]
+#[napi(ts_return_type = "Promise<LifSimResult>")]
 pub fn simulate_lif(options: Option<LifSimOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<LifSimResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {

@@ -133,7 +133,7 @@ fn core_options(o: &ScanOptions) -> diffrg_core::Result<scan::ScanOptions> {
 
 /// Spectral scan: entropy, specific heat and spectral dimension over a tau grid, with
 /// transitions and the plateau.
-#[napi]
+#[napi(ts_return_type = "Promise<ScanResult>")]
 pub fn spectral_scan(graph: &NativeGraph, options: Option<ScanOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<ScanResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
@@ -199,7 +199,7 @@ pub struct SlqShard {
 
 /// Shard `index` of `count` of an SLQ scan (`options.method` is ignored: always SLQ; probes
 /// `[index P / count, (index + 1) P / count)`).
-#[napi]
+#[napi(ts_return_type = "Promise<SlqShard>")]
 pub fn slq_shard(graph: &NativeGraph, options: Option<ScanOptions>, index: u32, count: u32, token: Option<&CancelToken>) -> AsyncTask<Job<SlqShard>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
@@ -258,7 +258,7 @@ fn to_measure(s: SlqShard) -> diffrg_core::Result<(SlqMeasure, usize)> {
 
 /// Merges the shards of one SLQ scan (any order) and scans the merged measure with the grid,
 /// transition and plateau settings of `options`: the same result as the unsharded scan.
-#[napi]
+#[napi(ts_return_type = "Promise<ScanResult>")]
 pub fn merge_slq_shards(shards: Vec<SlqShard>, options: Option<ScanOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<ScanResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
