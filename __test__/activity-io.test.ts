@@ -129,7 +129,7 @@ describe('NWB (fixtures written by pynwb, see fixtures/make_nwb.py)', () => {
     const r = await readNwbSeries(f);
     expect([r.neurons, r.samples, r.rate]).toEqual([3, 5, 10]);
     for (let roi = 0; roi < 3; roi++) for (let t = 0; t < 5; t++) expect(r.data[roi * 5 + t]).toBeCloseTo(roi + t / 10, 6);
-    expect(arr(r.times!)).toEqual([0.5, 0.6, 0.7, 0.8, 0.9].map((x, k) => 0.5 + k / 10));
+    expect(arr(r.times!)).toEqual([0.5, 0.6, 0.7, 0.8, 0.9].map((_x, k) => 0.5 + k / 10));
     const lfp = await readNwbSeries(f, '/acquisition/lfp');
     expect([lfp.neurons, lfp.samples]).toEqual([2, 6]);
     expect(arr(lfp.data)).toEqual([-3, -1, 1, 3, 5, 7, -2, 0, 2, 4, 6, 8]);

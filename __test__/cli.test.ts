@@ -92,6 +92,7 @@ describe('diffrg CLI', () => {
       expect(out.dynamics[k].ou).toBeLessThan(out.dynamics[k - 1].ou);
     }
     // stderr is not a TTY here: no progress bar escape codes.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes is the point
     expect(r.stderr).not.toMatch(/\u001b\[/);
   });
 });

@@ -47,7 +47,7 @@ async function until(what: string, ms: number, check: () => boolean): Promise<vo
   }
 }
 
-const jobsOf = (dir: string) =>
+const _jobsOf = (dir: string) =>
   readFileSync(path.join(dir, 'slurm', 'jobs.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -59,7 +59,7 @@ function queued(ids: string[]): boolean {
   return out.split('\n').some((l) => ids.some((id) => l.trim() === id || l.trim().startsWith(`${id}_`)));
 }
 
-const small = [graphFile('g1.csv', 300, 200, 1), graphFile('g2.csv', 400, 300, 2)];
+const _small = [graphFile('g1.csv', 300, 200, 1), graphFile('g2.csv', 400, 300, 2)];
 const scanPlan = { inputs: ['g*.csv'], commands: [{ command: 'scan', options: { tauCount: 40 }, grid: { laplacian: ['combinatorial', 'normalized'] } }], threads: 1 };
 
 describe('sweep plans', () => {

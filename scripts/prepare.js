@@ -6,7 +6,7 @@ const { execSync } = require('node:child_process');
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 try {
   run('npm run build');
-} catch (err) {
+} catch (_err) {
   console.error('\ndiffrg: building from source failed. A Rust toolchain (cargo >= 1.85) is needed for a git checkout;');
   console.error('packages installed from npm ship prebuilt binaries instead.');
   process.exit(1);

@@ -4,7 +4,7 @@
  * (inferred or given) graph. See docs/dtnr.md.
  */
 import native = require('./native');
-import { Graph } from './graph';
+import type { Graph } from './graph';
 import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';

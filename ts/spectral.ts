@@ -1,5 +1,5 @@
 import native = require('./native');
-import { Graph } from './graph';
+import type { Graph } from './graph';
 import { runNative, type RunOptions, checkSeed, checkInteger } from './run';
 import { InvalidInputError } from './errors';
 import { LIMITS } from './limits';

@@ -67,7 +67,7 @@ export function readManifest(dir: string): Manifest | undefined {
   } catch (err) {
     throw new ParseError(`not a diffrg manifest (${(err as Error).message})`, { file }, { cause: err });
   }
-  if (!m || m.tool !== 'diffrg' || typeof m.stages !== 'object') throw new ParseError('not a diffrg manifest (no "tool": "diffrg")', { file });
+  if (m?.tool !== 'diffrg' || typeof m.stages !== 'object') throw new ParseError('not a diffrg manifest (no "tool": "diffrg")', { file });
   return m;
 }
 

@@ -25,7 +25,7 @@ import { InvalidInputError, AbortError } from '../errors';
 import { ensureDir } from '../io/atomic';
 import { canonicalJson, filesIntact, MANIFEST_FORMAT, readManifest, readRecord, writeManifest, writeRecord, type Manifest, type StageEntry } from './cache';
 import { fileChecksum, sha256 } from '../io/checksum';
-import { defaultConfig, mergeConfig, type AnalyzeConfig, type StageName } from './config';
+import { mergeConfig, type AnalyzeConfig, type StageName } from './config';
 import {
   activityRecord,
   dtnrRecord,

@@ -1,5 +1,5 @@
 /** Shared CLI plumbing: exit codes, error reporting, JSON output, progress on a TTY. */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DiffrgError, InvalidInputError, ParseError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';

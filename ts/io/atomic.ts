@@ -1,4 +1,4 @@
-import { promises as fs, writeFileSync, renameSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
+import { promises as fs, writeFileSync, renameSync, unlinkSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { IoError } from '../errors';
 import { checkOutputPath } from './guard';
@@ -39,7 +39,7 @@ export async function ensureDir(dir: string): Promise<void> {
 export function ensureDirSync(dir: string): void {
   const missing: string[] = [];
   for (let cur = path.resolve(dir); ; ) {
-    let st;
+    let st: Stats | undefined;
     try {
       st = statSync(cur);
     } catch (err) {

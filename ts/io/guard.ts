@@ -3,7 +3,7 @@
  * declared in file headers are checked against before anything is allocated, and the record of
  * the input files a process has read, so that an output can never overwrite one of them.
  */
-import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { totalmem } from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError, IoError, TooLargeError } from '../errors';
@@ -111,7 +111,7 @@ export interface OutputTarget {
 export function checkOutputPath(file: string): OutputTarget {
   if (typeof file !== 'string' || file.trim() === '') throw new InvalidInputError('output path is empty');
   let target = path.resolve(file);
-  let link;
+  let link: Stats | undefined;
   try {
     link = lstatSync(target);
   } catch {
@@ -126,7 +126,7 @@ export function checkOutputPath(file: string): OutputTarget {
     }
   }
   if (inputs.has(canonical(target))) throw new InvalidInputError(`output ${file} is also an input of this command; choose another path`);
-  let st;
+  let st: Stats | undefined;
   try {
     st = statSync(target);
   } catch {

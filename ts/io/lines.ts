@@ -7,7 +7,7 @@ import { noteInput } from './guard';
  * reading 64 KiB chunks so long recordings never become one giant string.
  */
 export async function* readLines(file: string): AsyncGenerator<[string, number]> {
-  let stream;
+  let stream: ReturnType<typeof createReadStream>;
   try {
     await fs.access(file);
     noteInput(file);

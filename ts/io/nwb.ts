@@ -39,7 +39,7 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Throws unless `file` exists and carries the HDF5 signature (at byte 0, 512, 1024, ...). */
 async function checkHdf5(file: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
     handle = await fs.open(file, 'r');
   } catch (err) {

@@ -112,7 +112,7 @@ export function taskKey(task: Task, inputSha256: string): string {
 export function doneManifest(dir: string, task: Task, inputSha256?: string): TaskManifest | undefined {
   const tdir = taskDir(dir, task.index);
   const m = tryJson<TaskManifest>(path.join(tdir, 'manifest.json'));
-  if (!m || m.format !== 'diffrg-sweep-task' || m.index !== task.index) return undefined;
+  if (m?.format !== 'diffrg-sweep-task' || m.index !== task.index) return undefined;
   let sha = inputSha256;
   if (sha === undefined) {
     try {

@@ -130,7 +130,7 @@ pub fn dtnr(graph: &NativeGraph, patterns: Uint8Array, sites: u32, assignments: 
             pseudocount: d.pseudocount,
         };
         let a: Vec<Vec<usize>> = assignments.iter().map(|v| v.iter().map(|&x| x as usize).collect()).collect();
-        let r = run_dtnr(&g, &pats, &a, &opts, &exec)?;
+        let r = run_dtnr(&g, &pats, &a, &opts, exec)?;
         let u32s = |v: &[usize]| v.iter().map(|&x| x as u32).collect::<Vec<u32>>();
         let scales = r
             .scales

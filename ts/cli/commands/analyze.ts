@@ -3,7 +3,7 @@
  * the whole pipeline from a recording to `DIR/report.html`, every stage cached in DIR
  * (ts/analyze). `diffrg analyze --print-config` writes every stage's options with defaults.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { analyze, defaultConfig, readConfig, STAGES, type AnalyzeConfig } from '../../analyze';
 import { addCommonOptions, info, printJson, progress, UsageError } from '../common';
 
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     const config: AnalyzeConfig = o.config ? readConfig(o.config) : defaultConfig();
     if (o.png) config.report.png = true;
     const bar = progress('analyze', STAGES.length);
-    let summary;
+    let summary: Awaited<ReturnType<typeof analyze>>;
     try {
       summary = await analyze(recording, {
         out: o.out,

@@ -7,7 +7,7 @@
  * after that step.
  */
 import * as path from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
 import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';

@@ -9,12 +9,12 @@
  * indices. `--method lrg` uses Laplacian-RG supernodes (real-space rule) just past the
  * strongest entropy transition (`--tau` overrides the diffusion time).
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, withProgress } from '../common';
+import { addCommonOptions, info, numberOption, printJson, UsageError, seedOption, warn, withProgress } from '../common';
 
 interface Opts extends GraphCliOptions {
   method: 'leiden' | 'lrg';

@@ -26,7 +26,7 @@
  * of 16 excitatory neurons, all-to-all inside (`pRatio` large clamps p_in to 1), in-assembly
  * E->E weights x3.5, 20 E + 8 I inputs per neuron.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { Graph } from '../../graph';
 import { simulateLif, type LifSimulation } from '../../sim';
 import { inferSpikes, type InferResult } from '../../infer';
@@ -38,7 +38,7 @@ import { dtnr } from '../../dtnr';
 import { siteSubgraph } from '../../patterns';
 import { writeDemoRecords } from '../../analyze/demo';
 import { effectiveDynamics } from '../../dynamics';
-import { addCommonOptions, info, intOption, printJson, progress, seedOption } from '../common';
+import { addCommonOptions, info, printJson, progress, seedOption } from '../common';
 
 interface Opts {
   json?: boolean;

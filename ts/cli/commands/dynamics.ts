@@ -6,7 +6,7 @@
  * the scales of its Laplacian RG flow, `--partition` one scale of `neuron,group` groups,
  * `--pca` one scale of the top-K principal components.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import * as path from 'node:path';
 import { effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
 import { readActivity } from '../../io/activity';

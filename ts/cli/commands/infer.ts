@@ -7,7 +7,7 @@
  * `graph.csv` has `source,target,weight,pvalue` (`source` influences `target`), written
  * atomically; by default only edges significant at FDR `--alpha` are listed (`--all`: every pair).
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
 import { InvalidInputError } from '../../errors';

@@ -3,7 +3,7 @@
  * (`diffrg scan --shard i/K --out FILE`) become one scan, equal to the unsharded run; a sweep
  * directory (`diffrg sweep`) becomes its results table (same as `diffrg sweep merge DIR`).
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { mergeSlqShards, scanJson, scanSvg } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';

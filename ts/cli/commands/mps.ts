@@ -2,7 +2,7 @@
  * `diffrg mps fit` and `diffrg mps logprob`: tensor-train (Born machine) models of joint
  * spike-pattern probabilities. See docs/mps.md.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } from '../../mps';
 import { siteOrder } from '../../patterns';

@@ -2,7 +2,7 @@
  * `diffrg report DIR [--png] [--json]`: DIR/report.html (self-contained, inline SVG) and
  * DIR/figures/<name>.svg from the stage records of `diffrg analyze` or `diffrg demo --out DIR`.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { writeReport } from '../../report';
 import { info, printJson } from '../common';
 

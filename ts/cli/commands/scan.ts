@@ -2,7 +2,7 @@
  * `diffrg scan <graph>`: spectral scan of the network density matrix (entropy, specific heat,
  * spectral dimension over tau), entropy transitions and the scale-invariance plateau.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { spectralScan, slqShard, scanJson, scanSvg, type ScanOptions, type ShardSpec } from '../../spectral';
 import { writeFileAtomic } from '../../io/atomic';
 import { sha256File } from '../../io/checksum';

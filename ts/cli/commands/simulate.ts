@@ -7,7 +7,7 @@
  * DIR/truth_edges.csv (source,target,weight; all neurons), DIR/truth_communities.csv
  * (neuron,community). Every file is written atomically.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { simulateLif, writeLifOutputs, type ObserveMode } from '../../sim';
 import { UsageError, addCommonOptions, info, intOption, numberOption, printJson, seedOption, withProgress } from '../common';
 

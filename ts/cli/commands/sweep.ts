@@ -2,7 +2,7 @@
  * `diffrg sweep`: plan and run a sweep (inputs x option grid) locally or as a Slurm job array;
  * `sweep run-task`, `sweep status`, `sweep resume` and `sweep merge` manage its directory.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { checkJobs, mergeSweep, resume, runTask, sweep, sweepStatus, type SweepOptions, type SweepRun } from '../../sweep';
 import { EXIT_RUNTIME, ExitWith, info, intOption, printJson, UsageError } from '../common';
 
@@ -47,7 +47,10 @@ function addRunOptions(cmd: Command): Command {
 }
 
 function report(r: SweepRun, dir: string, json?: boolean): void {
-  if (json) return printJson(r);
+  if (json) {
+    printJson(r);
+    return;
+  }
   if (r.submission) {
     info(`${dir}: submitted ${r.submission.indices.length} of ${r.tasks} tasks as Slurm array job ${r.submission.arrayJobId}, merge job ${r.submission.mergeJobId}`);
     info(`follow with: diffrg sweep status ${dir}`);

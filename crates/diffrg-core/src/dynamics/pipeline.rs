@@ -306,7 +306,7 @@ pub fn projections(stats: &LinearStats, coarse: &[Coarsening]) -> Result<Vec<Mat
 /// and every coarsening.
 pub fn effective_dynamics(traj: TrajectoryRef, coarse: &[Coarsening], o: &DynamicsOptions, exec: &Exec) -> Result<Vec<ScaleDynamics>> {
     let mut stats = LinearStats::new(traj.vars, traj.dt, o.horizon, o.blocks)?;
-    let chunk = (1usize << 16).max(1);
+    let chunk = 1usize << 16;
     let pass = exec.part(0.0, 0.3);
     for (k, c) in traj.data.chunks(chunk * traj.vars).enumerate() {
         stats.push(c, exec)?;

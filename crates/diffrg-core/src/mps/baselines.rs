@@ -228,7 +228,7 @@ impl Pairwise {
         let active: Vec<Vec<u32>> = (0..data.len())
             .map(|t| data.row(t).iter().enumerate().filter(|(_, &v)| v > 0).map(|(k, &v)| (offsets[k] + v as usize - 1) as u32).collect())
             .collect();
-        let site_of: Vec<usize> = (0..n).flat_map(|k| std::iter::repeat(k).take(dims[k] - 1)).collect();
+        let site_of: Vec<usize> = (0..n).flat_map(|k| std::iter::repeat_n(k, dims[k] - 1)).collect();
         let rows: Vec<(Vec<f64>, Vec<f64>, SolverReport)> = exec.install(|| {
             (0..n)
                 .into_par_iter()

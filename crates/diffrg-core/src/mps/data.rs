@@ -112,34 +112,6 @@ pub fn site_marginals(data: &Distinct, dims: &[usize], alpha: f64) -> Vec<Vec<f6
     m
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dedup_and_split() {
-        let pats = [0u8, 1, 1, 0, 0, 1, 1, 1, 0, 1];
-        let d = Distinct::new(&pats, 2, "patterns").unwrap();
-        assert_eq!(d.len(), 3);
-        assert_eq!(d.counts, vec![3, 1, 1]);
-        assert!((d.weights.iter().sum::<f64>() - 1.0).abs() < 1e-15);
-        assert!(Distinct::new(&pats[..3], 2, "patterns").is_err());
-        let (tr, va) = split(&pats, 2, 0.4, 1).unwrap();
-        assert_eq!((tr.len(), va.len()), (6, 4));
-        let mut all: Vec<&[u8]> = tr.chunks(2).chain(va.chunks(2)).collect();
-        all.sort();
-        let mut want: Vec<&[u8]> = pats.chunks(2).collect();
-        want.sort();
-        assert_eq!(all, want);
-        assert_eq!(infer_dims(&[0, 3, 1, 0], 2), vec![2, 4]);
-        let many: Vec<u8> = (0..200u32).flat_map(|i| [(i % 2) as u8, (i / 2 % 2) as u8]).collect();
-        let (f, v, t) = split3(&many, 2, 0.2, 0.25, 7).unwrap();
-        assert_eq!((f.len() / 2, v.len() / 2, t.len() / 2), (120, 40, 40));
-        let (rest, t2) = split(&many, 2, 0.2, 7).unwrap();
-        assert_eq!(t, t2);
-        assert_eq!((f, v), split(&rest, 2, 0.25, 8).unwrap());
-    }
-}
 
 /// A synthetic clustered binary process with latent cluster states: `n_clusters` clusters of
 /// `cluster_size` sites; per pattern each cluster is independently "up" with probability
@@ -175,4 +147,33 @@ pub fn latent_cluster_patterns(
 pub fn reorder_columns(patterns: &[u8], order: &[usize]) -> Vec<u8> {
     let n = order.len();
     patterns.chunks_exact(n).flat_map(|row| order.iter().map(move |&k| row[k])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_and_split() {
+        let pats = [0u8, 1, 1, 0, 0, 1, 1, 1, 0, 1];
+        let d = Distinct::new(&pats, 2, "patterns").unwrap();
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.counts, vec![3, 1, 1]);
+        assert!((d.weights.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        assert!(Distinct::new(&pats[..3], 2, "patterns").is_err());
+        let (tr, va) = split(&pats, 2, 0.4, 1).unwrap();
+        assert_eq!((tr.len(), va.len()), (6, 4));
+        let mut all: Vec<&[u8]> = tr.chunks(2).chain(va.chunks(2)).collect();
+        all.sort();
+        let mut want: Vec<&[u8]> = pats.chunks(2).collect();
+        want.sort();
+        assert_eq!(all, want);
+        assert_eq!(infer_dims(&[0, 3, 1, 0], 2), vec![2, 4]);
+        let many: Vec<u8> = (0..200u32).flat_map(|i| [(i % 2) as u8, (i / 2 % 2) as u8]).collect();
+        let (f, v, t) = split3(&many, 2, 0.2, 0.25, 7).unwrap();
+        assert_eq!((f.len() / 2, v.len() / 2, t.len() / 2), (120, 40, 40));
+        let (rest, t2) = split(&many, 2, 0.2, 7).unwrap();
+        assert_eq!(t, t2);
+        assert_eq!((f, v), split(&rest, 2, 0.25, 8).unwrap());
+    }
 }

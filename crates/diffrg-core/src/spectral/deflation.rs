@@ -70,7 +70,7 @@ pub struct LowModes {
 /// `O(max_dim^3)` for the projected eigenproblem; memory `16 N max_dim` bytes.
 pub fn lowest_modes(op: &SymLaplacian, locked: &[f64], opts: &DeflationOptions, exec: &Exec) -> Result<LowModes> {
     let n = op.n();
-    let c = if n == 0 { 0 } else { locked.len() / n };
+    let c = locked.len().checked_div(n).unwrap_or(0);
     let b = opts.block.max(1);
     let room = n.saturating_sub(c);
     let dim_cap = (opts.max_dim.min(room) / b) * b;

@@ -133,7 +133,7 @@ pub fn lanczos_block(
     steps: usize,
     exec: &Exec,
 ) -> Result<Vec<Tridiagonal>> {
-    let n = if b == 0 { 0 } else { v0.len() / b };
+    let n = v0.len().checked_div(b).unwrap_or(0);
     let mut out = vec![Tridiagonal::default(); b];
     if n == 0 || steps == 0 {
         return Ok(out);

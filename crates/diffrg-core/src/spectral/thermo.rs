@@ -54,7 +54,7 @@ pub fn thermodynamics(nodes: &[f64], weights: Option<&[f64]>, n: usize, taus: &[
             z += e;
             m1 += e * l;
         }
-        let (s, c, ds) = if z > 0.0 && lam.len() > 0 {
+        let (s, c, ds) = if z > 0.0 && !lam.is_empty() {
             let mean = m1 / z;
             // tau^2 Var(lambda) as the mean of (tau (lambda - mean))^2 over the modes that carry
             // weight: eigenvalues spanning hundreds of decades (weights 1e-200..1e200) would
