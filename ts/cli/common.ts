@@ -49,11 +49,12 @@ export function numberOption(name: string, positive = false) {
   };
 }
 
-/** `--threads` and `--json`, shared by every computing command. */
+/** `--threads`, `--json` and `--quiet`, shared by every computing command. */
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--threads <n>', 'worker threads (default: DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores)').argParser(intOption('--threads', 1, MAX_THREADS)))
-    .option('--json', 'print machine-readable JSON on stdout');
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('-q, --quiet', 'no progress bar or progress lines on stderr (also before the command: diffrg --quiet ...)');
 }
 
 /** Prints `value` as JSON on stdout (non-finite numbers become null). */
@@ -66,20 +67,77 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** A progress bar on stderr that only draws when stderr is a terminal. */
+/**
+ * Progress of a running command on stderr: a bar when stderr is a terminal; otherwise (a log
+ * file, Slurm's output) one plain line `diffrg: COMMAND: STAGE 42% (12 s)` after
+ * {@link PROGRESS_FIRST_MS} and then every {@link PROGRESS_EVERY_MS}, so short runs print
+ * nothing. `--quiet` turns both off.
+ */
 export interface Progress {
-  update(done: number, total?: number): void;
+  /** `done` of `total` units; `stage` names the current part of the run (default: the label). */
+  update(done: number, total?: number, stage?: string): void;
   stop(): void;
 }
 
-export function progress(label: string, total: number): Progress {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
-  bar.start(total, 0);
+/** Delay of the first plain progress line (ms), and the period of the following ones. */
+export const PROGRESS_FIRST_MS = 10_000;
+export const PROGRESS_EVERY_MS = 5_000;
+
+/** Set by the CLI before each command: its name for the progress lines, and `--quiet`. */
+const progressContext = { command: 'diffrg', quiet: false };
+
+export function setProgressContext(command: string, quiet: boolean): void {
+  progressContext.command = command;
+  progressContext.quiet = quiet;
+}
+
+/**
+ * The delays of the plain progress lines: DIFFRG_PROGRESS_INTERVAL_MS (a positive integer) sets
+ * both, for tests and for logs that want more or fewer lines.
+ */
+function plainDelays(): { first: number; every: number } {
+  const v = process.env.DIFFRG_PROGRESS_INTERVAL_MS;
+  const ms = v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  return ms >= 1 ? { first: ms, every: ms } : { first: PROGRESS_FIRST_MS, every: PROGRESS_EVERY_MS };
+}
+
+function plainProgress(label: string, total: number): Progress {
+  const t0 = Date.now();
+  const state = { done: 0, total, stage: label };
+  const { first, every } = plainDelays();
+  const line = () => {
+    const pct = state.total > 0 ? Math.min(100, Math.floor((100 * state.done) / state.total)) : 0;
+    process.stderr.write(`diffrg: ${progressContext.command}: ${state.stage} ${pct}% (${Math.round((Date.now() - t0) / 1000)} s elapsed)\n`);
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    line();
+    timer = setInterval(line, every);
+    timer.unref();
+  }, first);
+  timer.unref();
   return {
-    update(done, t) {
+    update(done, t, stage) {
+      state.done = done;
+      if (t !== undefined) state.total = t;
+      if (stage !== undefined) state.stage = stage;
+    },
+    stop() {
+      clearTimeout(timer);
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export function progress(label: string, total: number): Progress {
+  if (progressContext.quiet) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) return plainProgress(label, total);
+  const bar = new SingleBar({ format: `{stage} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  bar.start(total, 0, { stage: label });
+  return {
+    update(done, t, stage) {
       if (t !== undefined) bar.setTotal(t);
-      bar.update(done);
+      bar.update(done, stage !== undefined ? { stage } : undefined);
     },
     stop() {
       bar.stop();
@@ -88,12 +146,12 @@ export function progress(label: string, total: number): Progress {
 }
 
 /**
- * Runs `work` with an `onProgress` (the `RunOptions` callback) that draws a percentage bar on
- * stderr when stderr is a terminal (undefined otherwise: no polling at all). The bar is stopped
- * when `work` settles, before the command prints anything.
+ * Runs `work` with an `onProgress` (the `RunOptions` callback) feeding {@link progress}; with
+ * `--quiet` it is undefined (no polling at all). The progress stops when `work` settles, before
+ * the command prints anything.
  */
 export async function withProgress<T>(label: string, work: (onProgress: ((fraction: number) => void) | undefined) => Promise<T>): Promise<T> {
-  if (!process.stderr.isTTY) return work(undefined);
+  if (progressContext.quiet) return work(undefined);
   const bar = progress(label, 100);
   try {
     return await work((f) => bar.update(Math.round(100 * f)));

@@ -46,7 +46,7 @@ export function register(program: Command): void {
         force: o.force,
         threads: o.threads,
         onStage: (e) => {
-          if (e.state !== 'start') bar.update(e.index + 1);
+          bar.update(e.state === 'start' ? e.index : e.index + 1, undefined, e.stage);
         },
       });
     } finally {
