@@ -12,10 +12,10 @@ export { Graph, type GraphOptions, type EdgeList } from './graph';
 export {
   fitMps, mpsLogProb, compressMps, randomMps, sampleMps, mpsMarginals, mpsEntropies, encodeMps, decodeMps, saveMps, loadMps,
   readPatterns, parsePatternCsv, reorderPatterns, randomOrder,
-  type MpsModel, type MpsKind, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
+  type MpsModel, type MpsKind, type MpsInput, type PatternMatrix, type MpsFitOptions, type MpsFitResult, type MpsCompressOptions,
 } from './mps';
 export {
-  loadPatterns, detectPatternInput, binSpikes, binRaster, patternEvents, parseBin, readOrderFile, siteOrder, communitySiteOrder, inferPatternGraph, siteSubgraph,
+  loadPatterns, loadPatternsForModel, alignToModel, detectPatternInput, binSpikes, binRaster, patternEvents, parseBin, readOrderFile, siteOrder, communitySiteOrder, inferPatternGraph, siteSubgraph,
   type LoadPatternsOptions, type LoadedPatterns, type PatternInput, type SiteOrder, type SiteOrderOptions, type PatternGraphOptions,
 } from './patterns';
 export { inferSpikes, inferDense, writeGraphCsv, type DenseActivity, type InferMethod, type InferOptions, type InferResult, type InferredEdge } from './infer';

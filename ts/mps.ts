@@ -22,6 +22,26 @@ export interface MpsModel {
   dims: number[];
   bondDims: number[];
   data: Float64Array;
+  /** What each site is, for scoring new data the same way (set by `mps fit`, kept in the file). */
+  input?: MpsInput;
+}
+
+/**
+ * How a fitted model's sites map to input data, stored in its file (format version 2): scoring
+ * selects and orders the data's columns by `ids` and bins activity with `binSeconds` and `cap`,
+ * so a model fitted with `--order random` scores the columns it was fitted on.
+ */
+export interface MpsInput {
+  /** Id of the input site at each position of the train: neuron ids for activity, column indices for a pattern matrix. */
+  ids: number[];
+  /** What the model was fitted on. */
+  source: 'patterns' | 'spikes' | 'raster';
+  /** Bin width in seconds (activity input). */
+  binSeconds?: number;
+  /** The cap on counts per bin and site the fit was given (absent: the loader's default). */
+  cap?: number;
+  /** The site order it was fitted with: identity, random, community or an order file's name. */
+  order?: string;
 }
 
 /** A pattern matrix: `rows` patterns of `sites` values (0..255), row-major. */
@@ -199,13 +219,23 @@ export async function mpsEntropies(model: MpsModel, options: RunOptions & { samp
 
 // ---------------------------------------------------------------------------------------------
 // File format: NPZ with core_0000.npy ... (float64, shape (left, dim, right)) and meta.npy, a
-// uint8 array holding UTF-8 JSON { format: 'diffrg-mps', version: 1, kind, sites, dims, bondDims }.
+// uint8 array holding UTF-8 JSON { format: 'diffrg-mps', version, kind, sites, dims, bondDims,
+// input? }. Version 2 adds `input` (MpsInput: site ids, source, binning); version-1 files have no
+// `input`, and their sites are the data's columns in file order.
 // numpy: z = np.load(f); meta = json.loads(z['meta'].tobytes()); cores = [z[f'core_{k:04d}'] ...]
 
 /** Encodes a model as NPZ bytes. */
 export function encodeMps(model: MpsModel): Uint8Array {
   const arrays: Record<string, NpyArray> = {};
-  const meta = { format: 'diffrg-mps', version: 1, kind: model.kind, sites: model.dims.length, dims: model.dims, bondDims: model.bondDims };
+  const meta = {
+    format: 'diffrg-mps',
+    version: model.input ? 2 : 1,
+    kind: model.kind,
+    sites: model.dims.length,
+    dims: model.dims,
+    bondDims: model.bondDims,
+    ...(model.input ? { input: model.input } : {}),
+  };
   arrays.meta = { dtype: 'uint8', shape: [0], data: new TextEncoder().encode(JSON.stringify(meta)) } as NpyArray;
   (arrays.meta as NpyArray).shape = [(arrays.meta.data as Uint8Array).length];
   let off = 0;
@@ -224,7 +254,7 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
   const z = parseNpz(bytes, file);
   const metaArr = z.get('meta');
   if (!metaArr) throw new ParseError("missing 'meta' entry (not a diffrg MPS file)", { file });
-  let meta: { format?: string; kind?: string; dims?: number[]; bondDims?: number[] };
+  let meta: { format?: string; kind?: string; dims?: number[]; bondDims?: number[]; input?: unknown };
   try {
     meta = JSON.parse(new TextDecoder().decode(metaArr.data as Uint8Array));
   } catch (err) {
@@ -248,7 +278,31 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
     for (let i = 0; i < cd.length; i++) data[off + i] = Number(cd[i]);
     off += cd.length;
   });
-  return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data };
+  const input = meta.input === undefined ? undefined : checkMpsInput(meta.input, meta.dims.length, file);
+  return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data, ...(input ? { input } : {}) };
+}
+
+/** Validates the `input` entry of a model file's meta (see {@link MpsInput}). */
+function checkMpsInput(v: unknown, sites: number, file: string): MpsInput {
+  const bad = (what: string) => new ParseError(`'meta.input' ${what}`, { file });
+  if (typeof v !== 'object' || v === null) throw bad('must be an object');
+  const o = v as Record<string, unknown>;
+  const ids = o.ids;
+  if (!Array.isArray(ids) || ids.length !== sites || !ids.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    throw bad(`.ids must list ${sites} non-negative integer site ids`);
+  }
+  if (new Set(ids).size !== ids.length) throw bad('.ids must not repeat an id');
+  if (o.source !== 'patterns' && o.source !== 'spikes' && o.source !== 'raster') throw bad(".source must be 'patterns', 'spikes' or 'raster'");
+  if (o.binSeconds !== undefined && !(typeof o.binSeconds === 'number' && o.binSeconds > 0 && Number.isFinite(o.binSeconds))) throw bad('.binSeconds must be a positive number');
+  if (o.cap !== undefined && !(Number.isInteger(o.cap) && (o.cap as number) >= 1 && (o.cap as number) <= 255)) throw bad('.cap must be an integer in 1..255');
+  if (o.order !== undefined && typeof o.order !== 'string') throw bad('.order must be a string');
+  return {
+    ids: ids as number[],
+    source: o.source,
+    ...(o.binSeconds !== undefined ? { binSeconds: o.binSeconds as number } : {}),
+    ...(o.cap !== undefined ? { cap: o.cap as number } : {}),
+    ...(o.order !== undefined ? { order: o.order as string } : {}),
+  };
 }
 
 export async function saveMps(file: string, model: MpsModel): Promise<void> {
