@@ -17,6 +17,9 @@ export type LinearEstimator = 'ou' | 'var' | 'spectral';
 export type Estimator = LinearEstimator | 'sfi' | 'states';
 export const ESTIMATORS: readonly Estimator[] = ['ou', 'var', 'spectral', 'sfi', 'states'];
 
+/** Bin width (s) of spike input, and the sample period of dense input without a rate, unless given. */
+export const DEFAULT_BIN_SECONDS = 0.01;
+
 export interface DynamicsOptions extends RunOptions {
   /** Bin width (s) of spike input; the sample period of dense input without a rate. @default 0.01 */
   binSeconds?: number;
@@ -234,7 +237,7 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
   const run = { signal: options.signal, threads: options.threads, onProgress: rest };
   let scales: native.ScaleDynamicsJs[];
   if (activity.kind === 'spikes') {
-    const bin = options.binSeconds ?? 0.01;
+    const bin = options.binSeconds ?? DEFAULT_BIN_SECONDS;
     if (!(bin > 0 && Number.isFinite(bin))) throw new InvalidInputError(`binSeconds must be positive (got ${bin})`);
     const offsets = new Float64Array(rows + 1);
     activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
@@ -242,7 +245,7 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
     activity.times.forEach((t, r) => times.set(t, offsets[r]));
     scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token) as Promise<native.ScaleDynamicsJs[]>);
   } else {
-    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? 0.01;
+    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? DEFAULT_BIN_SECONDS;
     if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
     scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token) as Promise<native.ScaleDynamicsJs[]>);
   }

@@ -76,6 +76,7 @@ export async function memoryBandwidth(options: { length?: number; repeats?: numb
 export {
   coarseGrain,
   rgFlow,
+  collapseWarning,
   type CoarseGrainOptions,
   type CoarseGrainResult,
   type RgFlowOptions,

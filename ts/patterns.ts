@@ -68,6 +68,8 @@ export interface LoadedPatterns {
   cap: number;
   /** Spike events by site index (spike input), for graph inference on the same data. */
   spikes?: SpikeTable;
+  /** What loading assumed (an array's layout or orientation, a bin width it could not apply); the CLI prints each as a warning. */
+  warnings?: string[];
 }
 
 const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|time_us|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
@@ -201,8 +203,16 @@ export async function loadPatterns(file: string, options: LoadPatternsOptions = 
   const bin = parseBin(options.bin ?? 0.005);
   const { input: _i, bin: _b, cap, start, end, ...read } = options;
   const act = await readActivity(file, read);
-  if (act.kind === 'spikes') return binSpikes(act, bin, { cap, start, end, file });
-  return binRaster(act, options.bin === undefined ? undefined : bin, { cap, file });
+  const warnings = [...(act.guessed ?? [])];
+  let loaded: LoadedPatterns;
+  if (act.kind === 'spikes') loaded = binSpikes(act, bin, { cap, start, end, file });
+  else {
+    if (options.bin !== undefined && act.rate === undefined && !(act.times && act.times.length > 1)) {
+      warnings.push(`${file}: dense data without a sampling rate: the bin width ${bin} s cannot be applied, one sample per bin`);
+    }
+    loaded = binRaster(act, options.bin === undefined ? undefined : bin, { cap, file });
+  }
+  return warnings.length ? { ...loaded, warnings } : loaded;
 }
 
 /**
@@ -223,7 +233,7 @@ export async function loadPatternsForModel(file: string, model: MpsModel, option
   }
   const loaded = await loadPatterns(file, { ...options, input: kind, bin, cap: options.cap ?? input?.cap });
   const aligned = alignToModel(loaded, input, model.dims.length, file);
-  return { loaded, patterns: aligned.patterns, warnings: [...warnings, ...aligned.warnings] };
+  return { loaded, patterns: aligned.patterns, warnings: [...warnings, ...(loaded.warnings ?? []), ...aligned.warnings] };
 }
 
 /**

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DiffrgError, InvalidInputError, ParseError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import type { Activity } from '../io/activity';
 import { MAX_SEED, MAX_THREADS } from '../run';
 
 export const EXIT_OK = 0;
@@ -57,8 +58,23 @@ export function addCommonOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no progress bar or progress lines on stderr (also before the command: diffrg --quiet ...)');
 }
 
-/** Prints `value` as JSON on stdout (non-finite numbers become null). */
+/** Warnings printed by this run, for the `warnings` array of its JSON output. */
+const warnings: string[] = [];
+
+/** Forgets the warnings of an earlier run (the CLI calls it before each command). */
+export function resetWarnings(): void {
+  warnings.length = 0;
+}
+
+/**
+ * Prints `value` as JSON on stdout (non-finite numbers become null). When the run printed
+ * warnings ({@link warn}) and `value` is an object without its own `warnings`, they are added as
+ * a `warnings` array of strings.
+ */
 export function printJson(value: unknown): void {
+  if (warnings.length > 0 && typeof value === 'object' && value !== null && !Array.isArray(value) && !('warnings' in value)) {
+    value = { ...value, warnings: [...warnings] };
+  }
   process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
 }
 
@@ -165,9 +181,22 @@ export function info(message: string): void {
   process.stderr.write(message + '\n');
 }
 
-/** A warning line on stderr: `diffrg: warning: ...`. */
+/** A warning line on stderr, `diffrg: warning: ...`, also kept for the JSON output (see {@link printJson}). */
 export function warn(message: string): void {
+  warnings.push(message);
   info(`diffrg: warning: ${message}`);
+}
+
+/**
+ * Warns about what reading `act` assumed: the reader's guesses (an array's layout or
+ * orientation) and, for dense data without a sampling rate, the sample period the command uses
+ * (`periodSeconds`, from `--bin`, or its default when `periodGiven` is false).
+ */
+export function warnActivityGuesses(act: Activity, file: string, periodSeconds: number, periodGiven: boolean): void {
+  for (const g of act.guessed ?? []) warn(g);
+  if (act.kind === 'raster' && act.rate === undefined && !periodGiven) {
+    warn(`${file}: dense data without a sampling rate: samples taken as ${periodSeconds * 1e3} ms apart (the --bin default); give --bin <sample period>`);
+  }
 }
 
 /** The JSON error document printed on stderr in `--json` mode. */

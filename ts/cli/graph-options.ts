@@ -1,7 +1,7 @@
 /** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
 import { Command, Option } from 'commander';
 import { readGraph, type GraphFormat, type LoadedGraph } from '../io/graph';
-import { UsageError, info } from './common';
+import { UsageError, warn } from './common';
 
 export interface GraphCliOptions {
   unweighted?: boolean;
@@ -49,6 +49,6 @@ export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph 
     targetColumn: o.targetColumn,
     weightColumn: o.weightColumn,
   });
-  if (loaded.warnings.count > 0) info(`diffrg: warning: ${file}: ${loaded.warnings.messages.join('; ')}`);
+  if (loaded.warnings.count > 0) warn(`${file}: ${loaded.warnings.messages.join('; ')}`);
   return loaded;
 }

@@ -1,6 +1,6 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
-import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError, setProgressContext } from './common';
+import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError, resetWarnings, setProgressContext, warn } from './common';
 import { removePendingTempFiles } from '../io/atomic';
 import { parseBytes, setMemoryBudget, trackInputs } from '../io/guard';
 import { cancelAllNative, MAX_THREADS } from '../run';
@@ -73,11 +73,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram({ json });
   const uninstall = installSignalCleanup();
   trackInputs(true);
+  resetWarnings();
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
     const v = process.env[name];
     // the core skips values that are not an integer in 1..MAX_THREADS (exec::parse_threads): say so
     if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_THREADS)) {
-      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})\n`);
+      warn(`${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})`);
     }
   }
   if (argv.length <= 2) {

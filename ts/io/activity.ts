@@ -28,6 +28,8 @@ export interface SpikeTrains {
   ids: number[];
   /** Sorted, non-negative spike times in seconds, one array per neuron. */
   times: Float64Array[];
+  /** What the reader assumed because the file did not say (e.g. an array's layout); the CLI prints each as a warning. */
+  guessed?: string[];
 }
 
 /** A dense activity matrix, neurons x samples, row-major. */
@@ -43,6 +45,8 @@ export interface Raster {
   rate?: number;
   /** Ids of the rows (defaults to 0..neurons-1). */
   ids?: number[];
+  /** What the reader assumed because the file did not say (orientation, no sampling rate); the CLI prints each as a warning. */
+  guessed?: string[];
 }
 
 export type Activity = SpikeTrains | Raster;
@@ -220,7 +224,10 @@ export function activityFromArray(arr: NpyArray, file: string, options: ArrayOpt
   if (!asSpikes) {
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new NotFiniteError(`${file}: element [${Math.floor(bad / cols)}, ${bad % cols}] is ${values[bad]}`);
-    return { kind: 'raster', neurons: rows, samples: cols, data: values };
+    // an NPY array does not say which axis is time: rows are neurons, which is suspect when
+    // there are more of them than samples
+    const guessed = rows > cols ? [`${file}: read as ${rows} neurons x ${cols} samples (rows = neurons, more rows than columns): if the rows are time samples, transpose the array`] : undefined;
+    return { kind: 'raster', neurons: rows, samples: cols, data: values, ...(guessed ? { guessed } : {}) };
   }
   if (cols !== 2) throw new InvalidInputError(`${file}: a spike array must have shape (k, 2) [neuron, time], got (${rows}, ${cols})`);
   const neurons = new Float64Array(rows);
@@ -229,7 +236,9 @@ export function activityFromArray(arr: NpyArray, file: string, options: ArrayOpt
     neurons[k] = values[2 * k];
     times[k] = values[2 * k + 1];
   }
-  return spikesFromColumns(neurons, times, file, options);
+  const trains = spikesFromColumns(neurons, times, file, options);
+  if (layout === 'auto') trains.guessed = [`${file}: a (${rows}, 2) array, read as ${rows} spikes [neuron, time in ${options.units ?? 's'}], not as a 2-sample raster`];
+  return trains;
 }
 
 /** Builds spike trains from parallel neuron/time columns, validating as the CSV reader does. */

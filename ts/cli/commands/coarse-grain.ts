@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
-import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
+import { collapseWarning, rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
 import type { LaplacianKind } from '../../spectral';
 import { ensureDir, writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, warn, writeJson, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { LIMITS } from '../../limits';
 
@@ -104,6 +104,8 @@ export function register(program: Command): void {
         onProgress,
       }),
     );
+    const collapsed = collapseWarning([r.initial.n, ...r.steps.map((s) => s.n)], r.steps.map((s) => s.tau));
+    if (collapsed) warn(collapsed);
     const labels = g.labels;
     if (o.out) await writeOut(o.out, labels, r);
     if (o.json) {

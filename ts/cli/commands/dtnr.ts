@@ -6,12 +6,13 @@ import { Command } from 'commander';
 import * as path from 'node:path';
 import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
 import { saveMps } from '../../mps';
+import { collapseWarning } from '../../rg';
 import { inferPatternGraph, siteSubgraph } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, warn, withProgress } from '../common';
 import { LIMITS } from '../../limits';
 
 interface DtnrCliOpts extends PatternCliOptions {
@@ -138,6 +139,8 @@ export function register(program: Command): void {
       }),
     );
     const scales = scaleJson(r);
+    const collapsed = collapseWarning(scales.map((s) => s.variables));
+    if (collapsed) warn(collapsed);
     const siteIds = r.order.map((k) => loaded.ids[k]);
     const out = {
       scales,

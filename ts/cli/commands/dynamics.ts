@@ -8,7 +8,7 @@
  */
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
-import { effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
+import { DEFAULT_BIN_SECONDS, effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
 import { readActivity } from '../../io/activity';
 import { readLabels } from '../../community';
 import { siteSubgraph } from '../../patterns';
@@ -16,7 +16,7 @@ import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { parseDuration } from './infer';
 
 interface Opts extends GraphCliOptions {
@@ -90,8 +90,9 @@ export function register(program: Command): void {
     if (opts.bootstrap === 1) throw new UsageError('--bootstrap must be 0 or at least 2');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
     const estimators = parseEstimators(opts.estimators);
-    if (opts.states !== undefined && !estimators.includes('states')) info('diffrg: warning: --states applies to the states estimator only');
+    if (opts.states !== undefined && !estimators.includes('states')) warn('--states applies to the states estimator only');
     const act = await readActivity(activity);
+    warnActivityGuesses(act, activity, opts.bin ?? DEFAULT_BIN_SECONDS, opts.bin !== undefined);
     const ids = act.kind === 'spikes' ? act.ids : act.ids ?? Array.from({ length: act.neurons }, (_, i) => i);
     let assignments: number[][] | undefined;
     let graph: Graph | undefined;
