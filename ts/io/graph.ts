@@ -7,6 +7,9 @@
  * Ids: integer ids are mapped to indices in ascending numeric order, string ids in order of first
  * appearance; either way `graph.labels[i]` is the file's id of node i.
  *
+ * A comment line `# nodes: id,id,...` (as `diffrg infer` writes) lists nodes of the graph that
+ * may have no edge; they are kept as isolated nodes.
+ *
  * Bad input raises a typed error whose message starts with `file:line:` (ParseError for
  * malformed text, NotFiniteError for NaN/Inf weights, InvalidInputError for negative weights,
  * ragged or non-square matrices, ids out of range and empty graphs). Nothing is dropped silently:
@@ -75,7 +78,10 @@ interface RawEdges {
   directed: boolean;
 }
 
-const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
+/** A comment line listing the graph's nodes, isolated ones included: `# nodes: 3,7,11`. */
+const NODES_LINE = /^#\s*nodes:\s*(.*)$/i;
+
+const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|pvalue|qvalue|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
 
 function newWarnings(): GraphWarnings {
   return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, negative: 0, messages: [] };
@@ -115,8 +121,12 @@ function parseWeight(field: string, file: string, line: number, options: ReadGra
 export function parseEdgeList(text: string, file = '<edges>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
   const lines = text.split(/\r?\n/);
   const rows: { fields: string[]; line: number }[] = [];
+  // `# nodes: id,id,...` comment lines list nodes that may have no edge (diffrg infer writes one)
+  const listed: string[] = [];
   for (let k = 0; k < lines.length; k++) {
     const t = lines[k].trim();
+    const nodes = NODES_LINE.exec(t);
+    if (nodes) listed.push(...nodes[1].split(/[\s,;]+/).filter((x) => x !== ''));
     if (t === '' || t.startsWith('%') || t.startsWith('#')) continue;
     rows.push({ fields: splitFields(t), line: k + 1 });
   }
@@ -167,11 +177,12 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
       if (weighted) throw new ParseError('missing weight (earlier lines have a weight column)', { file, line });
       weights.push(1);
     }
-    if (fields.length > Math.max(3, used) && options.weightColumn === undefined && options.sourceColumn === undefined) warnings.extraColumns++;
+    // extra columns are only suspect when no header names the third one as the weight
+    if (fields.length > Math.max(3, used) && options.weightColumn === undefined && options.sourceColumn === undefined && !/^(weight|w)$/.test(names?.[2] ?? '')) warnings.extraColumns++;
   }
-  if (src.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
-  // Ids: all integers -> ascending numeric order; otherwise first appearance.
-  const all = src.concat(dst);
+  if (src.length === 0 && listed.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
+  // Ids: all integers -> ascending numeric order; otherwise first appearance (listed nodes first).
+  const all = listed.concat(src, dst);
   const integer = all.every((s) => /^[+-]?\d+$/.test(s));
   let ids: string[];
   if (integer) {

@@ -86,7 +86,7 @@ export function register(program: Command): void {
       r = await withProgress('inferring', (onProgress) => inferSpikes(spikes, { ...common, binSeconds: opts.bin, onProgress }));
     }
     const edges = r.edges(opts.all ? 1 : opts.alpha);
-    await writeGraphCsv(opts.out, edges);
+    await writeGraphCsv(opts.out, edges, r.ids);
     const significant = opts.all ? r.edges(opts.alpha).length : edges.length;
     const summary = {
       method: r.method,
