@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import native = require('./native');
 import { InvalidInputError, NoConvergenceError, ParseError } from './errors';
 import { runNative, callNative, progressStage, checkSeed, checkInteger, type RunOptions } from './run';
+import { checkArgs } from './check';
 import type { Activity } from './io/activity';
 import type { Graph } from './graph';
 import { rgFlow, type RgFlowOptions } from './rg';
@@ -290,6 +291,7 @@ export class DynamicsStream {
 
   /** `vars` variables every `dt` seconds; `blocks` and `horizon` are fixed here. */
   constructor(readonly vars: number, readonly dt: number, options: Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> = {}) {
+    checkArgs('DynamicsStream', ['vars', 'dt', 'options'], ['number', 'number', 'options?'], [vars, dt, options]);
     checkOptions(options);
     checkInteger('vars', vars, 1);
     this.options = options;
@@ -306,6 +308,11 @@ export class DynamicsStream {
 
   /** Adds the frames of a frame-major chunk (after every earlier push). */
   push(chunk: Float64Array): Promise<void> {
+    try {
+      checkArgs('DynamicsStream.push', ['chunk'], ['float64'], [chunk]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token) as Promise<number>);
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
