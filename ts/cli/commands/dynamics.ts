@@ -14,9 +14,9 @@ import { readLabels } from '../../community';
 import { siteSubgraph } from '../../patterns';
 import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
-import { writeFileAtomic } from '../../io/atomic';
+import { writeFilesAtomic } from '../../io/atomic';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { parseDuration } from './infer';
 
 interface Opts extends GraphCliOptions {
@@ -133,13 +133,15 @@ export function register(program: Command): void {
     );
     const json = dynamicsJson(r);
     if (opts.out) {
-      await writeJson(path.join(opts.out, 'dynamics.json'), { ...json, ids: r.ids, assignments: r.assignments, taus: r.taus ?? null, flowStopped: r.flowStopped ?? null });
       const head = ['scale', 'variables', 'frames', 'binSeconds', 'participationRatio', 'predictionR2', 'predictionR2Diagonal', 'slowestTimescale', ...estimators.flatMap((e) => [e, `${e}CiLow`, `${e}CiHigh`])];
       const rows = r.scales.map((s, k) => [k, s.variables, s.frames, s.binSeconds, s.participationRatio, s.predictionR2, s.predictionR2Diagonal, s.timescales?.[0] ?? null, ...estimators.flatMap((e) => {
         const v = s.entropyProduction[e];
         return v ? [v.rate, v.ci[0], v.ci[1]] : [null, null, null];
       })].map((x) => (x === null || (typeof x === 'number' && !Number.isFinite(x)) ? '' : String(x))).join(','));
-      await writeFileAtomic(path.join(opts.out, 'scales.csv'), [head.join(','), ...rows].join('\n') + '\n');
+      await writeFilesAtomic([
+        { file: path.join(opts.out, 'scales.csv'), data: [head.join(','), ...rows].join('\n') + '\n' },
+        { file: path.join(opts.out, 'dynamics.json'), data: jsonText({ ...json, ids: r.ids, assignments: r.assignments, taus: r.taus ?? null, flowStopped: r.flowStopped ?? null }) },
+      ]);
     }
     if (opts.json) {
       printJson(json);
