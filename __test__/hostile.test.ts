@@ -283,3 +283,37 @@ describe('edge lists with extra columns', () => {
     expect(oneLine(bad.stderr)).toMatch(/conn\.csv:1: no weight column named 'cnt' in the header \(type, pre, post, count\)/);
   });
 });
+
+describe('files of another kind are refused, never misread', () => {
+  it('a ragged dense matrix is refused naming its first ragged line (was read as an edge list)', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'ragged.csv');
+    writeFileSync(f, '0,1,0,1\n1,0,1\n0,1,0,1\n1,1,0,1\n');
+    for (const cmd of ['scan', 'communities']) {
+      const r = cli([cmd, f]);
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toBe(`diffrg: ERR_INVALID_INPUT: ${f}:2: ragged rows: 3 values, expected 4`);
+    }
+    const ws = path.join(dir, 'ragged.txt');
+    writeFileSync(ws, '0 1 0 1 1\n1 0 1 1 0\n0 1 0 1\n1 1 1 0 1\n1 0 1 1 0\n');
+    expect(oneLine(cli(['scan', ws]).stderr)).toMatch(/ragged\.txt:3: ragged rows: 4 values, expected 5/);
+    // a regular edge list with four columns is still an edge list
+    const edges = path.join(dir, 'edges.csv');
+    writeFileSync(edges, '0,1,1,0.01\n1,2,1,0.02\n2,3,1,0.03\n3,4,1,0.04\n4,0,1,0.05\n');
+    expect(diffrg.readGraph(edges).format).toBe('edges');
+  });
+
+  it('an ensembles table given as spike data is refused with what it looks like (was read as spike times)', () => {
+    const aplysia = path.join(root, 'data', 'aplysia-pedal-bruno2015');
+    const out = path.join(tmp(), 'run');
+    for (const [file, args] of [
+      ['Feb1312da06_ensembles.csv', ['analyze', '--out', out]],
+      ['ensembles.csv', ['infer', '--out', path.join(out, 'g.csv')]],
+    ] as const) {
+      const r = cli([args[0], path.join(aplysia, file), ...args.slice(1)]);
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toMatch(new RegExp(`ERR_PARSE: .*${file.replace('.', '\\.')}:1: the header \\(.*neuron,ensemble\\) has the column 'ensemble' and no time column: this looks like a table of neuron labels`));
+    }
+    expect(readdirSync(path.dirname(out))).toEqual([]);
+  });
+});

@@ -51,6 +51,9 @@ export interface Raster {
 
 export type Activity = SpikeTrains | Raster;
 
+/** Column names of a table of neuron labels (communities, ensembles, cell types), never of spike times. */
+const LABEL_COLUMN = /^(ensembles?|communit(y|ies)|clusters?|labels?|groups?|class(es)?|types?|cell_?types?|partitions?|modules?|assemblies|assembly)$/;
+
 /** Time units of a spike table's time column. */
 export type TimeUnit = 's' | 'ms' | 'us';
 
@@ -149,6 +152,15 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
       const timeNamed = numeric || typeof options.timeColumn === 'number' ? -1 : names.findIndex((nm, k) => k !== neuronCol && timeHeader(nm, file, lineNo) !== undefined);
       timeCol = timeNamed >= 0 && options.timeColumn === undefined ? timeNamed : pick(options.timeColumn, [], neuronCol === 1 ? 0 : 1, 'timeColumn');
       if (fields.length < 2) throw new ParseError(`expected at least 2 columns (neuron, time), found ${fields.length}`, { file, line: lineNo });
+      // a header without a time column but with a label column (`neuron,ensemble`, a
+      // *_ensembles.csv next to the spikes) is a labels table: its labels would be read as times
+      const label = names.find((nm) => LABEL_COLUMN.test(nm));
+      if (!numeric && timeNamed < 0 && options.timeColumn === undefined && label !== undefined) {
+        throw new ParseError(
+          `the header (${fields.join(delim)}) has the column '${label}' and no time column: this looks like a table of neuron labels (e.g. *_ensembles.csv), not spike times; a spike table has a neuron and a time column (time, time_s, time_ms, t, ...)`,
+          { file, line: lineNo },
+        );
+      }
       // a header that names the unit sets it (a `time_ms` column read as seconds would stretch the
       // recording 1000-fold without any error); an explicit `units` option wins
       if (!numeric && options.units === undefined) {

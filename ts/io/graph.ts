@@ -359,7 +359,8 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
   if (ext === '.mtx') return 'mtx';
   if (ext === '.npy') return 'npy';
   if (text !== undefined && text.startsWith('%%MatrixMarket')) return 'mtx';
-  // Text: dense when the data rows are as many as their (>= 4) columns, or the file is *.adj.*
+  // Text: dense when the data rows are as many as their (>= 4) columns (ragged ones too, to be
+  // refused), or the file is *.adj.*
   if (/\.adj(\.|$)/i.test(path.basename(file))) return 'dense';
   const data = (text ?? '')
     .split(/\r?\n/, 2000)
@@ -372,8 +373,20 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
     const firstNumeric = header.every((f) => !Number.isNaN(Number(f)));
     // An edge-list header (source,target,...) or non-numeric ids in a data row mean an edge list.
     if (HEADER_WORDS.test(header[0] ?? '') && HEADER_WORDS.test(header[1] ?? '')) return 'edges';
-    const rowNumeric = splitFields(data[1]).every((f) => !Number.isNaN(Number(f)) || /^[+-]?(nan|inf(inity)?)$/i.test(f));
+    const numeric = (f: string) => !Number.isNaN(Number(f)) || /^[+-]?(nan|inf(inity)?)$/i.test(f);
+    const rowNumeric = splitFields(data[1]).every(numeric);
     if (width >= 4 && rowNumeric && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
+    // A ragged square-ish matrix (rows of different lengths, as many rows as the widest or the
+    // most common row is long) is a broken adjacency matrix, not an edge list: the dense parser
+    // refuses it naming the first ragged line.
+    const body = firstNumeric ? data : data.slice(1);
+    const widths = body.map((l) => splitFields(l).length);
+    const counts = new Map<number, number>();
+    for (const w of widths) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+    const widest = Math.max(...widths);
+    const rows = allRows - (firstNumeric ? 0 : 1);
+    if (counts.size > 1 && mode >= 4 && (rows === mode || rows === widest) && body.every((l) => splitFields(l).every(numeric))) return 'dense';
   }
   return 'edges';
 }
