@@ -55,6 +55,7 @@ export const decodeMps = api('decodeMps', { bytes: 'bytes', file: 'string?' }, m
 export const saveMps = api('saveMps', { file: 'string', model: 'model' }, mps.saveMps);
 export const loadMps = api('loadMps', { file: 'string' }, mps.loadMps);
 export const readPatterns = api('readPatterns', { file: 'string' }, mps.readPatterns);
+export const readPatternsAsync = api('readPatternsAsync', { file: 'string' }, mps.readPatternsAsync);
 export const parsePatternCsv = api('parsePatternCsv', { text: 'string', file: 'string?' }, mps.parsePatternCsv);
 export const reorderPatterns = api('reorderPatterns', { patterns: 'patterns', order: 'numbers' }, mps.reorderPatterns);
 export const randomOrder = api('randomOrder', { n: 'number', seed: 'number?' }, mps.randomOrder);
@@ -84,6 +85,7 @@ export const scanJson = api('scanJson', { result: 'scanResult' }, spectral.scanJ
 export const scanSvg = api('scanSvg', { result: 'scanResult', title: 'string?' }, spectral.scanSvg);
 
 export const readGraph = api('readGraph', { file: 'string', options: 'options?' }, graphIo.readGraph);
+export const readGraphAsync = api('readGraphAsync', { file: 'string', options: 'options?' }, graphIo.readGraphAsync);
 export const parseGraph = api('parseGraph', { data: 'text', file: 'string', options: 'options?' }, graphIo.parseGraph);
 
 export const simulateLif = api('simulateLif', { options: 'options?' }, sim.simulateLif);

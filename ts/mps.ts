@@ -10,6 +10,7 @@ import { encodeNpz, parseNpy, parseNpz, readFileBytes, type NpyArray } from './i
 import { writeFileAtomic } from './io/atomic';
 import { LIMITS } from './limits';
 import { ensureBudget } from './io/guard';
+import { runSteps, runStepsAsync, STEP, type Steps } from './io/steps';
 
 export type MpsKind = 'born' | 'probability';
 
@@ -319,33 +320,46 @@ export function loadMps(file: string): MpsModel {
 
 /** Parses a CSV/whitespace-separated integer matrix (values 0..255); a non-numeric first row is a header. */
 export function parsePatternCsv(text: string, file = '<csv>'): PatternMatrix {
-  const lines = text.split(/\r?\n/);
-  const rows: number[][] = [];
+  return runSteps(patternCsvSteps(text, file));
+}
+
+/** {@link parsePatternCsv} as a step generator; values go straight into a growing byte buffer. */
+function* patternCsvSteps(text: string, file: string): Steps<PatternMatrix> {
+  let data = new Uint8Array(1 << 16);
+  let size = 0;
+  let rows = 0;
+  let n = -1;
   let first = true;
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+  for (let k = 0, pos = 0; pos <= text.length; k++) {
+    if (k % STEP === 0) yield;
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const line = text.slice(pos, end).trim();
+    pos = end + 1;
+    if (line === '' || line.startsWith('#')) continue;
     const cells = line.split(/[,;\s]+/);
     // Only the first line can be a header, and only when none of its cells is a number: a data
     // row with one bad cell ('0,1,x') is an error naming its line, never dropped as a header.
     if (first) {
       first = false;
-      if (cells.every((c) => c === '' || Number.isNaN(Number(c)))) return;
+      if (cells.every((c) => c === '' || Number.isNaN(Number(c)))) continue;
     }
-    const vals = cells.map((c) => Number(c));
-    vals.forEach((v, j) => {
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`column ${j + 1}: '${cells[j]}' is not an integer in 0..255`, { file, line: i + 1 });
-    });
-    if (rows.length > 0 && vals.length !== rows[0].length) {
-      throw new ParseError(`row has ${vals.length} columns, expected ${rows[0].length}`, { file, line: i + 1 });
+    if (n >= 0 && cells.length !== n) throw new ParseError(`row has ${cells.length} columns, expected ${n}`, { file, line: k + 1 });
+    n = cells.length;
+    if (size + n > data.length) {
+      const grown = new Uint8Array(Math.max(2 * data.length, size + n));
+      grown.set(data.subarray(0, size));
+      data = grown;
     }
-    rows.push(vals);
-  });
-  if (rows.length === 0) throw new ParseError('no pattern rows', { file });
-  const n = rows[0].length;
-  const data = new Uint8Array(rows.length * n);
-  rows.forEach((r, i) => data.set(r, i * n));
-  return { rows: rows.length, sites: n, data };
+    for (let j = 0; j < n; j++) {
+      const v = Number(cells[j]);
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`column ${j + 1}: '${cells[j]}' is not an integer in 0..255`, { file, line: k + 1 });
+      data[size++] = v;
+    }
+    rows++;
+  }
+  if (rows === 0) throw new ParseError('no pattern rows', { file });
+  return { rows, sites: n, data: data.slice(0, size) };
 }
 
 /** The pattern array of an NPZ: the member `patterns`, else its only member. */
@@ -358,6 +372,18 @@ function npzPatterns(bytes: Uint8Array, file: string): NpyArray {
 
 /** Reads a pattern matrix from `.npy` / `.npz` (2-D integer or boolean array) or CSV. */
 export function readPatterns(file: string): PatternMatrix {
+  return runSteps(patternSteps(file));
+}
+
+/**
+ * {@link readPatterns} that lets the event loop run about every 50 ms while it parses (what the
+ * CLI's loaders use, so that a signal during the parse of a large file is handled at once).
+ */
+export async function readPatternsAsync(file: string): Promise<PatternMatrix> {
+  return runStepsAsync(patternSteps(file));
+}
+
+function* patternSteps(file: string): Steps<PatternMatrix> {
   const bytes = readFileBytes(file);
   const lower = file.toLowerCase();
   if (lower.endsWith('.npy') || lower.endsWith('.npz')) {
@@ -367,13 +393,14 @@ export function readPatterns(file: string): PatternMatrix {
     const data = new Uint8Array(rows * sites);
     const src = a.data as ArrayLike<number | bigint | boolean>;
     for (let i = 0; i < data.length; i++) {
+      if (i % (16 * STEP) === 0) yield;
       const v = Number(src[i]);
       if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`entry [${Math.floor(i / sites)}, ${i % sites}] = ${v} is not an integer in 0..255`, { file });
       data[i] = v;
     }
     return { rows, sites, data };
   }
-  return parsePatternCsv(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file);
+  return yield* patternCsvSteps(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file);
 }
 
 /** Reorders columns: new column k is old column `order[k]` (a permutation of 0..sites-1). */

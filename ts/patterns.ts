@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, IoError, ParseError } from './errors';
 import { readActivity, type ReadActivityOptions, type SpikeTrains, type Raster } from './io/activity';
-import { readPatterns, randomOrder, type MpsInput, type MpsModel, type PatternMatrix } from './mps';
+import { readPatternsAsync, randomOrder, type MpsInput, type MpsModel, type PatternMatrix } from './mps';
 import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
@@ -194,7 +194,7 @@ export async function loadPatterns(file: string, options: LoadPatternsOptions = 
   if (options.cap !== undefined) checkCap(options.cap);
   const kind = detectPatternInput(file, options);
   if (kind === 'patterns') {
-    const p = readPatterns(file);
+    const p = await readPatternsAsync(file);
     if (options.cap !== undefined) for (let i = 0; i < p.data.length; i++) if (p.data[i] > options.cap) p.data[i] = options.cap;
     let max = 1;
     for (let i = 0; i < p.data.length; i++) if (p.data[i] > max) max = p.data[i];

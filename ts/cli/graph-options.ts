@@ -1,6 +1,6 @@
 /** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
 import { Command, Option } from 'commander';
-import { readGraph, type GraphFormat, type LoadedGraph } from '../io/graph';
+import { readGraphAsync, type GraphFormat, type LoadedGraph } from '../io/graph';
 import { UsageError, warn } from './common';
 
 export interface GraphCliOptions {
@@ -34,9 +34,10 @@ export function addGraphOptions(cmd: Command): Command {
 }
 
 /** Loads the graph named on the command line, reporting dropped items on stderr. */
-export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph {
+export async function loadGraphFromCli(file: string, o: GraphCliOptions): Promise<LoadedGraph> {
   if (!file) throw new UsageError('a graph file is required');
-  const loaded = readGraph(file, {
+  // the async reader lets a signal interrupt the parse of a large file
+  const loaded = await readGraphAsync(file, {
     format: o.format,
     header: o.header ? true : 'auto',
     directed: o.directed ? true : undefined,

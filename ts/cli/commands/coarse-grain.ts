@@ -64,7 +64,7 @@ async function loadGraph(spec: string, o: Opts): Promise<Graph> {
     }
     return o.largestComponent ? g.largestComponent() : g;
   }
-  return loadGraphFromCli(spec, o).graph;
+  return (await loadGraphFromCli(spec, o)).graph;
 }
 
 export function register(program: Command): void {

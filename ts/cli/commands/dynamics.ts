@@ -110,7 +110,7 @@ export function register(program: Command): void {
     } else if (opts.graph !== undefined) {
       // signed graphs (`diffrg infer` output) are read as |w| unless --negative is given, as in dtnr
       const negative = cmd.getOptionValueSource('negative') === 'cli' ? opts.negative : 'abs';
-      const sub = siteSubgraph(loadGraphFromCli(opts.graph, { ...opts, negative }).graph, ids);
+      const sub = siteSubgraph((await loadGraphFromCli(opts.graph, { ...opts, negative })).graph, ids);
       if (sub.matched === 0) throw new InvalidInputError(`${opts.graph}: none of the graph's node ids matches a neuron id of ${activity}`);
       graph = sub.graph;
     }

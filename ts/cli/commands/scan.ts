@@ -46,7 +46,7 @@ export function register(program: Command): void {
       tauMax ??= 1e5;
     }
     if (tauMin !== undefined && tauMax !== undefined && tauMax < tauMin) throw new UsageError(`--tau-max (${tauMax}) must be >= --tau-min (${tauMin})`);
-    const { graph } = loadGraphFromCli(file, o);
+    const { graph } = await loadGraphFromCli(file, o);
     if (o.shard) {
       if (o.method === 'exact') throw new UsageError('--shard splits the probes of an SLQ scan: use --method slq (or auto)');
       if (!o.out) throw new UsageError('--shard needs --out <shard.json> (the file `diffrg merge` reads)');
