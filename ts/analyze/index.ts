@@ -91,6 +91,8 @@ export interface AnalyzeSummary {
   figures: Record<string, { svg: string; png?: string }>;
   manifest: string;
   seconds: number;
+  /** What reading the recording assumed in this run (see `Activity.guessed`); empty when the activity was not read (all cached). */
+  warnings: string[];
 }
 
 const VERSION: string = require('../../package.json').version;
@@ -406,6 +408,7 @@ export async function analyze(input: string, options: AnalyzeOptions): Promise<A
     figures,
     manifest: path.join(out, 'manifest.json'),
     seconds: (Date.now() - t0) / 1000,
+    warnings: (activity ? (await activity.catch(() => undefined))?.guessed : undefined) ?? [],
   };
 }
 

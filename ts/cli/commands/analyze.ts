@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { analyze, defaultConfig, readConfig, STAGES, type AnalyzeConfig } from '../../analyze';
-import { addCommonOptions, info, printJson, progress, UsageError } from '../common';
+import { addCommonOptions, info, printJson, progress, UsageError, warn } from '../common';
 
 interface Opts {
   out?: string;
@@ -52,6 +52,7 @@ export function register(program: Command): void {
     } finally {
       bar.stop();
     }
+    for (const w of summary.warnings) warn(w);
     if (o.json) {
       printJson(summary);
       return;
