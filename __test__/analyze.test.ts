@@ -103,6 +103,17 @@ describe('diffrg analyze', () => {
     expect(again.figures).toEqual(first.figures);
   });
 
+  it('a report without --png after one with it removes the PNGs: figures/ matches report.html', async () => {
+    const withPng = await diffrg.writeReport(dir, { png: true });
+    const pngs = Object.values(withPng.figures).map((f) => f.png);
+    expect(pngs.every((f) => f !== undefined && existsSync(f))).toBe(true);
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    const plain = await diffrg.writeReport(dir);
+    expect(readdirSync(join(dir, 'figures')).sort()).toEqual(Object.keys(plain.files).filter((f) => f.startsWith('figures/')).map((f) => f.slice(8)).sort());
+    expect(pngs.some((f) => existsSync(f!))).toBe(false);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
+  });
+
   it('a changed option recomputes that stage and the stages downstream of it only', async () => {
     const scan = await diffrg.analyze(APLYSIA, { out: dir, config: { ...FAST, scan: { tauCount: 30 } }, threads: 2 });
     expect(scan.ran).toEqual(['scan', 'report']);
