@@ -85,6 +85,7 @@ describe('diffrg analyze', () => {
 
   it('runs every stage on a spike table and writes the report', () => {
     expect(first.ran).toEqual(ALL);
+    expect(first.warnings).toEqual([]); // a spike table names its columns: nothing guessed
     checkAnalysis(dir, first);
     const m = manifest(dir);
     expect(m.input.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -102,6 +103,17 @@ describe('diffrg analyze', () => {
     expect(again.ran).toEqual([]);
     expect(again.stages.every((s) => s.status === 'cached')).toBe(true);
     expect(again.figures).toEqual(first.figures);
+  });
+
+  it('a report without --png after one with it removes the PNGs: figures/ matches report.html', async () => {
+    const withPng = await diffrg.writeReport(dir, { png: true });
+    const pngs = Object.values(withPng.figures).map((f) => f.png);
+    expect(pngs.every((f) => f !== undefined && existsSync(f))).toBe(true);
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    const plain = await diffrg.writeReport(dir);
+    expect(readdirSync(join(dir, 'figures')).sort()).toEqual(Object.keys(plain.files).filter((f) => f.startsWith('figures/')).map((f) => f.slice(8)).sort());
+    expect(pngs.some((f) => existsSync(f!))).toBe(false);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
   });
 
   it('a changed option recomputes that stage and the stages downstream of it only', async () => {

@@ -96,12 +96,13 @@ describe('diffrg infer CLI', () => {
     expect(s.neurons).toBe(6);
     expect(s.significantEdges).toBeGreaterThanOrEqual(2);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('source,target,weight,pvalue');
-    const first = lines.slice(1, 3).map((l) => l.split(',').slice(0, 2).join('->'));
+    expect(lines[0]).toBe('# nodes: 10,11,12,13,14,15');
+    expect(lines[1]).toBe('source,target,weight,pvalue');
+    const first = lines.slice(2, 4).map((l) => l.split(',').slice(0, 2).join('->'));
     expect(new Set(first)).toEqual(new Set(['10->11', '12->13']));
     const all = path.join(dir, 'all.csv');
     expect(cli(['infer', csv, '--method', 'correlation', '--all', '--out', all]).code).toBe(0);
-    expect(readFileSync(all, 'utf8').trim().split('\n').length).toBe(1 + 30);
+    expect(readFileSync(all, 'utf8').trim().split('\n').length).toBe(2 + 30);
   });
 
   it('exits 2 on usage errors and 1 on bad files, without partial output', () => {
@@ -248,6 +249,7 @@ describe('diffrg infer on dense activity (calcium traces, float rasters)', () =>
     readFileSync(file, 'utf8')
       .trim()
       .split('\n')
+      .filter((l) => !l.startsWith('#'))
       .slice(1, 1 + k)
       .map((l) => l.split(',').slice(0, 2).join('->'));
 
@@ -287,7 +289,7 @@ describe('diffrg infer on dense activity (calcium traces, float rasters)', () =>
     }
     const out = path.join(dir, 'corr.csv');
     expect(cli(['infer', file, '--method', 'correlation', '--all', '--out', out]).code).toBe(0);
-    expect(readFileSync(out, 'utf8').trim().split('\n').length).toBe(1 + 30);
+    expect(readFileSync(out, 'utf8').trim().split('\n').length).toBe(2 + 30);
   });
 
   it('fails cleanly on traces too short for the surrogates and on NaN samples', () => {

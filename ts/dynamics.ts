@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import native = require('./native');
 import { InvalidInputError, NoConvergenceError, ParseError } from './errors';
 import { runNative, callNative, progressStage, checkSeed, checkInteger, type RunOptions } from './run';
+import { checkArgs } from './check';
 import type { Activity } from './io/activity';
 import type { Graph } from './graph';
 import { rgFlow, type RgFlowOptions } from './rg';
@@ -16,6 +17,9 @@ export type LinearEstimator = 'ou' | 'var' | 'spectral';
 /** Every estimator name; `sfi` and `states` are the nonlinear estimators (docs/dynamics.md). */
 export type Estimator = LinearEstimator | 'sfi' | 'states';
 export const ESTIMATORS: readonly Estimator[] = ['ou', 'var', 'spectral', 'sfi', 'states'];
+
+/** Bin width (s) of spike input, and the sample period of dense input without a rate, unless given. */
+export const DEFAULT_BIN_SECONDS = 0.01;
 
 export interface DynamicsOptions extends RunOptions {
   /** Bin width (s) of spike input; the sample period of dense input without a rate. @default 0.01 */
@@ -234,7 +238,7 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
   const run = { signal: options.signal, threads: options.threads, onProgress: rest };
   let scales: native.ScaleDynamicsJs[];
   if (activity.kind === 'spikes') {
-    const bin = options.binSeconds ?? 0.01;
+    const bin = options.binSeconds ?? DEFAULT_BIN_SECONDS;
     if (!(bin > 0 && Number.isFinite(bin))) throw new InvalidInputError(`binSeconds must be positive (got ${bin})`);
     const offsets = new Float64Array(rows + 1);
     activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
@@ -242,7 +246,7 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
     activity.times.forEach((t, r) => times.set(t, offsets[r]));
     scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token));
   } else {
-    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? 0.01;
+    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? DEFAULT_BIN_SECONDS;
     if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
     scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token));
   }
@@ -287,6 +291,7 @@ export class DynamicsStream {
 
   /** `vars` variables every `dt` seconds; `blocks` and `horizon` are fixed here. */
   constructor(readonly vars: number, readonly dt: number, options: Omit<DynamicsOptions, 'graph' | 'flow' | 'binSeconds' | 'smoothing'> = {}) {
+    checkArgs('DynamicsStream', ['vars', 'dt', 'options'], ['number', 'number', 'options?'], [vars, dt, options]);
     checkOptions(options);
     checkInteger('vars', vars, 1);
     this.options = options;
@@ -303,6 +308,11 @@ export class DynamicsStream {
 
   /** Adds the frames of a frame-major chunk (after every earlier push). */
   push(chunk: Float64Array): Promise<void> {
+    try {
+      checkArgs('DynamicsStream.push', ['chunk'], ['float64'], [chunk]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = () => runNative({ signal: this.options.signal, threads: this.options.threads }, (token) => this.inner.push(chunk, this.options.threads, token));
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);

@@ -1,6 +1,7 @@
 import native = require('./native');
 import { callNative, checkSeed } from './run';
 import { InvalidInputError, TooLargeError } from './errors';
+import { checkArgs, describeValue } from './check';
 
 /**
  * Largest number of nodes or edges a generator may produce (about 3 GB at peak). Sizes cross to
@@ -34,7 +35,7 @@ function checkIndices(name: string, ids: ArrayLike<number>, n: number): void {
 }
 
 function genInt(fn: string, name: string, v: number, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidInputError(`Graph.${fn}: ${name} must be an integer >= ${min} (got ${v})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidInputError(`Graph.${fn}: ${name} must be an integer >= ${min} (got ${typeof v === 'number' ? v : describeValue(v)})`);
   return v;
 }
 
@@ -87,6 +88,7 @@ export class Graph {
 
   /** Builds a graph from an edge list. */
   static fromEdges(edges: EdgeList, options: GraphOptions = {}): Graph {
+    checkArgs('Graph.fromEdges', ['edges', 'options'], ['edgeList', 'options?'], [edges, options]);
     const { n } = edges;
     checkNodeCount(n);
     if (edges.labels && edges.labels.length !== n) {
@@ -124,6 +126,7 @@ export class Graph {
     },
     options: { largestComponent?: boolean } = {},
   ): Graph {
+    checkArgs('Graph.fromCsr', ['csr', 'options'], ['csr', 'options?'], [csr, options]);
     const { n } = csr;
     checkNodeCount(n);
     checkIndices('indices', csr.indices, n);
@@ -169,7 +172,7 @@ export class Graph {
   static erdosRenyi(n: number, meanDegree: number, seed = 0): Graph {
     genInt('erdosRenyi', 'n', n, 0);
     if (typeof meanDegree !== 'number' || !Number.isFinite(meanDegree) || meanDegree < 0) {
-      throw new InvalidInputError(`Graph.erdosRenyi: meanDegree must be a finite number >= 0 (got ${meanDegree})`);
+      throw new InvalidInputError(`Graph.erdosRenyi: meanDegree must be a finite number >= 0 (got ${typeof meanDegree === 'number' ? meanDegree : describeValue(meanDegree)})`);
     }
     genSize('erdosRenyi', n, (n * Math.min(meanDegree, Math.max(n - 1, 0))) / 2);
     checkSeed(seed);

@@ -219,9 +219,15 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
   return wrapResult(r, ids, period, options);
 }
 
-/** Writes `source,target,weight,pvalue` (source influences target) atomically. */
-export async function writeGraphCsv(file: string, edges: InferredEdge[]): Promise<void> {
-  const rows = ['source,target,weight,pvalue'];
+/**
+ * Writes `source,target,weight,pvalue` (source influences target) atomically. With `nodes` (the
+ * observed neuron ids) a first line `# nodes: id,id,...` lists every node, so neurons without a
+ * significant edge stay in the graph as isolated nodes when it is read back (pandas:
+ * `read_csv(f, comment="#")`).
+ */
+export async function writeGraphCsv(file: string, edges: InferredEdge[], nodes?: readonly (number | string)[]): Promise<void> {
+  // the node list keeps neurons without a listed edge in the graph (the edge-list reader reads it)
+  const rows = nodes ? [`# nodes: ${nodes.join(',')}`, 'source,target,weight,pvalue'] : ['source,target,weight,pvalue'];
   for (const e of edges) rows.push(`${e.source},${e.target},${e.weight},${e.pvalue}`);
   await writeFileAtomic(file, rows.join('\n') + '\n');
 }

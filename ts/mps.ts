@@ -10,6 +10,7 @@ import { encodeNpz, parseNpy, parseNpz, readFileBytes, type NpyArray } from './i
 import { writeFileAtomic } from './io/atomic';
 import { LIMITS } from './limits';
 import { ensureBudget } from './io/guard';
+import { runSteps, runStepsAsync, STEP, type Steps } from './io/steps';
 
 export type MpsKind = 'born' | 'probability';
 
@@ -22,6 +23,26 @@ export interface MpsModel {
   dims: number[];
   bondDims: number[];
   data: Float64Array;
+  /** What each site is, for scoring new data the same way (set by `mps fit`, kept in the file). */
+  input?: MpsInput;
+}
+
+/**
+ * How a fitted model's sites map to input data, stored in its file (format version 2): scoring
+ * selects and orders the data's columns by `ids` and bins activity with `binSeconds` and `cap`,
+ * so a model fitted with `--order random` scores the columns it was fitted on.
+ */
+export interface MpsInput {
+  /** Id of the input site at each position of the train: neuron ids for activity, column indices for a pattern matrix. */
+  ids: number[];
+  /** What the model was fitted on. */
+  source: 'patterns' | 'spikes' | 'raster';
+  /** Bin width in seconds (activity input). */
+  binSeconds?: number;
+  /** The cap on counts per bin and site the fit was given (absent: the loader's default). */
+  cap?: number;
+  /** The site order it was fitted with: identity, random, community or an order file's name. */
+  order?: string;
 }
 
 /** A pattern matrix: `rows` patterns of `sites` values (0..255), row-major. */
@@ -199,13 +220,23 @@ export async function mpsEntropies(model: MpsModel, options: RunOptions & { samp
 
 // ---------------------------------------------------------------------------------------------
 // File format: NPZ with core_0000.npy ... (float64, shape (left, dim, right)) and meta.npy, a
-// uint8 array holding UTF-8 JSON { format: 'diffrg-mps', version: 1, kind, sites, dims, bondDims }.
+// uint8 array holding UTF-8 JSON { format: 'diffrg-mps', version, kind, sites, dims, bondDims,
+// input? }. Version 2 adds `input` (MpsInput: site ids, source, binning); version-1 files have no
+// `input`, and their sites are the data's columns in file order.
 // numpy: z = np.load(f); meta = json.loads(z['meta'].tobytes()); cores = [z[f'core_{k:04d}'] ...]
 
 /** Encodes a model as NPZ bytes. */
 export function encodeMps(model: MpsModel): Uint8Array {
   const arrays: Record<string, NpyArray> = {};
-  const meta = { format: 'diffrg-mps', version: 1, kind: model.kind, sites: model.dims.length, dims: model.dims, bondDims: model.bondDims };
+  const meta = {
+    format: 'diffrg-mps',
+    version: model.input ? 2 : 1,
+    kind: model.kind,
+    sites: model.dims.length,
+    dims: model.dims,
+    bondDims: model.bondDims,
+    ...(model.input ? { input: model.input } : {}),
+  };
   arrays.meta = { dtype: 'uint8', shape: [0], data: new TextEncoder().encode(JSON.stringify(meta)) } as NpyArray;
   (arrays.meta as NpyArray).shape = [(arrays.meta.data as Uint8Array).length];
   let off = 0;
@@ -224,7 +255,7 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
   const z = parseNpz(bytes, file);
   const metaArr = z.get('meta');
   if (!metaArr) throw new ParseError("missing 'meta' entry (not a diffrg MPS file)", { file });
-  let meta: { format?: string; kind?: string; dims?: number[]; bondDims?: number[] };
+  let meta: { format?: string; kind?: string; dims?: number[]; bondDims?: number[]; input?: unknown };
   try {
     meta = JSON.parse(new TextDecoder().decode(metaArr.data as Uint8Array));
   } catch (err) {
@@ -248,7 +279,31 @@ export function decodeMps(bytes: Uint8Array, file = '<npz>'): MpsModel {
     for (let i = 0; i < cd.length; i++) data[off + i] = Number(cd[i]);
     off += cd.length;
   });
-  return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data };
+  const input = meta.input === undefined ? undefined : checkMpsInput(meta.input, meta.dims.length, file);
+  return { kind: meta.kind, dims: meta.dims, bondDims: meta.bondDims, data, ...(input ? { input } : {}) };
+}
+
+/** Validates the `input` entry of a model file's meta (see {@link MpsInput}). */
+function checkMpsInput(v: unknown, sites: number, file: string): MpsInput {
+  const bad = (what: string) => new ParseError(`'meta.input' ${what}`, { file });
+  if (typeof v !== 'object' || v === null) throw bad('must be an object');
+  const o = v as Record<string, unknown>;
+  const ids = o.ids;
+  if (!Array.isArray(ids) || ids.length !== sites || !ids.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    throw bad(`.ids must list ${sites} non-negative integer site ids`);
+  }
+  if (new Set(ids).size !== ids.length) throw bad('.ids must not repeat an id');
+  if (o.source !== 'patterns' && o.source !== 'spikes' && o.source !== 'raster') throw bad(".source must be 'patterns', 'spikes' or 'raster'");
+  if (o.binSeconds !== undefined && !(typeof o.binSeconds === 'number' && o.binSeconds > 0 && Number.isFinite(o.binSeconds))) throw bad('.binSeconds must be a positive number');
+  if (o.cap !== undefined && !(Number.isInteger(o.cap) && (o.cap as number) >= 1 && (o.cap as number) <= 255)) throw bad('.cap must be an integer in 1..255');
+  if (o.order !== undefined && typeof o.order !== 'string') throw bad('.order must be a string');
+  return {
+    ids: ids as number[],
+    source: o.source,
+    ...(o.binSeconds !== undefined ? { binSeconds: o.binSeconds as number } : {}),
+    ...(o.cap !== undefined ? { cap: o.cap as number } : {}),
+    ...(o.order !== undefined ? { order: o.order as string } : {}),
+  };
 }
 
 export async function saveMps(file: string, model: MpsModel): Promise<void> {
@@ -265,33 +320,46 @@ export function loadMps(file: string): MpsModel {
 
 /** Parses a CSV/whitespace-separated integer matrix (values 0..255); a non-numeric first row is a header. */
 export function parsePatternCsv(text: string, file = '<csv>'): PatternMatrix {
-  const lines = text.split(/\r?\n/);
-  const rows: number[][] = [];
+  return runSteps(patternCsvSteps(text, file));
+}
+
+/** {@link parsePatternCsv} as a step generator; values go straight into a growing byte buffer. */
+function* patternCsvSteps(text: string, file: string): Steps<PatternMatrix> {
+  let data = new Uint8Array(1 << 16);
+  let size = 0;
+  let rows = 0;
+  let n = -1;
   let first = true;
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+  for (let k = 0, pos = 0; pos <= text.length; k++) {
+    if (k % STEP === 0) yield;
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const line = text.slice(pos, end).trim();
+    pos = end + 1;
+    if (line === '' || line.startsWith('#')) continue;
     const cells = line.split(/[,;\s]+/);
     // Only the first line can be a header, and only when none of its cells is a number: a data
     // row with one bad cell ('0,1,x') is an error naming its line, never dropped as a header.
     if (first) {
       first = false;
-      if (cells.every((c) => c === '' || Number.isNaN(Number(c)))) return;
+      if (cells.every((c) => c === '' || Number.isNaN(Number(c)))) continue;
     }
-    const vals = cells.map((c) => Number(c));
-    vals.forEach((v, j) => {
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`column ${j + 1}: '${cells[j]}' is not an integer in 0..255`, { file, line: i + 1 });
-    });
-    if (rows.length > 0 && vals.length !== rows[0].length) {
-      throw new ParseError(`row has ${vals.length} columns, expected ${rows[0].length}`, { file, line: i + 1 });
+    if (n >= 0 && cells.length !== n) throw new ParseError(`row has ${cells.length} columns, expected ${n}`, { file, line: k + 1 });
+    n = cells.length;
+    if (size + n > data.length) {
+      const grown = new Uint8Array(Math.max(2 * data.length, size + n));
+      grown.set(data.subarray(0, size));
+      data = grown;
     }
-    rows.push(vals);
-  });
-  if (rows.length === 0) throw new ParseError('no pattern rows', { file });
-  const n = rows[0].length;
-  const data = new Uint8Array(rows.length * n);
-  rows.forEach((r, i) => data.set(r, i * n));
-  return { rows: rows.length, sites: n, data };
+    for (let j = 0; j < n; j++) {
+      const v = Number(cells[j]);
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`column ${j + 1}: '${cells[j]}' is not an integer in 0..255`, { file, line: k + 1 });
+      data[size++] = v;
+    }
+    rows++;
+  }
+  if (rows === 0) throw new ParseError('no pattern rows', { file });
+  return { rows, sites: n, data: data.slice(0, size) };
 }
 
 /** The pattern array of an NPZ: the member `patterns`, else its only member. */
@@ -304,6 +372,18 @@ function npzPatterns(bytes: Uint8Array, file: string): NpyArray {
 
 /** Reads a pattern matrix from `.npy` / `.npz` (2-D integer or boolean array) or CSV. */
 export function readPatterns(file: string): PatternMatrix {
+  return runSteps(patternSteps(file));
+}
+
+/**
+ * {@link readPatterns} that lets the event loop run about every 50 ms while it parses (what the
+ * CLI's loaders use, so that a signal during the parse of a large file is handled at once).
+ */
+export async function readPatternsAsync(file: string): Promise<PatternMatrix> {
+  return runStepsAsync(patternSteps(file));
+}
+
+function* patternSteps(file: string): Steps<PatternMatrix> {
   const bytes = readFileBytes(file);
   const lower = file.toLowerCase();
   if (lower.endsWith('.npy') || lower.endsWith('.npz')) {
@@ -313,13 +393,14 @@ export function readPatterns(file: string): PatternMatrix {
     const data = new Uint8Array(rows * sites);
     const src = a.data as ArrayLike<number | bigint | boolean>;
     for (let i = 0; i < data.length; i++) {
+      if (i % (16 * STEP) === 0) yield;
       const v = Number(src[i]);
       if (!Number.isInteger(v) || v < 0 || v > 255) throw new ParseError(`entry [${Math.floor(i / sites)}, ${i % sites}] = ${v} is not an integer in 0..255`, { file });
       data[i] = v;
     }
     return { rows, sites, data };
   }
-  return parsePatternCsv(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file);
+  return yield* patternCsvSteps(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file);
 }
 
 /** Reorders columns: new column k is old column `order[k]` (a permutation of 0..sites-1). */

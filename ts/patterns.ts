@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, IoError, ParseError } from './errors';
 import { readActivity, type ReadActivityOptions, type SpikeTrains, type Raster } from './io/activity';
-import { readPatterns, randomOrder, type PatternMatrix } from './mps';
+import { readPatternsAsync, randomOrder, type MpsInput, type MpsModel, type PatternMatrix } from './mps';
 import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
@@ -68,6 +68,8 @@ export interface LoadedPatterns {
   cap: number;
   /** Spike events by site index (spike input), for graph inference on the same data. */
   spikes?: SpikeTable;
+  /** What loading assumed (an array's layout or orientation, a bin width it could not apply); the CLI prints each as a warning. */
+  warnings?: string[];
 }
 
 const TIME_HEADER = /(^|[,\t; ])\s*"?(time|time_s|time_ms|time_us|t|times|spike_time|spike_times)"?\s*($|[,\t; ])/i;
@@ -192,7 +194,7 @@ export async function loadPatterns(file: string, options: LoadPatternsOptions = 
   if (options.cap !== undefined) checkCap(options.cap);
   const kind = detectPatternInput(file, options);
   if (kind === 'patterns') {
-    const p = readPatterns(file);
+    const p = await readPatternsAsync(file);
     if (options.cap !== undefined) for (let i = 0; i < p.data.length; i++) if (p.data[i] > options.cap) p.data[i] = options.cap;
     let max = 1;
     for (let i = 0; i < p.data.length; i++) if (p.data[i] > max) max = p.data[i];
@@ -201,8 +203,70 @@ export async function loadPatterns(file: string, options: LoadPatternsOptions = 
   const bin = parseBin(options.bin ?? 0.005);
   const { input: _i, bin: _b, cap, start, end, ...read } = options;
   const act = await readActivity(file, read);
-  if (act.kind === 'spikes') return binSpikes(act, bin, { cap, start, end, file });
-  return binRaster(act, options.bin === undefined ? undefined : bin, { cap, file });
+  const warnings = [...(act.guessed ?? [])];
+  let loaded: LoadedPatterns;
+  if (act.kind === 'spikes') loaded = binSpikes(act, bin, { cap, start, end, file });
+  else {
+    if (options.bin !== undefined && act.rate === undefined && !(act.times && act.times.length > 1)) {
+      warnings.push(`${file}: dense data without a sampling rate: the bin width ${bin} s cannot be applied, one sample per bin`);
+    }
+    loaded = binRaster(act, options.bin === undefined ? undefined : bin, { cap, file });
+  }
+  return warnings.length ? { ...loaded, warnings } : loaded;
+}
+
+/**
+ * Loads data to score under a fitted model: the loader options of the fit (bin width, cap) stored
+ * in `model.input` fill in what `options` leave out, then {@link alignToModel} picks the model's
+ * sites. Returns the aligned patterns and warnings (stored order missing, sites missing or extra,
+ * a different bin width).
+ */
+export async function loadPatternsForModel(file: string, model: MpsModel, options: LoadPatternsOptions = {}): Promise<{ loaded: LoadedPatterns; patterns: PatternMatrix; warnings: string[] }> {
+  const input = model.input;
+  const warnings: string[] = [];
+  const kind = detectPatternInput(file, options);
+  const fitted = input?.binSeconds;
+  let bin = options.bin;
+  if (kind === 'activity' && fitted !== undefined) {
+    if (bin === undefined) bin = fitted;
+    else if (Math.abs(parseBin(bin) - fitted) > 1e-12 * fitted) warnings.push(`${file}: binned at ${parseBin(bin)} s, but the model was fitted on bins of ${fitted} s`);
+  }
+  const loaded = await loadPatterns(file, { ...options, input: kind, bin, cap: options.cap ?? input?.cap });
+  const aligned = alignToModel(loaded, input, model.dims.length, file);
+  return { loaded, patterns: aligned.patterns, warnings: [...warnings, ...(loaded.warnings ?? []), ...aligned.warnings] };
+}
+
+/**
+ * The columns of `loaded` in the order of a model's sites: position p takes the site whose id is
+ * `input.ids[p]`. A neuron of a spike model that has no spike in the data is a silent column;
+ * any other missing site is an error. Without `input` (a model file written before format
+ * version 2) the columns are taken in file order, and a warning says so.
+ */
+export function alignToModel(loaded: LoadedPatterns, input: MpsInput | undefined, sites: number, file = '<data>'): { patterns: PatternMatrix; warnings: string[] } {
+  const p = loaded.patterns;
+  if (!input) {
+    if (p.sites !== sites) throw new InvalidInputError(`${file}: the data has ${p.sites} sites but the model has ${sites}`);
+    return { patterns: p, warnings: ['the model file stores no site order (format version 1, written before diffrg stored it): the data\'s columns are scored in file order'] };
+  }
+  const column = new Map<number, number>();
+  loaded.ids.forEach((id, k) => column.set(id, k));
+  const what = loaded.source === 'patterns' ? 'column' : 'neuron';
+  const cols = input.ids.map((id) => {
+    const k = column.get(id);
+    if (k === undefined && loaded.source !== 'spikes') throw new InvalidInputError(`${file}: the model's site ${input.ids.indexOf(id)} is ${what} ${id}, which the data (${p.sites} ${what}s) does not have`);
+    return k ?? -1;
+  });
+  const warnings: string[] = [];
+  const silent = input.ids.filter((_, q) => cols[q] < 0);
+  if (silent.length) warnings.push(`${file}: ${silent.length} of the model's ${sites} neurons have no spike in the data and are scored as silent (${silent.slice(0, 10).join(', ')}${silent.length > 10 ? ', ...' : ''})`);
+  const extra = p.sites - (sites - silent.length);
+  if (extra > 0) warnings.push(`${file}: ${extra} ${what}(s) of the data are not in the model and are ignored`);
+  if ((input.source === 'patterns') !== (loaded.source === 'patterns')) {
+    warnings.push(`${file}: the model was fitted on ${input.source === 'patterns' ? 'a pattern matrix' : 'activity'} but the data is ${loaded.source === 'patterns' ? 'a pattern matrix' : 'activity'}; sites are matched by ${what} id`);
+  }
+  const data = new Uint8Array(p.rows * sites);
+  for (let r = 0; r < p.rows; r++) for (let q = 0; q < sites; q++) if (cols[q] >= 0) data[r * sites + q] = p.data[r * p.sites + cols[q]];
+  return { patterns: { rows: p.rows, sites, data }, warnings };
 }
 
 /**

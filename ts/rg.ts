@@ -127,6 +127,21 @@ export interface RgFlowResult {
   stopped?: string;
 }
 
+/**
+ * A warning when one coarse-graining step merged every node of a graph with more than two nodes
+ * into a single supernode (the tau of that step is too large to resolve any structure), else
+ * undefined. `sizes` are the node counts before the first step and after each step.
+ */
+export function collapseWarning(sizes: number[], taus: number[] = []): string | undefined {
+  for (let k = 1; k < sizes.length; k++) {
+    if (sizes[k] === 1 && sizes[k - 1] > 2) {
+      const tau = taus[k - 1] !== undefined ? ` (tau ${taus[k - 1].toPrecision(4)})` : '';
+      return `RG step ${k}${tau} merged all ${sizes[k - 1]} nodes into one supernode: no structure is left at this scale (tau too large for this graph)`;
+    }
+  }
+  return undefined;
+}
+
 function clean<T extends { curve?: unknown }>(s: T): T {
   if (s.curve === null || s.curve === undefined) {
     const { curve: _c, ...rest } = s;

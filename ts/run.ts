@@ -1,5 +1,6 @@
 import native = require('./native');
 import { AbortError, InvalidInputError, fromNative } from './errors';
+import { describeValue } from './check';
 
 /** Options every heavy call accepts. */
 export interface RunOptions {
@@ -30,7 +31,7 @@ export const MAX_THREADS = 4096;
 export function checkThreads(threads: number | undefined): number | undefined {
   if (threads === undefined) return undefined;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new InvalidInputError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${threads})`);
+    throw new InvalidInputError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${typeof threads === 'number' ? threads : describeValue(threads)})`);
   }
   return threads;
 }
@@ -59,7 +60,7 @@ export const MAX_U32 = 0xffffffff;
 export function checkInteger(name: string, v: number | undefined, min: number, max: number = MAX_U32): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InvalidInputError(`${name} must be an integer in [${min}, ${max}] (got ${v})`);
+    throw new InvalidInputError(`${name} must be an integer in [${min}, ${max}] (got ${typeof v === 'number' ? v : describeValue(v)})`);
   }
 }
 

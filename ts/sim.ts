@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import native = require('./native');
 import { runNative, type RunOptions } from './run';
 import { InvalidInputError } from './errors';
-import { writeFileAtomic } from './io/atomic';
+import { writeFilesAtomic } from './io/atomic';
 
 export type ObserveMode = 'random' | 'stratified' | 'clusters';
 
@@ -148,7 +148,7 @@ export interface LifOutputFiles {
 }
 
 /**
- * Writes the CLI contract files into `dir` (each atomically): `spikes.csv` (`neuron,time_s`,
+ * Writes the CLI contract files into `dir` (atomically, as one set: all or none): `spikes.csv` (`neuron,time_s`,
  * observed neurons only, grouped by neuron, times increasing), `observed.csv` (`neuron`),
  * `truth_edges.csv` (`source,target,weight`, all neurons) and `truth_communities.csv`
  * (`neuron,community`).
@@ -173,9 +173,12 @@ export async function writeLifOutputs(sim: LifSimulation, dir: string): Promise<
       timeOf[k++] = t;
     }
   }
-  await writeFileAtomic(files.spikes, csv('neuron,time_s', total, (j) => `${neuronOf[j]},${timeOf[j].toFixed(dec)}`));
-  await writeFileAtomic(files.observed, csv('neuron', obs.length, (j) => String(obs[j])));
-  await writeFileAtomic(files.truthEdges, csv('source,target,weight', sim.sources.length, (j) => `${sim.sources[j]},${sim.targets[j]},${sim.weights[j]}`));
-  await writeFileAtomic(files.truthCommunities, csv('neuron,community', sim.n, (j) => `${j},${sim.labels[j]}`));
+  // one set: a failure writes none of them
+  await writeFilesAtomic([
+    { file: files.spikes, data: csv('neuron,time_s', total, (j) => `${neuronOf[j]},${timeOf[j].toFixed(dec)}`) },
+    { file: files.observed, data: csv('neuron', obs.length, (j) => String(obs[j])) },
+    { file: files.truthEdges, data: csv('source,target,weight', sim.sources.length, (j) => `${sim.sources[j]},${sim.targets[j]},${sim.weights[j]}`) },
+    { file: files.truthCommunities, data: csv('neuron,community', sim.n, (j) => `${j},${sim.labels[j]}`) },
+  ]);
   return files;
 }

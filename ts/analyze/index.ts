@@ -21,8 +21,8 @@ import { fitMps, reorderPatterns, type PatternMatrix } from '../mps';
 import { dtnr } from '../dtnr';
 import { binSpikes, siteSubgraph } from '../patterns';
 import { progressStage, type RunOptions } from '../run';
-import { InvalidInputError, AbortError } from '../errors';
-import { ensureDir } from '../io/atomic';
+import { InvalidInputError, AbortError, IoError } from '../errors';
+import { existsSync, statSync } from 'node:fs';
 import { canonicalJson, filesIntact, MANIFEST_FORMAT, readManifest, readRecord, writeManifest, writeRecord, type Manifest, type StageEntry } from './cache';
 import { fileChecksum, sha256 } from '../io/checksum';
 import { mergeConfig, type AnalyzeConfig, type StageName } from './config';
@@ -91,6 +91,8 @@ export interface AnalyzeSummary {
   figures: Record<string, { svg: string; png?: string }>;
   manifest: string;
   seconds: number;
+  /** What reading the recording assumed in this run (see `Activity.guessed`); empty when the activity was not read (all cached). */
+  warnings: string[];
 }
 
 const VERSION: string = require('../../package.json').version;
@@ -326,7 +328,8 @@ export async function analyze(input: string, options: AnalyzeOptions): Promise<A
   const t0 = Date.now();
   const out = options.out;
   const cfg = mergeConfig(options.config);
-  await ensureDir(out);
+  // created by the first record written: a run that fails before any stage leaves nothing
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new IoError(`cannot use ${out} as the output directory: it exists and is not a directory`);
   const checksum = fileChecksum(input);
   const old = options.force ? undefined : readManifest(out);
   const reusable = old && old.format === MANIFEST_FORMAT && old.kind === 'analyze' ? old : undefined;
@@ -405,6 +408,7 @@ export async function analyze(input: string, options: AnalyzeOptions): Promise<A
     figures,
     manifest: path.join(out, 'manifest.json'),
     seconds: (Date.now() - t0) / 1000,
+    warnings: (activity ? (await activity.catch(() => undefined))?.guessed : undefined) ?? [],
   };
 }
 

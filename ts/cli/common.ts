@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DiffrgError, InvalidInputError, ParseError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import type { Activity } from '../io/activity';
 import { MAX_SEED, MAX_THREADS } from '../run';
 
 export const EXIT_OK = 0;
@@ -49,37 +50,115 @@ export function numberOption(name: string, positive = false) {
   };
 }
 
-/** `--threads` and `--json`, shared by every computing command. */
+/** `--threads`, `--json` and `--quiet`, shared by every computing command. */
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--threads <n>', 'worker threads (default: DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores)').argParser(intOption('--threads', 1, MAX_THREADS)))
-    .option('--json', 'print machine-readable JSON on stdout');
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('-q, --quiet', 'no progress bar or progress lines on stderr (also before the command: diffrg --quiet ...)');
 }
 
-/** Prints `value` as JSON on stdout (non-finite numbers become null). */
+/** Warnings printed by this run, for the `warnings` array of its JSON output. */
+const warnings: string[] = [];
+
+/** Forgets the warnings of an earlier run (the CLI calls it before each command). */
+export function resetWarnings(): void {
+  warnings.length = 0;
+}
+
+/**
+ * Prints `value` as JSON on stdout (non-finite numbers become null). When the run printed
+ * warnings ({@link warn}) and `value` is an object without its own `warnings`, they are added as
+ * a `warnings` array of strings.
+ */
 export function printJson(value: unknown): void {
+  if (warnings.length > 0 && typeof value === 'object' && value !== null && !Array.isArray(value) && !('warnings' in value)) {
+    value = { ...value, warnings: [...warnings] };
+  }
   process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+}
+
+/** The text of a JSON output file (indented, final newline). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
 }
 
 /** Writes JSON to a file atomically. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(file, jsonText(value));
 }
 
-/** A progress bar on stderr that only draws when stderr is a terminal. */
+/**
+ * Progress of a running command on stderr: a bar when stderr is a terminal; otherwise (a log
+ * file, Slurm's output) one plain line `diffrg: COMMAND: STAGE 42% (12 s)` after
+ * {@link PROGRESS_FIRST_MS} and then every {@link PROGRESS_EVERY_MS}, so short runs print
+ * nothing. `--quiet` turns both off.
+ */
 export interface Progress {
-  update(done: number, total?: number): void;
+  /** `done` of `total` units; `stage` names the current part of the run (default: the label). */
+  update(done: number, total?: number, stage?: string): void;
   stop(): void;
 }
 
-export function progress(label: string, total: number): Progress {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
-  bar.start(total, 0);
+/** Delay of the first plain progress line (ms), and the period of the following ones. */
+export const PROGRESS_FIRST_MS = 10_000;
+export const PROGRESS_EVERY_MS = 5_000;
+
+/** Set by the CLI before each command: its name for the progress lines, and `--quiet`. */
+const progressContext = { command: 'diffrg', quiet: false };
+
+export function setProgressContext(command: string, quiet: boolean): void {
+  progressContext.command = command;
+  progressContext.quiet = quiet;
+}
+
+/**
+ * The delays of the plain progress lines: DIFFRG_PROGRESS_INTERVAL_MS (a positive integer) sets
+ * both, for tests and for logs that want more or fewer lines.
+ */
+function plainDelays(): { first: number; every: number } {
+  const v = process.env.DIFFRG_PROGRESS_INTERVAL_MS;
+  const ms = v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  return ms >= 1 ? { first: ms, every: ms } : { first: PROGRESS_FIRST_MS, every: PROGRESS_EVERY_MS };
+}
+
+function plainProgress(label: string, total: number): Progress {
+  const t0 = Date.now();
+  const state = { done: 0, total, stage: label };
+  const { first, every } = plainDelays();
+  const line = () => {
+    const pct = state.total > 0 ? Math.min(100, Math.floor((100 * state.done) / state.total)) : 0;
+    process.stderr.write(`diffrg: ${progressContext.command}: ${state.stage} ${pct}% (${Math.round((Date.now() - t0) / 1000)} s elapsed)\n`);
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    line();
+    timer = setInterval(line, every);
+    timer.unref();
+  }, first);
+  timer.unref();
   return {
-    update(done, t) {
+    update(done, t, stage) {
+      state.done = done;
+      if (t !== undefined) state.total = t;
+      if (stage !== undefined) state.stage = stage;
+    },
+    stop() {
+      clearTimeout(timer);
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export function progress(label: string, total: number): Progress {
+  if (progressContext.quiet) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) return plainProgress(label, total);
+  const bar = new SingleBar({ format: `{stage} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  bar.start(total, 0, { stage: label });
+  return {
+    update(done, t, stage) {
       if (t !== undefined) bar.setTotal(t);
-      bar.update(done);
+      bar.update(done, stage !== undefined ? { stage } : undefined);
     },
     stop() {
       bar.stop();
@@ -88,12 +167,12 @@ export function progress(label: string, total: number): Progress {
 }
 
 /**
- * Runs `work` with an `onProgress` (the `RunOptions` callback) that draws a percentage bar on
- * stderr when stderr is a terminal (undefined otherwise: no polling at all). The bar is stopped
- * when `work` settles, before the command prints anything.
+ * Runs `work` with an `onProgress` (the `RunOptions` callback) feeding {@link progress}; with
+ * `--quiet` it is undefined (no polling at all). The progress stops when `work` settles, before
+ * the command prints anything.
  */
 export async function withProgress<T>(label: string, work: (onProgress: ((fraction: number) => void) | undefined) => Promise<T>): Promise<T> {
-  if (!process.stderr.isTTY) return work(undefined);
+  if (progressContext.quiet) return work(undefined);
   const bar = progress(label, 100);
   try {
     return await work((f) => bar.update(Math.round(100 * f)));
@@ -107,9 +186,22 @@ export function info(message: string): void {
   process.stderr.write(message + '\n');
 }
 
-/** A warning line on stderr: `diffrg: warning: ...`. */
+/** A warning line on stderr, `diffrg: warning: ...`, also kept for the JSON output (see {@link printJson}). */
 export function warn(message: string): void {
+  warnings.push(message);
   info(`diffrg: warning: ${message}`);
+}
+
+/**
+ * Warns about what reading `act` assumed: the reader's guesses (an array's layout or
+ * orientation) and, for dense data without a sampling rate, the sample period the command uses
+ * (`periodSeconds`, from `--bin`, or its default when `periodGiven` is false).
+ */
+export function warnActivityGuesses(act: Activity, file: string, periodSeconds: number, periodGiven: boolean): void {
+  for (const g of act.guessed ?? []) warn(g);
+  if (act.kind === 'raster' && act.rate === undefined && !periodGiven) {
+    warn(`${file}: dense data without a sampling rate: samples taken as ${periodSeconds * 1e3} ms apart (the --bin default); give --bin <sample period>`);
+  }
 }
 
 /** The JSON error document printed on stderr in `--json` mode. */

@@ -1,7 +1,7 @@
 /** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
-import { type Command, Option } from 'commander';
-import { readGraph, type GraphFormat, type LoadedGraph } from '../io/graph';
-import { UsageError, info } from './common';
+import { Command, Option } from 'commander';
+import { readGraphAsync, type GraphFormat, type LoadedGraph } from '../io/graph';
+import { UsageError, warn } from './common';
 
 export interface GraphCliOptions {
   unweighted?: boolean;
@@ -34,9 +34,10 @@ export function addGraphOptions(cmd: Command): Command {
 }
 
 /** Loads the graph named on the command line, reporting dropped items on stderr. */
-export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph {
+export async function loadGraphFromCli(file: string, o: GraphCliOptions): Promise<LoadedGraph> {
   if (!file) throw new UsageError('a graph file is required');
-  const loaded = readGraph(file, {
+  // the async reader lets a signal interrupt the parse of a large file
+  const loaded = await readGraphAsync(file, {
     format: o.format,
     header: o.header ? true : 'auto',
     directed: o.directed ? true : undefined,
@@ -49,6 +50,6 @@ export function loadGraphFromCli(file: string, o: GraphCliOptions): LoadedGraph 
     targetColumn: o.targetColumn,
     weightColumn: o.weightColumn,
   });
-  if (loaded.warnings.count > 0) info(`diffrg: warning: ${file}: ${loaded.warnings.messages.join('; ')}`);
+  if (loaded.warnings.count > 0) warn(`${file}: ${loaded.warnings.messages.join('; ')}`);
   return loaded;
 }

@@ -1,6 +1,6 @@
 /** The `diffrg` command line. Each capability registers one subcommand from `commands/`. */
 import { Command, CommanderError } from 'commander';
-import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError } from './common';
+import { ERR_USAGE, EXIT_OK, EXIT_USAGE, reportError, resetWarnings, setProgressContext, warn } from './common';
 import { removePendingTempFiles } from '../io/atomic';
 import { parseBytes, setMemoryBudget, trackInputs } from '../io/guard';
 import { cancelAllNative, MAX_THREADS } from '../run';
@@ -32,6 +32,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .description('Diffusion-guided renormalization of neural systems (Laplacian RG, tensor networks, graph inference).')
     .version(require('../../package.json').version, '-V, --version')
     .showHelpAfterError(options.json ? false : '(run with --help for usage)')
+    .option('-q, --quiet', 'no progress output on stderr (bars on a terminal, periodic lines otherwise)')
     .option('--memory <bytes>', 'memory budget for data declared by input files, e.g. 8G (default: DIFFRG_MEMORY_BUDGET, else half the physical memory)')
     // options after a subcommand belong to it (`sweep status DIR --json` is the status's --json)
     .enablePositionalOptions()
@@ -43,6 +44,10 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
         program.error(`error: ${opt.long ?? opt.flags} must not be empty`, { exitCode: 2, code: 'diffrg.usage' });
       }
     }
+    // the command's name in the progress lines: `mps fit`, `scan`, ...
+    const names: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+    setProgressContext(names.join(' '), Boolean(program.opts().quiet || action.opts().quiet));
     const memory = program.opts().memory as string | undefined;
     if (memory === undefined) return;
     const bytes = parseBytes(memory);
@@ -68,11 +73,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram({ json });
   const uninstall = installSignalCleanup();
   trackInputs(true);
+  resetWarnings();
   for (const name of ['DIFFRG_THREADS', 'SLURM_CPUS_PER_TASK']) {
     const v = process.env[name];
     // the core skips values that are not an integer in 1..MAX_THREADS (exec::parse_threads): say so
     if (v !== undefined && v.trim() !== '' && !(/^\s*\d+\s*$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_THREADS)) {
-      process.stderr.write(`diffrg: warning: ${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})\n`);
+      warn(`${name}='${v}' ignored (expected an integer in 1..${MAX_THREADS})`);
     }
   }
   if (argv.length <= 2) {
@@ -94,6 +100,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     uninstall();
     trackInputs(false);
     setMemoryBudget(undefined);
+    setProgressContext('diffrg', false);
   }
 }
 

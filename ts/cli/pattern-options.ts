@@ -1,7 +1,7 @@
 /** Pattern-input options shared by `mps fit` and `dtnr` (`--input --cap --bin`). */
 import { InvalidInputError } from '../errors';
 import { loadPatterns, parseBin, type LoadPatternsOptions, type LoadedPatterns, type PatternInput } from '../patterns';
-import { UsageError } from './common';
+import { UsageError, warn } from './common';
 
 export interface PatternCliOptions {
   input: PatternInput;
@@ -24,9 +24,10 @@ export function patternLoadOptions(opts: PatternCliOptions): LoadPatternsOptions
   return { bin, input: opts.input, cap: opts.cap };
 }
 
-/** Loads the patterns named on the command line; an input without any time bin is an error. */
+/** Loads the patterns named on the command line, printing its warnings; an input without any time bin is an error. */
 export async function loadCliPatterns(file: string, options: LoadPatternsOptions): Promise<LoadedPatterns> {
   const loaded = await loadPatterns(file, options);
+  for (const w of loaded.warnings ?? []) warn(w);
   if (loaded.patterns.rows === 0) throw new InvalidInputError(`${file}: no patterns (time bins)`);
   return loaded;
 }

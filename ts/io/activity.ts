@@ -28,6 +28,8 @@ export interface SpikeTrains {
   ids: number[];
   /** Sorted, non-negative spike times in seconds, one array per neuron. */
   times: Float64Array[];
+  /** What the reader assumed because the file did not say (e.g. an array's layout); the CLI prints each as a warning. */
+  guessed?: string[];
 }
 
 /** A dense activity matrix, neurons x samples, row-major. */
@@ -43,9 +45,14 @@ export interface Raster {
   rate?: number;
   /** Ids of the rows (defaults to 0..neurons-1). */
   ids?: number[];
+  /** What the reader assumed because the file did not say (orientation, no sampling rate); the CLI prints each as a warning. */
+  guessed?: string[];
 }
 
 export type Activity = SpikeTrains | Raster;
+
+/** Column names of a table of neuron labels (communities, ensembles, cell types), never of spike times. */
+const LABEL_COLUMN = /^(ensembles?|communit(y|ies)|clusters?|labels?|groups?|class(es)?|types?|cell_?types?|partitions?|modules?|assemblies|assembly)$/;
 
 /** Time units of a spike table's time column. */
 export type TimeUnit = 's' | 'ms' | 'us';
@@ -145,6 +152,15 @@ export async function readSpikeTable(file: string, options: SpikeTableOptions = 
       const timeNamed = numeric || typeof options.timeColumn === 'number' ? -1 : names.findIndex((nm, k) => k !== neuronCol && timeHeader(nm, file, lineNo) !== undefined);
       timeCol = timeNamed >= 0 && options.timeColumn === undefined ? timeNamed : pick(options.timeColumn, [], neuronCol === 1 ? 0 : 1, 'timeColumn');
       if (fields.length < 2) throw new ParseError(`expected at least 2 columns (neuron, time), found ${fields.length}`, { file, line: lineNo });
+      // a header without a time column but with a label column (`neuron,ensemble`, a
+      // *_ensembles.csv next to the spikes) is a labels table: its labels would be read as times
+      const label = names.find((nm) => LABEL_COLUMN.test(nm));
+      if (!numeric && timeNamed < 0 && options.timeColumn === undefined && label !== undefined) {
+        throw new ParseError(
+          `the header (${fields.join(delim)}) has the column '${label}' and no time column: this looks like a table of neuron labels (e.g. *_ensembles.csv), not spike times; a spike table has a neuron and a time column (time, time_s, time_ms, t, ...)`,
+          { file, line: lineNo },
+        );
+      }
       // a header that names the unit sets it (a `time_ms` column read as seconds would stretch the
       // recording 1000-fold without any error); an explicit `units` option wins
       if (!numeric && options.units === undefined) {
@@ -220,7 +236,10 @@ export function activityFromArray(arr: NpyArray, file: string, options: ArrayOpt
   if (!asSpikes) {
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new NotFiniteError(`${file}: element [${Math.floor(bad / cols)}, ${bad % cols}] is ${values[bad]}`);
-    return { kind: 'raster', neurons: rows, samples: cols, data: values };
+    // an NPY array does not say which axis is time: rows are neurons, which is suspect when
+    // there are more of them than samples
+    const guessed = rows > cols ? [`${file}: read as ${rows} neurons x ${cols} samples (rows = neurons, more rows than columns): if the rows are time samples, transpose the array`] : undefined;
+    return { kind: 'raster', neurons: rows, samples: cols, data: values, ...(guessed ? { guessed } : {}) };
   }
   if (cols !== 2) throw new InvalidInputError(`${file}: a spike array must have shape (k, 2) [neuron, time], got (${rows}, ${cols})`);
   const neurons = new Float64Array(rows);
@@ -229,7 +248,9 @@ export function activityFromArray(arr: NpyArray, file: string, options: ArrayOpt
     neurons[k] = values[2 * k];
     times[k] = values[2 * k + 1];
   }
-  return spikesFromColumns(neurons, times, file, options);
+  const trains = spikesFromColumns(neurons, times, file, options);
+  if (layout === 'auto') trains.guessed = [`${file}: a (${rows}, 2) array, read as ${rows} spikes [neuron, time in ${options.units ?? 's'}], not as a 2-sample raster`];
+  return trains;
 }
 
 /** Builds spike trains from parallel neuron/time columns, validating as the CSV reader does. */

@@ -121,3 +121,67 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** One file of a {@link writeFilesAtomic} set. */
+export interface OutputFile {
+  file: string;
+  data: string | Uint8Array;
+}
+
+/**
+ * Writes the files of one command's output together: every file goes to a temporary file first,
+ * and only when all of them are written (and no target is a directory) are they renamed into
+ * place, in the order given, so put the record that lists the others last. A failure before the
+ * renames leaves nothing new behind. With `stale`, files in `stale.dir` whose names match one of
+ * `stale.own` (this command's outputs) and that this run did not write are removed afterwards,
+ * so that a reused output directory never mixes two runs (e.g. `model-scale7.npz` from a longer
+ * earlier flow). Other files in the directory are never touched.
+ */
+export async function writeFilesAtomic(files: OutputFile[], stale?: { dir: string; own: RegExp[] }): Promise<void> {
+  const staged: { tmp?: string; target: string; file: string; data: string | Uint8Array }[] = [];
+  try {
+    for (const { file, data } of files) {
+      const out = checkOutputPath(file);
+      if (out.special) {
+        staged.push({ target: out.file, file, data });
+        continue;
+      }
+      const tmp = tempName(out.file);
+      staged.push({ tmp, target: out.file, file, data });
+      await ensureDir(path.dirname(out.file));
+      pending.add(tmp);
+      try {
+        await fs.writeFile(tmp, data);
+      } catch (err) {
+        throw new IoError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      const st = await fs.stat(out.file).catch(() => undefined);
+      if (st?.isDirectory()) throw new IoError(`cannot write ${file}: it is a directory`);
+    }
+    for (const s of staged) {
+      try {
+        if (s.tmp) await fs.rename(s.tmp, s.target);
+        else await fs.writeFile(s.target, s.data);
+      } catch (err) {
+        throw new IoError(`cannot write ${s.file}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  } finally {
+    for (const s of staged) {
+      if (!s.tmp) continue;
+      pending.delete(s.tmp);
+      await fs.rm(s.tmp, { force: true }).catch(() => undefined);
+    }
+  }
+  if (!stale) return;
+  const written = new Set(staged.map((s) => path.resolve(s.target)));
+  for (const name of await fs.readdir(stale.dir).catch(() => [] as string[])) {
+    const f = path.join(stale.dir, name);
+    if (!stale.own.some((re) => re.test(name)) || written.has(path.resolve(f))) continue;
+    try {
+      await fs.rm(f);
+    } catch (err) {
+      throw new IoError(`cannot remove ${f} (an output of an earlier run): ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

@@ -7,6 +7,9 @@
  * Ids: integer ids are mapped to indices in ascending numeric order, string ids in order of first
  * appearance; either way `graph.labels[i]` is the file's id of node i.
  *
+ * A comment line `# nodes: id,id,...` (as `diffrg infer` writes) lists nodes of the graph that
+ * may have no edge; they are kept as isolated nodes.
+ *
  * Bad input raises a typed error whose message starts with `file:line:` (ParseError for
  * malformed text, NotFiniteError for NaN/Inf weights, InvalidInputError for negative weights,
  * ragged or non-square matrices, ids out of range and empty graphs). Nothing is dropped silently:
@@ -23,6 +26,7 @@ import { Graph, type GraphOptions } from '../graph';
 import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
 import { parseNpy, toFloat64 } from './npy';
 import { ensureBudget, noteInput } from './guard';
+import { runSteps, runStepsAsync, STEP, type Steps } from './steps';
 
 export type GraphFormat = 'auto' | 'edges' | 'dense' | 'npy' | 'mtx';
 
@@ -75,7 +79,10 @@ interface RawEdges {
   directed: boolean;
 }
 
-const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
+/** A comment line listing the graph's nodes, isolated ones included: `# nodes: 3,7,11`. */
+const NODES_LINE = /^#\s*nodes:\s*(.*)$/i;
+
+const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|pvalue|qvalue|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
 
 function newWarnings(): GraphWarnings {
   return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, negative: 0, messages: [] };
@@ -113,37 +120,62 @@ function parseWeight(field: string, file: string, line: number, options: ReadGra
 
 /** Parses an edge list. */
 export function parseEdgeList(text: string, file = '<edges>', options: ReadGraphOptions = {}, warnings = newWarnings()): RawEdges {
-  const lines = text.split(/\r?\n/);
-  const rows: { fields: string[]; line: number }[] = [];
-  for (let k = 0; k < lines.length; k++) {
-    const t = lines[k].trim();
+  return runSteps(edgeListSteps(text, file, options, warnings));
+}
+
+/** {@link parseEdgeList} as a step generator (yields every {@link STEP} lines). */
+/**
+ * The data lines of a text (trimmed; blank and `%`/`#` comment lines skipped) with their 1-based
+ * line numbers, found one at a time (a large file is never split whole). The node ids of
+ * `# nodes:` lines are added to `listed` when given.
+ */
+function* dataLines(text: string, listed?: string[]): Generator<{ t: string; line: number }> {
+  for (let k = 0, pos = 0; pos <= text.length; k++) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const t = text.slice(pos, end).trim();
+    pos = end + 1;
+    if (listed && t.startsWith('#')) {
+      const nodes = NODES_LINE.exec(t);
+      if (nodes) listed.push(...nodes[1].split(/[\s,;]+/).filter((x) => x !== ''));
+    }
     if (t === '' || t.startsWith('%') || t.startsWith('#')) continue;
-    rows.push({ fields: splitFields(t), line: k + 1 });
+    yield { t, line: k + 1 };
+  }
+}
+
+function* edgeListSteps(text: string, file: string, options: ReadGraphOptions, warnings: GraphWarnings): Steps<RawEdges> {
+  // the first data lines decide the header and the columns; the rest is parsed line by line
+  // without keeping split rows around (a large file then stays cheap to collect)
+  const first: { fields: string[]; line: number }[] = [];
+  for (const { t, line } of dataLines(text)) {
+    first.push({ fields: splitFields(t), line });
+    if (first.length === 3) break;
   }
   let start = 0;
   const header = options.header ?? 'auto';
-  if (rows.length > 0) {
-    const f = rows[0].fields;
+  if (first.length > 0) {
+    const f = first[0].fields;
     const isNum = (s: string | undefined) => s !== undefined && s !== '' && !Number.isNaN(Number(s));
     const looksHeader =
       f.every((x) => HEADER_WORDS.test(x)) ||
-      (f.length >= 3 && !isNum(f[2]) && rows.length > 1 && isNum(rows[1].fields[2]));
+      (f.length >= 3 && !isNum(f[2]) && first.length > 1 && isNum(first[1].fields[2]));
     // a column chosen by name says the first line is the header
     const named = [options.sourceColumn, options.targetColumn, options.weightColumn].some((c) => typeof c === 'string' && !/^\d+$/.test(c));
     if (header === true || (header === 'auto' && (looksHeader || named))) start = 1;
   }
-  const names = start === 1 ? rows[0].fields.map((f) => f.trim().toLowerCase()) : undefined;
+  const names = start === 1 ? first[0].fields.map((f) => f.trim().toLowerCase()) : undefined;
   const column = (spec: string | number | undefined, dflt: number, what: string): number => {
     if (spec === undefined) return dflt;
     if (typeof spec === 'number' || /^\d+$/.test(spec)) {
       const k = Number(spec);
-      const width = rows[start]?.fields.length ?? 0;
+      const width = first[start]?.fields.length ?? 0;
       if (!Number.isInteger(k) || k < 0 || k >= width) throw new InvalidInputError(`${file}: ${what} column ${spec} out of range for ${width} columns`);
       return k;
     }
     if (!names) throw new InvalidInputError(`${file}: ${what} column '${spec}' is a name, but the file has no header line (pass --header, or a 0-based index)`);
     const k = names.indexOf(spec.toLowerCase());
-    if (k < 0) throw new InvalidInputError(`${file}:${rows[0].line}: no ${what} column named '${spec}' in the header (${rows[0].fields.join(', ')})`);
+    if (k < 0) throw new InvalidInputError(`${file}:${first[0].line}: no ${what} column named '${spec}' in the header (${first[0].fields.join(', ')})`);
     return k;
   };
   const sc = column(options.sourceColumn, 0, 'source');
@@ -155,8 +187,13 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
   const dst: string[] = [];
   const weights: number[] = [];
   let weighted = false;
-  for (let r = start; r < rows.length; r++) {
-    const { fields, line } = rows[r];
+  // `# nodes: id,id,...` comment lines list nodes that may have no edge (diffrg infer writes one)
+  const listed: string[] = [];
+  let r = 0;
+  for (const { t, line } of dataLines(text, listed)) {
+    if (r++ % STEP === 0) yield;
+    if (r === 1 && start === 1) continue;
+    const fields = splitFields(t);
     if (fields.length < used) throw new ParseError(`expected at least ${used} columns (source, target${explicitWeight ? ', weight' : ''}), got '${fields.join(' ')}'`, { file, line });
     src.push(fields[sc]);
     dst.push(fields[tc]);
@@ -167,22 +204,38 @@ export function parseEdgeList(text: string, file = '<edges>', options: ReadGraph
       if (weighted) throw new ParseError('missing weight (earlier lines have a weight column)', { file, line });
       weights.push(1);
     }
-    if (fields.length > Math.max(3, used) && options.weightColumn === undefined && options.sourceColumn === undefined) warnings.extraColumns++;
+    // extra columns are only suspect when no header names the third one as the weight
+    if (fields.length > Math.max(3, used) && options.weightColumn === undefined && options.sourceColumn === undefined && !/^(weight|w)$/.test(names?.[2] ?? '')) warnings.extraColumns++;
   }
-  if (src.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
-  // Ids: all integers -> ascending numeric order; otherwise first appearance.
-  const all = src.concat(dst);
-  const integer = all.every((s) => /^[+-]?\d+$/.test(s));
+  if (src.length === 0 && listed.length === 0) throw new InvalidInputError(`${file}: empty graph (no edges found)`);
+  // Ids: all integers -> ascending numeric order; otherwise first appearance (listed nodes first).
+  const all = listed.concat(src, dst);
+  let integer = true;
+  for (let k = 0; k < all.length && integer; k++) {
+    if (k % STEP === 0) yield;
+    integer = /^[+-]?\d+$/.test(all[k]);
+  }
   let ids: string[];
   if (integer) {
-    ids = Array.from(new Set(all.map((s) => BigInt(s)))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+    const unique = new Set<bigint>();
+    for (let k = 0; k < all.length; k++) {
+      if (k % STEP === 0) yield;
+      unique.add(BigInt(all[k]));
+    }
+    ids = Array.from(unique).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
   } else {
     ids = Array.from(new Set(all));
   }
   const index = new Map<string, number>(ids.map((s, i) => [s, i]));
-  const key = integer ? (s: string) => String(BigInt(s)) : (s: string) => s;
-  const sources = src.map((s) => index.get(key(s))!);
-  const targets = dst.map((s) => index.get(key(s))!);
+  // plain decimal ids are their own key; others ('+5', '007') are normalised through BigInt
+  const key = integer ? (s: string) => (/^(0|[1-9]\d*)$/.test(s) ? s : String(BigInt(s))) : (s: string) => s;
+  const sources = new Array<number>(src.length);
+  const targets = new Array<number>(dst.length);
+  for (let k = 0; k < src.length; k++) {
+    if (k % STEP === 0) yield;
+    sources[k] = index.get(key(src[k]))!;
+    targets[k] = index.get(key(dst[k]))!;
+  }
   return { n: ids.length, sources, targets, weights: weighted ? weights : undefined, labels: ids, directed: options.directed ?? false };
 }
 
@@ -347,32 +400,46 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
   const ext = path.extname(file).toLowerCase();
   if (ext === '.mtx') return 'mtx';
   if (ext === '.npy') return 'npy';
-  if (text?.startsWith('%%MatrixMarket')) return 'mtx';
-  // Text: dense when the data rows are as many as their (>= 4) columns, or the file is *.adj.*
+  if (text !== undefined && text.startsWith('%%MatrixMarket')) return 'mtx';
+  // Text: dense when the data rows are as many as their (>= 4) columns (ragged ones too, to be
+  // refused), or the file is *.adj.*
   if (/\.adj(\.|$)/i.test(path.basename(file))) return 'dense';
-  const data = (text ?? '')
-    .split(/\r?\n/, 2000)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('%') && !l.startsWith('#'));
+  const head = (text ?? '').split(/\r?\n/, 2000);
+  const data = head.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('%') && !l.startsWith('#'));
   if (data.length >= 2) {
     const width = splitFields(data[1]).length;
-    const allRows = (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[%#]/.test(l)).length;
     const header = splitFields(data[0]);
     const firstNumeric = header.every((f) => !Number.isNaN(Number(f)));
     // An edge-list header (source,target,...) or non-numeric ids in a data row mean an edge list.
     if (HEADER_WORDS.test(header[0] ?? '') && HEADER_WORDS.test(header[1] ?? '')) return 'edges';
-    const rowNumeric = splitFields(data[1]).every((f) => !Number.isNaN(Number(f)) || /^[+-]?(nan|inf(inity)?)$/i.test(f));
+    const numeric = (f: string) => !Number.isNaN(Number(f)) || /^[+-]?(nan|inf(inity)?)$/i.test(f);
+    const body = firstNumeric ? data : data.slice(1);
+    const widths = body.map((l) => splitFields(l).length);
+    const widest = Math.max(...widths);
+    // all data lines: counted in full only when a square matrix is possible (never for a long
+    // edge list, which would otherwise be split whole here)
+    const allRows = head.length < 2000 ? data.length : widest >= 4 ? (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[%#]/.test(l)).length : -1;
+    const rowNumeric = splitFields(data[1]).every(numeric);
     if (width >= 4 && rowNumeric && (allRows === width || (allRows === width + 1 && !firstNumeric))) return 'dense';
+    // A ragged square-ish matrix (rows of different lengths, as many rows as the widest or the
+    // most common row is long) is a broken adjacency matrix, not an edge list: the dense parser
+    // refuses it naming the first ragged line.
+    const counts = new Map<number, number>();
+    for (const w of widths) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+    const rows = allRows - (firstNumeric ? 0 : 1);
+    if (counts.size > 1 && mode >= 4 && (rows === mode || rows === widest) && body.every((l) => splitFields(l).every(numeric))) return 'dense';
   }
   return 'edges';
 }
 
 /** Statistics of what `Graph.fromEdges` will drop or merge. */
-function countDrops(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): void {
+function* countDrops(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): Steps<void> {
   const directed = (raw.directed || options.directed === true) && !options.symmetrize;
   const seen = new Set<number>();
   const n = raw.n;
   for (let e = 0; e < raw.sources.length; e++) {
+    if (e % STEP === 0) yield;
     const s = raw.sources[e];
     const t = raw.targets[e];
     if (s === t && options.dropSelfLoops !== false) {
@@ -403,8 +470,8 @@ function summarize(w: GraphWarnings): void {
 }
 
 /** Builds the graph from parsed edges, applying the graph options and counting warnings. */
-function build(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): Graph {
-  countDrops(raw, options, w);
+function* build(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): Steps<Graph> {
+  yield* countDrops(raw, options, w);
   const g = Graph.fromEdges(
     { n: raw.n, sources: raw.sources, targets: raw.targets, weights: raw.weights, labels: raw.labels },
     { directed: raw.directed, symmetrize: options.symmetrize, unweighted: options.unweighted, dropSelfLoops: options.dropSelfLoops },
@@ -417,6 +484,10 @@ function build(raw: RawEdges, options: ReadGraphOptions, w: GraphWarnings): Grap
 
 /** Parses graph data already in memory; `file` names it in errors. */
 export function parseGraph(data: string | Uint8Array, file: string, options: ReadGraphOptions = {}): LoadedGraph {
+  return runSteps(graphSteps(data, file, options));
+}
+
+function* graphSteps(data: string | Uint8Array, file: string, options: ReadGraphOptions): Steps<LoadedGraph> {
   const warnings = newWarnings();
   let format = options.format ?? 'auto';
   const text = typeof data === 'string' ? data : format === 'npy' || path.extname(file).toLowerCase() === '.npy' ? undefined : new TextDecoder().decode(data);
@@ -435,25 +506,37 @@ export function parseGraph(data: string | Uint8Array, file: string, options: Rea
       raw = parseDenseText(text ?? '', file, options, warnings);
       break;
     case 'edges':
-      raw = parseEdgeList(text ?? '', file, options, warnings);
+      raw = yield* edgeListSteps(text ?? '', file, options, warnings);
       break;
     default:
       throw new InvalidInputError(`format must be one of auto, edges, dense, npy, mtx (got '${format as string}')`);
   }
-  const graph = build(raw, options, warnings);
+  const graph = yield* build(raw, options, warnings);
   summarize(warnings);
   return { graph, format, warnings };
 }
 
 /** Reads a graph file (edge list, dense CSV/NPY adjacency or Matrix Market). */
 export function readGraph(file: string, options: ReadGraphOptions = {}): LoadedGraph {
-  let bytes: Uint8Array;
+  return parseGraph(readGraphBytes(file), file, options);
+}
+
+/**
+ * {@link readGraph} that lets the event loop run about every 50 ms while it parses (timers,
+ * signals, progress): what the CLI uses, so that Ctrl-C or SIGTERM during the parse of a large
+ * edge list is handled at once.
+ */
+export async function readGraphAsync(file: string, options: ReadGraphOptions = {}): Promise<LoadedGraph> {
+  return runStepsAsync(graphSteps(readGraphBytes(file), file, options));
+}
+
+function readGraphBytes(file: string): Uint8Array {
   try {
     // A plain copy: Node Buffers may be views into a shared pool (parseNpy assumes offset 0).
-    bytes = new Uint8Array(readFileSync(file));
+    const bytes = new Uint8Array(readFileSync(file));
     noteInput(file);
+    return bytes;
   } catch (err) {
     throw new IoError(`${file}: cannot read (${(err as Error).message})`, { cause: err });
   }
-  return parseGraph(bytes, file, options);
 }

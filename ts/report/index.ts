@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { InvalidInputError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../io/atomic';
+import { writeFilesAtomic, type OutputFile } from '../io/atomic';
 import { readManifest, readRecord, type Manifest } from '../analyze/cache';
 import { sha256 } from '../io/checksum';
 import type { StageRecords } from '../analyze/records';
@@ -109,32 +109,33 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   const { manifest, records } = readRecords(dir);
   const opts = Object.fromEntries(Object.entries(manifest.stages).map(([k, e]) => [k, e.options]));
   const figs = buildFigures(records, opts);
-  await ensureDir(path.join(dir, 'figures'));
   const files: Record<string, string> = {};
   const figures: ReportResult['figures'] = {};
   const rendered: { fig: Figure; svg: string }[] = [];
+  const outputs: OutputFile[] = [];
+  const add = (rel: string, data: string | Uint8Array) => {
+    outputs.push({ file: path.join(dir, rel), data });
+    files[rel] = sha256(data);
+  };
+  // everything is rendered before anything is written: a figure that fails writes no report
   for (const fig of figs) {
     const svg = await renderSvg(fig.spec);
     const rel = `figures/${fig.name}.svg`;
-    await writeFileAtomic(path.join(dir, rel), svg);
-    files[rel] = sha256(svg);
+    add(rel, svg);
     figures[fig.name] = { svg: path.join(dir, rel) };
     // the spec next to the figure: edit it and render with any Vega-Lite tool to restyle
-    const specRel = `figures/${fig.name}.vl.json`;
-    const specText = JSON.stringify(fig.spec) + '\n';
-    await writeFileAtomic(path.join(dir, specRel), specText);
-    files[specRel] = sha256(specText);
+    add(`figures/${fig.name}.vl.json`, JSON.stringify(fig.spec) + '\n');
     if (options.png) {
-      const png = renderPng(svg);
       const pngRel = `figures/${fig.name}.png`;
-      await writeFileAtomic(path.join(dir, pngRel), png);
-      files[pngRel] = sha256(png);
+      add(pngRel, renderPng(svg));
       figures[fig.name].png = path.join(dir, pngRel);
     }
     rendered.push({ fig, svg });
   }
   const page = html(manifest, records, rendered);
-  await writeFileAtomic(path.join(dir, 'report.html'), page);
-  files['report.html'] = sha256(page);
+  add('report.html', page);
+  // one set; figures of an earlier report that this one does not draw (PNGs of an earlier --png
+  // run, a stage now skipped) are removed, so figures/ matches report.html
+  await writeFilesAtomic(outputs, { dir: path.join(dir, 'figures'), own: [/\.(svg|png|vl\.json)$/] });
   return { report: path.join(dir, 'report.html'), figures, files };
 }

@@ -7,6 +7,7 @@
  * on the first render (and only then: commands that draw nothing never load them).
  */
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
+import { InvalidInputError } from '../errors';
 
 /** A Vega-Lite spec (the public JSON grammar; users can restyle a figure by editing it). Checked by vega-lite's compiler. */
 export type FigureSpec = Record<string, unknown>;
@@ -33,7 +34,13 @@ export const FIGURE_CONFIG = {
 /** Renders a Vega-Lite spec to a standalone SVG document (no scripts, no external references). */
 export async function renderSvg(spec: FigureSpec): Promise<string> {
   const { vega, vl } = await load();
-  const compiled = vl.compile({ ...spec, config: { ...FIGURE_CONFIG, ...(spec.config as object | undefined) } } as unknown as TopLevelSpec).spec;
+  let compiled;
+  try {
+    compiled = vl.compile({ ...spec, config: { ...FIGURE_CONFIG, ...(spec.config as object | undefined) } } as unknown as TopLevelSpec).spec;
+  } catch (err) {
+    // a spec Vega-Lite cannot compile is the caller's input, not a bug
+    throw new InvalidInputError(`renderSvg: spec: ${(err as Error).message.split('\n')[0].slice(0, 200)}`, { cause: err });
+  }
   // renderer 'none': no canvas or DOM; toSVG walks the scenegraph with vega's SVG string renderer
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {

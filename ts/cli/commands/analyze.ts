@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { analyze, defaultConfig, readConfig, STAGES, type AnalyzeConfig } from '../../analyze';
-import { addCommonOptions, info, printJson, progress, UsageError } from '../common';
+import { addCommonOptions, info, printJson, progress, UsageError, warn } from '../common';
 
 interface Opts {
   out?: string;
@@ -46,12 +46,13 @@ export function register(program: Command): void {
         force: o.force,
         threads: o.threads,
         onStage: (e) => {
-          if (e.state !== 'start') bar.update(e.index + 1);
+          bar.update(e.state === 'start' ? e.index : e.index + 1, undefined, e.stage);
         },
       });
     } finally {
       bar.stop();
     }
+    for (const w of summary.warnings) warn(w);
     if (o.json) {
       printJson(summary);
       return;

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
-import { rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
+import { collapseWarning, rgFlow, type RgFlowResult, type RgRule, type RgMethod, type TauPolicy } from '../../rg';
 import type { LaplacianKind } from '../../spectral';
-import { ensureDir, writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, withProgress } from '../common';
+import { writeFilesAtomic } from '../../io/atomic';
+import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, warn, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { LIMITS } from '../../limits';
 
@@ -64,7 +64,7 @@ async function loadGraph(spec: string, o: Opts): Promise<Graph> {
     }
     return o.largestComponent ? g.largestComponent() : g;
   }
-  return loadGraphFromCli(spec, o).graph;
+  return (await loadGraphFromCli(spec, o)).graph;
 }
 
 export function register(program: Command): void {
@@ -104,6 +104,8 @@ export function register(program: Command): void {
         onProgress,
       }),
     );
+    const collapsed = collapseWarning([r.initial.n, ...r.steps.map((s) => s.n)], r.steps.map((s) => s.tau));
+    if (collapsed) warn(collapsed);
     const labels = g.labels;
     if (o.out) await writeOut(o.out, labels, r);
     if (o.json) {
@@ -121,11 +123,13 @@ export function register(program: Command): void {
 }
 
 async function writeOut(dir: string, labels: string[], r: RgFlowResult): Promise<void> {
-  await ensureDir(dir);
-  await writeJson(path.join(dir, 'flow.json'), { labels, ...r });
   const header = ['node', ...r.steps.map((_, k) => `step${k + 1}`)].join(',');
   const rows = labels.map((l, i) => [csvField(l), ...r.steps.map((s) => String(s.assignment[i]))].join(','));
-  await writeFileAtomic(path.join(dir, 'assignments.csv'), [header, ...rows].join('\n') + '\n');
+  // one set: a failure writes neither file
+  await writeFilesAtomic([
+    { file: path.join(dir, 'assignments.csv'), data: [header, ...rows].join('\n') + '\n' },
+    { file: path.join(dir, 'flow.json'), data: jsonText({ labels, ...r }) },
+  ]);
 }
 
 function csvField(s: string): string {

@@ -42,7 +42,7 @@ export function register(program: Command): void {
   )).action(async (file: string, opts: Opts) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
     if (opts.tau !== undefined && opts.method !== 'lrg') throw new UsageError('--tau applies to --method lrg only');
-    const { graph } = loadGraphFromCli(file, opts);
+    const { graph } = await loadGraphFromCli(file, opts);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
     const r = await withProgress('communities', (onProgress) =>
       analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, onProgress }),

@@ -2,17 +2,17 @@
  * `diffrg dtnr`: the RG flow of a tensor-train model of joint spike-pattern probabilities along
  * the supernodes of a Laplacian RG flow of the graph. See docs/dtnr.md.
  */
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import * as path from 'node:path';
 import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
-import { saveMps } from '../../mps';
+import { encodeMps } from '../../mps';
+import { collapseWarning } from '../../rg';
 import { inferPatternGraph, siteSubgraph } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
-import type { Graph } from '../../graph';
-import { writeFileAtomic } from '../../io/atomic';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
+import { writeFilesAtomic } from '../../io/atomic';
+import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, withProgress } from '../common';
 import { LIMITS } from '../../limits';
 
 interface DtnrCliOpts extends PatternCliOptions {
@@ -83,6 +83,9 @@ function csv(rows: ReturnType<typeof scaleJson>): string {
   return lines.join('\n') + '\n';
 }
 
+/** The files `dtnr --out DIR` writes (an earlier run's ones that a new run does not write are removed). */
+const DTNR_OUTPUTS = [/^(model|direct)-scale\d+\.npz$/, /^scales\.(json|csv)$/, /^order\.csv$/];
+
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -110,7 +113,7 @@ export function register(program: Command): void {
     if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);
     const loadOptions = patternLoadOptions(opts);
     const loaded = await loadCliPatterns(activity, loadOptions);
-    let graph: Graph;
+    let graph;
     let graphSource: 'given' | 'inferred';
     if (opts.graph !== undefined) {
       const sub = siteSubgraph(readGraph(opts.graph, { negative: 'abs' }).graph, loaded.ids);
@@ -139,6 +142,8 @@ export function register(program: Command): void {
       }),
     );
     const scales = scaleJson(r);
+    const collapsed = collapseWarning(scales.map((s) => s.variables));
+    if (collapsed) warn(collapsed);
     const siteIds = r.order.map((k) => loaded.ids[k]);
     const out = {
       scales,
@@ -158,13 +163,19 @@ export function register(program: Command): void {
     };
     if (opts.out) {
       const dir = opts.out;
-      // models and tables first, scales.json (the record that lists the run) last: a run that
-      // fails while writing leaves no scales.json describing files that are not there
-      for (let t = 0; t < r.models.length; t++) await saveMps(path.join(dir, `model-scale${t}.npz`), r.models[t]);
-      for (let t = 0; t < r.direct.length; t++) await saveMps(path.join(dir, `direct-scale${t}.npz`), r.direct[t]);
-      await writeFileAtomic(path.join(dir, 'scales.csv'), csv(scales));
-      await writeFileAtomic(path.join(dir, 'order.csv'), 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n');
-      await writeJson(path.join(dir, 'scales.json'), out);
+      // one set, scales.json (the record that lists the run) last: a run that fails while writing
+      // writes nothing, and the models of an earlier run into the same directory that this run
+      // does not replace (a longer flow's model-scale7.npz) are removed
+      await writeFilesAtomic(
+        [
+          ...r.models.map((m, t) => ({ file: path.join(dir, `model-scale${t}.npz`), data: encodeMps(m) })),
+          ...r.direct.map((m, t) => ({ file: path.join(dir, `direct-scale${t}.npz`), data: encodeMps(m) })),
+          { file: path.join(dir, 'scales.csv'), data: csv(scales) },
+          { file: path.join(dir, 'order.csv'), data: 'site,id\n' + siteIds.map((id, p) => `${p},${id}`).join('\n') + '\n' },
+          { file: path.join(dir, 'scales.json'), data: jsonText(out) },
+        ],
+        { dir, own: DTNR_OUTPUTS },
+      );
     }
     if (opts.json) {
       printJson(out);

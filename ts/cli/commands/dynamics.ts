@@ -8,15 +8,15 @@
  */
 import { type Command, Option } from 'commander';
 import * as path from 'node:path';
-import { effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
+import { DEFAULT_BIN_SECONDS, effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
 import { readActivity } from '../../io/activity';
 import { readLabels } from '../../community';
 import { siteSubgraph } from '../../patterns';
 import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
-import { writeFileAtomic } from '../../io/atomic';
+import { writeFilesAtomic } from '../../io/atomic';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, writeJson, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { parseDuration } from './infer';
 
 interface Opts extends GraphCliOptions {
@@ -90,8 +90,9 @@ export function register(program: Command): void {
     if (opts.bootstrap === 1) throw new UsageError('--bootstrap must be 0 or at least 2');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
     const estimators = parseEstimators(opts.estimators);
-    if (opts.states !== undefined && !estimators.includes('states')) info('diffrg: warning: --states applies to the states estimator only');
+    if (opts.states !== undefined && !estimators.includes('states')) warn('--states applies to the states estimator only');
     const act = await readActivity(activity);
+    warnActivityGuesses(act, activity, opts.bin ?? DEFAULT_BIN_SECONDS, opts.bin !== undefined);
     const ids = act.kind === 'spikes' ? act.ids : act.ids ?? Array.from({ length: act.neurons }, (_, i) => i);
     let assignments: number[][] | undefined;
     let graph: Graph | undefined;
@@ -109,7 +110,7 @@ export function register(program: Command): void {
     } else if (opts.graph !== undefined) {
       // signed graphs (`diffrg infer` output) are read as |w| unless --negative is given, as in dtnr
       const negative = cmd.getOptionValueSource('negative') === 'cli' ? opts.negative : 'abs';
-      const sub = siteSubgraph(loadGraphFromCli(opts.graph, { ...opts, negative }).graph, ids);
+      const sub = siteSubgraph((await loadGraphFromCli(opts.graph, { ...opts, negative })).graph, ids);
       if (sub.matched === 0) throw new InvalidInputError(`${opts.graph}: none of the graph's node ids matches a neuron id of ${activity}`);
       graph = sub.graph;
     }
@@ -132,13 +133,15 @@ export function register(program: Command): void {
     );
     const json = dynamicsJson(r);
     if (opts.out) {
-      await writeJson(path.join(opts.out, 'dynamics.json'), { ...json, ids: r.ids, assignments: r.assignments, taus: r.taus ?? null, flowStopped: r.flowStopped ?? null });
       const head = ['scale', 'variables', 'frames', 'binSeconds', 'participationRatio', 'predictionR2', 'predictionR2Diagonal', 'slowestTimescale', ...estimators.flatMap((e) => [e, `${e}CiLow`, `${e}CiHigh`])];
       const rows = r.scales.map((s, k) => [k, s.variables, s.frames, s.binSeconds, s.participationRatio, s.predictionR2, s.predictionR2Diagonal, s.timescales?.[0] ?? null, ...estimators.flatMap((e) => {
         const v = s.entropyProduction[e];
         return v ? [v.rate, v.ci[0], v.ci[1]] : [null, null, null];
       })].map((x) => (x === null || (typeof x === 'number' && !Number.isFinite(x)) ? '' : String(x))).join(','));
-      await writeFileAtomic(path.join(opts.out, 'scales.csv'), [head.join(','), ...rows].join('\n') + '\n');
+      await writeFilesAtomic([
+        { file: path.join(opts.out, 'scales.csv'), data: [head.join(','), ...rows].join('\n') + '\n' },
+        { file: path.join(opts.out, 'dynamics.json'), data: jsonText({ ...json, ids: r.ids, assignments: r.assignments, taus: r.taus ?? null, flowStopped: r.flowStopped ?? null }) },
+      ]);
     }
     if (opts.json) {
       printJson(json);

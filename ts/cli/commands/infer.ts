@@ -11,7 +11,7 @@ import { type Command, Option } from 'commander';
 import { inferDense, inferSpikes, writeGraphCsv, type InferMethod, type InferResult, type SpikeTable } from '../../infer';
 import { readActivity } from '../../io/activity';
 import { InvalidInputError } from '../../errors';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { LIMITS } from '../../limits';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
@@ -54,11 +54,12 @@ export function register(program: Command): void {
       .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2, LIMITS.surrogates)))
       .addOption(new Option('--seed <s>', 'seed').argParser(seedOption()))
       .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
-  ).action(async (activity: string, opts: Opts) => {
+  ).action(async (activity: string, opts: Opts, cmd: Command) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
     // a warning, not an error: scripts loop over methods with the same options
-    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') info(`diffrg: warning: --max-lag is ignored by --method ${opts.method} (it applies to lgd and var)`);
+    if (opts.maxLag !== undefined && opts.method !== 'lgd' && opts.method !== 'var') warn(`--max-lag is ignored by --method ${opts.method} (it applies to lgd and var)`);
     const act = await readActivity(activity);
+    warnActivityGuesses(act, activity, opts.bin, cmd.getOptionValueSource('bin') === 'cli');
     if (act.kind !== 'raster' && act.times.every((t) => t.length === 0)) throw new InvalidInputError(`${activity}: no spikes`);
     const common = {
       method: opts.method,
@@ -85,7 +86,7 @@ export function register(program: Command): void {
       r = await withProgress('inferring', (onProgress) => inferSpikes(spikes, { ...common, binSeconds: opts.bin, onProgress }));
     }
     const edges = r.edges(opts.all ? 1 : opts.alpha);
-    await writeGraphCsv(opts.out, edges);
+    await writeGraphCsv(opts.out, edges, r.ids);
     const significant = opts.all ? r.edges(opts.alpha).length : edges.length;
     const summary = {
       method: r.method,

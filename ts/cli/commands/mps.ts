@@ -4,12 +4,12 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { fitMps, loadMps, mpsLogProb, readPatterns, reorderPatterns, saveMps } from '../../mps';
-import { siteOrder } from '../../patterns';
+import { fitMps, loadMps, mpsLogProb, reorderPatterns, saveMps } from '../../mps';
+import { loadPatternsForModel, siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, withProgress } from '../common';
 import { LIMITS } from '../../limits';
 
 interface FitOpts extends PatternCliOptions {
@@ -76,7 +76,9 @@ export function register(program: Command): void {
         onProgress,
       }),
     );
-    await saveMps(opts.out, r.model);
+    // the file keeps what each site is, so that `mps logprob` scores the same columns
+    const fitted = { ...r.model, input: { ids: order.map((k) => loaded.ids[k]), source: loaded.source, ...(loaded.binSeconds !== undefined ? { binSeconds: loaded.binSeconds } : {}), ...(opts.cap !== undefined ? { cap: opts.cap } : {}), order: name } };
+    await saveMps(opts.out, fitted);
     const out = {
       sites: r.sites,
       chi: r.chi,
@@ -122,13 +124,20 @@ export function register(program: Command): void {
   });
 
   addCommonOptions(
-    mps.command('logprob <model> <patterns>').description('print log2 P of every pattern row (CSV or NPY) under a saved model'),
-  ).action(async (modelFile: string, patternFile: string, opts: { json?: boolean; threads?: number }) => {
+    mps
+      .command('logprob <model> <data>')
+      .description("print log2 P of every pattern under a saved model: a pattern matrix (CSV or NPY) or activity binned like the model's fit; the sites are taken in the model's stored order")
+      .option('--bin <width>', "bin width for activity input (default: the model's, else 5ms)")
+      .option('--cap <n>', "largest count per bin and site (default: the model's)", intOption('--cap'))
+      .option('--input <kind>', 'auto | patterns | activity', 'auto'),
+  ).action(async (modelFile: string, dataFile: string, opts: PatternCliOptions & { json?: boolean; threads?: number }) => {
+    const loadOptions = patternLoadOptions(opts);
     const model = loadMps(modelFile);
-    const patterns = readPatterns(patternFile);
+    const { patterns, warnings } = await loadPatternsForModel(dataFile, model, { ...loadOptions, bin: opts.bin === undefined ? undefined : loadOptions.bin });
+    for (const w of warnings) warn(w);
     const lp = await mpsLogProb(model, patterns, { threads: opts.threads });
     if (opts.json) {
-      printJson({ rows: patterns.rows, log2Prob: Array.from(lp) });
+      printJson({ rows: patterns.rows, log2Prob: Array.from(lp), siteIds: model.input?.ids ?? null, warnings });
       return;
     }
     info(`${patterns.rows} patterns, log2 P:`);

@@ -4,10 +4,10 @@
  */
 import { type Command, Option } from 'commander';
 import { spectralScan, slqShard, scanJson, scanSvg, type ScanOptions, type ShardSpec } from '../../spectral';
-import { writeFileAtomic } from '../../io/atomic';
+import { writeFilesAtomic } from '../../io/atomic';
 import { sha256File } from '../../io/checksum';
 import { SLQ_SHARD_FORMAT, writeSlqShardFile } from '../../io/slq-shard';
-import { addCommonOptions, info, intOption, numberOption, printJson, writeJson, UsageError, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, withProgress } from '../common';
 import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { LIMITS } from '../../limits';
 
@@ -46,7 +46,7 @@ export function register(program: Command): void {
       tauMax ??= 1e5;
     }
     if (tauMin !== undefined && tauMax !== undefined && tauMax < tauMin) throw new UsageError(`--tau-max (${tauMax}) must be >= --tau-min (${tauMin})`);
-    const { graph } = loadGraphFromCli(file, o);
+    const { graph } = await loadGraphFromCli(file, o);
     if (o.shard) {
       if (o.method === 'exact') throw new UsageError('--shard splits the probes of an SLQ scan: use --method slq (or auto)');
       if (!o.out) throw new UsageError('--shard needs --out <shard.json> (the file `diffrg merge` reads)');
@@ -81,8 +81,9 @@ export function register(program: Command): void {
         onProgress,
       }),
     );
-    if (o.out) await writeJson(o.out, r);
-    if (o.plot) await writeFileAtomic(o.plot, await scanSvg(r, file));
+    // the plot is rendered before anything is written: a failed plot writes no JSON either
+    const outputs = [...(o.out ? [{ file: o.out, data: jsonText(r) }] : []), ...(o.plot ? [{ file: o.plot, data: await scanSvg(r, file) }] : [])];
+    await writeFilesAtomic(outputs);
     if (o.json) {
       printJson(scanJson(r));
       return;
