@@ -135,6 +135,8 @@ export {
   type EpEstimate,
   type Estimator,
   type LinearEstimator,
+  type SfiDetails,
+  type StatesDetails,
   type Trajectory,
   type NpyStreamOptions,
 } from './dynamics';
