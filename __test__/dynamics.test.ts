@@ -131,7 +131,10 @@ describe('nonlinear estimators (sfi, states)', () => {
     const sfi = s.entropyProduction.sfi!;
     // 1000 s: predicted error sqrt(8 sigma / tau) = 0.04
     expect(Math.abs(sfi.rate - 0.18)).toBeLessThan(3 * s.sfi!.rateError);
-    expect(sfi.bias).toBeCloseTo((2 * 2 * s.sfi!.basisSize) / ((frames - 1) * dt), 10);
+    // non-gradient directions of the degree-p fields of 2 variables: 2 C(2+p, p) - C(3+p, p+1) + 1
+    const rot = { 1: 1, 2: 3, 3: 6 }[s.sfi!.degree]!;
+    expect(s.sfi!.rotational).toBe(rot);
+    expect(sfi.bias).toBeCloseTo((2 * rot) / ((frames - 1) * dt), 10);
     expect(s.sfi!.validation.map((v) => v.degree)).toEqual([1, 2, 3]);
     expect(s.sfi!.information).toBeGreaterThan(s.sfi!.informationBias);
     const st = s.entropyProduction.states!;

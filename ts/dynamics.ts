@@ -80,6 +80,8 @@ export interface SfiDetails {
   /** Polynomial degree chosen on held-out frames, and the number of basis functions n_b. */
   degree: number;
   basisSize: number;
+  /** Non-gradient directions N_rot of the fitted vector fields; the rate's bias is 2 N_rot / duration. */
+  rotational: number;
   /** Information of the drift (nats) and its bias N_b / 2 (N_b = variables x n_b). */
   information: number;
   informationBias: number;
@@ -230,6 +232,7 @@ function wrap(scales: native.ScaleDynamicsJs[], o: DynamicsOptions): ScaleDynami
         ? {
             degree: si.degree,
             basisSize: si.basisSize,
+            rotational: si.rotational,
             information: si.information,
             informationBias: si.informationBias,
             driftError: si.driftError,

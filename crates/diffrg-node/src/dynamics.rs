@@ -50,6 +50,8 @@ pub struct DynamicsOptions {
 pub struct SfiInfoJs {
     pub degree: u32,
     pub basis_size: u32,
+    /// Non-gradient directions N_rot of the fitted fields (the bias is 2 N_rot / tau).
+    pub rotational: u32,
     /// Information of the drift (nats) and its bias N_b / 2.
     pub information: f64,
     pub information_bias: f64,
@@ -118,6 +120,7 @@ fn sfi_info(f: &SfiFit) -> SfiInfoJs {
     SfiInfoJs {
         degree: f.degree as u32,
         basis_size: f.basis_size as u32,
+        rotational: f.rotational as u32,
         information: f.information,
         information_bias: f.information_bias,
         drift_error: f.drift_error,

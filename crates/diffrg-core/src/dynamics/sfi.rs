@@ -16,11 +16,16 @@
 //! - drift (Itô projection) `F̂(x) = W_F b(x)`, `W_F = Σ Δx b(x_t)^T G^{-1} / dt`;
 //! - phase-space velocity (Stratonovich projection, basis at the midpoint `x̄_t`)
 //!   `v̂(x) = W_v b(x)`, `W_v = Σ Δx b(x̄_t)^T G^{-1} / dt`;
-//! - entropy production `σ̂ = <v̂^T D̂^{-1} v̂> - 2 N_b / τ` (nats/s): the plug-in value minus its
-//!   bias `2 N_b / τ` (each coefficient's sampling noise has covariance `2D/τ`);
+//! - entropy production `σ̂ = <v̂^T D̂^{-1} v̂> - 2 N_rot / τ` (nats/s): the plug-in value minus
+//!   its bias. The paper counts `2 N_b / τ` (each coefficient's noise of covariance `2D/τ`); but
+//!   along gradient fields `∇Φ` of the basis the Stratonovich integral `∫ dx ∘ ∇Φ = Φ(x_end) -
+//!   Φ(x_0)` is a boundary term with no noise growing with `τ`, so only the `N_rot = d n_b -
+//!   (C(d + p + 1, p + 1) - 1)` non-gradient directions of the degree-`p` polynomial fields carry
+//!   noise (`N_rot = 1` for the linear fields of 2 variables); diffrg subtracts `2 N_rot / τ`
+//!   (see docs/dynamics.md for the measured difference);
 //! - information `Î = (τ/4) <F̂^T D̂^{-1} F̂>` (nats; bias `N_b / 2`), the force's predicted
 //!   normalised mean squared error `N_b / (2 Î)`, and the predicted standard error of `σ̂`,
-//!   `sqrt(8 σ̂ / τ + 8 N_b / τ²)` (the linear and quadratic terms of the coefficient noise).
+//!   `sqrt(8 σ̂ / τ + 8 N_rot / τ²)` (the linear and quadratic terms of the coefficient noise).
 //!
 //! **Degree.** Chosen on held-out frames: the sums are kept per time block; the drift is fitted
 //! on the first blocks and scored on the last `test_fraction` of them by the log-likelihood
@@ -74,11 +79,13 @@ impl Default for SfiOptions {
 /// The fit and its estimates.
 #[derive(Debug, Clone)]
 pub struct SfiFit {
-    /// Entropy production (bias-corrected `rate`, `bias = 2 N_b / τ`, block-bootstrap `ci`).
+    /// Entropy production (bias-corrected `rate`, `bias = 2 N_rot / τ`, block-bootstrap `ci`).
     pub estimate: EpEstimate,
     pub degree: usize,
     /// Scalar basis functions `n_b` (the parameters are `vars · n_b`).
     pub basis_size: usize,
+    /// Non-gradient (rotational) directions `N_rot` of the fitted vector fields.
+    pub rotational: usize,
     /// `D̂` (`vars × vars`).
     pub diffusion: Mat<f64>,
     /// Drift coefficients `W_F` on the monomials of the z-scored variables (`vars × n_b`).
@@ -327,7 +334,9 @@ pub fn sfi(t: TrajectoryRef, o: &SfiOptions, exec: &Exec) -> Result<SfiFit> {
     let e = evaluate(&all, n, dt)?;
     let tau = all.steps as f64 * dt;
     let params = (dim * n) as f64;
-    let bias = 2.0 * params / tau;
+    let rotational = (dim * n).saturating_sub(basis_count(dim, degree + 1).saturating_sub(1) as usize);
+    let rot = rotational as f64;
+    let bias = 2.0 * rot / tau;
     let rate = e.sigma_raw - bias;
     let ci = if o.bootstrap == 0 {
         [rate, rate]
@@ -339,7 +348,7 @@ pub fn sfi(t: TrajectoryRef, o: &SfiOptions, exec: &Exec) -> Result<SfiFit> {
                     let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
                     rng.set_stream(r as u64);
                     let s = sum(&mut (0..nblocks).map(|_| rng.random_range(0..nblocks)));
-                    evaluate(&s, n, dt).ok().map(|e| e.sigma_raw - 2.0 * params / (s.steps as f64 * dt))
+                    evaluate(&s, n, dt).ok().map(|e| e.sigma_raw - 2.0 * rot / (s.steps as f64 * dt))
                 })
                 .collect()
         });
@@ -354,13 +363,14 @@ pub fn sfi(t: TrajectoryRef, o: &SfiOptions, exec: &Exec) -> Result<SfiFit> {
         estimate: EpEstimate { rate, ci, per_step: None, bias: Some(bias) },
         degree,
         basis_size: n,
+        rotational,
         diffusion: e.d,
         drift: e.wf,
         exponents: basis.exponents(dim)[..n * dim].to_vec(),
         information,
         information_bias,
         drift_error: params / (2.0 * information).max(f64::MIN_POSITIVE),
-        rate_error: (8.0 * rate.max(0.0) / tau + 8.0 * params / (tau * tau)).sqrt(),
+        rate_error: (8.0 * rate.max(0.0) / tau + 8.0 * rot / (tau * tau)).sqrt(),
         validation,
         diagnostics,
     })
@@ -400,7 +410,7 @@ mod tests {
         assert!(f.information > f.information_bias && f.drift_error < 0.1, "{f:?}");
         // a linear drift: the fixed degree-1 fit gives the drift -B x on z-scored coordinates
         let g = sfi(t, &SfiOptions { degree: Some(1), bootstrap: 0, ..Default::default() }, &Exec::with_threads(2)).unwrap();
-        assert_eq!((g.degree, g.basis_size), (1, 3));
+        assert_eq!((g.degree, g.basis_size, g.rotational), (1, 3, 1));
         let sd = (0.5f64).sqrt();
         assert!((g.drift[(0, 1)] / sd + 1.0).abs() < 0.1 && (g.drift[(0, 2)] / sd - 0.3).abs() < 0.1, "{:?}", g.drift);
     }
