@@ -331,6 +331,9 @@ pub fn sfi(t: TrajectoryRef, o: &SfiOptions, exec: &Exec) -> Result<SfiFit> {
         }
     };
     let n = basis.upto[degree];
+    if steps < 10 * n {
+        diagnostics.push(format!("sfi: {steps} steps for {n} basis functions (fewer than 10 per function): the estimate is dominated by its noise and bias; coarse-grain or record longer"));
+    }
     let e = evaluate(&all, n, dt)?;
     let tau = all.steps as f64 * dt;
     let params = (dim * n) as f64;
@@ -475,9 +478,11 @@ mod tests {
         let err = sfi(t, &SfiOptions { bootstrap: 0, ..Default::default() }, &e).unwrap_err();
         assert_eq!(err.code, crate::ErrorCode::InvalidInput);
         // many variables: the degree is capped with a diagnostic
-        let wide: Vec<f64> = (0..20 * 300).map(|k| ((k * 7919) % 1013) as f64 / 1013.0).collect();
-        let t = TrajectoryRef::new(&wide, 300, 20, 0.1).unwrap();
+        let wide: Vec<f64> = (0..20 * 150).map(|k| ((k * 7919) % 1013) as f64 / 1013.0).collect();
+        let t = TrajectoryRef::new(&wide, 150, 20, 0.1).unwrap();
         let f = sfi(t, &SfiOptions { bootstrap: 0, max_basis: 64, ..Default::default() }, &e).unwrap();
         assert!(f.degree == 1 && f.diagnostics.iter().any(|d| d.contains("capped")), "{:?}", f.diagnostics);
+        // 149 steps for 21 functions: said
+        assert!(f.diagnostics.iter().any(|d| d.contains("fewer than 10 per function")), "{:?}", f.diagnostics);
     }
 }

@@ -113,6 +113,7 @@ pub fn kmeans(t: TrajectoryRef, k: usize, max_iter: usize, seed: u64, exec: &Exe
     if frames < k {
         return Err(Error::invalid_input(format!("states: {frames} frames for {k} states")));
     }
+    ensure_fits("the z-scored frames of k-means", (frames as u128) * (n as u128), super::trajectory::TRAJECTORY_LIMIT_BYTES, "use fewer variables or frames")?;
     let (mean, sd) = t.zscore();
     let z: Vec<f64> = t.data.iter().enumerate().map(|(i, x)| (x - mean[i % n]) / sd[i % n]).collect();
     let frame = |f: usize| &z[f * n..(f + 1) * n];
@@ -494,6 +495,7 @@ mod tests {
     fn bad_input_is_a_typed_error() {
         let e = Exec::sequential();
         let o = StatesOptions::default();
+        assert!(states_from_labels(&[0, 1], 2, 1.0, &StatesOptions { bootstrap: 1, ..o.clone() }, &e).is_err());
         assert!(states_from_labels(&[0], 2, 1.0, &o, &e).is_err());
         let err = states_from_labels(&[0, 1, 3], 3, 1.0, &o, &e).unwrap_err();
         assert!(err.message.contains("label 3 at frame 2"), "{}", err.message);
