@@ -121,6 +121,38 @@ describe('effectiveDynamics across scales', () => {
   });
 });
 
+describe('nonlinear estimators (sfi, states)', () => {
+  it('sfi recovers the trap and states is a lower bound with its details', async () => {
+    const dt = 0.01;
+    const frames = 100_000;
+    const r = await diffrg.entropyProduction({ data: trap(1, 0.3, 0.5, dt, frames, 2), frames, vars: 2, dt }, { estimators: ['sfi', 'states'], states: 5, bootstrap: 20, threads: 2 });
+    const s = r.scales[0];
+    expect(Object.keys(s.entropyProduction).sort()).toEqual(['sfi', 'states']);
+    const sfi = s.entropyProduction.sfi!;
+    // 1000 s: predicted error sqrt(8 sigma / tau) = 0.04
+    expect(Math.abs(sfi.rate - 0.18)).toBeLessThan(3 * s.sfi!.rateError);
+    // non-gradient directions of the degree-p fields of 2 variables: 2 C(2+p, p) - C(3+p, p+1) + 1
+    const rot = { 1: 1, 2: 3, 3: 6 }[s.sfi!.degree]!;
+    expect(s.sfi!.rotational).toBe(rot);
+    expect(sfi.bias).toBeCloseTo((2 * rot) / ((frames - 1) * dt), 10);
+    expect(s.sfi!.validation.map((v) => v.degree)).toEqual([1, 2, 3]);
+    expect(s.sfi!.information).toBeGreaterThan(s.sfi!.informationBias);
+    const st = s.entropyProduction.states!;
+    expect(st.perStep).toBeCloseTo(st.rate * dt, 12);
+    expect(st.ci[1]).toBeLessThan(0.18);
+    expect(s.states!.k).toBe(5);
+    expect(s.states!.counts).toHaveLength(5);
+    expect(s.states!.counts.flat().reduce((a, b) => a + b, 0)).toBe(frames - 1);
+    // the streaming path cannot run them and says so
+    const stream = new diffrg.DynamicsStream(2, dt, { estimators: ['ou', 'sfi'], bootstrap: 0 });
+    await stream.push(trap(1, 0.3, 0.5, dt, 5000, 3));
+    const streamed = await stream.finish();
+    expect(streamed.scales[0].entropyProduction.sfi).toBeNull();
+    expect(streamed.scales[0].diagnostics.join(' ')).toMatch(/sfi: needs the whole trajectory/);
+    await expect(diffrg.entropyProduction({ data: new Float64Array(20), frames: 10, vars: 2, dt }, { estimators: ['states'], states: 1 })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+  });
+});
+
 describe('diffrg dynamics (CLI)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-dyn-'));
   const act = twoTraps(20_000, 0.02);
@@ -155,6 +187,19 @@ describe('diffrg dynamics (CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/neuron '7' is not in/);
     expect(cli(['dynamics', npy, '--estimators', 'ou,nope']).code).toBe(2);
+  });
+
+  it('runs sfi and states with --states K at every scale', () => {
+    const r = cli(['dynamics', npy, '--partition', path.join(dir, 'groups.csv'), '--bin', '20ms', '--estimators', 'ou,sfi,states', '--states', '4', '--bootstrap', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const s of out.scales) {
+      expect(Object.keys(s.entropyProduction).sort()).toEqual(['ou', 'sfi', 'states']);
+      expect(Object.keys(s.entropyProduction.states)).toEqual(['rate', 'ci', 'perStep']);
+      expect(Object.keys(s.entropyProduction.sfi)).toEqual(['rate', 'ci']);
+    }
+    // two independent traps: sfi near their closed form 0.88 at the finest scale
+    expect(Math.abs(out.scales[0].entropyProduction.sfi.rate - 0.88)).toBeLessThan(0.3);
     expect(cli(['dynamics', npy, '--pca', '2', '--partition', path.join(dir, 'groups.csv')]).code).toBe(2);
   });
 });

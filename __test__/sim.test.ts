@@ -46,12 +46,29 @@ describe('simulateLif', () => {
     expect(seen[seen.length - 1]).toBe(1);
   });
 
+  it('feedforward directs the E->E coupling around the ring of clusters', async () => {
+    const r = await diffrg.simulateLif({ neurons: 400, clusters: 4, duration: 0.05, feedforward: 1, kExc: 40, kInh: 10, shuffleIds: false });
+    // E->E synapses from cluster c + 1 back to c are gone; c -> c + 1 remain
+    let back = 0;
+    let fwd = 0;
+    for (let k = 0; k < r.sources.length; k++) {
+      const [s, t] = [r.sources[k], r.targets[k]];
+      if (!r.excitatory[s] || !r.excitatory[t]) continue;
+      if (r.labels[s] === (r.labels[t] + 1) % 4) back++;
+      if (r.labels[t] === (r.labels[s] + 1) % 4) fwd++;
+    }
+    expect(back).toBe(0);
+    expect(fwd).toBeGreaterThan(0);
+  });
+
   it('rejects bad options with typed errors and aborts on signal', async () => {
     await expect(diffrg.simulateLif({ neurons: 0 })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, duration: -1 })).rejects.toThrow(/duration/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, observe: 2 })).rejects.toThrow(/observe/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, observeMode: 'nope' as never })).rejects.toThrow(/observeMode/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, seed: 1.5 })).rejects.toThrow(/seed/);
+    await expect(diffrg.simulateLif({ neurons: 100, clusters: 4, feedforward: 1.5 })).rejects.toThrow(/feedforward must be in \[0, 1\]/);
+    await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, feedforward: 0.5 })).rejects.toThrow(/at least 3 clusters/);
     const ctrl = new AbortController();
     const p = diffrg.simulateLif({ neurons: 2000, clusters: 4, duration: 1000, signal: ctrl.signal });
     setTimeout(() => ctrl.abort(), 100);
@@ -112,6 +129,7 @@ describe('diffrg simulate lif', () => {
   it('exits 2 on usage errors', () => {
     expect(cli(['simulate', 'lif', '--neurons', '100']).code).toBe(2); // --out missing
     expect(cli(['simulate', 'lif', '--observe', '1.5', '--out', '/tmp/x']).code).toBe(2);
+    expect(cli(['simulate', 'lif', '--feedforward', '2', '--out', '/tmp/x']).code).toBe(2);
     expect(cli(['simulate', 'lif', '--neurons', '10', '--clusters', '20', '--out', '/tmp/x']).code).toBe(2);
   });
 });

@@ -47,3 +47,26 @@ export function rotatingTrap(k, e, d, dt, frames, seed) {
   }
   return out;
 }
+
+/**
+ * The rotating Mexican hat: F(x) = -(|x|^2 - 1) x + e (-y, x), D = d I, by Euler-Maruyama with
+ * `substeps` steps per frame of dt (frame-major, started at (1, 0)). The rotation is
+ * divergence-free and orthogonal to the gradient of the radial potential U = |x|^4/4 - |x|^2/2,
+ * so p ~ exp(-U/d), the phase-space velocity is e (-y, x) and sigma = e^2 <|x|^2> / d nats/s.
+ */
+export function rotatingMexicanHat(e, d, dt, frames, seed, substeps = 10) {
+  const z = normals(seed);
+  const h = dt / substeps;
+  const s = Math.sqrt(2 * d * h);
+  const out = new Float64Array(2 * frames);
+  let [x, y] = [1, 0];
+  for (let t = 0; t < frames; t++) {
+    out[2 * t] = x;
+    out[2 * t + 1] = y;
+    for (let k = 0; k < substeps; k++) {
+      const r2 = x * x + y * y;
+      [x, y] = [x + (-(r2 - 1) * x - e * y) * h + s * z(), y + (-(r2 - 1) * y + e * x) * h + s * z()];
+    }
+  }
+  return out;
+}

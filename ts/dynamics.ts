@@ -53,6 +53,12 @@ export interface DynamicsOptions extends RunOptions {
   flow?: Omit<RgFlowOptions, 'signal' | 'threads' | 'onProgress'>;
   /** Adds a scale of the top-K principal components. */
   pca?: number;
+  /** Number of discrete states of the `states` estimator. @default floor(sqrt(frames / 100)) clamped to [2, 8] (the core's) */
+  states?: number;
+  /** Highest polynomial degree of the `sfi` drift basis (chosen on held-out frames up to it). @default 3 */
+  sfiMaxDegree?: number;
+  /** Largest `sfi` basis (number of monomials); caps the degree with many variables. @default 128 */
+  sfiMaxBasis?: number;
 }
 
 /** An entropy-production estimate (nats/s) and its interval. */
@@ -71,6 +77,40 @@ export interface EntropyProduction {
   spectral?: EpEstimate | null;
   sfi?: EpEstimate | null;
   states?: EpEstimate | null;
+}
+
+/** What the `sfi` rate rests on (Frishman & Ronceray 2020; docs/dynamics.md). */
+export interface SfiDetails {
+  /** Polynomial degree chosen on held-out frames, and the number of basis functions n_b. */
+  degree: number;
+  basisSize: number;
+  /** Non-gradient directions N_rot of the fitted vector fields; the rate's bias is 2 N_rot / duration. */
+  rotational: number;
+  /** Information of the drift (nats) and its bias N_b / 2 (N_b = variables x n_b). */
+  information: number;
+  informationBias: number;
+  /** Predicted normalised mean squared error of the drift, N_b / (2 I). */
+  driftError: number;
+  /** Predicted standard error of the rate (nats/s). */
+  rateError: number;
+  /** Held-out information rate (nats/s) of every degree tried. */
+  validation: { degree: number; score: number }[];
+}
+
+/** What the `states` rate rests on (Lynn et al. 2021; docs/dynamics.md). */
+export interface StatesDetails {
+  k: number;
+  /** States that occur. */
+  occupied: number;
+  /** Plug-in sum per step before the bias correction. */
+  plugIn: number;
+  /** Transition counts N_ij (row = from). */
+  counts: number[][];
+  /** Pairs of states seen in one direction only (left out of the sum) and their share of the steps. */
+  oneWayPairs: number;
+  oneWayFraction: number;
+  kmeansIterations: number;
+  kmeansConverged: boolean;
 }
 
 /** Everything recorded at one scale; matrices are row-major nested arrays, null when undefined. */
@@ -97,6 +137,9 @@ export interface ScaleDynamics {
   predictionR2Diagonal: number | null;
   predictionHorizon: number | null;
   entropyProduction: EntropyProduction;
+  /** Details of the nonlinear estimators, when requested and defined. */
+  sfi: SfiDetails | null;
+  states: StatesDetails | null;
   /** Why a quantity is missing, or a warning. */
   diagnostics: string[];
 }
@@ -133,15 +176,20 @@ function checkOptions(o: DynamicsOptions): void {
   checkInteger('blocks', o.blocks, 1);
   checkInteger('horizon', o.horizon, 1);
   checkInteger('pca', o.pca, 1);
+  checkInteger('states', o.states, 2);
+  checkInteger('sfiMaxDegree', o.sfiMaxDegree, 1);
+  checkInteger('sfiMaxBasis', o.sfiMaxBasis, 1);
   checkSeed(o.seed);
   if (o.smoothing !== undefined && !(o.smoothing > 0 && Number.isFinite(o.smoothing))) throw new InvalidInputError(`smoothing must be a positive time constant in seconds (got ${o.smoothing})`);
   if (o.reduce !== undefined && o.reduce !== 'sum' && o.reduce !== 'mean') throw new InvalidInputError(`reduce must be 'sum' or 'mean' (got '${o.reduce}')`);
 }
 
 function nativeOptions(o: DynamicsOptions, assignments: number[][]): native.DynamicsOptions {
-  const linear = (o.estimators ?? ['ou', 'var', 'spectral']).filter((e): e is LinearEstimator => e === 'ou' || e === 'var' || e === 'spectral');
   return {
-    estimators: linear,
+    estimators: o.estimators ?? ['ou', 'var', 'spectral'],
+    states: o.states,
+    sfiMaxDegree: o.sfiMaxDegree,
+    sfiMaxBasis: o.sfiMaxBasis,
     bootstrap: o.bootstrap,
     blocks: o.blocks,
     horizon: o.horizon,
@@ -159,16 +207,14 @@ function nativeOptions(o: DynamicsOptions, assignments: number[][]): native.Dyna
 /** The public scale records of native results (requested estimators only; absent -> null). */
 function wrap(scales: native.ScaleDynamicsJs[], o: DynamicsOptions): ScaleDynamics[] {
   const requested = o.estimators ?? ['ou', 'var', 'spectral'];
-  return scales.map((s, k) => {
-    const all: Record<Estimator, EpEstimate | null> = { ou: ep(s.ou), var: ep(s.var), spectral: ep(s.spectral), sfi: null, states: null };
+  return scales.map((s) => {
+    const all: Record<Estimator, EpEstimate | null> = { ou: ep(s.ou), var: ep(s.var), spectral: ep(s.spectral), sfi: ep(s.sfi), states: ep(s.states) };
     const entropyProduction: EntropyProduction = {};
     const diagnostics = [...s.diagnostics];
-    for (const e of requested) {
-      entropyProduction[e] = all[e];
-      // hook: the nonlinear estimators (sfi, states) are wired here once their core exists
-      if ((e === 'sfi' || e === 'states') && k === 0) diagnostics.push(`${e}: estimator not available in this build`);
-    }
+    for (const e of requested) entropyProduction[e] = all[e];
     const n = s.variables;
+    const si = s.sfiInfo;
+    const st = s.statesInfo;
     return {
       variables: n,
       frames: s.frames,
@@ -186,6 +232,30 @@ function wrap(scales: native.ScaleDynamicsJs[], o: DynamicsOptions): ScaleDynami
       predictionR2Diagonal: s.predictionR2Diagonal ?? null,
       predictionHorizon: s.predictionHorizon ?? null,
       entropyProduction,
+      sfi: si
+        ? {
+            degree: si.degree,
+            basisSize: si.basisSize,
+            rotational: si.rotational,
+            information: si.information,
+            informationBias: si.informationBias,
+            driftError: si.driftError,
+            rateError: si.rateError,
+            validation: si.validationDegrees.map((degree, i) => ({ degree, score: si.validationScores[i] })),
+          }
+        : null,
+      states: st
+        ? {
+            k: st.k,
+            occupied: st.occupied,
+            plugIn: st.plugIn,
+            counts: matrix(st.counts, st.k) ?? [],
+            oneWayPairs: st.oneWayPairs,
+            oneWayFraction: st.oneWayFraction,
+            kmeansIterations: st.kmeansIterations,
+            kmeansConverged: st.kmeansConverged,
+          }
+        : null,
       diagnostics,
     };
   });

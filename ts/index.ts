@@ -194,7 +194,7 @@ export const validatePlan = api('validatePlan', { plan: 'object', where: 'string
 export const expandPlan = api('expandPlan', { plan: 'object', baseDir: 'string' }, sweepModule.expandPlan);
 
 export { DynamicsStream, ESTIMATORS } from './dynamics';
-export type { DynamicsOptions, DynamicsResult, ScaleDynamics, EntropyProduction, EpEstimate, Estimator, LinearEstimator, Trajectory, NpyStreamOptions } from './dynamics';
+export type { DynamicsOptions, DynamicsResult, ScaleDynamics, EntropyProduction, EpEstimate, Estimator, LinearEstimator, SfiDetails, StatesDetails, Trajectory, NpyStreamOptions } from './dynamics';
 export const effectiveDynamics = api('effectiveDynamics', { activity: 'activity', options: 'options?' }, dynamics.effectiveDynamics);
 export const dynamicsFromNpy = api('dynamicsFromNpy', { file: 'string', options: 'options' }, dynamics.dynamicsFromNpy);
 export const entropyProduction = api('entropyProduction', { trajectory: 'trajectory', options: 'options?' }, dynamics.entropyProduction);

@@ -67,6 +67,11 @@ export interface SimulateLifOptions extends RunOptions {
   delayMax?: number;
   /** Randomly permute neuron ids (ids then carry no type/cluster information). @default true */
   shuffleIds?: boolean;
+  /**
+   * Directed E->E coupling around the ring of clusters (c -> c+1 more likely, c+1 -> c less, the
+   * mean in-degree kept), in [0, 1]; needs at least 3 clusters. @default 0
+   */
+  feedforward?: number;
   /** Polling period of `onProgress` (the completed fraction of simulated time). @default 200 */
   progressIntervalMs?: number;
 }

@@ -1,9 +1,9 @@
 """Peer for benches/dynamics.mjs: Stochastic Force Inference (Frishman & Ronceray, PRX 10,
 021009 (2020); PyPI stochasticforceinference, module SFI) on the same trajectory: constant
-diffusion, linear force basis (monomials up to degree 1), and SFI's own entropy-production
-estimator (`compute_entropy_production`, bias-corrected value `Sdot_debiased`).
+diffusion, force basis of the monomials up to degree `order` (default 1), and SFI's own
+entropy-production estimator (`compute_entropy_production`, bias-corrected value `Sdot_debiased`).
 
-Args (JSON): {"file": raw float64 frame-major (T, 2), "frames": T, "dt": dt}.
+Args (JSON): {"file": raw float64 frame-major (T, 2), "frames": T, "dt": dt, "order": p}.
 Prints one JSON line: {"seconds", "sigma", "sigma_raw", "sigma_error", "diffusion"}.
 """
 import json
@@ -25,7 +25,7 @@ def main():
     data = SFI.TrajectoryCollection.from_arrays(X=x, dt=dt)
     inf = SFI.OverdampedLangevinInference(data)
     inf.compute_diffusion_constant()
-    inf.infer_force_linear(monomials_up_to(order=1, dim=2, rank="vector"))
+    inf.infer_force_linear(monomials_up_to(order=int(a.get("order", 1)), dim=2, rank="vector"))
     ep = inf.compute_entropy_production()
     t1 = time.perf_counter()
     d = np.asarray(getattr(inf, "diffusion_average", np.full((2, 2), np.nan))).reshape(-1)

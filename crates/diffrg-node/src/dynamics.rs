@@ -3,7 +3,8 @@
 use crate::job::{CancelToken, Job};
 use diffrg_core::activity::{BinOptions, Reduce, SpikeTrains};
 use diffrg_core::dynamics::{
-    analyse, effective_dynamics, projections, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats, ScaleDynamics, TrajectoryOptions, TrajectoryRef,
+    analyse, effective_dynamics, projections, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats, ScaleDynamics, SfiFit, StatesEstimate, TrajectoryOptions,
+    TrajectoryRef,
 };
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 #[napi(object)]
 #[derive(Default, Clone)]
 pub struct DynamicsOptions {
-    /// Estimators among "ou", "var", "spectral". @default ["ou", "var", "spectral"]
+    /// Estimators among "ou", "var", "spectral", "sfi", "states". @default ["ou", "var", "spectral"]
     pub estimators: Option<Vec<String>>,
     /// Bootstrap replicates (0: no intervals). @default 100
     pub bootstrap: Option<u32>,
@@ -35,7 +36,47 @@ pub struct DynamicsOptions {
     pub pca: Option<u32>,
     /// Causal exponential smoothing time constant (s) of the trajectory. @default none
     pub smoothing: Option<f64>,
+    /// Number of discrete states of the `states` estimator. @default floor(sqrt(frames / 100)) in [2, 8]
+    pub states: Option<u32>,
+    /// Highest polynomial degree of the `sfi` drift basis. @default 3
+    pub sfi_max_degree: Option<u32>,
+    /// Largest `sfi` basis (scalar functions). @default 128
+    pub sfi_max_basis: Option<u32>,
     pub threads: Option<u32>,
+}
+
+/// What the `sfi` rate rests on (docs/dynamics.md).
+#[napi(object)]
+pub struct SfiInfoJs {
+    pub degree: u32,
+    pub basis_size: u32,
+    /// Non-gradient directions N_rot of the fitted fields (the bias is 2 N_rot / tau).
+    pub rotational: u32,
+    /// Information of the drift (nats) and its bias N_b / 2.
+    pub information: f64,
+    pub information_bias: f64,
+    /// Predicted normalised mean squared error of the drift.
+    pub drift_error: f64,
+    /// Predicted standard error of the rate (nats/s).
+    pub rate_error: f64,
+    /// Degrees tried and their held-out information rates (nats/s).
+    pub validation_degrees: Vec<u32>,
+    pub validation_scores: Vec<f64>,
+}
+
+/// What the `states` rate rests on.
+#[napi(object)]
+pub struct StatesInfoJs {
+    pub k: u32,
+    pub occupied: u32,
+    /// The plug-in sum per step before the bias correction.
+    pub plug_in: f64,
+    /// Transition counts, k x k row-major.
+    pub counts: Float64Array,
+    pub one_way_pairs: u32,
+    pub one_way_fraction: f64,
+    pub kmeans_iterations: u32,
+    pub kmeans_converged: bool,
 }
 
 #[napi(object)]
@@ -68,7 +109,38 @@ pub struct ScaleDynamicsJs {
     pub ou: Option<EpEstimateJs>,
     pub var: Option<EpEstimateJs>,
     pub spectral: Option<EpEstimateJs>,
+    pub sfi: Option<EpEstimateJs>,
+    pub states: Option<EpEstimateJs>,
+    pub sfi_info: Option<SfiInfoJs>,
+    pub states_info: Option<StatesInfoJs>,
     pub diagnostics: Vec<String>,
+}
+
+fn sfi_info(f: &SfiFit) -> SfiInfoJs {
+    SfiInfoJs {
+        degree: f.degree as u32,
+        basis_size: f.basis_size as u32,
+        rotational: f.rotational as u32,
+        information: f.information,
+        information_bias: f.information_bias,
+        drift_error: f.drift_error,
+        rate_error: f.rate_error,
+        validation_degrees: f.validation.iter().map(|v| v.0 as u32).collect(),
+        validation_scores: f.validation.iter().map(|v| v.1).collect(),
+    }
+}
+
+fn states_info(r: &StatesEstimate) -> StatesInfoJs {
+    StatesInfoJs {
+        k: r.k as u32,
+        occupied: r.occupied as u32,
+        plug_in: r.plug_in,
+        counts: Float64Array::new(r.counts.iter().map(|&c| c as f64).collect()),
+        one_way_pairs: r.one_way_pairs as u32,
+        one_way_fraction: r.one_way_fraction,
+        kmeans_iterations: r.kmeans.as_ref().map_or(0, |k| k.iterations as u32),
+        kmeans_converged: r.kmeans.as_ref().is_some_and(|k| k.converged),
+    }
 }
 
 fn row_major<M: std::ops::Index<(usize, usize), Output = f64>>(m: &M, n: usize) -> Float64Array {
@@ -107,6 +179,10 @@ fn scale_js(s: ScaleDynamics) -> ScaleDynamicsJs {
         ou: ep_js(s.entropy.ou),
         var: ep_js(s.entropy.var),
         spectral: ep_js(s.entropy.spectral),
+        sfi: ep_js(s.entropy.sfi),
+        states: ep_js(s.entropy.states),
+        sfi_info: s.sfi.as_ref().map(sfi_info),
+        states_info: s.states.as_ref().map(states_info),
         diagnostics: s.diagnostics,
     }
 }
@@ -124,13 +200,15 @@ fn core_options(o: &DynamicsOptions) -> diffrg_core::Result<CoreOptions> {
     let estimators = match &o.estimators {
         None => d.estimators,
         Some(list) => {
-            let mut e = Estimators { ou: false, var: false, spectral: false };
+            let mut e = Estimators { ou: false, var: false, spectral: false, sfi: false, states: false };
             for s in list {
                 match s.as_str() {
                     "ou" => e.ou = true,
                     "var" => e.var = true,
                     "spectral" => e.spectral = true,
-                    x => return Err(Error::invalid_input(format!("estimators: unknown linear estimator '{x}' (ou, var, spectral)"))),
+                    "sfi" => e.sfi = true,
+                    "states" => e.states = true,
+                    x => return Err(Error::invalid_input(format!("estimators: unknown estimator '{x}' (ou, var, spectral, sfi, states)"))),
                 }
             }
             e
@@ -144,6 +222,12 @@ fn core_options(o: &DynamicsOptions) -> diffrg_core::Result<CoreOptions> {
         test_fraction: o.test_fraction.unwrap_or(d.test_fraction),
         level: o.level.unwrap_or(d.level),
         seed: o.seed.map_or(d.seed, |x| x as u64),
+        sfi: diffrg_core::dynamics::SfiOptions {
+            max_degree: o.sfi_max_degree.map_or(d.sfi.max_degree, |x| x as usize),
+            max_basis: o.sfi_max_basis.map_or(d.sfi.max_basis, |x| x as usize),
+            ..d.sfi.clone()
+        },
+        states: diffrg_core::dynamics::StatesOptions { k: o.states.map(|k| k as usize), ..d.states.clone() },
         ..d
     })
 }
@@ -270,7 +354,13 @@ impl DynamicsStream {
                 return Err(Error::invalid_input(format!("horizon must be the stream's ({})", s.lags.last().copied().unwrap_or(1))));
             }
             let p = projections(&s, &coarsenings(&o)?)?;
-            Ok(analyse(&s, &p, &opts, exec)?.into_iter().map(scale_js).collect())
+            let mut scales = analyse(&s, &p, &opts, exec)?;
+            for (name, on) in [("sfi", opts.estimators.sfi), ("states", opts.estimators.states)] {
+                if on {
+                    scales[0].diagnostics.push(format!("{name}: needs the whole trajectory in memory; not computed on a stream (use entropyProduction)"));
+                }
+            }
+            Ok(scales.into_iter().map(scale_js).collect())
         })
     }
 }

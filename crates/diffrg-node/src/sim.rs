@@ -42,6 +42,8 @@ pub struct LifSimOptions {
     pub delay_min: Option<f64>,
     pub delay_max: Option<f64>,
     pub shuffle_ids: Option<bool>,
+    /// Directed E->E coupling around the ring of clusters, in [0, 1] (needs >= 3 clusters). @default 0
+    pub feedforward: Option<f64>,
     /// Fraction of neurons observed. @default 1
     pub observe: Option<f64>,
     /// "random" | "stratified" | "clusters". @default "random"
@@ -105,6 +107,7 @@ fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
         delay_min: o.delay_min.unwrap_or(dn.delay_min),
         delay_max: o.delay_max.unwrap_or(dn.delay_max),
         shuffle_ids: o.shuffle_ids.unwrap_or(dn.shuffle_ids),
+        feedforward: o.feedforward.unwrap_or(dn.feedforward),
     };
     Ok(LifOptions {
         network,

@@ -127,6 +127,7 @@ export function register(program: Command): void {
         graph,
         flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
         pca: opts.pca,
+        states: opts.states,
         threads: opts.threads,
         onProgress,
       }),

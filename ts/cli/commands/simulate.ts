@@ -20,15 +20,18 @@ interface SimulateOpts {
   observeMode: ObserveMode;
   dt?: number;
   clusterInhibitory?: boolean;
+  feedforward?: number;
   out: string;
   threads?: number;
   json?: boolean;
 }
 
-function fraction(value: string): number {
-  const v = Number(value);
-  if (!Number.isFinite(v) || v < 0 || v > 1) throw new UsageError(`--observe must be a fraction in [0, 1] (got '${value}')`);
-  return v;
+function fraction(flag: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new UsageError(`${flag} must be a fraction in [0, 1] (got '${value}')`);
+    return v;
+  };
 }
 
 export function register(program: Command): void {
@@ -41,10 +44,11 @@ export function register(program: Command): void {
       .addOption(new Option('--clusters <k>', 'number of excitatory clusters').argParser(intOption('--clusters')).default(20))
       .addOption(new Option('--duration <seconds>', 'simulated time in seconds').argParser(numberOption('--duration', true)).default(1))
       .addOption(new Option('--seed <s>', 'random seed (non-negative integer)').argParser(seedOption(Number.MAX_SAFE_INTEGER)).default(1))
-      .addOption(new Option('--observe <fraction>', 'fraction of neurons observed (written to spikes.csv)').argParser(fraction).default(1))
+      .addOption(new Option('--observe <fraction>', 'fraction of neurons observed (written to spikes.csv)').argParser(fraction('--observe')).default(1))
       .addOption(new Option('--observe-mode <mode>', 'how observed neurons are chosen').choices(['random', 'stratified', 'clusters']).default('random'))
       .addOption(new Option('--dt <seconds>', 'integration step').argParser(numberOption('--dt', true)))
       .option('--cluster-inhibitory', 'deal inhibitory neurons to clusters too')
+      .addOption(new Option('--feedforward <f>', 'directed E->E coupling around the ring of clusters, in [0, 1] (needs >= 3 clusters; default 0)').argParser(fraction('--feedforward')))
       .requiredOption('--out <dir>', 'output directory'),
   ).action(async (o: SimulateOpts) => {
     if (o.clusters > o.neurons) throw new UsageError(`--clusters (${o.clusters}) cannot exceed --neurons (${o.neurons})`);
@@ -59,6 +63,7 @@ export function register(program: Command): void {
         observeMode: o.observeMode,
         dt: o.dt,
         clusterInhibitory: o.clusterInhibitory,
+        feedforward: o.feedforward,
         threads: o.threads,
         onProgress,
       }),

@@ -8,6 +8,8 @@
 //! - [`stats`]: the streaming per-block second moments ([`LinearStats`], [`Moments`]).
 //! - [`linear`]: the VAR(1) fit and its exact OU form, held-out prediction.
 //! - [`ou`], [`var`], [`spectral`]: the linear entropy-production estimators.
+//! - [`sfi`]: Stochastic Force Inference (polynomial drift, bias-corrected entropy production).
+//! - [`states`]: the discrete-state estimator (k-means states, transition counts).
 //! - [`trajectory`]: trajectories from activity (grouping, smoothing, projections, PCA).
 //! - [`pipeline`]: every scale of a coarse-graining with block-bootstrap intervals.
 
@@ -54,6 +56,23 @@ impl<'a> TrajectoryRef<'a> {
         Ok(TrajectoryRef { data, frames, vars, dt })
     }
 
+    /// Mean and standard deviation of every variable over the frames (a constant variable gets
+    /// standard deviation 1, so that z-scoring leaves it at 0).
+    pub fn zscore(&self) -> (Vec<f64>, Vec<f64>) {
+        let n = self.vars;
+        let mut mean = vec![0.0; n];
+        let mut sd = vec![0.0; n];
+        for f in 0..self.frames {
+            mean.iter_mut().zip(self.frame(f)).for_each(|(m, x)| *m += x);
+        }
+        mean.iter_mut().for_each(|m| *m /= self.frames.max(1) as f64);
+        for f in 0..self.frames {
+            sd.iter_mut().zip(mean.iter().zip(self.frame(f))).for_each(|(s, (m, x))| *s += (x - m) * (x - m));
+        }
+        let sd = sd.iter().map(|s| (s / self.frames.max(1) as f64).sqrt()).map(|s| if s > 0.0 { s } else { 1.0 }).collect();
+        (mean, sd)
+    }
+
     /// Frame `t` as a slice of `vars` values.
     #[inline]
     pub fn frame(&self, t: usize) -> &'a [f64] {
@@ -76,10 +95,14 @@ pub struct EpEstimate {
     pub bias: Option<f64>,
 }
 
+#[cfg(test)]
+mod lif_tests;
 pub mod linear;
 pub mod ou;
 pub mod pipeline;
+pub mod sfi;
 pub mod spectral;
+pub mod states;
 pub mod stats;
 pub mod trajectory;
 pub mod var;
@@ -87,7 +110,9 @@ pub mod var;
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
 pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
+pub use sfi::{sfi, SfiFit, SfiOptions};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
+pub use states::{default_states, kmeans, states_from_labels, states_rate, KMeans, StatesEstimate, StatesOptions};
 pub use stats::{LinearStats, Moments};
 pub use trajectory::{Trajectory, TrajectoryOptions};
 pub use var::var_per_step;

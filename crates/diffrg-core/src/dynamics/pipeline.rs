@@ -10,6 +10,12 @@
 //! replacement, refit every scale and re-evaluate every estimator; the interval is the
 //! percentile interval of the replicates and `bias` the replicate mean minus the estimate.
 //!
+//! The nonlinear estimators (`sfi`, `states`) need the frames themselves, not their moments:
+//! [`effective_dynamics`] holds the trajectory, projects it on every scale
+//! ([`trajectory::project`](super::trajectory::project), memory `frames × m` per scale, one
+//! scale at a time, checked against [`TRAJECTORY_LIMIT_BYTES`]) and runs them there, each with
+//! its own interval (see their modules). [`analyse`] alone (the streaming path) cannot.
+//!
 //! A scale whose fit fails (too few frames, a constant variable, an undefined or unstable
 //! drift, singular diffusion) is not an error of the call: its fields are empty and
 //! `diagnostics` says why.
@@ -18,11 +24,13 @@ use super::linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Pre
 use super::ou::ou_rate_of;
 use super::spectral::{spectral_rate, SpectralOptions};
 use super::stats::{LinearStats, Moments};
-use super::trajectory::{membership, pca};
+use super::sfi::{sfi, SfiFit, SfiOptions};
+use super::states::{states_rate, StatesEstimate, StatesOptions};
+use super::trajectory::{membership, pca, project, TRAJECTORY_LIMIT_BYTES};
 use crate::activity::Reduce;
 use super::var::var_per_step;
 use super::{EpEstimate, TrajectoryRef};
-use crate::error::{Error, Result};
+use crate::error::{ensure_fits, Error, Result};
 use crate::exec::Exec;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
@@ -35,12 +43,16 @@ pub struct Estimators {
     pub ou: bool,
     pub var: bool,
     pub spectral: bool,
+    /// Nonlinear: Stochastic Force Inference ([`super::sfi`]).
+    pub sfi: bool,
+    /// Nonlinear: discrete states ([`super::states`]).
+    pub states: bool,
 }
 
 impl Default for Estimators {
-    /// All three linear estimators.
+    /// The three linear estimators (the nonlinear ones hold the trajectory: asked for by name).
     fn default() -> Self {
-        Estimators { ou: true, var: true, spectral: true }
+        Estimators { ou: true, var: true, spectral: true, sfi: false, states: false }
     }
 }
 
@@ -61,11 +73,17 @@ pub struct DynamicsOptions {
     /// Seed of the bootstrap draws (default 0).
     pub seed: u64,
     pub spectral: SpectralOptions,
+    /// Options of `sfi`; its `bootstrap`, `blocks`, `level`, `seed` and `test_fraction` are
+    /// replaced by the ones above.
+    pub sfi: SfiOptions,
+    /// Options of `states` (`k`: the number of states); its `bootstrap`, `blocks`, `level` and
+    /// `seed` are replaced by the ones above.
+    pub states: StatesOptions,
 }
 
 impl Default for DynamicsOptions {
     fn default() -> Self {
-        DynamicsOptions { estimators: Estimators::default(), bootstrap: 100, blocks: 64, horizon: 1, test_fraction: 0.2, level: 0.95, seed: 0, spectral: SpectralOptions::default() }
+        DynamicsOptions { estimators: Estimators::default(), bootstrap: 100, blocks: 64, horizon: 1, test_fraction: 0.2, level: 0.95, seed: 0, spectral: SpectralOptions::default(), sfi: SfiOptions::default(), states: StatesOptions::default() }
     }
 }
 
@@ -107,6 +125,10 @@ pub struct ScaleDynamics {
     pub participation_ratio: Option<f64>,
     pub prediction: Option<Prediction>,
     pub entropy: EntropyProduction,
+    /// The `sfi` fit behind `entropy.sfi`.
+    pub sfi: Option<SfiFit>,
+    /// The `states` estimate behind `entropy.states` (its k-means labels dropped).
+    pub states: Option<StatesEstimate>,
     pub diagnostics: Vec<String>,
 }
 
@@ -167,7 +189,7 @@ fn evaluate(fine: &Moments, projections: &[Mat<f64>], o: &DynamicsOptions, exec:
 }
 
 /// Percentile interval at `level` of finite values (None when fewer than 2).
-fn percentile_ci(vals: &mut [f64], level: f64) -> Option<[f64; 2]> {
+pub(crate) fn percentile_ci(vals: &mut [f64], level: f64) -> Option<[f64; 2]> {
     if vals.len() < 2 {
         return None;
     }
@@ -265,11 +287,11 @@ pub fn analyse(stats: &LinearStats, projections: &[Mat<f64>], o: &DynamicsOption
             ou,
             prediction,
             entropy: EntropyProduction { ou: ep[0].take(), var: ep[1].take(), spectral: ep[2].take(), sfi: None, states: None },
+            sfi: None,
+            states: None,
             diagnostics: note,
         });
     }
-    // Hook: the nonlinear estimators (dynamics::sfi, dynamics::states) need the trajectory of
-    // each scale (`trajectory::project`); the caller that holds it fills `sfi` / `states`.
     Ok(out)
 }
 
@@ -313,11 +335,72 @@ pub fn effective_dynamics(traj: TrajectoryRef, coarse: &[Coarsening], o: &Dynami
         pass.progress.set_done((k + 1) * chunk, traj.frames);
     }
     let p = projections(&stats, coarse)?;
-    analyse(&stats, &p, o, &exec.part(0.3, 1.0))
+    let nonlinear = o.estimators.sfi || o.estimators.states;
+    let mut scales = analyse(&stats, &p, o, &exec.part(0.3, if nonlinear { 0.6 } else { 1.0 }))?;
+    if nonlinear {
+        add_nonlinear(traj, &p, &mut scales, o, &exec.part(0.6, 1.0))?;
+    }
+    Ok(scales)
+}
+
+/// Runs the requested nonlinear estimators on the trajectory of every scale (the finest, then
+/// `projections`), filling `entropy.sfi` / `entropy.states`; a failure is a diagnostic.
+///
+/// # Errors
+/// `ERR_TOO_LARGE` when a projected trajectory would not fit; `ERR_ABORTED`.
+pub fn add_nonlinear(traj: TrajectoryRef, projections: &[Mat<f64>], scales: &mut [ScaleDynamics], o: &DynamicsOptions, exec: &Exec) -> Result<()> {
+    let so = SfiOptions { bootstrap: o.bootstrap, blocks: o.blocks, level: o.level, seed: o.seed, test_fraction: o.test_fraction, ..o.sfi.clone() };
+    let st = StatesOptions { bootstrap: o.bootstrap, blocks: o.blocks, level: o.level, seed: o.seed, ..o.states.clone() };
+    let total = scales.len();
+    for (s, scale) in scales.iter_mut().enumerate() {
+        exec.check()?;
+        let projected;
+        let t = if s == 0 {
+            traj
+        } else {
+            let p = &projections[s - 1];
+            ensure_fits(&format!("the trajectory of scale {s}"), (p.nrows() as u128) * (traj.frames as u128), TRAJECTORY_LIMIT_BYTES, "use fewer scales or variables")?;
+            projected = project(traj, p)?;
+            projected.view()?
+        };
+        let part = exec.part(s as f64 / total as f64, (s + 1) as f64 / total as f64);
+        let fail = |name: &str, e: Error, note: &mut Vec<String>| -> Result<()> {
+            if e.code == crate::ErrorCode::Aborted {
+                return Err(e);
+            }
+            note.push(format!("{name}: {}", e.message.trim_start_matches(&format!("{name}: "))));
+            Ok(())
+        };
+        if o.estimators.sfi {
+            match sfi(t, &so, &part.part(0.0, 0.5)) {
+                Ok(f) => {
+                    scale.diagnostics.extend(f.diagnostics.iter().cloned());
+                    scale.entropy.sfi = Some(f.estimate.clone());
+                    scale.sfi = Some(f);
+                }
+                Err(e) => fail("sfi", e, &mut scale.diagnostics)?,
+            }
+        }
+        if o.estimators.states {
+            match states_rate(t, &st, &part.part(0.5, 1.0)) {
+                Ok(mut r) => {
+                    scale.diagnostics.extend(r.diagnostics.iter().cloned());
+                    if let Some(km) = r.kmeans.as_mut() {
+                        km.labels = Vec::new();
+                    }
+                    scale.entropy.states = Some(r.estimate.clone());
+                    scale.states = Some(r);
+                }
+                Err(e) => fail("states", e, &mut scale.diagnostics)?,
+            }
+        }
+        part.progress.set(1.0);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::linear::tests::mat;
     use super::super::ou::{expm, lyapunov};
     use super::*;
@@ -345,12 +428,18 @@ mod tests {
         out
     }
 
+    /// The rotating trap `B = [[1, -0.3], [0.3, 1]]`, `D = 0.5 I` (σ = 0.18), 3.2e5 frames at
+    /// dt = 0.01 (seed 3); the reversible control `B = [[1, 0.4], [0.4, 2]]` (seed 11, 2e5 frames).
+    pub fn trap_data(reversible: bool) -> (Vec<f64>, usize, f64) {
+        let b = if reversible { mat(&[&[1.0, 0.4], &[0.4, 2.0]]) } else { mat(&[&[1.0, -0.3], &[0.3, 1.0]]) };
+        let d = mat(&[&[0.5, 0.0], &[0.0, 0.5]]);
+        let (frames, seed) = if reversible { (200_000, 11) } else { (320_000, 3) };
+        (simulate(&b, &d, 0.01, frames, seed), frames, 0.01)
+    }
+
     #[test]
     fn simulated_trap_recovers_sigma_and_diffusion() {
-        let b = mat(&[&[1.0, -0.3], &[0.3, 1.0]]);
-        let d = mat(&[&[0.5, 0.0], &[0.0, 0.5]]);
-        let (dt, frames) = (0.01, 320_000);
-        let data = simulate(&b, &d, dt, frames, 3);
+        let (data, frames, dt) = trap_data(false);
         let t = TrajectoryRef::new(&data, frames, 2, dt).unwrap();
         let o = DynamicsOptions { bootstrap: 50, ..Default::default() };
         let r = effective_dynamics(t, &[], &o, &Exec::with_threads(2)).unwrap();
@@ -375,10 +464,7 @@ mod tests {
 
     #[test]
     fn reversible_control_is_within_its_error() {
-        let b = mat(&[&[1.0, 0.4], &[0.4, 2.0]]);
-        let d = mat(&[&[0.5, 0.0], &[0.0, 0.5]]);
-        let (dt, frames) = (0.01, 200_000);
-        let data = simulate(&b, &d, dt, frames, 11);
+        let (data, frames, dt) = trap_data(true);
         let t = TrajectoryRef::new(&data, frames, 2, dt).unwrap();
         let r = effective_dynamics(t, &[], &DynamicsOptions { bootstrap: 50, ..Default::default() }, &Exec::with_threads(2)).unwrap();
         for e in [r[0].entropy.ou.as_ref().unwrap(), r[0].entropy.var.as_ref().unwrap()] {
@@ -406,6 +492,29 @@ mod tests {
         assert!(sp.rate <= fine && sp.rate > 0.0, "{sp:?} vs {fine}");
         assert!(r[1].entropy.ou.is_some() && r[1].entropy.var.is_some());
         assert!(r[1].participation_ratio.unwrap() >= 1.0);
+    }
+
+    #[test]
+    fn nonlinear_estimators_run_at_every_scale() {
+        let (data, _, dt) = trap_data(false);
+        let t = TrajectoryRef::new(&data[..2 * 100_000], 100_000, 2, dt).unwrap();
+        let e = Estimators { sfi: true, states: true, ..Default::default() };
+        let o = DynamicsOptions { estimators: e, bootstrap: 10, states: StatesOptions { k: Some(6), ..Default::default() }, ..Default::default() };
+        // scale 1: the first coordinate alone (one variable: states defined, sfi of a 1-D process is reversible)
+        let p = Mat::from_fn(1, 2, |_, j| if j == 0 { 1.0 } else { 0.0 });
+        let r = effective_dynamics(t, &[Coarsening::Projection(p)], &o, &Exec::with_threads(2)).unwrap();
+        let fine = &r[0];
+        let sfi = fine.entropy.sfi.as_ref().unwrap();
+        assert!((sfi.rate - 0.18).abs() < 0.06, "{sfi:?}");
+        assert_eq!(fine.sfi.as_ref().unwrap().degree, fine.sfi.as_ref().unwrap().degree.clamp(1, 3));
+        // states: a lower bound (data processing), small here as the frames are 10 ms apart
+        let st = fine.entropy.states.as_ref().unwrap();
+        assert!(st.ci[1] < 0.18 && (st.rate - st.per_step.unwrap() / dt).abs() < 1e-12, "{st:?}");
+        assert_eq!(fine.states.as_ref().unwrap().k, 6);
+        let coarse = &r[1];
+        let s1 = coarse.entropy.sfi.as_ref().unwrap();
+        assert!(s1.rate.abs() < 0.03, "{s1:?}");
+        assert!(coarse.entropy.states.is_some());
     }
 
     #[test]

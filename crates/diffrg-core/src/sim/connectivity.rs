@@ -23,6 +23,14 @@
 //! `R = p_ratio_inh`, as in E/I-clustered networks, Rostami et al. 2022). When `p_in` would
 //! exceed 1 it is clamped to 1 and `p_out` raised to keep `k_s` (then clamped to 1 as well).
 //!
+//! **Feed-forward coupling** (`feedforward = f` in [0, 1], default 0): E -> E connections
+//! between clusters are made directed around the ring of clusters `0 -> 1 -> ... -> K-1 -> 0`:
+//! a source in the target's predecessor cluster `c - 1` is connected with probability
+//! `(1 + f) p_out`, one in its successor `c + 1` with `(1 - f) p_out` (others `p_out`), so the
+//! expected in-degree is unchanged (exactly for equal cluster sizes) while the coupling from
+//! `c` to `c + 1` grows and from `c + 1` to `c` shrinks; `f = 1` removes the backward links.
+//! It needs `K >= 3` (with two clusters the predecessor is the successor).
+//!
 //! Weights are current jumps in mV (see [`super::lif`]): `+w_ee` for E -> E between clusters
 //! and `w_ratio * w_ee` inside a cluster (LKD: 1.9), `+w_ie` for E -> I, `-w_ei` for I -> E and
 //! `-w_ii` for I -> I. Each synapse gets a delay drawn uniformly from the integer number of
@@ -82,6 +90,9 @@ pub struct NetworkOptions {
     pub delay_max: f64,
     /// Randomly permute public neuron ids. Default true.
     pub shuffle_ids: bool,
+    /// Directed E -> E coupling around the ring of clusters, in [0, 1] (see the module docs).
+    /// Default 0.
+    pub feedforward: f64,
 }
 
 impl Default for NetworkOptions {
@@ -104,6 +115,7 @@ impl Default for NetworkOptions {
             delay_min: 0.5e-3,
             delay_max: 2.0e-3,
             shuffle_ids: true,
+            feedforward: 0.0,
         }
     }
 }
@@ -172,6 +184,12 @@ impl NetworkOptions {
         check_prob_param("w_ratio", self.w_ratio, 0.0)?;
         for (name, v) in [("w_ee", self.w_ee), ("w_ie", self.w_ie), ("w_ei", self.w_ei), ("w_ii", self.w_ii)] {
             check_prob_param(name, v, 0.0)?;
+        }
+        if !(self.feedforward.is_finite() && (0.0..=1.0).contains(&self.feedforward)) {
+            return Err(Error::invalid_input(format!("feedforward must be in [0, 1], got {}", self.feedforward)));
+        }
+        if self.feedforward > 0.0 && self.clusters < 3 {
+            return Err(Error::invalid_input(format!("feedforward needs at least 3 clusters (a ring), got {}", self.clusters)));
         }
         check_prob_param("delay_min", self.delay_min, 0.0)?;
         check_prob_param("delay_max", self.delay_max, self.delay_min)?;
@@ -322,11 +340,35 @@ pub(crate) fn build_internal(opts: &NetworkOptions, dt: f64, seed: u64, exec: &E
                         let m_in = chi - clo - usize::from(self_in_pop && (clo..chi).contains(&t));
                         let m_out = (pop_hi - pop_lo) - (chi - clo);
                         let (p_in, p_out) = cluster_probs(kk, m_in, m_out, r);
-                        bernoulli_range(&mut rng, pop_lo, clo, p_out, t, &mut srcs);
-                        let before = srcs.len();
-                        bernoulli_range(&mut rng, clo, chi, p_in, t, &mut srcs);
-                        let in_range = before..srcs.len();
-                        bernoulli_range(&mut rng, chi, pop_hi, p_out, t, &mut srcs);
+                        let ff = if exc_src && t_exc { opts.feedforward } else { 0.0 };
+                        let in_range = if ff == 0.0 {
+                            bernoulli_range(&mut rng, pop_lo, clo, p_out, t, &mut srcs);
+                            let before = srcs.len();
+                            bernoulli_range(&mut rng, clo, chi, p_in, t, &mut srcs);
+                            let in_range = before..srcs.len();
+                            bernoulli_range(&mut rng, chi, pop_hi, p_out, t, &mut srcs);
+                            in_range
+                        } else {
+                            // cluster by cluster, in increasing order (sources stay sorted)
+                            let mut in_range = 0..0;
+                            for cc in 0..k {
+                                let p = if cc == c {
+                                    p_in
+                                } else if cc == (c + k - 1) % k {
+                                    (p_out * (1.0 + ff)).min(1.0)
+                                } else if cc == (c + 1) % k {
+                                    p_out * (1.0 - ff)
+                                } else {
+                                    p_out
+                                };
+                                let before = srcs.len();
+                                bernoulli_range(&mut rng, bounds[cc], bounds[cc + 1], p, t, &mut srcs);
+                                if cc == c {
+                                    in_range = before..srcs.len();
+                                }
+                            }
+                            in_range
+                        };
                         for (idx, &s) in srcs.iter().enumerate() {
                             let same = in_range.contains(&idx);
                             let w = match (exc_src, t_exc) {
@@ -494,6 +536,40 @@ mod tests {
 
     fn small(n: usize, clusters: usize) -> NetworkOptions {
         NetworkOptions { n, clusters, k_exc: 40.0, k_inh: 10.0, ..Default::default() }
+    }
+
+    #[test]
+    fn feedforward_directs_the_coupling_and_keeps_the_in_degree() {
+        // E -> E synapses between clusters by (source cluster, target cluster)
+        let count = |f: f64| {
+            let o = NetworkOptions { feedforward: f, ..small(2000, 4) };
+            let c = Connectivity::generate(&o, 1e-4, 3, &Exec::with_threads(2)).unwrap();
+            let (idx, tg, _) = c.csr();
+            let (lab, exc) = (c.labels(), c.excitatory());
+            let mut m = [[0usize; 4]; 4];
+            for s in 0..c.n() {
+                for &t in &tg[idx[s]..idx[s + 1]] {
+                    if exc[s] && exc[t as usize] {
+                        m[lab[s] as usize][lab[t as usize] as usize] += 1;
+                    }
+                }
+            }
+            m
+        };
+        let (m0, m5, m1) = (count(0.0), count(0.5), count(1.0));
+        let total = |m: &[[usize; 4]; 4]| m.iter().flatten().sum::<usize>() as f64;
+        for m in [&m5, &m1] {
+            assert!((total(m) / total(&m0) - 1.0).abs() < 0.02, "{m0:?} {m:?}");
+        }
+        for c in 0..4 {
+            let (fwd, back) = (|m: &[[usize; 4]; 4]| m[c][(c + 1) % 4] as f64, |m: &[[usize; 4]; 4]| m[(c + 1) % 4][c] as f64);
+            assert!((fwd(&m0) / back(&m0) - 1.0).abs() < 0.15, "{m0:?}");
+            assert!((fwd(&m5) / back(&m5) - 3.0).abs() < 0.5, "{m5:?}");
+            assert_eq!(back(&m1), 0.0);
+            assert!((fwd(&m1) / fwd(&m0) - 2.0).abs() < 0.2, "{m1:?}");
+        }
+        assert!(NetworkOptions { feedforward: 1.5, ..small(200, 4) }.validate(1e-4).is_err());
+        assert!(NetworkOptions { feedforward: 0.5, ..small(200, 2) }.validate(1e-4).is_err());
     }
 
     #[test]
