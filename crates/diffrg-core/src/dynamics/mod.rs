@@ -10,6 +10,8 @@
 //! - [`ou`], [`var`], [`spectral`]: the linear entropy-production estimators.
 //! - [`trajectory`]: trajectories from activity (grouping, smoothing, projections, PCA).
 //! - [`pipeline`]: every scale of a coarse-graining with block-bootstrap intervals.
+//! - [`prg`]: the phenomenological RG (correlation pairing) and its scaling exponents, also
+//!   along any other cluster hierarchy.
 
 use crate::error::{Error, Result};
 
@@ -79,6 +81,7 @@ pub struct EpEstimate {
 pub mod linear;
 pub mod ou;
 pub mod pipeline;
+pub mod prg;
 pub mod spectral;
 pub mod stats;
 pub mod trajectory;
@@ -86,6 +89,7 @@ pub mod var;
 
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
+pub use prg::{phenomenological_rg, PrgOptions, PrgResult};
 pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
 pub use stats::{LinearStats, Moments};

@@ -167,7 +167,7 @@ fn evaluate(fine: &Moments, projections: &[Mat<f64>], o: &DynamicsOptions, exec:
 }
 
 /// Percentile interval at `level` of finite values (None when fewer than 2).
-fn percentile_ci(vals: &mut [f64], level: f64) -> Option<[f64; 2]> {
+pub(crate) fn percentile_ci(vals: &mut [f64], level: f64) -> Option<[f64; 2]> {
     if vals.len() < 2 {
         return None;
     }
