@@ -138,3 +138,4 @@ export {
   type Trajectory,
   type NpyStreamOptions,
 } from './dynamics';
+export { phenomenologicalRg, prgJson, type PrgOptions, type PrgResult, type PrgHierarchy, type PrgLevel, type Exponent } from './prg';
