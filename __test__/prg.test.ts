@@ -93,19 +93,24 @@ describe('phenomenologicalRg', () => {
     const file = path.join(dir, 'spikes.csv');
     writeFileSync(file, lines.join('\n') + '\n');
     const graph = path.join(dir, 'g.csv');
-    writeFileSync(graph, Array.from({ length: 16 }, (_, i) => `${i + 1},${((i + 1) % 16) + 1},1`).join('\n') + '\n');
-    const r = cli(['prg', file, '--bin', '20ms', '--bootstrap', '20', '--graph', graph, '--steps', '2', '--json', '--out', dir]);
+    // 4 cliques of 4 neurons, joined in a ring by weak edges
+    const edges: string[] = [];
+    for (let i = 0; i < 16; i++) for (let j = i + 1; j < 16; j++) if (Math.floor(i / 4) === Math.floor(j / 4)) edges.push(`${i + 1},${j + 1},1`);
+    for (let c = 0; c < 4; c++) edges.push(`${4 * c + 1},${((4 * c + 4) % 16) + 1},0.1`);
+    writeFileSync(graph, edges.join('\n') + '\n');
+    const r = cli(['prg', file, '--bin', '20ms', '--bootstrap', '20', '--graph', graph, '--steps', '2', '--min-clusters', '2', '--json', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.units).toBe(16);
     expect(j.binSeconds).toBe(0.02);
-    expect(j.prg.levels.map((l: { K: number }) => l.K)).toEqual([1, 2, 4]);
+    expect(j.prg.levels.map((l: { K: number }) => l.K)).toEqual([1, 2, 4, 8]);
     for (const k of ['variance', 'silence', 'autocorrelation']) {
       const e = j.prg.exponents[k];
       expect(e.ci[0]).toBeLessThanOrEqual(e.value);
       expect(e.ci[1]).toBeGreaterThanOrEqual(e.value);
     }
-    expect(j.lrg.levels.length).toBeGreaterThan(1);
+    expect(j.lrg.levels.length, JSON.stringify([j.lrg.diagnostics, j.taus, j.flowStopped])).toBeGreaterThan(1);
+    expect(j.taus).toHaveLength(j.lrg.levels.length - 1);
     const full = JSON.parse(readFileSync(path.join(dir, 'prg.json'), 'utf8'));
     expect(full.prg.levels[1].assignment).toHaveLength(16);
     const bad = cli(['prg', file, '--bootstrap', '1']);

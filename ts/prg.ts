@@ -49,6 +49,8 @@ export interface Exponent {
 }
 
 export interface PrgLevel {
+  /** Index of the level in its hierarchy: for the LRG, the flow step (0: the units; steps with fewer than `minClusters` supernodes are left out). */
+  source: number;
   clusters: number;
   /** K: the mean cluster size (units); every PRG cluster of level k has K = 2^k. */
   meanSize: number;
@@ -87,7 +89,7 @@ export interface PrgResult {
   prg: PrgHierarchy;
   /** The same statistics along the Laplacian-RG supernodes (`graph`) or the given `assignments`. */
   lrg?: PrgHierarchy;
-  /** tau of every flow step kept (with `graph`). */
+  /** tau of the flow step of every `lrg` level after the first (with `graph`). */
   taus?: number[];
   flowStopped?: string;
 }
@@ -99,6 +101,7 @@ function exponent(e: native.ExponentJs | null | undefined): Exponent | null {
 function hierarchy(r: native.PrgResultJs): PrgHierarchy {
   return {
     levels: r.levels.map((l) => ({
+      source: l.source,
       clusters: l.clusters,
       meanSize: l.meanSize,
       minSize: l.minSize,
@@ -162,7 +165,7 @@ export async function phenomenologicalRg(activity: Activity, options: PrgOptions
   );
   const out: PrgResult = { ids, prg: hierarchy(r.prg) };
   if (r.lrg) out.lrg = hierarchy(r.lrg);
-  if (taus) out.taus = taus;
+  if (taus && out.lrg) out.taus = out.lrg.levels.slice(1).map((l) => taus[l.source - 1]);
   if (flowStopped) out.flowStopped = flowStopped;
   return out;
 }
@@ -170,6 +173,7 @@ export async function phenomenologicalRg(activity: Activity, options: PrgOptions
 function hierarchyJson(h: PrgHierarchy) {
   return {
     levels: h.levels.map((l) => ({
+      source: l.source,
       K: l.meanSize,
       clusters: l.clusters,
       minSize: l.minSize,

@@ -43,6 +43,8 @@ pub struct ExponentJs {
 
 #[napi(object)]
 pub struct PrgLevelJs {
+    /// Index of the level in the hierarchy given (0: the units).
+    pub source: u32,
     pub clusters: u32,
     pub mean_size: f64,
     pub min_size: u32,
@@ -93,6 +95,7 @@ fn result_js(r: PrgResult, units: usize) -> PrgResultJs {
                 members.iter().for_each(|&i| a[i] = g as u32);
             }
             PrgLevelJs {
+                source: l.source as u32,
                 clusters: l.clusters as u32,
                 mean_size: l.mean_size,
                 min_size: l.min_size as u32,

@@ -147,7 +147,22 @@ pub fn phenomenological_rg(t: TrajectoryRef, assignments: Option<&[Vec<Option<us
     let prg = hierarchy_scaling(&u, levels, o, &e.part(0.5, 1.0))?;
     let lrg = match other {
         None => None,
-        Some(levels) => Some(hierarchy_scaling(&u, levels, o, &exec.part(split, 1.0))?),
+        Some(mut levels) => {
+            // as for the PRG, a level needs `min_clusters` clusters (a flow's last steps often
+            // leave one or two supernodes, which a bootstrap over clusters cannot resample)
+            let keep: Vec<usize> = (0..levels.len()).filter(|&k| k == 0 || levels[k].len() >= o.min_clusters).collect();
+            let few: Vec<usize> = (1..levels.len()).filter(|k| !keep.contains(k)).collect();
+            let mut k = 0;
+            levels.retain(|l| {
+                k += 1;
+                k == 1 || l.len() >= o.min_clusters
+            });
+            let mut r = scaling::hierarchy_scaling_of(&u, levels, keep, o, &exec.part(split, 1.0))?;
+            if !few.is_empty() {
+                r.diagnostics.push(format!("assignment level(s) {few:?} left out: fewer than {} clusters (min_clusters)", o.min_clusters));
+            }
+            Some(r)
+        }
     };
     Ok((prg, lrg))
 }

@@ -39,6 +39,8 @@ pub struct Exponent {
 /// The statistics of one level.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrgLevel {
+    /// Index of the level in the hierarchy given (levels with too few clusters are left out).
+    pub source: usize,
     pub clusters: usize,
     /// Mean, smallest and largest cluster size (units).
     pub mean_size: f64,
@@ -258,6 +260,12 @@ const NEEDS: [&str; 4] = [
 /// # Errors
 /// `ERR_INVALID_INPUT` for an empty level; `ERR_ABORTED`.
 pub fn hierarchy_scaling(u: &Units, levels: Vec<Vec<Vec<usize>>>, o: &PrgOptions, exec: &Exec) -> Result<PrgResult> {
+    let n = levels.len();
+    hierarchy_scaling_of(u, levels, (0..n).collect(), o, exec)
+}
+
+/// [`hierarchy_scaling`] with the source index of every level.
+pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, source: Vec<usize>, o: &PrgOptions, exec: &Exec) -> Result<PrgResult> {
     if let Some(k) = levels.iter().position(|l| l.is_empty() || l.iter().any(|c| c.is_empty())) {
         return Err(Error::invalid_input(format!("prg: level {k} has no cluster or an empty cluster")));
     }
@@ -321,7 +329,9 @@ pub fn hierarchy_scaling(u: &Units, levels: Vec<Vec<Vec<usize>>>, o: &PrgOptions
     let out_levels = point
         .into_iter()
         .zip(&data)
-        .map(|(s, d)| PrgLevel {
+        .zip(source)
+        .map(|((s, d), source)| PrgLevel {
+            source,
             clusters: d.sizes.len(),
             mean_size: s.k,
             min_size: d.sizes.iter().copied().min().unwrap_or(0),

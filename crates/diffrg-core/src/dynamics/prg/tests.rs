@@ -78,6 +78,12 @@ fn identical_copies_scale_with_exponent_two() {
     // the same along a given hierarchy (the copies as one level)
     let l = lrg.unwrap();
     assert_eq!(l.levels.len(), 2);
+    // a level with fewer than min_clusters clusters is left out, and said so
+    let one: Vec<Option<usize>> = vec![Some(0); n];
+    let (_, l2) = run(&data, frames, n, Some(&[(0..n).map(|i| Some(i / copies)).collect(), one]), &PrgOptions { bootstrap: 0, ..o.clone() });
+    let l2 = l2.unwrap();
+    assert_eq!(l2.levels.iter().map(|l| l.source).collect::<Vec<_>>(), vec![0, 1]);
+    assert!(l2.diagnostics.iter().any(|d| d.contains("level(s) [2] left out")), "{:?}", l2.diagnostics);
     assert!((l.variance.as_ref().unwrap().value - 2.0).abs() < 1e-9);
 }
 
