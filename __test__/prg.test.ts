@@ -98,7 +98,7 @@ describe('phenomenologicalRg', () => {
     for (let i = 0; i < 16; i++) for (let j = i + 1; j < 16; j++) if (Math.floor(i / 4) === Math.floor(j / 4)) edges.push(`${i + 1},${j + 1},1`);
     for (let c = 0; c < 4; c++) edges.push(`${4 * c + 1},${((4 * c + 4) % 16) + 1},0.1`);
     writeFileSync(graph, edges.join('\n') + '\n');
-    const r = cli(['prg', file, '--bin', '20ms', '--bootstrap', '20', '--graph', graph, '--steps', '2', '--min-clusters', '2', '--json', '--out', dir]);
+    const r = cli(['prg', file, '--bin', '20ms', '--bootstrap', '20', '--shuffle', '--graph', graph, '--steps', '2', '--min-clusters', '2', '--json', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.units).toBe(16);
@@ -109,6 +109,8 @@ describe('phenomenologicalRg', () => {
       expect(e.ci[0]).toBeLessThanOrEqual(e.value);
       expect(e.ci[1]).toBeGreaterThanOrEqual(e.value);
     }
+    expect(j.prg.exponents.variance.null).toEqual(expect.any(Number));
+    expect(j.lrg.exponents.variance.null).toEqual(expect.any(Number));
     expect(j.lrg.levels.length, JSON.stringify([j.lrg.diagnostics, j.taus, j.flowStopped])).toBeGreaterThan(1);
     expect(j.taus).toHaveLength(j.lrg.levels.length - 1);
     const full = JSON.parse(readFileSync(path.join(dir, 'prg.json'), 'utf8'));

@@ -31,6 +31,12 @@ export interface PrgOptions extends RunOptions {
   /** Smallest and largest cluster whose member covariance spectrum is computed. @default 4 and 512 */
   spectrumMinSize?: number;
   spectrumMaxSize?: number;
+  /**
+   * Also fit every exponent on the data with each unit circularly shifted in time by an
+   * independent random offset (seeded): cross-correlations destroyed, rates and
+   * autocorrelations kept. `Exponent.null` is then the pairing's selection-bias floor. @default false
+   */
+  shuffle?: boolean;
   /** A second hierarchy given directly: `assignments[k][i]` is the cluster of row `i` at level `k + 1` (-1: left out). */
   assignments?: number[][];
   /** A graph over the rows (node `i` = row `i`): its Laplacian RG flow's supernodes are the second hierarchy. */
@@ -46,6 +52,8 @@ export interface Exponent {
   stderr: number | null;
   /** Points fitted (levels; spectrum points for `spectrum`). */
   points: number;
+  /** The same exponent of the circularly shifted data (with `shuffle`), else null. */
+  null: number | null;
 }
 
 export interface PrgLevel {
@@ -95,7 +103,7 @@ export interface PrgResult {
 }
 
 function exponent(e: native.ExponentJs | null | undefined): Exponent | null {
-  return e ? { value: e.value, ci: [e.ciLow, e.ciHigh], stderr: e.stderr ?? null, points: e.points } : null;
+  return e ? { value: e.value, ci: [e.ciLow, e.ciHigh], stderr: e.stderr ?? null, points: e.points, null: e.null ?? null } : null;
 }
 
 function hierarchy(r: native.PrgResultJs): PrgHierarchy {
@@ -155,6 +163,7 @@ export async function phenomenologicalRg(activity: Activity, options: PrgOptions
     maxLag: options.maxLag,
     spectrumMinSize: options.spectrumMinSize,
     spectrumMaxSize: options.spectrumMaxSize,
+    shuffle: options.shuffle,
     assignments: assignments.length === 0 ? undefined : assignments.map((a) => a.map((g) => (g < 0 ? 0xffffffff : g))),
     threads: options.threads,
   };

@@ -27,6 +27,9 @@ pub struct PrgOptions {
     /// Cluster sizes whose covariance spectrum is computed. @default 4 and 512
     pub spectrum_min_size: Option<u32>,
     pub spectrum_max_size: Option<u32>,
+    /// Also fit the exponents of the data with every unit circularly shifted in time (the
+    /// pairing's selection-bias floor). @default false
+    pub shuffle: Option<bool>,
     /// A second hierarchy: group of every unit per level (0xFFFFFFFF: left out).
     pub assignments: Option<Vec<Vec<u32>>>,
     pub threads: Option<u32>,
@@ -39,6 +42,8 @@ pub struct ExponentJs {
     pub ci_high: f64,
     pub stderr: Option<f64>,
     pub points: u32,
+    /// The exponent of the circularly shifted data (with `shuffle`).
+    pub null: Option<f64>,
 }
 
 #[napi(object)]
@@ -81,7 +86,7 @@ pub struct PrgOutputJs {
 }
 
 fn exponent_js(e: Option<Exponent>) -> Option<ExponentJs> {
-    e.map(|e| ExponentJs { value: e.value, ci_low: e.ci[0], ci_high: e.ci[1], stderr: e.stderr, points: e.points as u32 })
+    e.map(|e| ExponentJs { value: e.value, ci_low: e.ci[0], ci_high: e.ci[1], stderr: e.stderr, points: e.points as u32, null: e.null })
 }
 
 fn result_js(r: PrgResult, units: usize) -> PrgResultJs {
@@ -136,6 +141,7 @@ fn core_options(o: &PrgOptions) -> CoreOptions {
         max_lag: o.max_lag.map_or(d.max_lag, |x| x as usize),
         spectrum_min_size: o.spectrum_min_size.map_or(d.spectrum_min_size, |x| x as usize),
         spectrum_max_size: o.spectrum_max_size.map_or(d.spectrum_max_size, |x| x as usize),
+        shuffle: o.shuffle.unwrap_or(d.shuffle),
     }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `diffrg prg <activity> [--bin 10ms] [--graph g.csv] [--max-level k] [--bootstrap B]
- * [--seed S] [--json] [--out DIR]`: the phenomenological RG of activity (Meshulam et al. 2019)
+ * [--seed S] [--shuffle] [--json] [--out DIR]`: the phenomenological RG of activity (Meshulam et al. 2019)
  * and its scaling exponents with intervals; with `--graph`, the same statistics along the
  * Laplacian-RG supernodes of the graph's flow, side by side (docs/prg.md).
  */
@@ -22,6 +22,7 @@ interface Opts extends GraphCliOptions {
   seed?: number;
   maxLag?: number;
   normalize: boolean;
+  shuffle?: boolean;
   steps: number;
   fraction: number;
   out?: string;
@@ -34,7 +35,7 @@ function fmt(x: number | null | undefined, digits = 4): string {
 }
 
 function exp(e: Exponent | null): string {
-  return e ? `${fmt(e.value, 3)} [${fmt(e.ci[0], 3)}, ${fmt(e.ci[1], 3)}]` : '-';
+  return e ? `${fmt(e.value, 3)} [${fmt(e.ci[0], 3)}, ${fmt(e.ci[1], 3)}]${e.null !== null ? ` (null ${fmt(e.null, 3)})` : ''}` : '-';
 }
 
 function table(name: string, h: PrgHierarchy): string {
@@ -62,6 +63,7 @@ export function register(program: Command): void {
         .addOption(new Option('--bootstrap <b>', 'bootstrap replicates over clusters of the intervals (0: none; default 200)').argParser(intOption('--bootstrap', 0)))
         .addOption(new Option('--seed <s>', 'seed of the bootstrap').argParser(seedOption()))
         .addOption(new Option('--max-lag <frames>', 'largest autocorrelation lag in frames (default 1000)').argParser(intOption('--max-lag', 1)))
+        .option('--shuffle', 'also fit the exponents of the data with every unit circularly shifted in time (selection-bias floor, printed as null)')
         .option('--no-normalize', 'do not divide each unit by the mean of its non-zero values')
         .option('--steps <n>', 'RG flow steps (--graph)', intOption('--steps', 1, 0xffffffff), 8)
         .option('--fraction <f>', 'supernodes kept per RG step (--graph)', numberOption('--fraction'), 0.5)
@@ -82,6 +84,7 @@ export function register(program: Command): void {
         seed: opts.seed,
         maxLag: opts.maxLag,
         normalize: opts.normalize,
+        shuffle: opts.shuffle,
         graph,
         flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
         threads: opts.threads,

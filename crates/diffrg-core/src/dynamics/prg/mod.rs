@@ -17,6 +17,8 @@ pub mod scaling;
 use super::TrajectoryRef;
 use crate::error::{ensure_fits, Error, Result};
 use crate::exec::Exec;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 pub use pairing::{correlations, greedy_pairs, prg_levels};
 pub use scaling::{hierarchy_scaling, Exponent, PrgLevel, PrgResult};
@@ -42,11 +44,16 @@ pub struct PrgOptions {
     /// Smallest and largest cluster whose covariance spectrum is computed. Default 4 and 512.
     pub spectrum_min_size: usize,
     pub spectrum_max_size: usize,
+    /// Also fit every exponent on the data with each unit circularly shifted in time by an
+    /// independent random offset (seeded by `seed`): cross-correlations are destroyed, rates and
+    /// autocorrelations kept, so the shifted exponents measure the pairing's selection bias
+    /// (`Exponent::null`). Default false.
+    pub shuffle: bool,
 }
 
 impl Default for PrgOptions {
     fn default() -> Self {
-        PrgOptions { max_level: None, min_clusters: 4, normalize: true, bootstrap: 200, level: 0.95, seed: 0, max_lag: 1000, spectrum_min_size: 4, spectrum_max_size: 512 }
+        PrgOptions { max_level: None, min_clusters: 4, normalize: true, bootstrap: 200, level: 0.95, seed: 0, max_lag: 1000, spectrum_min_size: 4, spectrum_max_size: 512, shuffle: false }
     }
 }
 
@@ -141,10 +148,18 @@ pub fn phenomenological_rg(t: TrajectoryRef, assignments: Option<&[Vec<Option<us
         None => None,
         Some(a) => Some(assignment_levels(a, u.n)?),
     };
-    let split = if other.is_some() { 0.5 } else { 1.0 };
-    let e = exec.part(0.0, split);
-    let levels = prg_levels(&u, o.min_clusters, o.max_level, &e.part(0.0, 0.5))?;
-    let prg = hierarchy_scaling(&u, levels, o, &e.part(0.5, 1.0))?;
+    let null = o.shuffle.then(|| shifted(&u, o.seed));
+    let stages = (1 + other.is_some() as usize) * (1 + o.shuffle as usize);
+    let stage = |k: usize| exec.part(k as f64 / stages as f64, (k + 1) as f64 / stages as f64);
+    let quiet = PrgOptions { bootstrap: 0, ..o.clone() };
+    let prg_run = |u: &Units, o: &PrgOptions, e: &Exec| -> Result<PrgResult> {
+        let levels = prg_levels(u, o.min_clusters, o.max_level, &e.part(0.0, 0.5))?;
+        hierarchy_scaling(u, levels, o, &e.part(0.5, 1.0))
+    };
+    let mut prg = prg_run(&u, o, &stage(0))?;
+    if let Some(n) = &null {
+        attach_null(&mut prg, &prg_run(n, &quiet, &stage(1))?);
+    }
     let lrg = match other {
         None => None,
         Some(mut levels) => {
@@ -157,7 +172,11 @@ pub fn phenomenological_rg(t: TrajectoryRef, assignments: Option<&[Vec<Option<us
                 k += 1;
                 k == 1 || l.len() >= o.min_clusters
             });
-            let mut r = scaling::hierarchy_scaling_of(&u, levels, keep, o, &exec.part(split, 1.0))?;
+            let next = 1 + o.shuffle as usize;
+            let mut r = scaling::hierarchy_scaling_of(&u, levels.clone(), keep.clone(), o, &stage(next))?;
+            if let Some(n) = &null {
+                attach_null(&mut r, &scaling::hierarchy_scaling_of(n, levels, keep, &quiet, &stage(next + 1))?);
+            }
             if !few.is_empty() {
                 r.diagnostics.push(format!("assignment level(s) {few:?} left out: fewer than {} clusters (min_clusters)", o.min_clusters));
             }
@@ -165,6 +184,30 @@ pub fn phenomenological_rg(t: TrajectoryRef, assignments: Option<&[Vec<Option<us
         }
     };
     Ok((prg, lrg))
+}
+
+/// `u` with every unit circularly shifted in time by an independent offset in `0..frames`
+/// (ChaCha8 of `seed`, a stream of its own).
+fn shifted(u: &Units, seed: u64) -> Units {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(u64::MAX);
+    let t = u.frames;
+    let mut x = vec![0.0; u.x.len()];
+    for (d, r) in x.chunks_mut(t).zip(u.x.chunks(t)) {
+        let s = rng.random_range(0..t);
+        d[..t - s].copy_from_slice(&r[s..]);
+        d[t - s..].copy_from_slice(&r[..s]);
+    }
+    Units { x, n: u.n, frames: t, dt: u.dt, scale: u.scale.clone() }
+}
+
+/// Copies the exponents of the shifted data into `r`'s `null` fields.
+fn attach_null(r: &mut PrgResult, n: &PrgResult) {
+    for (e, ne) in [(&mut r.variance, &n.variance), (&mut r.silence, &n.silence), (&mut r.spectrum, &n.spectrum), (&mut r.autocorrelation, &n.autocorrelation)] {
+        if let Some(e) = e {
+            e.null = ne.as_ref().map(|x| x.value);
+        }
+    }
 }
 
 /// The cluster levels of a hierarchy given as assignments: level 0 is every unit alone, then

@@ -26,14 +26,16 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// A fitted exponent: the least-squares slope, its percentile bootstrap interval (`[value,
-/// value]` without bootstrap), the regression's standard error (`None` with 2 points) and the
-/// number of points fitted.
+/// value]` without bootstrap), the regression's standard error (`None` with 2 points), the
+/// number of points fitted, and (with `PrgOptions::shuffle`) the same exponent of the data with
+/// every unit circularly shifted in time by an independent random offset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exponent {
     pub value: f64,
     pub ci: [f64; 2],
     pub stderr: Option<f64>,
     pub points: usize,
+    pub null: Option<f64>,
 }
 
 /// The statistics of one level.
@@ -324,7 +326,7 @@ pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, sour
             diagnostics.push(format!("{} exponent: {failed} of {} bootstrap replicates could not be fitted and were left out", NAMES[e], reps.len()));
         }
         let ci = if o.bootstrap == 0 { [value, value] } else { percentile_ci(&mut vals, o.level).unwrap_or([value, value]) };
-        exps[e] = Some(Exponent { value, ci, stderr, points });
+        exps[e] = Some(Exponent { value, ci, stderr, points, null: None });
     }
     let out_levels = point
         .into_iter()

@@ -36,6 +36,11 @@ fn independent_units_scale_with_exponent_one() {
     assert_eq!(r.levels.iter().map(|l| l.mean_size).collect::<Vec<_>>(), vec![1.0, 2.0, 4.0, 8.0, 16.0]);
     let v = r.variance.as_ref().unwrap();
     assert!(v.value > 1.0 && v.value - 1.0 < 0.02, "{v:?}");
+    // circularly shifted units have the same selection bias
+    let (rs, _) = run(&data, frames, n, None, &PrgOptions { shuffle: true, bootstrap: 0, ..Default::default() });
+    let nv = rs.variance.as_ref().unwrap();
+    assert_eq!(nv.value, v.value);
+    assert!((nv.null.unwrap() - v.value).abs() < 0.01 && nv.null.unwrap() > 1.0, "{nv:?}");
     // -ln P0 = K (-ln(1 - p)) for independent Bernoulli units: exponent 1 (less the selection)
     let s = r.silence.as_ref().unwrap();
     assert!((s.value - 1.0).abs() < 0.02, "{s:?}");
@@ -73,6 +78,10 @@ fn identical_copies_scale_with_exponent_two() {
     }
     let v = r.variance.as_ref().unwrap();
     assert!((v.value - 2.0).abs() < 1e-9 && within(v, 2.0), "{v:?}");
+    // shifted copies are independent units: the null exponent is 1, along both hierarchies
+    let (rs, ls) = run(&data, frames, n, Some(&[(0..n).map(|i| Some(i / copies)).collect()]), &PrgOptions { shuffle: true, bootstrap: 0, ..o.clone() });
+    assert!((rs.variance.as_ref().unwrap().null.unwrap() - 1.0).abs() < 0.05, "{:?}", rs.variance);
+    assert!((ls.unwrap().variance.as_ref().unwrap().null.unwrap() - 1.0).abs() < 0.05);
     // silence does not depend on K for copies: beta = 0
     assert!(r.silence.as_ref().unwrap().value.abs() < 1e-9);
     // the same along a given hierarchy (the copies as one level)
