@@ -8,7 +8,7 @@ import native = require('./native');
 import { InvalidInputError, NoConvergenceError, ParseError } from './errors';
 import { runNative, callNative, progressStage, checkSeed, checkInteger, type RunOptions } from './run';
 import { checkArgs } from './check';
-import type { Activity } from './io/activity';
+import { activityFrames, activityIds, type Activity } from './io/activity';
 import type { Graph } from './graph';
 import { rgFlow, type RgFlowOptions } from './rg';
 
@@ -261,8 +261,8 @@ function wrap(scales: native.ScaleDynamicsJs[], o: DynamicsOptions): ScaleDynami
   });
 }
 
-/** Runs the RG flow of `graph` (retrying fewer steps when a step cannot reach its size). */
-async function flowAssignments(graph: Graph, o: DynamicsOptions, onProgress: ((f: number) => void) | undefined) {
+/** Runs the RG flow of `graph` (retrying fewer steps when a step cannot reach its size); `o.flow` as in {@link DynamicsOptions}. */
+async function flowAssignments(graph: Graph, o: Pick<DynamicsOptions, 'flow' | 'signal' | 'threads'>, onProgress: ((f: number) => void) | undefined) {
   const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...o.flow };
   let f: { steps: { assignment: number[]; tau: number }[]; stopped?: string } = { steps: [] };
   let stopped: string | undefined;
@@ -281,45 +281,39 @@ async function flowAssignments(graph: Graph, o: DynamicsOptions, onProgress: ((f
 }
 
 /**
+ * The coarse scales of `rows` input rows: `o.assignments` (checked), then the supernodes of
+ * every step of the RG flow of `o.graph`; with the progress callback of the work after the flow.
+ */
+export async function coarseScales(
+  rows: number,
+  o: Pick<DynamicsOptions, 'assignments' | 'graph' | 'flow' | 'signal' | 'threads' | 'onProgress'>,
+): Promise<{ assignments: number[][]; taus?: number[]; flowStopped?: string; onProgress: ((f: number) => void) | undefined }> {
+  const assignments = (o.assignments ?? []).map((a, k) => {
+    if (a.length !== rows) throw new InvalidInputError(`assignments[${k}] has ${a.length} entries for ${rows} rows`);
+    return a;
+  });
+  if (!o.graph) return { assignments, onProgress: o.onProgress };
+  if (o.graph.n !== rows) throw new InvalidInputError(`the graph has ${o.graph.n} nodes but the activity has ${rows} rows`);
+  const f = await flowAssignments(o.graph, o, progressStage(o.onProgress, 0, 0.2));
+  assignments.push(...f.assignments);
+  return { assignments, taus: f.taus, flowStopped: f.stopped, onProgress: progressStage(o.onProgress, 0.2, 1) };
+}
+
+/**
  * Effective linear dynamics and entropy production of activity at every scale: the input's
  * rows (scale 0), then `assignments`, the RG flow of `graph`, and `pca`. Spike trains are
  * binned at `binSeconds`; dense rows are used sample by sample.
  */
 export async function effectiveDynamics(activity: Activity, options: DynamicsOptions = {}): Promise<DynamicsResult> {
   checkOptions(options);
-  const rows = activity.kind === 'spikes' ? activity.ids.length : activity.neurons;
-  const ids = activity.kind === 'spikes' ? activity.ids : activity.ids ?? Array.from({ length: rows }, (_, i) => i);
-  const assignments = (options.assignments ?? []).map((a, k) => {
-    if (a.length !== rows) throw new InvalidInputError(`assignments[${k}] has ${a.length} entries for ${rows} rows`);
-    return a;
-  });
-  let taus: number[] | undefined;
-  let flowStopped: string | undefined;
-  let rest = options.onProgress;
-  if (options.graph) {
-    if (options.graph.n !== rows) throw new InvalidInputError(`the graph has ${options.graph.n} nodes but the activity has ${rows} rows`);
-    const f = await flowAssignments(options.graph, options, progressStage(options.onProgress, 0, 0.2));
-    assignments.push(...f.assignments);
-    taus = f.taus;
-    flowStopped = f.stopped;
-    rest = progressStage(options.onProgress, 0.2, 1);
-  }
+  const ids = activityIds(activity);
+  const { assignments, taus, flowStopped, onProgress: rest } = await coarseScales(ids.length, options);
   const nat = nativeOptions(options, assignments);
   const run = { signal: options.signal, threads: options.threads, onProgress: rest };
-  let scales: native.ScaleDynamicsJs[];
-  if (activity.kind === 'spikes') {
-    const bin = options.binSeconds ?? DEFAULT_BIN_SECONDS;
-    if (!(bin > 0 && Number.isFinite(bin))) throw new InvalidInputError(`binSeconds must be positive (got ${bin})`);
-    const offsets = new Float64Array(rows + 1);
-    activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
-    const times = new Float64Array(offsets[rows]);
-    activity.times.forEach((t, r) => times.set(t, offsets[r]));
-    scales = await runNative(run, (token) => native.dynamicsSpikes(offsets, times, bin, undefined, undefined, nat, token));
-  } else {
-    const period = activity.rate !== undefined ? 1 / activity.rate : options.binSeconds ?? DEFAULT_BIN_SECONDS;
-    if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
-    scales = await runNative(run, (token) => native.dynamicsDense(activity.data, activity.neurons, activity.samples, period, nat, token));
-  }
+  const f = activityFrames(activity, options.binSeconds ?? DEFAULT_BIN_SECONDS);
+  const scales = await runNative(run, (token) =>
+    (f.kind === 'spikes' ? native.dynamicsSpikes(f.offsets, f.times, f.bin, undefined, undefined, nat, token) : native.dynamicsDense(f.data, f.rows, f.samples, f.period, nat, token),
+  );
   const out: DynamicsResult = { scales: wrap(scales, options), ids, assignments };
   if (taus) out.taus = taus;
   if (flowStopped) out.flowStopped = flowStopped;

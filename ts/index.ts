@@ -23,6 +23,7 @@ import * as analyzeModule from './analyze';
 import * as report from './report';
 import * as sweepModule from './sweep';
 import * as dynamics from './dynamics';
+import * as prg from './prg';
 import { api } from './check';
 
 
@@ -199,3 +200,7 @@ export const effectiveDynamics = api('effectiveDynamics', { activity: 'activity'
 export const dynamicsFromNpy = api('dynamicsFromNpy', { file: 'string', options: 'options' }, dynamics.dynamicsFromNpy);
 export const entropyProduction = api('entropyProduction', { trajectory: 'trajectory', options: 'options?' }, dynamics.entropyProduction);
 export const dynamicsJson = api('dynamicsJson', { result: 'object' }, dynamics.dynamicsJson);
+
+export type { PrgOptions, PrgResult, PrgHierarchy, PrgLevel, Exponent } from './prg';
+export const phenomenologicalRg = api('phenomenologicalRg', { activity: 'activity', options: 'options?' }, prg.phenomenologicalRg);
+export const prgJson = api('prgJson', { result: 'object' }, prg.prgJson);

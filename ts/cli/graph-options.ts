@@ -2,6 +2,9 @@
 import { Command, Option } from 'commander';
 import { readGraphAsync, type GraphFormat, type LoadedGraph } from '../io/graph';
 import { UsageError, warn } from './common';
+import { siteSubgraph } from '../patterns';
+import type { Graph } from '../graph';
+import { InvalidInputError } from '../errors';
 
 export interface GraphCliOptions {
   unweighted?: boolean;
@@ -52,4 +55,16 @@ export async function loadGraphFromCli(file: string, o: GraphCliOptions): Promis
   });
   if (loaded.warnings.count > 0) warn(`${file}: ${loaded.warnings.messages.join('; ')}`);
   return loaded;
+}
+
+/**
+ * The graph of `--graph` over an activity file's neurons (node ids = neuron ids, other nodes
+ * dropped). Signed graphs (`diffrg infer` output) are read as |w| unless `--negative` is given,
+ * as in dtnr.
+ */
+export async function activityGraphFromCli(file: string, o: GraphCliOptions, cmd: Command, ids: number[], activity: string): Promise<Graph> {
+  const negative = cmd.getOptionValueSource('negative') === 'cli' ? o.negative : 'abs';
+  const sub = siteSubgraph((await loadGraphFromCli(file, { ...o, negative })).graph, ids);
+  if (sub.matched === 0) throw new InvalidInputError(`${file}: none of the graph's node ids matches a neuron id of ${activity}`);
+  return sub.graph;
 }

@@ -54,6 +54,35 @@ export type Activity = SpikeTrains | Raster;
 /** Column names of a table of neuron labels (communities, ensembles, cell types), never of spike times. */
 const LABEL_COLUMN = /^(ensembles?|communit(y|ies)|clusters?|labels?|groups?|class(es)?|types?|cell_?types?|partitions?|modules?|assemblies|assembly)$/;
 
+/** The row ids of activity (a raster without ids: `0..neurons-1`). */
+export function activityIds(activity: Activity): number[] {
+  return activity.kind === 'spikes' ? activity.ids : activity.ids ?? Array.from({ length: activity.neurons }, (_, i) => i);
+}
+
+/**
+ * Activity in the flat form the core bins: spike trains as CSR `offsets`/`times` with the bin
+ * width `binSeconds`; dense rows with their sample period (`1 / rate` when the file has a rate,
+ * else `binSeconds`).
+ */
+export type ActivityFrames =
+  | { kind: 'spikes'; offsets: Float64Array; times: Float64Array; bin: number }
+  | { kind: 'dense'; data: Float64Array; rows: number; samples: number; period: number };
+
+export function activityFrames(activity: Activity, binSeconds = 0.01): ActivityFrames {
+  if (activity.kind === 'spikes') {
+    if (!(binSeconds > 0 && Number.isFinite(binSeconds))) throw new InvalidInputError(`binSeconds must be positive (got ${binSeconds})`);
+    const rows = activity.ids.length;
+    const offsets = new Float64Array(rows + 1);
+    activity.times.forEach((t, r) => (offsets[r + 1] = offsets[r] + t.length));
+    const times = new Float64Array(offsets[rows]);
+    activity.times.forEach((t, r) => times.set(t, offsets[r]));
+    return { kind: 'spikes', offsets, times, bin: binSeconds };
+  }
+  const period = activity.rate !== undefined ? 1 / activity.rate : binSeconds;
+  if (!(period > 0 && Number.isFinite(period))) throw new InvalidInputError(`the sample period must be positive (got ${period})`);
+  return { kind: 'dense', data: activity.data, rows: activity.neurons, samples: activity.samples, period };
+}
+
 /** Time units of a spike table's time column. */
 export type TimeUnit = 's' | 'ms' | 'us';
 

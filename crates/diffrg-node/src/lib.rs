@@ -6,6 +6,7 @@ mod job;
 mod community;
 mod dtnr;
 mod dynamics;
+mod prg;
 mod graph;
 mod mps;
 mod infer;

@@ -9,13 +9,12 @@
 import { type Command, Option } from 'commander';
 import * as path from 'node:path';
 import { DEFAULT_BIN_SECONDS, effectiveDynamics, dynamicsJson, ESTIMATORS, type Estimator, type DynamicsResult } from '../../dynamics';
-import { readActivity } from '../../io/activity';
+import { readActivity, activityIds } from '../../io/activity';
 import { readLabels } from '../../community';
-import { siteSubgraph } from '../../patterns';
 import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
 import { writeFilesAtomic } from '../../io/atomic';
-import { addGraphOptions, loadGraphFromCli, type GraphCliOptions } from '../graph-options';
+import { addGraphOptions, activityGraphFromCli, type GraphCliOptions } from '../graph-options';
 import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { parseDuration } from './infer';
 
@@ -93,7 +92,7 @@ export function register(program: Command): void {
     if (opts.states !== undefined && !estimators.includes('states')) warn('--states applies to the states estimator only');
     const act = await readActivity(activity);
     warnActivityGuesses(act, activity, opts.bin ?? DEFAULT_BIN_SECONDS, opts.bin !== undefined);
-    const ids = act.kind === 'spikes' ? act.ids : act.ids ?? Array.from({ length: act.neurons }, (_, i) => i);
+    const ids = activityIds(act);
     let assignments: number[][] | undefined;
     let graph: Graph | undefined;
     if (opts.partition !== undefined) {
@@ -108,11 +107,7 @@ export function register(program: Command): void {
         return groups.get(g)!;
       })];
     } else if (opts.graph !== undefined) {
-      // signed graphs (`diffrg infer` output) are read as |w| unless --negative is given, as in dtnr
-      const negative = cmd.getOptionValueSource('negative') === 'cli' ? opts.negative : 'abs';
-      const sub = siteSubgraph((await loadGraphFromCli(opts.graph, { ...opts, negative })).graph, ids);
-      if (sub.matched === 0) throw new InvalidInputError(`${opts.graph}: none of the graph's node ids matches a neuron id of ${activity}`);
-      graph = sub.graph;
+      graph = await activityGraphFromCli(opts.graph, opts, cmd, ids, activity);
     }
     const r = await withProgress('dynamics', (onProgress) =>
       effectiveDynamics(act, {

@@ -12,6 +12,8 @@
 //! - [`states`]: the discrete-state estimator (k-means states, transition counts).
 //! - [`trajectory`]: trajectories from activity (grouping, smoothing, projections, PCA).
 //! - [`pipeline`]: every scale of a coarse-graining with block-bootstrap intervals.
+//! - [`prg`]: the phenomenological RG (correlation pairing) and its scaling exponents, also
+//!   along any other cluster hierarchy.
 
 use crate::error::{Error, Result};
 
@@ -101,6 +103,7 @@ pub mod linear;
 pub mod ou;
 pub mod pipeline;
 pub mod sfi;
+pub mod prg;
 pub mod spectral;
 pub mod states;
 pub mod stats;
@@ -109,6 +112,7 @@ pub mod var;
 
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
+pub use prg::{phenomenological_rg, PrgOptions, PrgResult};
 pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
 pub use sfi::{sfi, SfiFit, SfiOptions};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
