@@ -122,6 +122,13 @@ describe('diffrg mps CLI', () => {
     const j = JSON.parse(r.stdout);
     for (const key of ['sites', 'chi', 'nllTrain', 'nllHeldout', 'nllIndependent', 'nllIsing', 'bondEntropies']) expect(j).toHaveProperty(key);
     for (const key of ['nllValidation', 'nValidation', 'initMix', 'initMixCandidates']) expect(j).toHaveProperty(key);
+    for (const key of ['nllKPairwise', 'isingExactMl', 'maxBond', 'bondDims', 'smoothing', 'curve']) expect(j).toHaveProperty(key);
+    expect(j.bondDims.length).toBe(8);
+    expect(Math.max(...j.bondDims)).toBe(j.maxBond);
+    expect(j.curve.length).toBeGreaterThanOrEqual(j.halfSweeps);
+    // 9 binary sites: the baselines are exact maximum-likelihood fits, K-pairwise included
+    expect(j.isingExactMl).toBe(true);
+    expect(Number.isFinite(j.nllKPairwise)).toBe(true);
     expect(j.initMixCandidates.map((c: { initMix: number }) => c.initMix)).toContain(j.initMix);
     expect(j.sites).toBe(9);
     expect(j.bondEntropies.length).toBe(8);

@@ -9,7 +9,7 @@ import { siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
-import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
+import { addCommonOptions, info, warn, intOption, numberOption, printJson, UsageError, seedOption, withProgress } from '../common';
 import { LIMITS } from '../../limits';
 
 interface FitOpts extends PatternCliOptions {
@@ -104,10 +104,18 @@ export function register(program: Command): void {
       isingLogZSe: r.isingLogZSe,
       isingIterations: r.isingIterations,
       isingConverged: r.isingConverged,
+      isingExactMl: r.isingExactMl,
+      nllKPairwise: r.nllKPairwise,
+      nllKPairwiseTrain: r.nllKPairwiseTrain,
       halfSweeps: r.history.length,
       maxBond: Math.max(...r.model.bondDims),
+      bondDims: r.model.bondDims.slice(1, -1),
+      smoothing: r.smoothing,
+      curve: r.curve,
+      ...(r.warning ? { warning: r.warning } : {}),
       out: opts.out,
     };
+    if (r.warning) warn(r.warning);
     if (opts.json) {
       printJson(out);
       return;
@@ -117,7 +125,9 @@ export function register(program: Command): void {
     console.log('NLL (bits/pattern)      train  held-out (test split)');
     console.log(`MPS (Born machine)  ${f(r.nllTrain).padStart(10)} ${f(r.nllHeldout).padStart(12)}`);
     console.log(`independent         ${f(r.nllIndependentTrain).padStart(10)} ${f(r.nllIndependent).padStart(12)}`);
-    console.log(`Ising (PL)          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);
+    console.log(`Ising (${r.isingExactMl ? 'ML' : 'PL'})          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);
+    if (Number.isFinite(r.nllKPairwise)) console.log(`K-pairwise (${r.isingExactMl ? 'ML' : 'PL'})     ${f(r.nllKPairwiseTrain).padStart(10)} ${f(r.nllKPairwise).padStart(12)}`);
+    console.log(`bond dimensions: max ${Math.max(...r.model.bondDims)} (${r.model.bondDims.slice(1, -1).join(' ')}); smoothing ${r.smoothing}`);
     console.log(`max bond entropy ${f(Math.max(...r.bondEntropies, 0))} bits; model written to ${opts.out}`);
   });
 
