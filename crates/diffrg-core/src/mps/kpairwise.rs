@@ -131,7 +131,8 @@ pub fn fit_k_pairwise(dims: &[usize], patterns: &[u8], opts: &PairwiseOptions, e
                         for i in 0..n {
                             let si = s[i] as usize;
                             let kr = k - si;
-                            let vhi = if kr + 1 >= 1 { x[voff + kr] } else { 0.0 };
+                            // V(K) is x[voff + K - 1] for K >= 1, V(0) = 0
+                            let vhi = x[voff + kr];
                             let vlo = if kr >= 1 { x[voff + kr - 1] } else { 0.0 };
                             let u = field[i] + vhi - vlo;
                             // ln(1 + e^u) stably
@@ -178,7 +179,7 @@ pub fn fit_k_pairwise(dims: &[usize], patterns: &[u8], opts: &PairwiseOptions, e
 /// Sets `model.exact_ml` and returns the solver report (None when not refined).
 pub fn ml_refine(model: &mut Pairwise, data: &Distinct, opts: &PairwiseOptions, exec: &Exec) -> Result<Option<SolverReport>> {
     let n = model.dims.len();
-    if model.dims.iter().any(|&d| d != 2) || !state_count(&model.dims).is_some_and(|s| s <= ML_LIMIT) {
+    if model.dims.iter().any(|&d| d != 2) || state_count(&model.dims).is_none_or(|s| s > ML_LIMIT) {
         return Ok(None);
     }
     let with_k = !model.v.is_empty();
