@@ -20,10 +20,20 @@ interface FitOpts extends PatternCliOptions {
   validation: number;
   heldout: number;
   initMix?: number;
+  smoothing?: number[];
+  grow: boolean;
   baselines: boolean;
   out: string;
   json?: boolean;
   threads?: number;
+}
+
+function smoothingOption(value: string): number[] {
+  const vals = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (vals.length === 0 || vals.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new UsageError(`--smoothing must be comma-separated numbers >= 0 (got '${value}')`);
+  }
+  return vals;
 }
 
 export function register(program: Command): void {
@@ -43,7 +53,9 @@ export function register(program: Command): void {
       .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
       .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
-      .option('--no-baselines', 'skip the independent and Ising baselines')
+      .option('--smoothing <alphas>', 'candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: 0,0.1,0.3)', smoothingOption)
+      .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
+      .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
@@ -71,6 +83,8 @@ export function register(program: Command): void {
         heldout: opts.heldout,
         validation: opts.validation,
         initMix: opts.initMix,
+        smoothingGrid: opts.smoothing,
+        grow: opts.grow,
         baselines: opts.baselines,
         threads: opts.threads,
         onProgress,
