@@ -122,6 +122,13 @@ describe('diffrg mps CLI', () => {
     const j = JSON.parse(r.stdout);
     for (const key of ['sites', 'chi', 'nllTrain', 'nllHeldout', 'nllIndependent', 'nllIsing', 'bondEntropies']) expect(j).toHaveProperty(key);
     for (const key of ['nllValidation', 'nValidation', 'initMix', 'initMixCandidates']) expect(j).toHaveProperty(key);
+    for (const key of ['nllKPairwise', 'isingExactMl', 'maxBond', 'bondDims', 'smoothing', 'curve']) expect(j).toHaveProperty(key);
+    expect(j.bondDims.length).toBe(8);
+    expect(Math.max(...j.bondDims)).toBe(j.maxBond);
+    expect(j.curve.length).toBeGreaterThanOrEqual(j.halfSweeps);
+    // 9 binary sites: the baselines are exact maximum-likelihood fits, K-pairwise included
+    expect(j.isingExactMl).toBe(true);
+    expect(Number.isFinite(j.nllKPairwise)).toBe(true);
     expect(j.initMixCandidates.map((c: { initMix: number }) => c.initMix)).toContain(j.initMix);
     expect(j.sites).toBe(9);
     expect(j.bondEntropies.length).toBe(8);
@@ -138,10 +145,23 @@ describe('diffrg mps CLI', () => {
     expect(readFileSync(out).length).toBeGreaterThan(0);
   });
 
+  it('--no-grow --smoothing 0 fits at --chi directly without pseudo-data (the former learning)', () => {
+    const r = cli(['mps', 'fit', csv, '--chi', '4', '--seed', '1', '--no-grow', '--smoothing', '0', '--no-baselines', '--out', path.join(dir, 'ng.npz'), '--json', '--threads', '2']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.smoothing).toBe(0);
+    expect(j.curve.every((h: { chi: number; smoothing: number }) => h.chi === 4 && h.smoothing === 0)).toBe(true);
+    const g = JSON.parse(cli(['mps', 'fit', csv, '--chi', '4', '--seed', '1', '--smoothing', '0', '--no-baselines', '--out', path.join(dir, 'g.npz'), '--json', '--threads', '2']).stdout);
+    // the ladder's first rung is chi 2
+    expect(g.curve[0].chi).toBe(2);
+    expect(g.nllValidation).toBeLessThanOrEqual(j.nllValidation + 0.05);
+  });
+
   it('usage and input errors have the documented exit codes', () => {
     expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--order', 'no-such-order']).code).toBe(2);
     expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--bin', '5 parsecs']).code).toBe(2);
     expect(cli(['mps', 'fit', csv]).code).toBe(2); // --out is required
+    expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--smoothing', '0,-1']).code).toBe(2);
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, '0,1\n1,x\n');
     const r = cli(['mps', 'fit', bad, '--out', path.join(dir, 'y.npz')]);

@@ -95,6 +95,18 @@ export interface MpsFitOptions extends RunOptions {
   patience?: number;
   /** Relative discarded-weight cutoff of every SVD. @default 1e-10 */
   cutoff?: number;
+  /** Grow the bond dimension along the ladder 2, 4, 8, ..., chi, each rung kept only when it
+   * lowers the validation NLL (docs/mps.md, "Learning with few patterns"). @default true */
+  grow?: boolean;
+  /** Candidate weights of the smoothing pseudo-data (patterns of the independent model, weight
+   * relative to the training data) chosen on the validation split; 0 = none. @default [0, 0.1, 0.3] */
+  smoothingGrid?: number[];
+  /** Initial line-search step of the two-site updates. @default 0.5 */
+  learningRate?: number;
+  /** Gradient steps per bond. @default 2 */
+  stepsPerBond?: number;
+  /** Soft threshold of the singular values of every split, relative to the leading one. @default 0 */
+  shrink?: number;
   /** Also fit the independent and pairwise (Ising, pseudo-likelihood) baselines. @default true */
   baselines?: boolean;
 }
@@ -116,7 +128,7 @@ export interface MpsFitResult {
   /** Mixing weight of the returned model's initial state (1: product-state start). */
   initMix: number;
   /** Every candidate of the selection; NaN `nllValidation`: screened out before the sweeps. */
-  initMixCandidates: { initMix: number; initNllValidation: number; nllValidation: number; nllTrain: number }[];
+  initMixCandidates: { initMix: number; initNllValidation: number; nllValidation: number; nllTrain: number; smoothing: number }[];
   initNllTrain: number;
   /** Validation NLL of the returned model's initial state. */
   initNllHeldout: number;
@@ -130,9 +142,32 @@ export interface MpsFitResult {
   isingIterations: number;
   /** Whether every site's regression converged within its iteration limit. */
   isingConverged: boolean;
+  /** Whether the Ising and K-pairwise baselines are exact maximum-likelihood fits (binary, at
+   * most 14 sites); otherwise pseudo-likelihood. */
+  isingExactMl: boolean;
+  /** K-pairwise model (Tkacik et al. 2014) on the test / training split (NaN for non-binary sites). */
+  nllKPairwise: number;
+  nllKPairwiseTrain: number;
+  /** Smoothing weight of the returned model (0: none). */
+  smoothing: number;
+  /** Every half-sweep of every run of the selection: validation NLL against chi and sweeps. */
+  curve: MpsSweep[];
+  /** Set when the model is a product state although the training data are correlated. */
+  warning?: string | null;
   /** Bits, at bonds 1..N-1. */
   bondEntropies: number[];
-  history: { nllTrain: number; nllHeldout: number; maxBond: number }[];
+  history: MpsSweep[];
+}
+
+/** One half-sweep: NLLs in bits (nllHeldout: on the validation split), the largest bond, the
+ * ladder rung (bond limit), the smoothing weight and the initial mixing weight of its run. */
+export interface MpsSweep {
+  nllTrain: number;
+  nllHeldout: number;
+  maxBond: number;
+  chi: number;
+  smoothing: number;
+  initMix: number;
 }
 
 /** Learns a Born machine (exact empirical initialisation + two-site DMRG sweeps). */
@@ -142,6 +177,7 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('chi', options.chi, 1, LIMITS.chi);
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
   checkInteger('patience', options.patience, 0, 1_000_000);
+  checkInteger('stepsPerBond', options.stepsPerBond, 1, 1000);
   const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
   return { ...r, model: fromNative(r.model) };

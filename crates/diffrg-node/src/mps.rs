@@ -3,7 +3,7 @@
 
 use crate::job::{CancelToken, Job};
 use diffrg_core::mps::baselines::{Independent, Pairwise, PairwiseOptions};
-use diffrg_core::mps::{compress, data, entropy, eval, learn, marginals, sample, Core, Kind, TensorTrain};
+use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, sample, Core, Kind, TensorTrain};
 use diffrg_core::{Error, Result as CoreResult};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -147,6 +147,18 @@ pub struct MpsFitOptions {
     pub patience: Option<u32>,
     /// Relative SVD cutoff. @default 1e-10
     pub cutoff: Option<f64>,
+    /// Grow the bond dimension along the ladder 2, 4, 8, ..., chi on the validation split.
+    /// @default true
+    pub grow: Option<bool>,
+    /// Candidate weights of the smoothing pseudo-data (independent-model patterns) chosen on the
+    /// validation split; 0 = none. @default [0, 0.1, 0.3]
+    pub smoothing_grid: Option<Vec<f64>>,
+    /// Initial line-search step of the two-site updates. @default 0.5
+    pub learning_rate: Option<f64>,
+    /// Gradient steps per bond. @default 2
+    pub steps_per_bond: Option<u32>,
+    /// Soft threshold of the singular values relative to the leading one. @default 0
+    pub shrink: Option<f64>,
     /// Also fit the independent and pairwise (pseudo-likelihood) baselines. @default true
     pub baselines: Option<bool>,
     pub threads: Option<u32>,
@@ -157,6 +169,16 @@ pub struct MpsSweep {
     pub nll_train: f64,
     pub nll_heldout: f64,
     pub max_bond: u32,
+    /// Bond-dimension limit of the half-sweep (the ladder's rung).
+    pub chi: u32,
+    /// Smoothing weight of the run.
+    pub smoothing: f64,
+    /// Mixing weight of the run's initial state (1: product-state start).
+    pub init_mix: f64,
+}
+
+fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
+    MpsSweep { nll_train: h.nll_train, nll_heldout: h.nll_heldout, max_bond: h.max_bond as u32, chi: h.chi as u32, smoothing: h.smoothing, init_mix: h.init_mix }
 }
 
 #[napi(object)]
@@ -185,8 +207,21 @@ pub struct MpsFitResult {
     pub ising_iterations: u32,
     /// Whether every site's regression converged (true without baselines).
     pub ising_converged: bool,
+    /// Whether the Ising (and K-pairwise) baselines are exact maximum-likelihood fits (small
+    /// binary systems); otherwise pseudo-likelihood.
+    pub ising_exact_ml: bool,
+    /// K-pairwise model (Tkacik et al. 2014) on the test / training split (NaN without
+    /// baselines or for non-binary sites).
+    pub nll_k_pairwise: f64,
+    pub nll_k_pairwise_train: f64,
     pub bond_entropies: Vec<f64>,
     pub history: Vec<MpsSweep>,
+    /// Every half-sweep of every run of the selection (validation NLL against chi and sweeps).
+    pub curve: Vec<MpsSweep>,
+    /// Smoothing weight of the returned model (0: none).
+    pub smoothing: f64,
+    /// Set when the model is a product state although the training data are correlated.
+    pub warning: Option<String>,
 }
 
 /// One candidate initial state of the validation selection (NLL in bits per pattern; NaN when
@@ -197,6 +232,7 @@ pub struct MpsInitCandidate {
     pub init_nll_validation: f64,
     pub nll_validation: f64,
     pub nll_train: f64,
+    pub smoothing: f64,
 }
 
 /// Fits a Born machine to a row-major pattern matrix (u8, `sites` columns).
@@ -232,6 +268,12 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             max_half_sweeps: o.max_half_sweeps.map_or(defaults.max_half_sweeps, |c| c as usize),
             patience: o.patience.map_or(defaults.patience, |c| c as usize),
             cutoff: o.cutoff.unwrap_or(defaults.cutoff),
+            grow: o.grow.unwrap_or(defaults.grow),
+            smoothing_grid: o.smoothing_grid.clone().unwrap_or_else(|| defaults.smoothing_grid.clone()),
+            learning_rate: o.learning_rate.unwrap_or(defaults.learning_rate),
+            steps_per_bond: o.steps_per_bond.map_or(defaults.steps_per_bond, |c| c as usize),
+            shrink: o.shrink.unwrap_or(defaults.shrink),
+            seed,
             ..defaults
         };
         // the baselines' fits do not report progress: the MPS fit covers 80% of the bar then
@@ -240,7 +282,8 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
         let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
         let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
-        let (mut ising_iterations, mut ising_converged) = (0, true);
+        let (mut ising_iterations, mut ising_converged, mut ising_exact_ml) = (0, true, false);
+        let (mut nk, mut nkt) = (f64::NAN, f64::NAN);
         if o.baselines.unwrap_or(true) {
             let ind = Independent::fit(&dims, &train, 0.5)?;
             nit = ind.nll_bits(&train)?;
@@ -255,6 +298,14 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             se = pw.log_z_se;
             ising_iterations = pw.iterations as u32;
             ising_converged = pw.converged;
+            ising_exact_ml = pw.exact_ml;
+            if dims.iter().all(|&d| d == 2) {
+                let kp = kpairwise::fit_k_pairwise(&dims, &train, &PairwiseOptions { seed, ..Default::default() }, exec)?;
+                nkt = kp.nll_bits(&train)?;
+                if !held.is_empty() {
+                    nk = kp.nll_bits(&held)?;
+                }
+            }
         }
         Ok(MpsFitResult {
             sites: n as u32,
@@ -270,7 +321,7 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             init_mix_candidates: rep
                 .candidates
                 .iter()
-                .map(|c| MpsInitCandidate { init_mix: c.init_mix, init_nll_validation: c.init_nll_validation, nll_validation: c.nll_validation, nll_train: c.nll_train })
+                .map(|c| MpsInitCandidate { init_mix: c.init_mix, init_nll_validation: c.init_nll_validation, nll_validation: c.nll_validation, nll_train: c.nll_train, smoothing: c.smoothing })
                 .collect(),
             init_nll_train: rep.init_nll_train,
             init_nll_heldout: rep.init_nll_heldout,
@@ -281,8 +332,14 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             ising_log_z_se: se,
             ising_iterations,
             ising_converged,
+            ising_exact_ml,
+            nll_k_pairwise: nk,
+            nll_k_pairwise_train: nkt,
             bond_entropies: ent,
-            history: rep.history.iter().map(|h| MpsSweep { nll_train: h.nll_train, nll_heldout: h.nll_heldout, max_bond: h.max_bond as u32 }).collect(),
+            history: rep.history.iter().map(sweep_out).collect(),
+            curve: rep.curve.iter().map(sweep_out).collect(),
+            smoothing: rep.smoothing,
+            warning: rep.warning.clone(),
             model: from_tt(&model),
         })
     })

@@ -20,10 +20,20 @@ interface FitOpts extends PatternCliOptions {
   validation: number;
   heldout: number;
   initMix?: number;
+  smoothing?: number[];
+  grow: boolean;
   baselines: boolean;
   out: string;
   json?: boolean;
   threads?: number;
+}
+
+function smoothingOption(value: string): number[] {
+  const vals = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (vals.length === 0 || vals.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new UsageError(`--smoothing must be comma-separated numbers >= 0 (got '${value}')`);
+  }
+  return vals;
 }
 
 export function register(program: Command): void {
@@ -43,7 +53,9 @@ export function register(program: Command): void {
       .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
       .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
-      .option('--no-baselines', 'skip the independent and Ising baselines')
+      .option('--smoothing <alphas>', 'candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: 0,0.1,0.3)', smoothingOption)
+      .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
+      .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
@@ -71,6 +83,8 @@ export function register(program: Command): void {
         heldout: opts.heldout,
         validation: opts.validation,
         initMix: opts.initMix,
+        smoothingGrid: opts.smoothing,
+        grow: opts.grow,
         baselines: opts.baselines,
         threads: opts.threads,
         onProgress,
@@ -106,10 +120,18 @@ export function register(program: Command): void {
       isingLogZSe: r.isingLogZSe,
       isingIterations: r.isingIterations,
       isingConverged: r.isingConverged,
+      isingExactMl: r.isingExactMl,
+      nllKPairwise: r.nllKPairwise,
+      nllKPairwiseTrain: r.nllKPairwiseTrain,
       halfSweeps: r.history.length,
       maxBond: Math.max(...r.model.bondDims),
+      bondDims: r.model.bondDims.slice(1, -1),
+      smoothing: r.smoothing,
+      curve: r.curve,
+      ...(r.warning ? { warning: r.warning } : {}),
       out: opts.out,
     };
+    if (r.warning) warn(r.warning);
     if (opts.json) {
       printJson(out);
       return;
@@ -119,7 +141,9 @@ export function register(program: Command): void {
     console.log('NLL (bits/pattern)      train  held-out (test split)');
     console.log(`MPS (Born machine)  ${f(r.nllTrain).padStart(10)} ${f(r.nllHeldout).padStart(12)}`);
     console.log(`independent         ${f(r.nllIndependentTrain).padStart(10)} ${f(r.nllIndependent).padStart(12)}`);
-    console.log(`Ising (PL)          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);
+    console.log(`Ising (${r.isingExactMl ? 'ML' : 'PL'})          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);
+    if (Number.isFinite(r.nllKPairwise)) console.log(`K-pairwise (${r.isingExactMl ? 'ML' : 'PL'})     ${f(r.nllKPairwiseTrain).padStart(10)} ${f(r.nllKPairwise).padStart(12)}`);
+    console.log(`bond dimensions: max ${Math.max(...r.model.bondDims)} (${r.model.bondDims.slice(1, -1).join(' ')}); smoothing ${r.smoothing}`);
     console.log(`max bond entropy ${f(Math.max(...r.bondEntropies, 0))} bits; model written to ${opts.out}`);
   });
 

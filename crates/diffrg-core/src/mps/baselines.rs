@@ -76,11 +76,15 @@ pub struct PairwiseOptions {
     /// AIS temperatures. Default 2000.
     pub ais_steps: usize,
     pub seed: u64,
+    /// Refine the pseudo-likelihood fit by exact maximum likelihood (L-BFGS on the exact NLL,
+    /// moments by enumeration) when the sites are binary and there are at most
+    /// [`crate::mps::kpairwise::ML_LIMIT`] states. Default true.
+    pub exact_ml: bool,
 }
 
 impl Default for PairwiseOptions {
     fn default() -> Self {
-        PairwiseOptions { l2: 1e-3, l2_fields: 1e-6, max_iter: 200, exact_limit: 1 << 20, ais_chains: 64, ais_steps: 2000, seed: 0 }
+        PairwiseOptions { l2: 1e-3, l2_fields: 1e-6, max_iter: 200, exact_limit: 1 << 20, ais_chains: 64, ais_steps: 2000, seed: 0, exact_ml: true }
     }
 }
 
@@ -102,14 +106,19 @@ pub struct Pairwise {
     pub iterations: usize,
     /// Whether every site's regression met its convergence test within `max_iter`.
     pub converged: bool,
+    /// Potential `V(K)` on the number `K` of sites with a non-zero value, `K = 0..=N` (the
+    /// K-pairwise model, [`crate::mps::kpairwise`]); empty for the pairwise model.
+    pub v: Vec<f64>,
+    /// Whether the parameters are the exact maximum-likelihood fit (small binary models).
+    pub exact_ml: bool,
 }
 
 /// Number of joint states `prod_k d_k`, or None when it exceeds `u128`.
-fn state_count(dims: &[usize]) -> Option<u128> {
+pub(crate) fn state_count(dims: &[usize]) -> Option<u128> {
     dims.iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128))
 }
 
-fn feature_layout(dims: &[usize]) -> (Vec<usize>, usize) {
+pub(crate) fn feature_layout(dims: &[usize]) -> (Vec<usize>, usize) {
     let mut off = Vec::with_capacity(dims.len());
     let mut f = 0;
     for &d in dims {
@@ -130,7 +139,7 @@ pub struct SolverReport {
 ///
 /// Converged: gradient norm below 1e-7, or a relative decrease below 1e-12, or no further
 /// decrease along the search direction. Cancellation is checked every iteration.
-fn lbfgs(x: &mut [f64], max_iter: usize, exec: &Exec, mut fg: impl FnMut(&[f64], &mut [f64]) -> f64) -> Result<SolverReport> {
+pub(crate) fn lbfgs(x: &mut [f64], max_iter: usize, exec: &Exec, mut fg: impl FnMut(&[f64], &mut [f64]) -> f64) -> Result<SolverReport> {
     let n = x.len();
     let mem = 8;
     let mut g = vec![0.0; n];
@@ -301,7 +310,10 @@ impl Pairwise {
         }
         let iterations = rows.iter().map(|r| r.2.iterations).max().unwrap_or(0);
         let converged = rows.iter().all(|r| r.2.converged);
-        let mut model = Pairwise { dims: dims.to_vec(), offsets, h, j: jm, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations, converged };
+        let mut model = Pairwise { dims: dims.to_vec(), offsets, h, j: jm, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations, converged, v: Vec::new(), exact_ml: false };
+        if opts.exact_ml {
+            crate::mps::kpairwise::ml_refine(&mut model, &data, opts, exec)?;
+        }
         let marg = site_marginals(&data, dims, 0.5);
         model.compute_log_z(&marg, opts, exec)?;
         Ok(model)
@@ -323,10 +335,13 @@ impl Pairwise {
                 e += self.j[a * nf + b];
             }
         }
+        if !self.v.is_empty() {
+            e += self.v[s.iter().filter(|&&x| x > 0).count()];
+        }
         e
     }
 
-    fn compute_log_z(&mut self, marg: &[Vec<f64>], opts: &PairwiseOptions, exec: &Exec) -> Result<()> {
+    pub(crate) fn compute_log_z(&mut self, marg: &[Vec<f64>], opts: &PairwiseOptions, exec: &Exec) -> Result<()> {
         let n = self.dims.len();
         // checked: 2^N overflows u128 from N = 128 binary sites (the wrapped product was 0, so
         // 200 sites took the "exact" branch with no states and ln Z = -inf: NaN NLL)
@@ -403,6 +418,7 @@ impl Pairwise {
                         }
                     };
                     recompute(&s, &mut field);
+                    let mut count = s.iter().filter(|&&x| x > 0).count();
                     let mut lw = 0.0;
                     let mut logits = vec![0.0; 256];
                     for t in 1..=steps {
@@ -416,8 +432,12 @@ impl Pairwise {
                             let d = self.dims[k];
                             let old = s[k];
                             // remove own contribution is unnecessary: J within a site is 0
+                            let others = count - (old > 0) as usize;
                             for a in 0..d {
-                                let energy = if a == 0 { 0.0 } else { let f = self.offsets[k] + a - 1; self.h[f] + field[f] };
+                                let mut energy = if a == 0 { 0.0 } else { let f = self.offsets[k] + a - 1; self.h[f] + field[f] };
+                                if !self.v.is_empty() {
+                                    energy += self.v[others + (a > 0) as usize];
+                                }
                                 logits[a] = (1.0 - b1) * lp0[k][a] + b1 * energy;
                             }
                             let lse = log_sum_exp(&logits[..d]);
@@ -445,6 +465,7 @@ impl Pairwise {
                                     }
                                 }
                                 s[k] = new as u8;
+                                count = others + (new > 0) as usize;
                             }
                         }
                     }
@@ -516,7 +537,7 @@ mod tests {
             j[i * nf + k] = v;
             j[k * nf + i] = v;
         }
-        Pairwise { dims: vec![2; n], offsets, h, j, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true }
+        Pairwise { dims: vec![2; n], offsets, h, j, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true, v: Vec::new(), exact_ml: false }
     }
 
     #[test]
@@ -567,7 +588,7 @@ mod tests {
         let (offsets, nf) = feature_layout(&vec![2; n]);
         let h: Vec<f64> = (0..n).map(|i| -3.0 + 0.01 * i as f64).collect();
         let exact: f64 = h.iter().map(|x| x.exp().ln_1p()).sum();
-        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true };
+        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true, v: Vec::new(), exact_ml: false };
         // AIS from a slightly wrong reference so that the estimate is not trivially exact
         let marg: Vec<Vec<f64>> = (0..n).map(|_| vec![0.95, 0.05]).collect();
         let opts = PairwiseOptions { ais_chains: 8, ais_steps: 50, seed: 1, ..Default::default() };

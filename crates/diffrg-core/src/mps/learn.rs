@@ -3,17 +3,22 @@
 //! - `learn/init.rs`: the exact empirical initial state (tensor-train SVD of the distinct
 //!   patterns) and its mixture with the independent-site model.
 //! - `learn/sweep.rs`: the two-site likelihood sweeps (Han et al. 2018) with line search.
+//! - `learn/grow.rs`: the bond-dimension ladder (chi 2, 4, 8, ... chosen on the validation
+//!   split) and the smoothing pseudo-data (regularisation for a few thousand patterns).
 //! - here: [`fit`] (validation, the initial-state selection of [`super::select`], early
 //!   stopping) and `refine` (the sweeps from a given initial state).
 //!
 //! The equations, references and departures from the papers are in the submodules' docs and in
 //! docs/mps.md.
 
+mod grow;
 mod init;
 mod sweep;
 #[cfg(test)]
 mod tests;
 
+pub use grow::{ladder, product_state_warning, smoothed};
+pub(crate) use grow::refine_grown;
 pub use init::{exact_init, independent_state, initial_state, mix_initial};
 
 use super::data::Distinct;
@@ -51,6 +56,20 @@ pub struct LearnOptions {
     /// single weight `init_mix`. Ignored without validation data. Default
     /// `[1.0, 0.3, 0.1, 0.03, 0.01, 0.001]`.
     pub init_mix_grid: Vec<f64>,
+    /// Grow the bond dimension along the ladder 2, 4, 8, ..., `max_bond` from the product-state
+    /// start, each rung starting from the previous rung's best state and stopping at the first
+    /// rung that does not lower the validation NLL (`learn/grow.rs`). Needs validation data.
+    /// Default true.
+    pub grow: bool,
+    /// Candidate weights `alpha` of the smoothing pseudo-data (patterns drawn from the
+    /// independent-site model, total weight `alpha` relative to the training data) chosen on
+    /// the validation split for the product-state start; 0 = none. Default `[0, 0.1, 0.3]`.
+    pub smoothing_grid: Vec<f64>,
+    /// Seed of the smoothing pseudo-data. Default 0.
+    pub seed: u64,
+    /// Soft threshold of the singular values of every two-site split relative to the leading
+    /// one (`learn/sweep.rs`); 0 = hard truncation only. Default 0.
+    pub shrink: f64,
 }
 
 impl Default for LearnOptions {
@@ -66,6 +85,10 @@ impl Default for LearnOptions {
             pseudocount: 0.5,
             memory_limit_bytes: 4 << 30,
             init_mix_grid: vec![1.0, 0.3, 0.1, 0.03, 0.01, 0.001],
+            grow: true,
+            smoothing_grid: vec![0.0, 0.1, 0.3],
+            seed: 0,
+            shrink: 0.0,
         }
     }
 }
@@ -76,6 +99,12 @@ pub struct SweepRecord {
     pub nll_train: f64,
     pub nll_heldout: f64,
     pub max_bond: usize,
+    /// Bond-dimension limit of the half-sweep (the ladder's rung).
+    pub chi: usize,
+    /// Weight of the smoothing pseudo-data of the run (0: none).
+    pub smoothing: f64,
+    /// Mixing weight `eps` of the run's initial state (1: product-state start).
+    pub init_mix: f64,
 }
 
 /// Result diagnostics of [`fit`].
@@ -99,6 +128,14 @@ pub struct FitReport {
     pub init_mix: f64,
     /// Every candidate initial state of the validation selection ([`super::select`]).
     pub candidates: Vec<super::select::Candidate>,
+    /// Smoothing weight `alpha` of the returned model (0: none).
+    pub smoothing: f64,
+    /// Every half-sweep of every run of the selection (the validation curve against chi and
+    /// sweeps); `history` holds the returned model's run only.
+    pub curve: Vec<SweepRecord>,
+    /// Set when the returned model is a product state although the training data are
+    /// correlated ([`product_state_warning`]).
+    pub warning: Option<String>,
 }
 
 /// Fits a Born machine to `train` (row-major, `dims.len()` columns) with early stopping on
@@ -119,6 +156,12 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
     if let Some(e) = opts.init_mix_grid.iter().find(|e| !(**e >= 0.0 && **e <= 1.0)) {
         return Err(Error::invalid_input(format!("init_mix_grid values must be in [0, 1], got {e}")));
     }
+    if let Some(a) = opts.smoothing_grid.iter().find(|a| !(**a >= 0.0 && a.is_finite())) {
+        return Err(Error::invalid_input(format!("smoothing_grid values must be finite and >= 0, got {a}")));
+    }
+    if !(opts.shrink >= 0.0 && opts.shrink < 1.0) {
+        return Err(Error::invalid_input(format!("shrink must be in [0, 1), got {}", opts.shrink)));
+    }
     if !(opts.learning_rate > 0.0) {
         return Err(Error::invalid_input("learning_rate must be > 0"));
     }
@@ -134,19 +177,28 @@ pub fn fit(dims: &[usize], train: &[u8], heldout: &[u8], opts: &LearnOptions, ex
         opts.memory_limit_bytes,
         "reduce max_bond or the number of distinct training patterns",
     )?;
-    if let (Some(v), false) = (&val, opts.init_mix_grid.is_empty()) {
-        return super::select::fit_selected(dims, &data, v, opts, exec);
+    let (model, mut rep) = if let (Some(v), false) = (&val, opts.init_mix_grid.is_empty()) {
+        super::select::fit_selected(dims, &data, v, opts, exec)?
+    } else {
+        let (tt, init_discarded) = initial_state(dims, &data, opts, exec)?;
+        let (m, mut r) = refine(dims, &data, &data, val.as_ref(), tt, init_discarded, opts.init_mix, opts, exec)?;
+        r.curve = r.history.clone();
+        (m, r)
+    };
+    if model.max_bond() == 1 {
+        rep.warning = product_state_warning(&data);
     }
-    let (tt, init_discarded) = initial_state(dims, &data, opts, exec)?;
-    refine(dims, &data, val.as_ref(), tt, init_discarded, opts.init_mix, opts, exec)
+    Ok((model, rep))
 }
 
-/// Two-site sweeps from the left-canonical initial state `tt` (norm in the last core) with
-/// early stopping on `val`; returns the best state (normalised) and its report.
+/// Two-site sweeps from the left-canonical initial state `tt` (norm in the last core) on
+/// `data` (the training data, possibly with smoothing pseudo-data) with early stopping on `val`;
+/// training NLLs are reported on `train`. Returns the best state (normalised) and its report.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn refine(
     dims: &[usize],
     data: &Distinct,
+    train: &Distinct,
     val: Option<&Distinct>,
     mut tt: TensorTrain,
     init_discarded: f64,
@@ -166,7 +218,7 @@ pub(crate) fn refine(
         last.data.iter_mut().for_each(|x| *x /= nrm);
     }
     let eval = |t: &TensorTrain| -> Result<(f64, f64)> {
-        let tr = nll_bits(t, &data.patterns, Some(&data.weights), exec)?;
+        let tr = nll_bits(t, &train.patterns, Some(&train.weights), exec)?;
         let va = match val {
             Some(v) => nll_bits(t, &v.patterns, Some(&v.weights), exec)?,
             None => f64::NAN,
@@ -175,9 +227,9 @@ pub(crate) fn refine(
     };
     let (init_tr, init_va) = eval(&tt)?;
     let mut report = FitReport {
-        n_train: data.total,
+        n_train: train.total,
         n_heldout: val.map_or(0, |v| v.total),
-        n_distinct_train: m,
+        n_distinct_train: train.len(),
         init_nll_train: init_tr,
         init_nll_heldout: init_va,
         nll_train: init_tr,
@@ -187,6 +239,9 @@ pub(crate) fn refine(
         init_discarded,
         init_mix,
         candidates: Vec::new(),
+        smoothing: 0.0,
+        curve: Vec::new(),
+        warning: None,
     };
     if n < 2 || opts.max_half_sweeps == 0 {
         return Ok((tt, report));
@@ -216,7 +271,7 @@ pub(crate) fn refine(
                     let dims4 = (a.left, a.dim, b.dim, b.right);
                     let mut bm = merge(&a, &b);
                     optimise_bond(&sw, k - 1, &mut bm, dims4, opts, &mut lr);
-                    let (na, nb) = split_bond(&bm, dims4, opts.max_bond, opts.cutoff, false)?;
+                    let (na, nb) = split_bond(&bm, dims4, opts.max_bond, opts.cutoff, opts.shrink, false)?;
                     let next = advance(&data.patterns, n, k, &sw.right[k + 1], nb.right, nb.left, nb.dim, &|s| nb.slice(s).transpose());
                     sw.right[k] = next;
                     sw.left[k] = Vec::new();
@@ -231,7 +286,7 @@ pub(crate) fn refine(
                     let dims4 = (a.left, a.dim, b.dim, b.right);
                     let mut bm = merge(&a, &b);
                     optimise_bond(&sw, k, &mut bm, dims4, opts, &mut lr);
-                    let (na, nb) = split_bond(&bm, dims4, opts.max_bond, opts.cutoff, true)?;
+                    let (na, nb) = split_bond(&bm, dims4, opts.max_bond, opts.cutoff, opts.shrink, true)?;
                     let next = advance(&data.patterns, n, k, &sw.left[k], na.left, na.right, na.dim, &|s| na.slice(s));
                     sw.left[k + 1] = next;
                     sw.right[k + 1] = Vec::new();
@@ -242,7 +297,7 @@ pub(crate) fn refine(
             }
             let (tr, va) = eval(&tt)?;
             exec.progress.set_done(half + 1, opts.max_half_sweeps);
-            report.history.push(SweepRecord { nll_train: tr, nll_heldout: va, max_bond: tt.max_bond() });
+            report.history.push(SweepRecord { nll_train: tr, nll_heldout: va, max_bond: tt.max_bond(), chi: opts.max_bond, smoothing: 0.0, init_mix });
             let sc = score(tr, va);
             if sc < best.0 - 1e-9 {
                 best = (sc, tt.clone());

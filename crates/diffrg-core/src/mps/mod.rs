@@ -11,6 +11,7 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
+//! - [`kpairwise`]: the K-pairwise model and exact maximum-likelihood refinement (small N).
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
 //! - [`hierarchy`], [`coarse`], [`dtnr`]: the RG flow of the joint distribution along nested
 //!   supernodes (docs/dtnr.md).
@@ -29,6 +30,7 @@ pub mod entropy;
 pub mod env;
 pub mod eval;
 pub mod hierarchy;
+pub mod kpairwise;
 pub mod learn;
 pub mod marginals;
 pub mod sample;

@@ -17,8 +17,9 @@
 //!    is computed once and mixed per candidate, then recompressed to `max_bond`);
 //! 2. the candidates are screened by their validation NLL;
 //! 3. the product-state start (`eps = 1`, when in the grid; the sweeps then grow the bond
-//!    dimension from 1 and learn the correlations the validation data support) is refined by
-//!    two-site sweeps with early stopping on the validation split, and so is the best-screened
+//!    dimension from 1 and learn the correlations the validation data support) is refined along
+//!    the bond-dimension ladder, once per smoothing weight of `smoothing_grid`
+//!    ([`super::learn`]'s `grow.rs`), with early stopping on the validation split, and so is the best-screened
 //!    mixed start (`eps < 1`) when its validation NLL is below the product start's (on sparse
 //!    data, where almost every held-out pattern is new, it never is: one refinement, not two);
 //! 4. the refined model with the lowest validation NLL is returned (ties: earlier in the grid).
@@ -31,7 +32,7 @@
 
 use super::data::Distinct;
 use super::eval::nll_bits;
-use super::learn::{exact_init, independent_state, mix_initial, refine, FitReport, LearnOptions};
+use super::learn::{exact_init, independent_state, mix_initial, refine, smoothed, FitReport, LearnOptions};
 use super::tt::TensorTrain;
 use crate::error::Result;
 use crate::exec::Exec;
@@ -47,6 +48,8 @@ pub struct Candidate {
     pub nll_validation: f64,
     /// Training NLL after the sweeps (NaN: not refined).
     pub nll_train: f64,
+    /// Smoothing weight `alpha` of the best refinement of this start (0: none).
+    pub smoothing: f64,
 }
 
 /// Fits with the initial mixing weight chosen on `val` (module docs). Called by
@@ -71,7 +74,7 @@ pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts
             _ => (independent_state(dims, data, opts.pseudocount)?, 0.0),
         };
         let v = nll_bits(&t, &val.patterns, Some(&val.weights), exec)?;
-        cands.push(Candidate { init_mix: eps, init_nll_validation: v, nll_validation: f64::NAN, nll_train: f64::NAN });
+        cands.push(Candidate { init_mix: eps, init_nll_validation: v, nll_validation: f64::NAN, nll_train: f64::NAN, smoothing: 0.0 });
         states.push(Some((t, disc)));
     }
     // refine the best-screened mixed start and the product-state start
@@ -89,16 +92,40 @@ pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts
     };
     chosen.extend((0..grid.len()).filter(|&i| Some(i) == product || Some(i) == mixed));
     let mut best: Option<(f64, TensorTrain, FitReport)> = None;
+    let mut curve = Vec::new();
+    // runs: the mixed start once (alpha 0, full max_bond), the product start per alpha
+    let mut alphas: Vec<f64> = Vec::new();
+    for &a in &opts.smoothing_grid {
+        if !alphas.contains(&a) {
+            alphas.push(a);
+        }
+    }
+    if alphas.is_empty() {
+        alphas.push(0.0);
+    }
+    let runs: Vec<(usize, f64)> = chosen.iter().flat_map(|&i| if grid[i] >= 1.0 { alphas.iter().map(|&a| (i, a)).collect::<Vec<_>>() } else { vec![(i, 0.0)] }).collect();
     // progress: screening the starts is the first 10%, the refinements share the rest
     exec.progress.set(0.1);
-    let runs = chosen.len().max(1) as f64;
-    for (r, i) in chosen.into_iter().enumerate() {
+    let total = runs.len().max(1) as f64;
+    for (r, &(i, alpha)) in runs.iter().enumerate() {
         exec.check()?;
-        let (t, disc) = states[i].take().expect("each start is refined at most once");
-        let part = exec.part(0.1 + 0.9 * r as f64 / runs, 0.1 + 0.9 * (r + 1) as f64 / runs);
-        let (model, rep) = refine(dims, data, Some(val), t, disc, grid[i], opts, &part)?;
-        cands[i].nll_validation = rep.nll_heldout;
-        cands[i].nll_train = rep.nll_train;
+        let part = exec.part(0.1 + 0.9 * r as f64 / total, 0.1 + 0.9 * (r + 1) as f64 / total);
+        let (model, rep) = if grid[i] >= 1.0 {
+            let t = states[i].as_ref().expect("each start is kept").0.clone();
+            let fit_data = smoothed(data, dims, alpha, opts.pseudocount, opts.seed);
+            super::learn::refine_grown(dims, &fit_data, data, val, t, grid[i], alpha, opts, &part)?
+        } else {
+            let (t, disc) = states[i].take().expect("a mixed start is refined once");
+            let (m, mut rep) = refine(dims, data, data, Some(val), t, disc, grid[i], opts, &part)?;
+            rep.curve = rep.history.clone();
+            (m, rep)
+        };
+        curve.extend(rep.curve.iter().cloned());
+        if cands[i].nll_validation.is_nan() || rep.nll_heldout < cands[i].nll_validation {
+            cands[i].nll_validation = rep.nll_heldout;
+            cands[i].nll_train = rep.nll_train;
+            cands[i].smoothing = alpha;
+        }
         let better = match &best {
             None => true,
             Some((b, _, _)) => rep.nll_heldout < *b,
@@ -109,6 +136,7 @@ pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts
     }
     let (_, model, mut rep) = best.expect("the grid is non-empty");
     rep.candidates = cands;
+    rep.curve = curve;
     Ok((model, rep))
 }
 

@@ -230,12 +230,19 @@ pub(super) fn optimise_bond(sw: &Sweeper, k: usize, bmat: &mut Vec<f64>, dims: (
 }
 
 /// Splits B by SVD with truncation; `to_right`: A_k = U, A_{k+1} = S V^T / ||S||, else
-/// A_k = U S / ||S||, A_{k+1} = V^T.
-pub(super) fn split_bond(bmat: &[f64], dims: (usize, usize, usize, usize), max_bond: usize, cutoff: f64, to_right: bool) -> Result<(Core, Core)> {
+/// A_k = U S / ||S||, A_{k+1} = V^T. `shrink > 0` soft-thresholds the singular values,
+/// `s_j -> max(s_j - shrink s_0, 0)` (the proximal step of a nuclear-norm penalty relative to
+/// the leading value), dropping those that reach 0.
+pub(super) fn split_bond(bmat: &[f64], dims: (usize, usize, usize, usize), max_bond: usize, cutoff: f64, shrink: f64, to_right: bool) -> Result<(Core, Core)> {
     let (dl, da, db, dr) = dims;
-    let (u, s, vt, kk) = svd(view(bmat, dl * da, db * dr))?;
+    let (u, mut s, vt, kk) = svd(view(bmat, dl * da, db * dr))?;
+    if shrink > 0.0 && !s.is_empty() {
+        let tau = shrink * s[0];
+        s.iter_mut().skip(1).for_each(|x| *x = (*x - tau).max(0.0));
+    }
     let w: Vec<f64> = s.iter().map(|x| x * x).collect();
     let (keep, _) = truncation(&w, max_bond, cutoff);
+    let keep = keep.min(s.iter().take_while(|x| **x > 0.0).count().max(1));
     let nrm = s[..keep].iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
     let mut left = vec![0.0; dl * da * keep];
     for i in 0..dl * da {

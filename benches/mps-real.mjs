@@ -1,0 +1,93 @@
+// Joint spike-pattern models on real recordings (issue 18): held-out NLL (bits/pattern) of the
+// independent, pairwise (Ising) and K-pairwise maximum-entropy models and of the MPS (Born
+// machine) in community, identity and random site order against the bond-dimension limit chi,
+// over several random train/validation/test splits (mean and split-to-split standard deviation,
+// and the paired difference MPS(community) - best baseline with its standard error).
+// Datasets: every Aplysia pedal-ganglion recording in data/aplysia-pedal-bruno2015 (20 ms bins)
+// and a simulated LIF network with assemblies (4 assemblies x 8 excitatory neurons).
+// Not a timing benchmark (no peer). Env: MPS_REAL_SMOKE=1 (seconds: one recording cut to 1500
+// patterns, a short simulation, chi 2 and 4, one split), MPS_REAL_SPLITS (default 3),
+// MPS_REAL_CHIS (default 2,4,8,16), MPS_REAL_DATA (comma-separated recording names).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { diffrg, here, machine } from './_common.mjs';
+
+const smoke = process.env.MPS_REAL_SMOKE === '1';
+const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
+const splits = smoke ? 1 : Number(process.env.MPS_REAL_SPLITS ?? 3);
+const chis = (process.env.MPS_REAL_CHIS ?? (smoke ? '2,4' : '2,4,8,16')).split(',').map(Number);
+const orders = ['community', 'identity', 'random'];
+console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}; ${smoke ? 'SMOKE mode; ' : ''}${splits} split(s) (test 20%, validation 20% of the rest), chi ${chis.join(',')}`);
+
+const dataDir = join(here, '..', 'data', 'aplysia-pedal-bruno2015');
+const wanted = process.env.MPS_REAL_DATA?.split(',');
+let recordings = readdirSync(dataDir)
+  .filter((f) => f.endsWith('_spikes.csv'))
+  .map((f) => f.replace(/_spikes\.csv$/, ''))
+  .filter((n) => !wanted || wanted.includes(n))
+  .sort();
+if (smoke) recordings = recordings.filter((n) => n === 'Jan1912da02');
+
+function cut(loaded, rows) {
+  const p = loaded.patterns;
+  if (p.rows <= rows) return loaded;
+  return { ...loaded, patterns: { rows, sites: p.sites, data: p.data.subarray(0, rows * p.sites) } };
+}
+
+async function lifAssemblies() {
+  const sim = await diffrg.simulateLif({ neurons: 200, clusters: 20, kExc: 20, kInh: 8, pRatio: 1000, wRatio: 8, duration: smoke ? 20 : 100, seed: 1, threads });
+  const sites = [];
+  for (let c = 0; c < 4; c++) {
+    for (let i = 0; i < sim.n && sites.length < 8 * (c + 1); i++) if (sim.excitatory[i] && sim.labels[i] === c) sites.push(i);
+  }
+  sites.sort((a, b) => a - b);
+  return diffrg.binSpikes({ kind: 'spikes', ids: sites, times: sites.map((i) => diffrg.spikeTrain(sim, i)) }, 0.01, { start: 0, end: sim.duration });
+}
+
+const stats = (xs) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : NaN;
+  return { m, sd, se: sd / Math.sqrt(xs.length) };
+};
+const fmt = (xs) => {
+  const { m, sd } = stats(xs);
+  return Number.isFinite(sd) ? `${m.toFixed(3)} ± ${sd.toFixed(3)}` : m.toFixed(3);
+};
+
+const datasets = [...recordings.map((name) => ({ name, load: async () => cut(await diffrg.loadPatterns(join(dataDir, `${name}_spikes.csv`), { bin: '20ms' }), smoke ? 1500 : Infinity) })), { name: 'LIF assemblies (sim)', load: lifAssemblies }];
+
+for (const ds of datasets) {
+  const loaded = await ds.load();
+  const res = { independent: [], ising: [], kpairwise: [] };
+  const bonds = {};
+  for (let s = 0; s < splits; s++) {
+    for (const o of orders) {
+      const so = await diffrg.siteOrder(o, loaded, { seed: s, threads });
+      const pats = diffrg.reorderPatterns(loaded.patterns, so.order);
+      for (const chi of chis) {
+        const first = o === orders[0] && chi === chis[0];
+        const r = await diffrg.fitMps(pats, { chi, seed: s, baselines: first, threads });
+        if (first) {
+          res.independent.push(r.nllIndependent);
+          res.ising.push(r.nllIsing);
+          res.kpairwise.push(r.nllKPairwise);
+        }
+        (res[`${o} ${chi}`] ??= []).push(r.nllHeldout);
+        (bonds[`${o} ${chi}`] ??= []).push(Math.max(...r.model.bondDims));
+      }
+    }
+  }
+  console.log(`\n${ds.name}: ${loaded.patterns.sites} sites, ${loaded.patterns.rows} patterns; held-out NLL (bits/pattern), mean ± sd over ${splits} split(s)`);
+  console.log(`  independent ${fmt(res.independent)}   Ising (PL) ${fmt(res.ising)}   K-pairwise (PL) ${fmt(res.kpairwise)}`);
+  console.log(`  ${'chi'.padEnd(5)}${orders.map((o) => `MPS ${o} (max bond)`.padEnd(30)).join('')}`);
+  for (const chi of chis) {
+    console.log(`  ${String(chi).padEnd(5)}${orders.map((o) => `${fmt(res[`${o} ${chi}`])} (${bonds[`${o} ${chi}`].join('/')})`.padEnd(30)).join('')}`);
+  }
+  // paired differences on the same splits: best-chi community MPS minus each baseline
+  const best = chis.map((c) => [c, stats(res[`community ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0];
+  const diff = (base) => stats(res[`community ${best}`].map((v, i) => v - base[i]));
+  const di = diff(res.ising);
+  const dk = diff(res.kpairwise);
+  const f2 = (d) => `${d.m >= 0 ? '+' : ''}${d.m.toFixed(3)}${Number.isFinite(d.se) ? ` ± ${d.se.toFixed(3)} (se)` : ''}`;
+  console.log(`  MPS community (chi ${best}) - Ising: ${f2(di)}; - K-pairwise: ${f2(dk)} bits/pattern (negative: the MPS wins)`);
+}
