@@ -23,7 +23,7 @@ describe('wrong types at the facade', () => {
   const g = Graph.ring(8);
   const p = { rows: 4, sites: 3, data: new Uint8Array(12) };
   const model = diffrg.randomMps('born', [2, 2, 2], 2, 1);
-  /* eslint-disable @typescript-eslint/no-explicit-any */
+  // biome-ignore lint/suspicious/noExplicitAny: calls with wrong types on purpose
   const a = (v: unknown) => v as any;
   const table: [string, () => unknown, string][] = [
     ['sampleMps count', () => diffrg.sampleMps(model, a('200')), 'sampleMps: count: expected a number, got the string "200"'],

@@ -179,7 +179,7 @@ function typed(fn: string, err: unknown): unknown {
  * maps untyped argument errors to `InvalidInputError`. An async function rejects instead of
  * throwing, as its own errors do.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the wrapper keeps any function's own signature
 export function api<F extends (...a: any[]) => any>(name: string, args: Record<string, Spec>, fn: F): F {
   const names = Object.keys(args);
   const specs = Object.values(args);

@@ -312,7 +312,7 @@ export async function effectiveDynamics(activity: Activity, options: DynamicsOpt
   const run = { signal: options.signal, threads: options.threads, onProgress: rest };
   const f = activityFrames(activity, options.binSeconds ?? DEFAULT_BIN_SECONDS);
   const scales = await runNative(run, (token) =>
-    (f.kind === 'spikes' ? native.dynamicsSpikes(f.offsets, f.times, f.bin, undefined, undefined, nat, token) : native.dynamicsDense(f.data, f.rows, f.samples, f.period, nat, token),
+    f.kind === 'spikes' ? native.dynamicsSpikes(f.offsets, f.times, f.bin, undefined, undefined, nat, token) : native.dynamicsDense(f.data, f.rows, f.samples, f.period, nat, token),
   );
   const out: DynamicsResult = { scales: wrap(scales, options), ids, assignments };
   if (taus) out.taus = taus;

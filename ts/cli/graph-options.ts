@@ -1,5 +1,5 @@
 /** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { readGraphAsync, type GraphFormat, type LoadedGraph } from '../io/graph';
 import { UsageError, warn } from './common';
 import { siteSubgraph } from '../patterns';

@@ -400,7 +400,7 @@ function detectFormat(file: string, text: string | undefined): Exclude<GraphForm
   const ext = path.extname(file).toLowerCase();
   if (ext === '.mtx') return 'mtx';
   if (ext === '.npy') return 'npy';
-  if (text !== undefined && text.startsWith('%%MatrixMarket')) return 'mtx';
+  if (text?.startsWith('%%MatrixMarket')) return 'mtx';
   // Text: dense when the data rows are as many as their (>= 4) columns (ragged ones too, to be
   // refused), or the file is *.adj.*
   if (/\.adj(\.|$)/i.test(path.basename(file))) return 'dense';

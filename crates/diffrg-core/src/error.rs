@@ -89,10 +89,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub fn ensure_finite(field: &str, values: &[f64]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => Err(Error::not_finite(format!(
-            "{field}[{i}] is {} (finite values required)",
-            values[i]
-        ))),
+        Some(i) => Err(Error::not_finite(format!("{field}[{i}] is {} (finite values required)", values[i]))),
     }
 }
 

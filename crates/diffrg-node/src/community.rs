@@ -33,7 +33,11 @@ pub struct NativeLeidenResult {
 
 /// Leiden communities (directed graphs: Leicht-Newman directed modularity).
 #[napi(ts_return_type = "Promise<NativeLeidenResult>")]
-pub fn leiden(graph: &NativeGraph, options: Option<NativeLeidenOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<NativeLeidenResult>> {
+pub fn leiden(
+    graph: &NativeGraph,
+    options: Option<NativeLeidenOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<NativeLeidenResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
@@ -87,7 +91,8 @@ pub fn community_ordering(
     let g = graph.inner.clone();
     let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     Job::new(o.threads, token, move |exec| {
-        let mut opts = OrderingOptions { linear_only: o.linear_only.unwrap_or(false), anchored: o.anchored.unwrap_or(false), ..Default::default() };
+        let mut opts =
+            OrderingOptions { linear_only: o.linear_only.unwrap_or(false), anchored: o.anchored.unwrap_or(false), ..Default::default() };
         if let Some(d) = o.dense_max {
             opts.fiedler.dense_max = d as usize;
         }

@@ -96,7 +96,14 @@ pub struct DtnrResult {
 /// Runs the DTNR flow of a pattern matrix (u8, `sites` columns = graph nodes) along nested
 /// composed assignments of an RG flow of `graph`.
 #[napi(ts_return_type = "Promise<DtnrResult>")]
-pub fn dtnr(graph: &NativeGraph, patterns: Uint8Array, sites: u32, assignments: Vec<Vec<u32>>, options: Option<DtnrOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<DtnrResult>> {
+pub fn dtnr(
+    graph: &NativeGraph,
+    patterns: Uint8Array,
+    sites: u32,
+    assignments: Vec<Vec<u32>>,
+    options: Option<DtnrOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<DtnrResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     let pats = patterns.to_vec();
@@ -110,7 +117,10 @@ pub fn dtnr(graph: &NativeGraph, patterns: Uint8Array, sites: u32, assignments: 
             b => return Err(Error::invalid_input(format!("block must be 'any' or 'count' (got '{b}')"))),
         };
         let d = CoreOptions::default();
-        let learn = LearnOptions { max_half_sweeps: o.max_half_sweeps.map_or(LearnOptions::default().max_half_sweeps, |x| x as usize), ..Default::default() };
+        let learn = LearnOptions {
+            max_half_sweeps: o.max_half_sweeps.map_or(LearnOptions::default().max_half_sweeps, |x| x as usize),
+            ..Default::default()
+        };
         let exact_limit = match o.exact_limit {
             Some(x) if !(x >= 0.0) => return Err(Error::invalid_input(format!("exactLimit must be >= 0 (got {x})"))),
             Some(x) => x.min(1e30) as u128,
@@ -168,7 +178,11 @@ pub fn dtnr(graph: &NativeGraph, patterns: Uint8Array, sites: u32, assignments: 
                 nll_independent: s.nll_independent,
                 distinct_train: s.distinct_train as u32,
                 members: r.hierarchy.members[s.scale].iter().map(|m| u32s(m)).collect(),
-                blocks: if s.scale == 0 { Vec::new() } else { r.hierarchy.blocks[s.scale - 1].iter().flat_map(|&(a, b)| [a as u32, b as u32]).collect() },
+                blocks: if s.scale == 0 {
+                    Vec::new()
+                } else {
+                    r.hierarchy.blocks[s.scale - 1].iter().flat_map(|&(a, b)| [a as u32, b as u32]).collect()
+                },
             })
             .collect();
         Ok(DtnrResult {

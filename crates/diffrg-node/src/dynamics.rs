@@ -3,8 +3,8 @@
 use crate::job::{CancelToken, Job};
 use diffrg_core::activity::{BinOptions, Reduce, SpikeTrains};
 use diffrg_core::dynamics::{
-    analyse, effective_dynamics, projections, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats, ScaleDynamics, SfiFit, StatesEstimate, TrajectoryOptions,
-    TrajectoryRef,
+    analyse, effective_dynamics, projections, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats,
+    ScaleDynamics, SfiFit, StatesEstimate, TrajectoryOptions, TrajectoryRef,
 };
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
@@ -260,7 +260,14 @@ fn traj_options(o: &DynamicsOptions) -> TrajectoryOptions {
 /// Effective dynamics of dense activity: `data[i * samples + t]` is row `i` at sample `t`,
 /// samples `dt` seconds apart (one frame per sample).
 #[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
-pub fn dynamics_dense(data: Float64Array, rows: u32, samples: u32, dt: f64, options: Option<DynamicsOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
+pub fn dynamics_dense(
+    data: Float64Array,
+    rows: u32,
+    samples: u32,
+    dt: f64,
+    options: Option<DynamicsOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
     let o = options.unwrap_or_default();
     let data = data.to_vec();
     Job::new(o.threads, token, move |exec| {
@@ -295,7 +302,14 @@ pub fn dynamics_spikes(
 /// Entropy production and effective dynamics of a frame-major trajectory
 /// (`data[t * vars + i]`), one scale plus the requested coarsenings.
 #[napi(ts_return_type = "Promise<Array<ScaleDynamicsJs>>")]
-pub fn dynamics_trajectory(data: Float64Array, frames: u32, vars: u32, dt: f64, options: Option<DynamicsOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
+pub fn dynamics_trajectory(
+    data: Float64Array,
+    frames: u32,
+    vars: u32,
+    dt: f64,
+    options: Option<DynamicsOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<Vec<ScaleDynamicsJs>>> {
     let o = options.unwrap_or_default();
     let data = data.to_vec();
     Job::new(o.threads, token, move |exec| {
@@ -357,7 +371,9 @@ impl DynamicsStream {
             let mut scales = analyse(&s, &p, &opts, exec)?;
             for (name, on) in [("sfi", opts.estimators.sfi), ("states", opts.estimators.states)] {
                 if on {
-                    scales[0].diagnostics.push(format!("{name}: needs the whole trajectory in memory; not computed on a stream (use entropyProduction)"));
+                    scales[0]
+                        .diagnostics
+                        .push(format!("{name}: needs the whole trajectory in memory; not computed on a stream (use entropyProduction)"));
                 }
             }
             Ok(scales.into_iter().map(scale_js).collect())

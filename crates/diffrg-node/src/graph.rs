@@ -57,9 +57,8 @@ impl NativeGraph {
                 weights.as_ref().map_or(sources.len(), |w| w.len())
             ))));
         }
-        let edges: Vec<(usize, usize, f64)> = (0..sources.len())
-            .map(|k| (sources[k] as usize, targets[k] as usize, weights.as_ref().map_or(1.0, |w| w[k])))
-            .collect();
+        let edges: Vec<(usize, usize, f64)> =
+            (0..sources.len()).map(|k| (sources[k] as usize, targets[k] as usize, weights.as_ref().map_or(1.0, |w| w[k]))).collect();
         let opts = EdgeListOptions {
             directed: o.directed.unwrap_or(false),
             symmetrize: o.symmetrize.unwrap_or(false),
@@ -72,7 +71,13 @@ impl NativeGraph {
     /// Builds a graph from CSR arrays (row i lists the out-neighbours of i; columns sorted and
     /// unique per row; an undirected graph must be symmetric).
     #[napi(factory)]
-    pub fn from_csr(n: u32, indptr: Float64Array, indices: Uint32Array, weights: Option<Float64Array>, directed: Option<bool>) -> Result<NativeGraph> {
+    pub fn from_csr(
+        n: u32,
+        indptr: Float64Array,
+        indices: Uint32Array,
+        weights: Option<Float64Array>,
+        directed: Option<bool>,
+    ) -> Result<NativeGraph> {
         let mut ptr = Vec::with_capacity(indptr.len());
         for (k, &v) in indptr.iter().enumerate() {
             if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {

@@ -2,17 +2,17 @@
 //! No numerics live here. The generated loader (`native/index.js`) and typings
 //! (`native/index.d.ts`) are produced by `napi build` and never edited by hand.
 
-mod job;
 mod community;
 mod dtnr;
 mod dynamics;
-mod prg;
 mod graph;
-mod mps;
 mod infer;
+mod job;
+mod mps;
 mod platform;
+mod prg;
 mod rg;
-mod spectral;
 mod sim;
+mod spectral;
 
 pub use job::CancelToken;

@@ -37,7 +37,11 @@ pub struct ModelIn {
 fn model_in(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: &Float64Array) -> ModelIn {
     let src: &[f64] = data;
     let n = dims.len();
-    let lens: Vec<usize> = if bond_dims.len() == n + 1 { (0..n).map(|k| bond_dims[k] as usize * dims[k] as usize * bond_dims[k + 1] as usize).collect() } else { Vec::new() };
+    let lens: Vec<usize> = if bond_dims.len() == n + 1 {
+        (0..n).map(|k| bond_dims[k] as usize * dims[k] as usize * bond_dims[k + 1] as usize).collect()
+    } else {
+        Vec::new()
+    };
     if n > 0 && lens.len() == n && lens.iter().sum::<usize>() == src.len() {
         let mut off = 0;
         let cores = lens
@@ -62,7 +66,10 @@ fn into_tt(mut m: ModelIn) -> CoreResult<TensorTrain> {
     let cores = bufs
         .into_iter()
         .enumerate()
-        .map(|(k, data)| Core::new(m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize, data).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message))))
+        .map(|(k, data)| {
+            Core::new(m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize, data)
+                .map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))
+        })
         .collect::<CoreResult<Vec<Core>>>()?;
     TensorTrain::new(kind, cores)
 }
@@ -82,7 +89,9 @@ fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
         if off + len > m.data.len() {
             return Err(Error::invalid_input(format!("model.data has {} values, too few for the shapes (core {k})", m.data.len())));
         }
-        cores.push(Core::new(l, d, r, m.data[off..off + len].to_vec()).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))?);
+        cores.push(
+            Core::new(l, d, r, m.data[off..off + len].to_vec()).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))?,
+        );
         off += len;
     }
     if off != m.data.len() {
@@ -178,7 +187,14 @@ pub struct MpsSweep {
 }
 
 fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
-    MpsSweep { nll_train: h.nll_train, nll_heldout: h.nll_heldout, max_bond: h.max_bond as u32, chi: h.chi as u32, smoothing: h.smoothing, init_mix: h.init_mix }
+    MpsSweep {
+        nll_train: h.nll_train,
+        nll_heldout: h.nll_heldout,
+        max_bond: h.max_bond as u32,
+        chi: h.chi as u32,
+        smoothing: h.smoothing,
+        init_mix: h.init_mix,
+    }
 }
 
 #[napi(object)]
@@ -237,7 +253,12 @@ pub struct MpsInitCandidate {
 
 /// Fits a Born machine to a row-major pattern matrix (u8, `sites` columns).
 #[napi(ts_return_type = "Promise<MpsFitResult>")]
-pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsFitResult>> {
+pub fn mps_fit(
+    patterns: Uint8Array,
+    sites: u32,
+    options: Option<MpsFitOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<MpsFitResult>> {
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
     Job::new(o.threads, token, move |exec| {
@@ -321,7 +342,13 @@ pub fn mps_fit(patterns: Uint8Array, sites: u32, options: Option<MpsFitOptions>,
             init_mix_candidates: rep
                 .candidates
                 .iter()
-                .map(|c| MpsInitCandidate { init_mix: c.init_mix, init_nll_validation: c.init_nll_validation, nll_validation: c.nll_validation, nll_train: c.nll_train, smoothing: c.smoothing })
+                .map(|c| MpsInitCandidate {
+                    init_mix: c.init_mix,
+                    init_nll_validation: c.init_nll_validation,
+                    nll_validation: c.nll_validation,
+                    nll_train: c.nll_train,
+                    smoothing: c.smoothing,
+                })
                 .collect(),
             init_nll_train: rep.init_nll_train,
             init_nll_heldout: rep.init_nll_heldout,
@@ -353,7 +380,15 @@ pub struct MpsRunOptions {
 
 /// log2 P of every pattern row.
 #[napi(ts_return_type = "Promise<Array<number>>")]
-pub fn mps_log_prob(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, patterns: Uint8Array, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<Vec<f64>>> {
+pub fn mps_log_prob(
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Float64Array,
+    patterns: Uint8Array,
+    options: Option<MpsRunOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<Vec<f64>>> {
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
     let model = model_in(kind, dims, bond_dims, &data);
@@ -389,7 +424,14 @@ pub struct MpsCompressResult {
 /// 100-site chi-128 model cost no copy and no page faults. The JavaScript side must not write
 /// to (or transfer) `data` while the promise is pending; the facade documents this.
 #[napi(ts_return_type = "Promise<MpsCompressResult>")]
-pub fn mps_compress(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsCompressOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsCompressResult>> {
+pub fn mps_compress(
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Float64Array,
+    options: Option<MpsCompressOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<MpsCompressResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
         let kind = Kind::parse(&kind, "model.kind")?;
@@ -424,7 +466,16 @@ pub struct MpsSamples {
 
 /// Exact samples.
 #[napi(ts_return_type = "Promise<MpsSamples>")]
-pub fn mps_sample(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, count: u32, seed: u32, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsSamples>> {
+pub fn mps_sample(
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Float64Array,
+    count: u32,
+    seed: u32,
+    options: Option<MpsRunOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<MpsSamples>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
@@ -447,7 +498,16 @@ pub struct MpsMarginals {
 /// Single-site (and optionally pairwise) marginals, conditioned on `evidence` given as
 /// (site, value) pairs flattened `[site0, value0, site1, value1, ...]`.
 #[napi(ts_return_type = "Promise<MpsMarginals>")]
-pub fn mps_marginals(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, evidence: Vec<u32>, pairs: bool, options: Option<MpsRunOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsMarginals>> {
+pub fn mps_marginals(
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Float64Array,
+    evidence: Vec<u32>,
+    pairs: bool,
+    options: Option<MpsRunOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<MpsMarginals>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
@@ -492,7 +552,14 @@ pub struct MpsEntropies {
 
 /// Bond entropies, exact Renyi-2 and sampled Shannon entropy (bits).
 #[napi(ts_return_type = "Promise<MpsEntropies>")]
-pub fn mps_entropies(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Float64Array, options: Option<MpsEntropyOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<MpsEntropies>> {
+pub fn mps_entropies(
+    kind: String,
+    dims: Vec<u32>,
+    bond_dims: Vec<u32>,
+    data: Float64Array,
+    options: Option<MpsEntropyOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<MpsEntropies>> {
     let o = options.unwrap_or_default();
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
@@ -511,4 +578,3 @@ pub fn mps_entropies(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: Fl
         })
     })
 }
-

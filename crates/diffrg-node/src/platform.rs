@@ -74,6 +74,11 @@ pub fn memory_bandwidth(options: Option<MemoryBandwidthOptions>) -> AsyncTask<Jo
             t.repeats = r as usize;
         }
         let r = diffrg_core::platform::triad(&t, exec)?;
-        Ok(MemoryBandwidth { bytes_per_second: r.bytes_per_second, best_seconds: r.best_seconds, bytes_per_pass: r.bytes_per_pass, threads: r.threads as u32 })
+        Ok(MemoryBandwidth {
+            bytes_per_second: r.bytes_per_second,
+            best_seconds: r.best_seconds,
+            bytes_per_pass: r.bytes_per_pass,
+            threads: r.threads as u32,
+        })
     })
 }

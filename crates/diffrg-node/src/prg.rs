@@ -146,7 +146,8 @@ fn core_options(o: &PrgOptions) -> CoreOptions {
 }
 
 fn run(t: trajectory::Trajectory, o: &PrgOptions, exec: &diffrg_core::Exec) -> diffrg_core::Result<PrgOutputJs> {
-    let a: Option<Vec<Vec<Option<usize>>>> = o.assignments.as_ref().map(|a| a.iter().map(|l| l.iter().map(|&g| (g != u32::MAX).then_some(g as usize)).collect()).collect());
+    let a: Option<Vec<Vec<Option<usize>>>> =
+        o.assignments.as_ref().map(|a| a.iter().map(|l| l.iter().map(|&g| (g != u32::MAX).then_some(g as usize)).collect()).collect());
     let (prg, lrg) = phenomenological_rg(t.view()?, a.as_deref(), &core_options(o), exec)?;
     Ok(PrgOutputJs { prg: result_js(prg, t.vars), lrg: lrg.map(|r| result_js(r, t.vars)) })
 }
@@ -154,7 +155,14 @@ fn run(t: trajectory::Trajectory, o: &PrgOptions, exec: &diffrg_core::Exec) -> d
 /// Phenomenological RG of dense activity: `data[i * samples + t]` is row `i` at sample `t`,
 /// samples `dt` seconds apart (one frame per sample).
 #[napi]
-pub fn prg_dense(data: Float64Array, rows: u32, samples: u32, dt: f64, options: Option<PrgOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<PrgOutputJs>> {
+pub fn prg_dense(
+    data: Float64Array,
+    rows: u32,
+    samples: u32,
+    dt: f64,
+    options: Option<PrgOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<PrgOutputJs>> {
     let o = options.unwrap_or_default();
     let data = data.to_vec();
     Job::new(o.threads, token, move |exec| {
@@ -166,7 +174,15 @@ pub fn prg_dense(data: Float64Array, rows: u32, samples: u32, dt: f64, options: 
 /// Phenomenological RG of spike trains binned at `binSeconds` from `start` (the activity
 /// family's grid): neuron `r`'s sorted spike times are `times[offsets[r]..offsets[r + 1]]`.
 #[napi]
-pub fn prg_spikes(offsets: Float64Array, times: Float64Array, bin_seconds: f64, start: Option<f64>, stop: Option<f64>, options: Option<PrgOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<PrgOutputJs>> {
+pub fn prg_spikes(
+    offsets: Float64Array,
+    times: Float64Array,
+    bin_seconds: f64,
+    start: Option<f64>,
+    stop: Option<f64>,
+    options: Option<PrgOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<PrgOutputJs>> {
     let o = options.unwrap_or_default();
     let offsets: Vec<usize> = offsets.iter().map(|&x| x as usize).collect();
     let times = times.to_vec();

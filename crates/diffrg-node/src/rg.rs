@@ -87,7 +87,11 @@ fn edge_arrays(g: &Graph) -> (Vec<u32>, Vec<u32>, Vec<f64>) {
 
 /// One coarse-graining step.
 #[napi(ts_return_type = "Promise<CoarseGrainResult>")]
-pub fn coarse_grain(graph: &NativeGraph, options: Option<CoarseGrainOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<CoarseGrainResult>> {
+pub fn coarse_grain(
+    graph: &NativeGraph,
+    options: Option<CoarseGrainOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<CoarseGrainResult>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
@@ -191,7 +195,9 @@ pub fn rg_flow(graph: &NativeGraph, options: Option<RgFlowOptions>, token: Optio
         let policy = match o.policy.as_deref().unwrap_or("fixed") {
             "fixed" => TauPolicy::Fixed,
             "strongest-transition" => TauPolicy::StrongestTransition,
-            "fraction" => TauPolicy::TargetFraction(o.fraction.ok_or_else(|| Error::invalid_input("fraction is required with policy 'fraction'"))?),
+            "fraction" => {
+                TauPolicy::TargetFraction(o.fraction.ok_or_else(|| Error::invalid_input("fraction is required with policy 'fraction'"))?)
+            }
             p => return Err(Error::invalid_input(format!("policy must be fixed, strongest-transition or fraction (got '{p}')"))),
         };
         let fo = FlowOptions {

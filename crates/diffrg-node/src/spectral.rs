@@ -200,7 +200,13 @@ pub struct SlqShard {
 /// Shard `index` of `count` of an SLQ scan (`options.method` is ignored: always SLQ; probes
 /// `[index P / count, (index + 1) P / count)`).
 #[napi(ts_return_type = "Promise<SlqShard>")]
-pub fn slq_shard(graph: &NativeGraph, options: Option<ScanOptions>, index: u32, count: u32, token: Option<&CancelToken>) -> AsyncTask<Job<SlqShard>> {
+pub fn slq_shard(
+    graph: &NativeGraph,
+    options: Option<ScanOptions>,
+    index: u32,
+    count: u32,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<SlqShard>> {
     let o = options.unwrap_or_default();
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
@@ -233,7 +239,11 @@ pub fn slq_shard(graph: &NativeGraph, options: Option<ScanOptions>, index: u32, 
 fn to_measure(s: SlqShard) -> diffrg_core::Result<(SlqMeasure, usize)> {
     let total: usize = s.lengths.iter().map(|&l| l as usize).sum();
     if s.nodes.len() != total || s.weights.len() != total {
-        return Err(Error::invalid_input(format!("shard: nodes ({}) and weights ({}) must hold sum(lengths) = {total} values", s.nodes.len(), s.weights.len())));
+        return Err(Error::invalid_input(format!(
+            "shard: nodes ({}) and weights ({}) must hold sum(lengths) = {total} values",
+            s.nodes.len(),
+            s.weights.len()
+        )));
     }
     let mut probes = Vec::with_capacity(s.lengths.len());
     let mut at = 0;

@@ -2,7 +2,7 @@
  * `diffrg dtnr`: the RG flow of a tensor-train model of joint spike-pattern probabilities along
  * the supernodes of a Laplacian RG flow of the graph. See docs/dtnr.md.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import * as path from 'node:path';
 import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
 import { encodeMps } from '../../mps';
@@ -10,6 +10,7 @@ import { collapseWarning } from '../../rg';
 import { inferPatternGraph, siteSubgraph } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
+import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
 import { writeFilesAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, withProgress } from '../common';
@@ -113,7 +114,7 @@ export function register(program: Command): void {
     if (opts.blockCap > 255) throw new UsageError(`--block-cap must be at most 255 (got ${opts.blockCap})`);
     const loadOptions = patternLoadOptions(opts);
     const loaded = await loadCliPatterns(activity, loadOptions);
-    let graph;
+    let graph: Graph;
     let graphSource: 'given' | 'inferred';
     if (opts.graph !== undefined) {
       const sub = siteSubgraph(readGraph(opts.graph, { negative: 'abs' }).graph, loaded.ids);

@@ -4,7 +4,7 @@
  * and its scaling exponents with intervals; with `--graph`, the same statistics along the
  * Laplacian-RG supernodes of the graph's flow, side by side (docs/prg.md).
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import * as path from 'node:path';
 import { phenomenologicalRg, prgJson, type PrgHierarchy, type Exponent } from '../../prg';
 import { readActivity, activityIds } from '../../io/activity';

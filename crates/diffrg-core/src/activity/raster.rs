@@ -339,10 +339,7 @@ impl DenseRaster {
     /// Wraps row-major data (`data.len() == n * bins`, all finite, `bin_width > 0`).
     pub fn new(n: usize, bins: usize, data: Vec<f64>, bin_width: f64, t_start: f64, ids: Option<Vec<u64>>) -> Result<Self> {
         if n.checked_mul(bins) != Some(data.len()) {
-            return Err(Error::invalid_input(format!(
-                "raster data has {} values, expected n x bins = {n} x {bins}",
-                data.len()
-            )));
+            return Err(Error::invalid_input(format!("raster data has {} values, expected n x bins = {n} x {bins}", data.len())));
         }
         if !bin_width.is_finite() || bin_width <= 0.0 {
             return Err(Error::invalid_input(format!("bin_width must be positive and finite, got {bin_width}")));

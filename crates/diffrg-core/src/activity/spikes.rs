@@ -45,9 +45,7 @@ fn check_time(neuron: u64, index: usize, t: f64, prev: Option<f64>) -> Result<()
     }
     if let Some(p) = prev {
         if t < p {
-            return Err(Error::invalid_input(format!(
-                "neuron {neuron}: spike times not sorted at index {index} ({t} < previous {p})"
-            )));
+            return Err(Error::invalid_input(format!("neuron {neuron}: spike times not sorted at index {index} ({t} < previous {p})")));
         }
     }
     Ok(())
@@ -115,19 +113,13 @@ impl SpikeTrains {
     /// pair index `k`. O(n + pairs) (plus sorting when requested).
     pub fn from_pairs(n: usize, neurons: &[u32], times: &[f64], ids: Option<Vec<u64>>, sort: bool) -> Result<Self> {
         if neurons.len() != times.len() {
-            return Err(Error::invalid_input(format!(
-                "neurons has {} entries but times has {}",
-                neurons.len(),
-                times.len()
-            )));
+            return Err(Error::invalid_input(format!("neurons has {} entries but times has {}", neurons.len(), times.len())));
         }
         let ids = Self::check_ids(n, ids)?;
         let mut offsets = vec![0usize; n + 1];
         for (k, &i) in neurons.iter().enumerate() {
             if i as usize >= n {
-                return Err(Error::invalid_input(format!(
-                    "neuron id {i} at index {k} is out of range for {n} neurons"
-                )));
+                return Err(Error::invalid_input(format!("neuron id {i} at index {k} is out of range for {n} neurons")));
             }
             offsets[i as usize + 1] += 1;
         }
@@ -144,10 +136,7 @@ impl SpikeTrains {
                 return Err(Error::not_finite(format!("neuron {}: spike time at index {k} is {t}", ids[r])));
             }
             if t < 0.0 {
-                return Err(Error::invalid_input(format!(
-                    "neuron {}: spike time at index {k} is negative ({t})",
-                    ids[r]
-                )));
+                return Err(Error::invalid_input(format!("neuron {}: spike time at index {k} is negative ({t})", ids[r])));
             }
             if !sort && t < last[r] {
                 return Err(Error::invalid_input(format!(
@@ -225,10 +214,7 @@ impl SpikeTrains {
         let mut times = Vec::new();
         for (k, &r) in rows.iter().enumerate() {
             if r >= self.n() {
-                return Err(Error::invalid_input(format!(
-                    "rows[{k}] = {r} is out of range for {} neurons",
-                    self.n()
-                )));
+                return Err(Error::invalid_input(format!("rows[{k}] = {r} is out of range for {} neurons", self.n())));
             }
             ids.push(self.ids[r]);
             times.extend_from_slice(self.train(r));

@@ -139,7 +139,9 @@ fn lanczos(g: &Graph, opts: &FiedlerOptions, exec: &Exec) -> Result<FiedlerPairs
                 t[(i + 1, i)] = beta[i];
             }
         }
-        let eig = t.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("Lanczos tridiagonal eigensolver failed: {e:?}")))?;
+        let eig = t
+            .self_adjoint_eigen(faer::Side::Lower)
+            .map_err(|e| Error::no_convergence(format!("Lanczos tridiagonal eigensolver failed: {e:?}")))?;
         let s = eig.S().column_vector();
         let u = eig.U();
         let ritz = |c: usize| -> Vec<f64> {

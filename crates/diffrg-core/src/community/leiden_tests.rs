@@ -86,9 +86,12 @@ fn small_graphs_local_optimality_and_brute_force_optimum() {
         let g0 = generators::erdos_renyi(8, 3.0, seed);
         let g = if directed {
             // orient edges deterministically and give them distinct weights
-            let edges: Vec<_> = g0.edges().iter().enumerate().map(|(k, &(i, j, _))| {
-                if (k as u64 + seed) % 3 == 0 { (j, i, 1.0 + k as f64 * 0.1) } else { (i, j, 1.0 + k as f64 * 0.1) }
-            }).collect();
+            let edges: Vec<_> = g0
+                .edges()
+                .iter()
+                .enumerate()
+                .map(|(k, &(i, j, _))| if (k as u64 + seed) % 3 == 0 { (j, i, 1.0 + k as f64 * 0.1) } else { (i, j, 1.0 + k as f64 * 0.1) })
+                .collect();
             Graph::from_edges(8, &edges, &EdgeListOptions { directed: true, ..Default::default() }).unwrap()
         } else {
             g0
@@ -213,4 +216,3 @@ fn rejects_bad_options_and_aborts() {
     cancelled.cancel.cancel();
     assert_eq!(leiden(&g, &LeidenOptions::default(), &cancelled).unwrap_err().code, crate::ErrorCode::Aborted);
 }
-

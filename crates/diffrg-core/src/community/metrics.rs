@@ -105,10 +105,14 @@ pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64> {
     let t = Contingency::new(a, b)?;
     let n = a.len() as f64;
     let entropy = |counts: &[usize]| -> f64 {
-        counts.iter().filter(|&&c| c > 0).map(|&c| {
-            let p = c as f64 / n;
-            -p * p.ln()
-        }).sum()
+        counts
+            .iter()
+            .filter(|&&c| c > 0)
+            .map(|&c| {
+                let p = c as f64 / n;
+                -p * p.ln()
+            })
+            .sum()
     };
     let (ha, hb) = (entropy(&t.row), entropy(&t.col));
     if ha == 0.0 && hb == 0.0 {
@@ -159,11 +163,7 @@ struct Contingency {
 impl Contingency {
     fn new(a: &[usize], b: &[usize]) -> Result<Self> {
         if a.len() != b.len() {
-            return Err(Error::invalid_input(format!(
-                "the two labelings have different lengths ({} and {})",
-                a.len(),
-                b.len()
-            )));
+            return Err(Error::invalid_input(format!("the two labelings have different lengths ({} and {})", a.len(), b.len())));
         }
         let (a, ka) = compact(a);
         let (b, kb) = compact(b);
@@ -256,7 +256,8 @@ mod tests {
         assert!((q + 10.0 * 4.0 / 400.0).abs() < 1e-15);
         // Directed 2-cycle 0->1 and a lone edge 2->3: partition {0,1},{2,3}.
         // M = 3; kout = (1,1,1,0), kin = (1,1,0,1); Q = 3/3 - (2*2 + 1*1)/9 = 4/9.
-        let d = Graph::from_edges(4, &[(0, 1, 1.0), (1, 0, 1.0), (2, 3, 1.0)], &EdgeListOptions { directed: true, ..Default::default() }).unwrap();
+        let d = Graph::from_edges(4, &[(0, 1, 1.0), (1, 0, 1.0), (2, 3, 1.0)], &EdgeListOptions { directed: true, ..Default::default() })
+            .unwrap();
         assert!((modularity(&d, &[0, 0, 1, 1], 1.0).unwrap() - 4.0 / 9.0).abs() < 1e-15);
         let empty = Graph::from_edges(3, &[], &EdgeListOptions::default()).unwrap();
         assert_eq!(modularity(&empty, &[0, 1, 2], 1.0).unwrap(), 0.0);

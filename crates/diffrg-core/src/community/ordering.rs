@@ -454,9 +454,13 @@ mod tests {
         assert!(is_permutation(&o.order, 7));
         let e = Graph::from_edges(0, &[], &EdgeListOptions::default()).unwrap();
         assert!(community_ordering(&e, &[], &OrderingOptions::default(), &Exec::sequential()).unwrap().order.is_empty());
-        assert_eq!(community_ordering(&g, &[0; 3], &OrderingOptions::default(), &Exec::sequential()).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        assert_eq!(
+            community_ordering(&g, &[0; 3], &OrderingOptions::default(), &Exec::sequential()).unwrap_err().code,
+            crate::ErrorCode::InvalidInput
+        );
         // directed input is symmetrized
-        let d = Graph::from_edges(4, &[(0, 1, 1.0), (2, 3, 1.0), (1, 2, 0.1)], &EdgeListOptions { directed: true, ..Default::default() }).unwrap();
+        let d = Graph::from_edges(4, &[(0, 1, 1.0), (2, 3, 1.0), (1, 2, 0.1)], &EdgeListOptions { directed: true, ..Default::default() })
+            .unwrap();
         let o = community_ordering(&d, &[0, 0, 1, 1], &OrderingOptions::default(), &Exec::sequential()).unwrap();
         assert!(is_permutation(&o.order, 4));
         assert!(o.position[1].abs_diff(o.position[2]) == 1, "{:?}", o.order);

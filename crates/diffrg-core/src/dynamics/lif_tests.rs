@@ -15,9 +15,20 @@ fn assembly_rates(net: NetworkOptions, duration: f64, bin: f64, seed: u64, exec:
     let r = simulate(&o, exec, None).unwrap();
     let k = r.connectivity.clusters();
     let groups = r.connectivity.labels().iter().map(|&l| ((l as usize) < k).then_some(l as usize)).collect();
-    let t = from_spikes(&r.spikes, &BinOptions { bin_width: bin, ..Default::default() }, &TrajectoryOptions { groups: Some(groups), ..Default::default() }, exec).unwrap();
+    let t = from_spikes(
+        &r.spikes,
+        &BinOptions { bin_width: bin, ..Default::default() },
+        &TrajectoryOptions { groups: Some(groups), ..Default::default() },
+        exec,
+    )
+    .unwrap();
     let e = Estimators { ou: false, var: true, spectral: false, sfi: false, states: true };
-    let d = DynamicsOptions { estimators: e, bootstrap: 0, states: StatesOptions { bias_replicates: 10, ..Default::default() }, ..Default::default() };
+    let d = DynamicsOptions {
+        estimators: e,
+        bootstrap: 0,
+        states: StatesOptions { bias_replicates: 10, ..Default::default() },
+        ..Default::default()
+    };
     let s = &effective_dynamics(t.view().unwrap(), &[], &d, exec).unwrap()[0];
     (s.entropy.var.as_ref().map_or(f64::NAN, |e| e.rate), s.entropy.states.as_ref().map_or(f64::NAN, |e| e.rate), r.rate_exc, r.rate_inh)
 }

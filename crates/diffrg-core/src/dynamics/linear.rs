@@ -73,15 +73,23 @@ pub fn participation_ratio(s: MatRef<f64>) -> f64 {
 pub(crate) fn check_covariance(m: &Moments, s: &Mat<f64>) -> Result<faer::linalg::solvers::Llt<f64>> {
     let n = m.n;
     if m.frames <= n {
-        return Err(Error::invalid_input(format!("dynamics: {} frames for {n} variables; a linear fit needs more frames than variables", m.frames)));
+        return Err(Error::invalid_input(format!(
+            "dynamics: {} frames for {n} variables; a linear fit needs more frames than variables",
+            m.frames
+        )));
     }
     let scale = (0..n).map(|i| s[(i, i)].abs()).fold(0.0, f64::max);
     for i in 0..n {
         if !(s[(i, i)] > 1e-12 * scale) || scale == 0.0 {
-            return Err(Error::invalid_input(format!("dynamics: variable {i} is constant (variance {:e}); drop it or coarse-grain", s[(i, i)])));
+            return Err(Error::invalid_input(format!(
+                "dynamics: variable {i} is constant (variance {:e}); drop it or coarse-grain",
+                s[(i, i)]
+            )));
         }
     }
-    s.llt(Side::Lower).map_err(|_| Error::invalid_input("dynamics: the covariance of the variables is singular (linearly dependent variables); drop or merge them"))
+    s.llt(Side::Lower).map_err(|_| {
+        Error::invalid_input("dynamics: the covariance of the variables is singular (linearly dependent variables); drop or merge them")
+    })
 }
 
 /// The VAR(1) fit (see the module docs).
@@ -158,7 +166,11 @@ pub struct Prediction {
 pub fn prediction(train: &Moments, test: &Moments, horizon: usize) -> Result<Prediction> {
     let n = train.n;
     let fit = fit_var(train)?;
-    let k = train.lags.iter().position(|&l| l == horizon).ok_or_else(|| Error::invalid_input(format!("dynamics: no statistics at lag {horizon}")))?;
+    let k = train
+        .lags
+        .iter()
+        .position(|&l| l == horizon)
+        .ok_or_else(|| Error::invalid_input(format!("dynamics: no statistics at lag {horizon}")))?;
     let mut ak = Mat::<f64>::identity(n, n);
     for _ in 0..horizon {
         ak = &fit.a * &ak;
@@ -186,7 +198,13 @@ pub fn prediction(train: &Moments, test: &Moments, horizon: usize) -> Result<Pre
     if !(tss > 0.0) {
         return Err(Error::invalid_input("dynamics: the test frames are constant"));
     }
-    Ok(Prediction { horizon, r2: 1.0 - rss(&ak) / tss, r2_diagonal: 1.0 - rss(&diag) / tss, train_frames: train.frames, test_frames: test.frames })
+    Ok(Prediction {
+        horizon,
+        r2: 1.0 - rss(&ak) / tss,
+        r2_diagonal: 1.0 - rss(&diag) / tss,
+        train_frames: train.frames,
+        test_frames: test.frames,
+    })
 }
 
 #[cfg(test)]

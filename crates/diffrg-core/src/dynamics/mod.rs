@@ -39,21 +39,13 @@ impl<'a> TrajectoryRef<'a> {
             return Err(Error::invalid_input("trajectory: no variables"));
         }
         if frames.checked_mul(vars) != Some(data.len()) {
-            return Err(Error::invalid_input(format!(
-                "trajectory: {} values is not frames x vars = {frames} x {vars}",
-                data.len()
-            )));
+            return Err(Error::invalid_input(format!("trajectory: {} values is not frames x vars = {frames} x {vars}", data.len())));
         }
         if !(dt.is_finite() && dt > 0.0) {
             return Err(Error::invalid_input(format!("trajectory: dt must be positive and finite (got {dt})")));
         }
         if let Some(k) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::not_finite(format!(
-                "trajectory: value at frame {}, variable {} is {}",
-                k / vars,
-                k % vars,
-                data[k]
-            )));
+            return Err(Error::not_finite(format!("trajectory: value at frame {}, variable {} is {}", k / vars, k % vars, data[k])));
         }
         Ok(TrajectoryRef { data, frames, vars, dt })
     }
@@ -102,8 +94,8 @@ mod lif_tests;
 pub mod linear;
 pub mod ou;
 pub mod pipeline;
-pub mod sfi;
 pub mod prg;
+pub mod sfi;
 pub mod spectral;
 pub mod states;
 pub mod stats;
@@ -112,8 +104,8 @@ pub mod var;
 
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
-pub use prg::{phenomenological_rg, PrgOptions, PrgResult};
 pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
+pub use prg::{phenomenological_rg, PrgOptions, PrgResult};
 pub use sfi::{sfi, SfiFit, SfiOptions};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};
 pub use states::{default_states, kmeans, states_from_labels, states_rate, KMeans, StatesEstimate, StatesOptions};

@@ -20,7 +20,9 @@ use faer::{Mat, MatRef, Side};
 /// `ERR_INVALID_INPUT` when `D` is not positive definite (singular diffusion).
 pub fn ou_rate(b: MatRef<f64>, d: MatRef<f64>, s: MatRef<f64>) -> Result<f64> {
     let n = b.nrows();
-    let llt = d.llt(Side::Lower).map_err(|_| Error::invalid_input("dynamics: the diffusion D is singular or indefinite; the ou entropy production needs D > 0"))?;
+    let llt = d
+        .llt(Side::Lower)
+        .map_err(|_| Error::invalid_input("dynamics: the diffusion D is singular or indefinite; the ou entropy production needs D > 0"))?;
     let bsb = b * s * b.transpose();
     let x = llt.solve(&bsb);
     Ok((0..n).map(|i| x[(i, i)] - b[(i, i)]).sum())

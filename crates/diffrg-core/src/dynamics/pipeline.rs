@@ -22,14 +22,14 @@
 
 use super::linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 use super::ou::ou_rate_of;
-use super::spectral::{spectral_rate, SpectralOptions};
-use super::stats::{LinearStats, Moments};
 use super::sfi::{sfi, SfiFit, SfiOptions};
+use super::spectral::{spectral_rate, SpectralOptions};
 use super::states::{states_rate, StatesEstimate, StatesOptions};
+use super::stats::{LinearStats, Moments};
 use super::trajectory::{membership, pca, project, TRAJECTORY_LIMIT_BYTES};
-use crate::activity::Reduce;
 use super::var::var_per_step;
 use super::{EpEstimate, TrajectoryRef};
+use crate::activity::Reduce;
 use crate::error::{ensure_fits, Error, Result};
 use crate::exec::Exec;
 use faer::Mat;
@@ -83,7 +83,18 @@ pub struct DynamicsOptions {
 
 impl Default for DynamicsOptions {
     fn default() -> Self {
-        DynamicsOptions { estimators: Estimators::default(), bootstrap: 100, blocks: 64, horizon: 1, test_fraction: 0.2, level: 0.95, seed: 0, spectral: SpectralOptions::default(), sfi: SfiOptions::default(), states: StatesOptions::default() }
+        DynamicsOptions {
+            estimators: Estimators::default(),
+            bootstrap: 100,
+            blocks: 64,
+            horizon: 1,
+            test_fraction: 0.2,
+            level: 0.95,
+            seed: 0,
+            spectral: SpectralOptions::default(),
+            sfi: SfiOptions::default(),
+            states: StatesOptions::default(),
+        }
     }
 }
 
@@ -133,7 +144,13 @@ pub struct ScaleDynamics {
 }
 
 /// Point values of the estimators of every scale for one set of moments.
-fn evaluate(fine: &Moments, projections: &[Mat<f64>], o: &DynamicsOptions, exec: &Exec, diag: Option<&mut Vec<Vec<String>>>) -> (Vec<[Option<f64>; 3]>, Vec<(Option<VarFit>, Option<OuFit>)>) {
+fn evaluate(
+    fine: &Moments,
+    projections: &[Mat<f64>],
+    o: &DynamicsOptions,
+    exec: &Exec,
+    diag: Option<&mut Vec<Vec<String>>>,
+) -> (Vec<[Option<f64>; 3]>, Vec<(Option<VarFit>, Option<OuFit>)>) {
     let mut notes: Vec<Vec<String>> = vec![Vec::new(); projections.len() + 1];
     let mut vals = Vec::with_capacity(projections.len() + 1);
     let mut fits = Vec::with_capacity(projections.len() + 1);
@@ -167,15 +184,17 @@ fn evaluate(fine: &Moments, projections: &[Mat<f64>], o: &DynamicsOptions, exec:
             fine_ou = ou.clone();
         } else if o.estimators.spectral {
             match &fine_ou {
-                Some(f) if f.diffusion_positive => match spectral_rate(f.drift.as_ref(), f.diffusion.as_ref(), projections[s - 1].as_ref(), &o.spectral, exec) {
-                    Ok(r) => {
-                        if !r.converged {
-                            note.push(format!("spectral: quadrature did not reach its tolerance (error estimate {:.2e})", r.error));
+                Some(f) if f.diffusion_positive => {
+                    match spectral_rate(f.drift.as_ref(), f.diffusion.as_ref(), projections[s - 1].as_ref(), &o.spectral, exec) {
+                        Ok(r) => {
+                            if !r.converged {
+                                note.push(format!("spectral: quadrature did not reach its tolerance (error estimate {:.2e})", r.error));
+                            }
+                            v[2] = Some(r.rate);
                         }
-                        v[2] = Some(r.rate);
+                        Err(e) => note.push(e.message),
                     }
-                    Err(e) => note.push(e.message),
-                },
+                }
                 _ => note.push("spectral: undefined because the finest scale has no OU fit with positive-definite diffusion".into()),
             }
         }
@@ -261,7 +280,11 @@ pub fn analyse(stats: &LinearStats, projections: &[Mat<f64>], o: &DynamicsOption
                 })
             };
             if failed > 0 && o.bootstrap > 0 {
-                note.push(format!("{}: {failed} of {} bootstrap replicates failed and were left out", ["ou", "var", "spectral"][e], boot.len()));
+                note.push(format!(
+                    "{}: {failed} of {} bootstrap replicates failed and were left out",
+                    ["ou", "var", "spectral"][e],
+                    boot.len()
+                ));
             }
             ep[e] = Some(EpEstimate { rate, ci, per_step: None, bias: (o.bootstrap > 0).then_some(mean - rate) });
         }
@@ -315,7 +338,11 @@ pub fn projections(stats: &LinearStats, coarse: &[Coarsening]) -> Result<Vec<Mat
             Coarsening::Projection(p) => Ok(p.clone()),
             Coarsening::Assignment(a, r) => {
                 if a.len() != stats.n {
-                    return Err(Error::invalid_input(format!("dynamics: assignment {k} has {} entries for {} variables", a.len(), stats.n)));
+                    return Err(Error::invalid_input(format!(
+                        "dynamics: assignment {k} has {} entries for {} variables",
+                        a.len(),
+                        stats.n
+                    )));
                 }
                 membership(a, *r)
             }
@@ -348,8 +375,21 @@ pub fn effective_dynamics(traj: TrajectoryRef, coarse: &[Coarsening], o: &Dynami
 ///
 /// # Errors
 /// `ERR_TOO_LARGE` when a projected trajectory would not fit; `ERR_ABORTED`.
-pub fn add_nonlinear(traj: TrajectoryRef, projections: &[Mat<f64>], scales: &mut [ScaleDynamics], o: &DynamicsOptions, exec: &Exec) -> Result<()> {
-    let so = SfiOptions { bootstrap: o.bootstrap, blocks: o.blocks, level: o.level, seed: o.seed, test_fraction: o.test_fraction, ..o.sfi.clone() };
+pub fn add_nonlinear(
+    traj: TrajectoryRef,
+    projections: &[Mat<f64>],
+    scales: &mut [ScaleDynamics],
+    o: &DynamicsOptions,
+    exec: &Exec,
+) -> Result<()> {
+    let so = SfiOptions {
+        bootstrap: o.bootstrap,
+        blocks: o.blocks,
+        level: o.level,
+        seed: o.seed,
+        test_fraction: o.test_fraction,
+        ..o.sfi.clone()
+    };
     let st = StatesOptions { bootstrap: o.bootstrap, blocks: o.blocks, level: o.level, seed: o.seed, ..o.states.clone() };
     let total = scales.len();
     for (s, scale) in scales.iter_mut().enumerate() {
@@ -359,7 +399,12 @@ pub fn add_nonlinear(traj: TrajectoryRef, projections: &[Mat<f64>], scales: &mut
             traj
         } else {
             let p = &projections[s - 1];
-            ensure_fits(&format!("the trajectory of scale {s}"), (p.nrows() as u128) * (traj.frames as u128), TRAJECTORY_LIMIT_BYTES, "use fewer scales or variables")?;
+            ensure_fits(
+                &format!("the trajectory of scale {s}"),
+                (p.nrows() as u128) * (traj.frames as u128),
+                TRAJECTORY_LIMIT_BYTES,
+                "use fewer scales or variables",
+            )?;
             projected = project(traj, p)?;
             projected.view()?
         };
@@ -484,7 +529,13 @@ pub(crate) mod tests {
         let data = simulate(&b, &d, dt, frames, 5);
         let t = TrajectoryRef::new(&data, frames, 4, dt).unwrap();
         let p = super::super::trajectory::membership(&[Some(0), Some(1), Some(0), Some(1)], crate::activity::Reduce::Sum).unwrap();
-        let r = effective_dynamics(t, &[Coarsening::Projection(p)], &DynamicsOptions { bootstrap: 20, ..Default::default() }, &Exec::with_threads(2)).unwrap();
+        let r = effective_dynamics(
+            t,
+            &[Coarsening::Projection(p)],
+            &DynamicsOptions { bootstrap: 20, ..Default::default() },
+            &Exec::with_threads(2),
+        )
+        .unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].variables, 2);
         let fine = r[0].entropy.ou.as_ref().unwrap().rate;
@@ -499,7 +550,12 @@ pub(crate) mod tests {
         let (data, _, dt) = trap_data(false);
         let t = TrajectoryRef::new(&data[..2 * 100_000], 100_000, 2, dt).unwrap();
         let e = Estimators { sfi: true, states: true, ..Default::default() };
-        let o = DynamicsOptions { estimators: e, bootstrap: 10, states: StatesOptions { k: Some(6), ..Default::default() }, ..Default::default() };
+        let o = DynamicsOptions {
+            estimators: e,
+            bootstrap: 10,
+            states: StatesOptions { k: Some(6), ..Default::default() },
+            ..Default::default()
+        };
         // scale 1: the first coordinate alone (one variable: states defined, sfi of a 1-D process is reversible)
         let p = Mat::from_fn(1, 2, |_, j| if j == 0 { 1.0 } else { 0.0 });
         let r = effective_dynamics(t, &[Coarsening::Projection(p)], &o, &Exec::with_threads(2)).unwrap();
@@ -522,13 +578,16 @@ pub(crate) mod tests {
         // a constant variable and too few frames
         let data: Vec<f64> = (0..40).map(|k| if k % 2 == 0 { (k as f64 * 0.7).sin() } else { 1.0 }).collect();
         let t = TrajectoryRef::new(&data, 20, 2, 0.1).unwrap();
-        let r = effective_dynamics(t, &[], &DynamicsOptions { bootstrap: 0, blocks: 4, ..Default::default() }, &Exec::sequential()).unwrap();
+        let r =
+            effective_dynamics(t, &[], &DynamicsOptions { bootstrap: 0, blocks: 4, ..Default::default() }, &Exec::sequential()).unwrap();
         assert!(r[0].ou.is_none() && r[0].entropy.var.is_none());
         assert!(r[0].diagnostics.iter().any(|d| d.contains("variable 1 is constant")), "{:?}", r[0].diagnostics);
         let two = [0.1, 0.5, 0.3, 0.2];
         let t = TrajectoryRef::new(&two, 2, 2, 0.1).unwrap();
         let r = effective_dynamics(t, &[], &DynamicsOptions { bootstrap: 0, ..Default::default() }, &Exec::sequential()).unwrap();
         assert!(r[0].diagnostics.iter().any(|d| d.contains("frames")), "{:?}", r[0].diagnostics);
-        assert!(effective_dynamics(t, &[Coarsening::Projection(Mat::zeros(1, 3))], &DynamicsOptions::default(), &Exec::sequential()).is_err());
+        assert!(
+            effective_dynamics(t, &[Coarsening::Projection(Mat::zeros(1, 3))], &DynamicsOptions::default(), &Exec::sequential()).is_err()
+        );
     }
 }

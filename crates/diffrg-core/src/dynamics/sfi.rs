@@ -199,9 +199,13 @@ fn evaluate(s: &Sums, n: usize, dt: f64) -> Result<Eval> {
     let dim = s.q.nrows();
     let tau = s.steps as f64 * dt;
     let d = Mat::from_fn(dim, dim, |i, j| 0.5 * (s.q[(i, j)] + s.q[(j, i)]) / (2.0 * tau));
-    let dl = d.llt(Side::Lower).map_err(|_| Error::invalid_input("sfi: the diffusion estimate is singular (a variable does not move); drop or merge it"))?;
+    let dl = d
+        .llt(Side::Lower)
+        .map_err(|_| Error::invalid_input("sfi: the diffusion estimate is singular (a variable does not move); drop or merge it"))?;
     let g = s.g.submatrix(0, 0, n, n).to_owned();
-    let gl = g.llt(Side::Lower).map_err(|_| Error::invalid_input(format!("sfi: the Gram matrix of the {n} basis functions is singular (too few frames or dependent variables)")))?;
+    let gl = g.llt(Side::Lower).map_err(|_| {
+        Error::invalid_input(format!("sfi: the Gram matrix of the {n} basis functions is singular (too few frames or dependent variables)"))
+    })?;
     let quad = |m: MatRef<f64>| -> (Mat<f64>, f64) {
         // W = M G^{-1} / dt; <W b, D^{-1} W b> = tr(D^{-1} M G^{-1} M^T) / (steps dt²)
         let w = gl.solve(m.transpose()).transpose().to_owned() * faer::Scale(1.0 / dt);
@@ -257,7 +261,12 @@ pub fn sfi(t: TrajectoryRef, o: &SfiOptions, exec: &Exec) -> Result<SfiFit> {
     }
     let basis = Basis::new(dim, p);
     let nb = basis.len();
-    ensure_fits("the sfi block sums", (nblocks * (nb * nb + 2 * dim * nb + dim * dim)) as u128, 4 << 30, "use fewer variables or a lower degree")?;
+    ensure_fits(
+        "the sfi block sums",
+        (nblocks * (nb * nb + 2 * dim * nb + dim * dim)) as u128,
+        4 << 30,
+        "use fewer variables or a lower degree",
+    )?;
     let (mean, sd) = t.zscore();
     let chunk = 2048;
     let blocks: Vec<Sums> = exec.install(|| {

@@ -71,7 +71,12 @@ const WGK: [f64; 8] = [
     0.204432940075298892414161999234649,
     0.209482141084727828012999174891714,
 ];
-const WG: [f64; 4] = [0.129484966168869693270611432679082, 0.279705391489276667901467771423780, 0.381830050505118944950369775488975, 0.417959183673469387755102040816327];
+const WG: [f64; 4] = [
+    0.129484966168869693270611432679082,
+    0.279705391489276667901467771423780,
+    0.381830050505118944950369775488975,
+    0.417959183673469387755102040816327,
+];
 
 fn gk15(f: &mut impl FnMut(f64) -> Result<f64>, a: f64, b: f64) -> Result<(f64, f64)> {
     let c = 0.5 * (a + b);
@@ -130,7 +135,15 @@ pub fn spectral_rate(b: MatRef<f64>, d: MatRef<f64>, p: MatRef<f64>, o: &Spectra
     let n = b.nrows();
     let m = p.nrows();
     if b.ncols() != n || d.nrows() != n || d.ncols() != n || p.ncols() != n {
-        return Err(Error::invalid_input(format!("spectral: B ({}x{}), D ({}x{}) and P ({}x{}) do not match", n, b.ncols(), d.nrows(), d.ncols(), m, p.ncols())));
+        return Err(Error::invalid_input(format!(
+            "spectral: B ({}x{}), D ({}x{}) and P ({}x{}) do not match",
+            n,
+            b.ncols(),
+            d.nrows(),
+            d.ncols(),
+            m,
+            p.ncols()
+        )));
     }
     if m == 0 {
         return Ok(SpectralRate { rate: 0.0, error: 0.0, evaluations: 0, converged: true });
@@ -175,12 +188,15 @@ mod tests {
     fn identity_projection_is_the_ou_rate() {
         let b = mat(&[&[1.0, -0.3], &[0.3, 1.0]]);
         let d = mat(&[&[0.5, 0.0], &[0.0, 0.5]]);
-        let r = spectral_rate(b.as_ref(), d.as_ref(), Mat::<f64>::identity(2, 2).as_ref(), &SpectralOptions::default(), &Exec::sequential()).unwrap();
+        let r =
+            spectral_rate(b.as_ref(), d.as_ref(), Mat::<f64>::identity(2, 2).as_ref(), &SpectralOptions::default(), &Exec::sequential())
+                .unwrap();
         assert!(r.converged);
         assert!((r.rate - 0.18).abs() < 1e-6, "{r:?}");
         assert!(r.error < 1e-6);
         // A single coordinate of a 2D process is a stationary scalar Gaussian process: reversible.
-        let r = spectral_rate(b.as_ref(), d.as_ref(), mat(&[&[1.0, 0.0]]).as_ref(), &SpectralOptions::default(), &Exec::sequential()).unwrap();
+        let r =
+            spectral_rate(b.as_ref(), d.as_ref(), mat(&[&[1.0, 0.0]]).as_ref(), &SpectralOptions::default(), &Exec::sequential()).unwrap();
         assert!(r.rate.abs() < 1e-9, "{r:?}");
     }
 
@@ -197,7 +213,8 @@ mod tests {
                 let d = &l * l.transpose() + Mat::<f64>::identity(n, n) * faer::Scale(0.1);
                 let s = lyapunov(b.as_ref(), d.as_ref()).unwrap();
                 let full = ou_rate(b.as_ref(), d.as_ref(), s.as_ref()).unwrap();
-                let id = spectral_rate(b.as_ref(), d.as_ref(), Mat::<f64>::identity(n, n).as_ref(), &SpectralOptions::default(), &exec).unwrap();
+                let id =
+                    spectral_rate(b.as_ref(), d.as_ref(), Mat::<f64>::identity(n, n).as_ref(), &SpectralOptions::default(), &exec).unwrap();
                 assert!((id.rate - full).abs() < 1e-5 * full.max(1e-3), "n {n}: {} vs {full}", id.rate);
                 for m in 1..n {
                     let p = Mat::from_fn(m, n, |_, _| rng.random::<f64>() - 0.5);

@@ -113,7 +113,12 @@ pub fn kmeans(t: TrajectoryRef, k: usize, max_iter: usize, seed: u64, exec: &Exe
     if frames < k {
         return Err(Error::invalid_input(format!("states: {frames} frames for {k} states")));
     }
-    ensure_fits("the z-scored frames of k-means", (frames as u128) * (n as u128), super::trajectory::TRAJECTORY_LIMIT_BYTES, "use fewer variables or frames")?;
+    ensure_fits(
+        "the z-scored frames of k-means",
+        (frames as u128) * (n as u128),
+        super::trajectory::TRAJECTORY_LIMIT_BYTES,
+        "use fewer variables or frames",
+    )?;
     let (mean, sd) = t.zscore();
     let z: Vec<f64> = t.data.iter().enumerate().map(|(i, x)| (x - mean[i % n]) / sd[i % n]).collect();
     let frame = |f: usize| &z[f * n..(f + 1) * n];
@@ -126,10 +131,12 @@ pub fn kmeans(t: TrajectoryRef, k: usize, max_iter: usize, seed: u64, exec: &Exe
         let total: f64 = d2.iter().sum();
         let pick = if total > 0.0 {
             let mut u = rng.random::<f64>() * total;
-            d2.iter().position(|&d| {
-                u -= d;
-                u <= 0.0
-            }).unwrap_or(frames - 1)
+            d2.iter()
+                .position(|&d| {
+                    u -= d;
+                    u <= 0.0
+                })
+                .unwrap_or(frames - 1)
         } else {
             rng.random_range(0..frames)
         };
@@ -356,7 +363,10 @@ pub fn states_from_labels(labels: &[u32], k: usize, dt: f64, o: &StatesOptions, 
         diagnostics.push(format!("states: {} of {k} states never occur", k - occupied));
     }
     if one_way_pairs > 0 {
-        diagnostics.push(format!("states: {one_way_pairs} pair(s) of states seen in one direction only ({:.3}% of the steps) left out of the sum", 100.0 * one_way_fraction));
+        diagnostics.push(format!(
+            "states: {one_way_pairs} pair(s) of states seen in one direction only ({:.3}% of the steps) left out of the sum",
+            100.0 * one_way_fraction
+        ));
     }
     let bias = if o.bias_replicates > 0 { surrogate_bias(&counts, k, steps, labels[0] as usize, o, exec)? } else { 0.0 };
     let per_step = raw - bias;
@@ -380,7 +390,12 @@ pub fn states_from_labels(labels: &[u32], k: usize, dt: f64, o: &StatesOptions, 
         });
         percentile_ci(&mut reps, o.level).unwrap_or([per_step, per_step])
     };
-    let estimate = EpEstimate { rate: per_step / dt, ci: [ci[0] / dt, ci[1] / dt], per_step: Some(per_step), bias: (o.bias_replicates > 0).then_some(bias / dt) };
+    let estimate = EpEstimate {
+        rate: per_step / dt,
+        ci: [ci[0] / dt, ci[1] / dt],
+        per_step: Some(per_step),
+        bias: (o.bias_replicates > 0).then_some(bias / dt),
+    };
     Ok(StatesEstimate { estimate, plug_in: raw, k, occupied, counts, one_way_pairs, one_way_fraction, kmeans: None, diagnostics })
 }
 
@@ -433,8 +448,8 @@ mod tests {
     #[test]
     fn markov_ring_gives_the_closed_form() {
         // forward a, backward b per step: σ = (a - b) ln(a/b) per step (uniform stationary law).
-        let (a, b) = (0.3, 0.1);
-        let exact = (a - b) * (a / b as f64).ln();
+        let (a, b) = (0.3_f64, 0.1_f64);
+        let exact = (a - b) * (a / b).ln();
         let labels = chain(&ring(a, b), 3, 200_000, 1);
         let o = StatesOptions { bootstrap: 50, ..Default::default() };
         let r = states_from_labels(&labels, 3, 0.5, &o, &Exec::with_threads(2)).unwrap();
@@ -454,7 +469,8 @@ mod tests {
         let four = [0.7, 0.2, 0.1, 0.0, 0.2, 0.5, 0.2, 0.1, 0.1, 0.2, 0.6, 0.1, 0.0, 0.1, 0.1, 0.8];
         for (t, k) in [(ring(0.2, 0.2), 3), (four.to_vec(), 4)] {
             let labels = chain(&t, k, 50_000, 7);
-            let r = states_from_labels(&labels, k, 1.0, &StatesOptions { bootstrap: 50, ..Default::default() }, &Exec::with_threads(2)).unwrap();
+            let r = states_from_labels(&labels, k, 1.0, &StatesOptions { bootstrap: 50, ..Default::default() }, &Exec::with_threads(2))
+                .unwrap();
             let e = &r.estimate;
             let bias = e.bias.unwrap();
             assert!(bias > 0.0 && r.plug_in > 0.0, "{r:?}");
@@ -468,7 +484,15 @@ mod tests {
         let labels = chain(&ring(a, b), 3, 60_000, 3);
         let centers = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]];
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let data: Vec<f64> = labels.iter().flat_map(|&l| centers[l as usize].map(|c| { let g: f64 = StandardNormal.sample(&mut rng); c + 0.5 * g })).collect();
+        let data: Vec<f64> = labels
+            .iter()
+            .flat_map(|&l| {
+                centers[l as usize].map(|c| {
+                    let g: f64 = StandardNormal.sample(&mut rng);
+                    c + 0.5 * g
+                })
+            })
+            .collect();
         let t = TrajectoryRef::new(&data, labels.len(), 2, 0.1).unwrap();
         let o = StatesOptions { k: Some(3), bootstrap: 20, ..Default::default() };
         let r = states_rate(t, &o, &Exec::with_threads(2)).unwrap();
@@ -514,18 +538,35 @@ mod tests {
     #[ignore]
     fn measure_bias_over_seeds() {
         let four = [0.7, 0.2, 0.1, 0.0, 0.2, 0.5, 0.2, 0.1, 0.1, 0.2, 0.6, 0.1, 0.0, 0.1, 0.1, 0.8];
-        for (name, t, k, exact) in [("reversible ring a=b=0.2", ring(0.2, 0.2), 3, 0.0), ("reversible 4-state", four.to_vec(), 4, 0.0), ("ring a=0.3 b=0.1", ring(0.3, 0.1), 3, 0.2 * 3f64.ln())] {
+        for (name, t, k, exact) in [
+            ("reversible ring a=b=0.2", ring(0.2, 0.2), 3, 0.0),
+            ("reversible 4-state", four.to_vec(), 4, 0.0),
+            ("ring a=0.3 b=0.1", ring(0.3, 0.1), 3, 0.2 * 3f64.ln()),
+        ] {
             let (mut raw, mut cor, mut cover) = (Vec::new(), Vec::new(), 0);
             for seed in 1..=20 {
                 let labels = chain(&t, k, 20_000, seed);
-                let r = states_from_labels(&labels, k, 1.0, &StatesOptions { bootstrap: 100, seed, ..Default::default() }, &Exec::with_threads(2)).unwrap();
+                let r = states_from_labels(
+                    &labels,
+                    k,
+                    1.0,
+                    &StatesOptions { bootstrap: 100, seed, ..Default::default() },
+                    &Exec::with_threads(2),
+                )
+                .unwrap();
                 raw.push(r.plug_in);
                 cor.push(r.estimate.per_step.unwrap());
                 cover += usize::from(r.estimate.ci[0] <= exact && exact <= r.estimate.ci[1]);
             }
             let m = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
             let sd = |v: &[f64]| (v.iter().map(|x| (x - m(v)).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-            println!("{name}: exact {exact:.5}; plug-in {:.5} ± {:.5}; corrected {:.5} ± {:.5}; CI coverage {cover}/20 (2e4 steps, 20 seeds)", m(&raw), sd(&raw), m(&cor), sd(&cor));
+            println!(
+                "{name}: exact {exact:.5}; plug-in {:.5} ± {:.5}; corrected {:.5} ± {:.5}; CI coverage {cover}/20 (2e4 steps, 20 seeds)",
+                m(&raw),
+                sd(&raw),
+                m(&cor),
+                sd(&cor)
+            );
         }
     }
 

@@ -71,7 +71,13 @@ pub struct BlockStats {
 
 impl BlockStats {
     fn new(n: usize, lags: usize) -> Self {
-        BlockStats { frames: 0, pairs: vec![0; lags], sum: vec![0.0; n], sq: Mat::zeros(n, n), cross: (0..lags).map(|_| Mat::zeros(n, n)).collect() }
+        BlockStats {
+            frames: 0,
+            pairs: vec![0; lags],
+            sum: vec![0.0; n],
+            sq: Mat::zeros(n, n),
+            cross: (0..lags).map(|_| Mat::zeros(n, n)).collect(),
+        }
     }
     fn add(&mut self, o: &BlockStats) {
         self.frames += o.frames;
@@ -132,7 +138,12 @@ impl LinearStats {
         }
         let lags = if horizon == 1 { vec![1] } else { vec![1, horizon] };
         let per_block = (n as u128) * (n as u128) * (1 + lags.len() as u128);
-        ensure_fits("the per-block second moments", per_block * 2 * target_blocks as u128 + 2, STATS_LIMIT_BYTES, "reduce the number of variables (--partition, --pca) or of blocks")?;
+        ensure_fits(
+            "the per-block second moments",
+            per_block * 2 * target_blocks as u128 + 2,
+            STATS_LIMIT_BYTES,
+            "reduce the number of variables (--partition, --pca) or of blocks",
+        )?;
         Ok(LinearStats { n, dt, lags, block_len: 1, target_blocks, blocks: Vec::new(), frames: 0, history: Vec::new() })
     }
 
@@ -149,7 +160,10 @@ impl LinearStats {
     pub fn push(&mut self, data: &[f64], exec: &Exec) -> Result<()> {
         let n = self.n;
         if data.len() % n != 0 {
-            return Err(Error::invalid_input(format!("dynamics: a chunk of {} values is not a whole number of frames of {n} variables", data.len())));
+            return Err(Error::invalid_input(format!(
+                "dynamics: a chunk of {} values is not a whole number of frames of {n} variables",
+                data.len()
+            )));
         }
         if let Some(k) = data.iter().position(|v| !v.is_finite()) {
             return Err(Error::not_finite(format!("dynamics: value at frame {}, variable {} is {}", self.frames + k / n, k % n, data[k])));
@@ -164,7 +178,7 @@ impl LinearStats {
         work.extend_from_slice(data);
         let base = self.frames - h;
         let xt = MatRef::from_column_major_slice(&work, n, h + m); // n × frames
-        // Frame sums, block by block.
+                                                                   // Frame sums, block by block.
         let mut t = self.frames;
         let end = self.frames + m;
         while t < end {
@@ -291,7 +305,16 @@ impl Moments {
         let m = p.nrows();
         let mean = (0..m).map(|g| (0..self.n).map(|i| p[(g, i)] * self.mean[i]).sum()).collect();
         let sandwich = |c: &Mat<f64>| p * c * p.transpose();
-        Moments { n: m, dt: self.dt, frames: self.frames, pairs: self.pairs.clone(), lags: self.lags.clone(), mean, c0: sandwich(&self.c0), cl: self.cl.iter().map(sandwich).collect() }
+        Moments {
+            n: m,
+            dt: self.dt,
+            frames: self.frames,
+            pairs: self.pairs.clone(),
+            lags: self.lags.clone(),
+            mean,
+            c0: sandwich(&self.c0),
+            cl: self.cl.iter().map(sandwich).collect(),
+        }
     }
 }
 
@@ -305,7 +328,8 @@ mod tests {
         let x = |f: usize, i: usize| data[f * n + i];
         let mean: Vec<f64> = (0..n).map(|i| (0..t).map(|f| x(f, i)).sum::<f64>() / t as f64).collect();
         let c0 = Mat::from_fn(n, n, |i, j| (0..t).map(|f| x(f, i) * x(f, j)).sum::<f64>() / t as f64 - mean[i] * mean[j]);
-        let cl = Mat::from_fn(n, n, |i, j| (0..t - lag).map(|f| x(f + lag, i) * x(f, j)).sum::<f64>() / (t - lag) as f64 - mean[i] * mean[j]);
+        let cl =
+            Mat::from_fn(n, n, |i, j| (0..t - lag).map(|f| x(f + lag, i) * x(f, j)).sum::<f64>() / (t - lag) as f64 - mean[i] * mean[j]);
         (mean, c0, cl)
     }
 

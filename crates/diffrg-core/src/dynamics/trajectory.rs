@@ -102,7 +102,12 @@ pub fn from_dense(data: &[f64], rows: usize, samples: usize, dt: f64, o: &Trajec
         return Err(Error::invalid_input(format!("dynamics: {} values is not rows x samples = {rows} x {samples}", data.len())));
     }
     if let Some(k) = data.iter().position(|v| !v.is_finite()) {
-        return Err(Error::not_finite(format!("dynamics: activity of row {} at sample {} is {}", k / samples.max(1), k % samples.max(1), data[k])));
+        return Err(Error::not_finite(format!(
+            "dynamics: activity of row {} at sample {} is {}",
+            k / samples.max(1),
+            k % samples.max(1),
+            data[k]
+        )));
     }
     let (map, w, vars) = layout(rows, o)?;
     ensure_fits("the trajectory", (vars as u128) * (samples as u128), TRAJECTORY_LIMIT_BYTES, "use fewer variables or stream the data")?;
@@ -186,7 +191,8 @@ pub fn pca(m: &Moments, k: usize) -> Result<Mat<f64>> {
         return Err(Error::invalid_input(format!("dynamics: pca needs 1 <= K <= {n} components (got {k})")));
     }
     let s = sym(&m.c0);
-    let eig = s.self_adjoint_eigen(Side::Lower).map_err(|e| Error::no_convergence(format!("dynamics: pca eigendecomposition failed ({e:?})")))?;
+    let eig =
+        s.self_adjoint_eigen(Side::Lower).map_err(|e| Error::no_convergence(format!("dynamics: pca eigendecomposition failed ({e:?})")))?;
     let u = eig.U();
     // eigenvalues ascending: take the last k columns, largest first
     Ok(Mat::from_fn(k, n, |r, i| {
@@ -219,7 +225,15 @@ mod tests {
         let p = membership(&[Some(0), Some(1), Some(0)], Reduce::Mean).unwrap();
         assert_eq!(project(raw.view().unwrap(), &p).unwrap().data, g.data);
         // bad input
-        assert!(from_dense(&data, 3, 4, 0.5, &TrajectoryOptions { groups: Some(vec![Some(0), Some(2), Some(0)]), ..Default::default() }, &e).is_err());
+        assert!(from_dense(
+            &data,
+            3,
+            4,
+            0.5,
+            &TrajectoryOptions { groups: Some(vec![Some(0), Some(2), Some(0)]), ..Default::default() },
+            &e
+        )
+        .is_err());
         let mut bad = data;
         bad[5] = f64::NAN;
         let err = from_dense(&bad, 3, 4, 0.5, &TrajectoryOptions::default(), &e).unwrap_err();
@@ -229,7 +243,13 @@ mod tests {
     #[test]
     fn spikes_are_binned_on_the_activity_grid() {
         let trains = SpikeTrains::from_trains(vec![vec![0.001, 0.004, 0.012], vec![0.006]], None).unwrap();
-        let t = from_spikes(&trains, &BinOptions { bin_width: 0.005, ..Default::default() }, &TrajectoryOptions::default(), &Exec::sequential()).unwrap();
+        let t = from_spikes(
+            &trains,
+            &BinOptions { bin_width: 0.005, ..Default::default() },
+            &TrajectoryOptions::default(),
+            &Exec::sequential(),
+        )
+        .unwrap();
         assert_eq!((t.frames, t.vars), (3, 2));
         assert_eq!(t.data, vec![2.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
     }

@@ -34,7 +34,11 @@ pub fn var_per_step(m: &Moments) -> Result<f64> {
     });
     // J_r = P J P with P swapping the two halves.
     let jr = Mat::from_fn(2 * n, 2 * n, |r, c| j[((r + n) % (2 * n), (c + n) % (2 * n))]);
-    let llt = jr.llt(Side::Lower).map_err(|_| Error::invalid_input("dynamics: the covariance of consecutive frames is singular (deterministic dynamics?); var entropy production undefined"))?;
+    let llt = jr.llt(Side::Lower).map_err(|_| {
+        Error::invalid_input(
+            "dynamics: the covariance of consecutive frames is singular (deterministic dynamics?); var entropy production undefined",
+        )
+    })?;
     let x = llt.solve(&j);
     Ok(0.5 * (0..2 * n).map(|i| x[(i, i)]).sum::<f64>() - n as f64)
 }

@@ -113,7 +113,10 @@ impl Graph {
         if indptr[0] != 0 || indptr[n] != indices.len() || indices.len() != weights.len() {
             return Err(Error::invalid_input(format!(
                 "inconsistent CSR: indptr[0] = {}, indptr[n] = {}, {} indices, {} weights",
-                indptr[0], indptr[n], indices.len(), weights.len()
+                indptr[0],
+                indptr[n],
+                indices.len(),
+                weights.len()
             )));
         }
         // all of indptr first: a row end beyond the last index must not be sliced
@@ -294,7 +297,11 @@ mod tests {
         let mut edges = Vec::new();
         for k in 0..200 {
             let w = 0.1 + (k as f64 * 0.7368).sin().abs();
-            if k % 2 == 0 { edges.push((0, 1, w)) } else { edges.push((1, 0, w)) }
+            if k % 2 == 0 {
+                edges.push((0, 1, w))
+            } else {
+                edges.push((1, 0, w))
+            }
             edges.push((2, 1, w * 1e-3 + 1e-17 * k as f64));
         }
         let g = Graph::from_edges(3, &edges, &EdgeListOptions::default()).unwrap();

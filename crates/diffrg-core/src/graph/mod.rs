@@ -3,5 +3,5 @@
 mod csr;
 pub mod generators;
 
-pub use csr::{EdgeListOptions, Graph};
 pub(crate) use csr::csr_from_sorted;
+pub use csr::{EdgeListOptions, Graph};

@@ -31,9 +31,7 @@ impl Method {
             "correlation" => Ok(Method::Correlation),
             "partial-correlation" => Ok(Method::PartialCorrelation),
             "var" => Ok(Method::Var),
-            _ => Err(Error::invalid_input(format!(
-                "method must be one of lgd, correlation, partial-correlation, var (got '{s}')"
-            ))),
+            _ => Err(Error::invalid_input(format!("method must be one of lgd, correlation, partial-correlation, var (got '{s}')"))),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -200,7 +198,14 @@ impl InferredGraph {
                 if s != t && (alpha >= 1.0 || self.qvalue[k] <= alpha) {
                     out.push((
                         self.score[k],
-                        Edge { source: s, target: t, weight: self.weight[k], pvalue: self.pvalue[k], qvalue: self.qvalue[k], lag: self.lag[k] },
+                        Edge {
+                            source: s,
+                            target: t,
+                            weight: self.weight[k],
+                            pvalue: self.pvalue[k],
+                            qvalue: self.qvalue[k],
+                            lag: self.lag[k],
+                        },
                     ));
                 }
             }
@@ -271,7 +276,21 @@ pub(crate) fn assemble(method: Method, st: RowStats, diagnostics: Diagnostics) -
             qvalue[t * n + s] = q[c];
         }
     }
-    InferredGraph { n, method, directed, weight, sparse_weight, zscore, pvalue, qvalue, lag, score, hidden: None, generator: None, diagnostics }
+    InferredGraph {
+        n,
+        method,
+        directed,
+        weight,
+        sparse_weight,
+        zscore,
+        pvalue,
+        qvalue,
+        lag,
+        score,
+        hidden: None,
+        generator: None,
+        diagnostics,
+    }
 }
 
 fn validate(o: &InferOptions) -> Result<()> {
@@ -307,7 +326,15 @@ pub fn covariance_plan(o: &InferOptions, n_bins: usize) -> Result<CovOptions> {
     let max_extra = *shift_lags.iter().max().unwrap_or(&0);
     let shifts = shift_schedule(n_bins.saturating_sub(max_extra + 1), o.surrogates, o.max_shift_bins, o.min_shift_bins, o.seed)?;
     let split_bin = if o.method == Method::Lgd { Some(((n_bins as f64) * o.train_fraction).floor() as usize) } else { None };
-    Ok(CovOptions { max_lag: p, split_bin, shifts, shift_lags, chunk_bins: o.chunk_bins, memory_limit_bytes: o.memory_limit_bytes, ..Default::default() })
+    Ok(CovOptions {
+        max_lag: p,
+        split_bin,
+        shifts,
+        shift_lags,
+        chunk_bins: o.chunk_bins,
+        memory_limit_bytes: o.memory_limit_bytes,
+        ..Default::default()
+    })
 }
 
 /// Inference from precomputed statistics (the output of [`covariance_plan`]'s pass).
@@ -355,7 +382,12 @@ pub fn infer_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize
     if let Some(k) = data.iter().position(|v| !v.is_finite()) {
         return Err(Error::not_finite(format!("dense activity: neuron {} sample {} is {}", k / t, k % t, data[k])));
     }
-    crate::error::ensure_fits("dense activity (samples x neurons)", n as u128 * t as u128, o.memory_limit_bytes, "use fewer samples or neurons")?;
+    crate::error::ensure_fits(
+        "dense activity (samples x neurons)",
+        n as u128 * t as u128,
+        o.memory_limit_bytes,
+        "use fewer samples or neurons",
+    )?;
     // neuron-major data is the column-major layout of the samples x neurons matrix: no copy
     infer_dense(MatRef::from_column_major_slice(data, t, n), o, exec)
 }

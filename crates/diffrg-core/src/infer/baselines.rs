@@ -89,7 +89,12 @@ pub(crate) fn unscale(x: &Mat<f64>, scale: &[f64]) -> Mat<f64> {
 }
 
 /// Continuous-time generator of the lag-1 coupling `a` (standardised) in original units.
-pub(crate) fn generator_of(a_std: &Mat<f64>, scale: &[f64], o: &InferOptions, exec: &Exec) -> Result<Option<crate::infer::yule_walker::Generator>> {
+pub(crate) fn generator_of(
+    a_std: &Mat<f64>,
+    scale: &[f64],
+    o: &InferOptions,
+    exec: &Exec,
+) -> Result<Option<crate::infer::yule_walker::Generator>> {
     if !o.generator {
         return Ok(None);
     }
@@ -126,7 +131,11 @@ pub fn correlation(set: &CovarianceSet, _o: &InferOptions, _exec: &Exec) -> Resu
         sur.push(s);
     }
     let (z, pv) = surrogate_pvalues(&r, &sur)?;
-    Ok(assemble(Method::Correlation, RowStats { weight: r, z, p: pv, lag: vec![], sparse: None, score: None }, Diagnostics { converged: true, ..Default::default() }))
+    Ok(assemble(
+        Method::Correlation,
+        RowStats { weight: r, z, p: pv, lag: vec![], sparse: None, score: None },
+        Diagnostics { converged: true, ..Default::default() },
+    ))
 }
 
 fn partial_from(r: &Mat<f64>, ridge: f64, exec: &Exec) -> Mat<f64> {
@@ -157,5 +166,9 @@ pub fn partial_correlation(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -
         sur.push(partial_from(&sym, o.ridge, exec));
     }
     let (z, pv) = surrogate_pvalues(&stat, &sur)?;
-    Ok(assemble(Method::PartialCorrelation, RowStats { weight: stat, z, p: pv, lag: vec![], sparse: None, score: None }, Diagnostics { converged: true, ..Default::default() }))
+    Ok(assemble(
+        Method::PartialCorrelation,
+        RowStats { weight: stat, z, p: pv, lag: vec![], sparse: None, score: None },
+        Diagnostics { converged: true, ..Default::default() },
+    ))
 }

@@ -263,7 +263,9 @@ impl History {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SlotKind {
     /// Main lag `k`: train (or full when there is no split) and, with a split, test slot.
-    Main { k: usize },
+    Main {
+        k: usize,
+    },
     /// Held-out segment slot for lag `k` (filled through the remapping of `Main` slots).
     Test,
     Circular,
@@ -561,9 +563,8 @@ pub fn lagged_covariances(r: &CountRaster, o: &CovOptions, exec: &Exec) -> Resul
     };
     let base = plan.slots.len() - o.shifts.len() * o.shift_lags.len();
     let q = o.shift_lags.len();
-    let shifted = (0..o.shifts.len())
-        .map(|m| (0..q).map(|k| finalize_circular(&gather(base + m * q + k), &full_seg.mean, t)).collect())
-        .collect();
+    let shifted =
+        (0..o.shifts.len()).map(|m| (0..q).map(|k| finalize_circular(&gather(base + m * q + k), &full_seg.mean, t)).collect()).collect();
     Ok(CovarianceSet {
         n,
         max_lag: p,
@@ -679,7 +680,8 @@ mod tests {
         let trains = random_trains(5, t, 0.2, 2);
         let raster = OwnedRaster::from_trains(t, &trains).unwrap();
         let x = dense_of(&trains, t);
-        let o = CovOptions { max_lag: 2, shifts: vec![40], shift_lags: vec![1], chunk_bins: 16, accumulator_limit: 600, ..Default::default() };
+        let o =
+            CovOptions { max_lag: 2, shifts: vec![40], shift_lags: vec![1], chunk_bins: 16, accumulator_limit: 600, ..Default::default() };
         let set = lagged_covariances(&raster.view(), &o, &Exec::with_threads(2)).unwrap();
         check_all(&set, &x, &o);
     }
@@ -715,7 +717,10 @@ mod tests {
         assert_eq!(lagged_covariances(&r.view(), &o, &Exec::sequential()).unwrap_err().code, ErrorCode::TooLarge);
         let mut x = Mat::<f64>::zeros(10, 2);
         x[(3, 1)] = f64::NAN;
-        assert_eq!(lagged_covariances_dense(x.as_ref(), &CovOptions::default(), &Exec::sequential()).unwrap_err().code, ErrorCode::NotFinite);
+        assert_eq!(
+            lagged_covariances_dense(x.as_ref(), &CovOptions::default(), &Exec::sequential()).unwrap_err().code,
+            ErrorCode::NotFinite
+        );
     }
 
     #[test]

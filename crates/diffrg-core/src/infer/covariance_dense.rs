@@ -96,4 +96,3 @@ pub fn lagged_covariances_dense(x: MatRef<f64>, o: &CovOptions, exec: &Exec) -> 
         })
     })
 }
-

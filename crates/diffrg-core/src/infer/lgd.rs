@@ -102,7 +102,13 @@ impl Cv<'_> {
 /// Montanari 2014, van de Geer et al. 2014). `T` is a common factor and is dropped (the
 /// statistic is used for ranking only). Cost: `N` right-hand sides of the cached Cholesky
 /// factor, `O(N (Np)²)`.
-pub(crate) fn wald_z(d: &VarDesign, solver: &crate::infer::yule_walker::RidgeSolver, stat: &Mat<f64>, fitted: faer::MatRef<f64>, exec: &Exec) -> Result<Mat<f64>> {
+pub(crate) fn wald_z(
+    d: &VarDesign,
+    solver: &crate::infer::yule_walker::RidgeSolver,
+    stat: &Mat<f64>,
+    fitted: faer::MatRef<f64>,
+    exec: &Exec,
+) -> Result<Mat<f64>> {
     let (n, p) = (d.n, d.p);
     exec.check()?;
     let e = Mat::from_fn(n, n * p, |j, c| if c % n == j { 1.0 } else { 0.0 });
@@ -138,7 +144,14 @@ pub(crate) fn null_centred_net(vs: &crate::infer::baselines::VarStats, n: usize,
 /// `N` pairs instead of `M` samples), and the residual is shrunk towards it by
 /// `τ²/(τ² + ψ'((M-1)/2))`, `τ²` the excess residual variance (Smyth 2004's moderated
 /// variances).
-pub(crate) fn moderated_z(d: &VarDesign, solver: &crate::infer::yule_walker::RidgeSolver, stat: &Mat<f64>, sur: &[Mat<f64>], fitted: faer::MatRef<f64>, exec: &Exec) -> Result<Mat<f64>> {
+pub(crate) fn moderated_z(
+    d: &VarDesign,
+    solver: &crate::infer::yule_walker::RidgeSolver,
+    stat: &Mat<f64>,
+    sur: &[Mat<f64>],
+    fitted: faer::MatRef<f64>,
+    exec: &Exec,
+) -> Result<Mat<f64>> {
     let n = d.n;
     let ones = Mat::from_fn(n, n, |_, _| 1.0);
     let a = wald_z(d, solver, &ones, fitted, exec)?; // 1/sqrt(a_ij)
@@ -163,14 +176,20 @@ pub(crate) fn moderated_z(d: &VarDesign, solver: &crate::infer::yule_walker::Rid
         for i in 0..n {
             let (mut s, mut c) = (0.0, 0.0);
             for j in 0..n {
-                if ok[i * n + j] { s += r[(i, j)] - be[j]; c += 1.0; }
+                if ok[i * n + j] {
+                    s += r[(i, j)] - be[j];
+                    c += 1.0;
+                }
             }
             al[i] = if c > 0.0 { s / c } else { 0.0 };
         }
         for j in 0..n {
             let (mut s, mut c) = (0.0, 0.0);
             for i in 0..n {
-                if ok[i * n + j] { s += r[(i, j)] - al[i]; c += 1.0; }
+                if ok[i * n + j] {
+                    s += r[(i, j)] - al[i];
+                    c += 1.0;
+                }
             }
             be[j] = if c > 0.0 { s / c } else { 0.0 };
         }
@@ -215,7 +234,8 @@ pub(crate) fn trigamma(mut x: f64) -> f64 {
 /// Ranking score (row = target): pairs selected by the group-sparse estimate (`Ŝ_ij ≠ 0` at
 /// any lag) in `[2, 3]`, the others in `[0, 1)`, each tier ordered by `|wald|`.
 fn tiered_score(s: &Mat<f64>, wald: &Mat<f64>, n: usize, p: usize) -> Mat<f64> {
-    let wmax = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| i != j).map(|(i, j)| wald[(i, j)].abs()).fold(0.0, f64::max);
+    let wmax =
+        (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| i != j).map(|(i, j)| wald[(i, j)].abs()).fold(0.0, f64::max);
     Mat::from_fn(n, n, |i, j| {
         let w = if wmax > 0.0 { wald[(i, j)].abs() / wmax } else { 0.0 };
         let selected = i != j && (0..p).any(|k| s[(i, k * n + j)] != 0.0);
@@ -298,7 +318,8 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     if best.2.is_finite() {
         let b_star = best.2;
         let pos = lgrid.iter().position(|&x| x == a_star).unwrap_or(0);
-        let neighbours: Vec<f64> = [pos.checked_sub(1), Some(pos + 1)].into_iter().flatten().filter_map(|k| lgrid.get(k).copied()).collect();
+        let neighbours: Vec<f64> =
+            [pos.checked_sub(1), Some(pos + 1)].into_iter().flatten().filter_map(|k| lgrid.get(k).copied()).collect();
         for a in neighbours {
             let (ll, fit) = cv.eval(a, b_star, best_fit.as_ref(), o, exec)?;
             if ll > best.0 {
@@ -354,14 +375,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
         lag: strongest_lag(&deb, n, p),
         sparse: Some(unscale(&net(&fit.s, n, p), &vs.scale)),
     };
-    let diagnostics = Diagnostics {
-        lambda,
-        mu,
-        cv: cv.points,
-        iterations: fit.iterations,
-        converged: fit.converged,
-        ..Default::default()
-    };
+    let diagnostics = Diagnostics { lambda, mu, cv: cv.points, iterations: fit.iterations, converged: fit.converged, ..Default::default() };
     let mut g = assemble(Method::Lgd, st, diagnostics);
     g.hidden = Some(HiddenModes {
         rank: fit.rank,
@@ -393,7 +407,16 @@ mod tests {
             let g = run(m);
             let s = scores(&g);
             let (roc, pr) = (auroc(&s, &labels).unwrap(), aupr(&s, &labels).unwrap());
-            eprintln!("{label} {:>20}: AUROC {roc:.3} AUPR {pr:.3} rank {:?} cv {:?}", m.as_str(), g.hidden.as_ref().map(|h| h.rank), g.diagnostics.cv.iter().map(|c| (c.lambda_multiplier, c.mu_multiplier, (c.loglik * 1000.0).round() / 1000.0, c.rank)).collect::<Vec<_>>());
+            eprintln!(
+                "{label} {:>20}: AUROC {roc:.3} AUPR {pr:.3} rank {:?} cv {:?}",
+                m.as_str(),
+                g.hidden.as_ref().map(|h| h.rank),
+                g.diagnostics
+                    .cv
+                    .iter()
+                    .map(|c| (c.lambda_multiplier, c.mu_multiplier, (c.loglik * 1000.0).round() / 1000.0, c.rank))
+                    .collect::<Vec<_>>()
+            );
             if !g.sparse_weight.is_empty() {
                 let sw: Vec<f64> = offdiag(&g.sparse_weight, g.n).iter().map(|x| x.abs()).collect();
                 eprintln!("{label}   lgd |S|: AUROC {:.3} AUPR {:.3}", auroc(&sw, &labels).unwrap(), aupr(&sw, &labels).unwrap());
@@ -415,7 +438,9 @@ mod tests {
 
     #[test]
     fn dense_neuron_major_matches_time_major() {
-        let truth = clustered_network(&NetworkOptions { n: 12, clusters: 2, degree_in: 2.0, degree_out: 0.5, seed: 5, ..Default::default() }).unwrap();
+        let truth =
+            clustered_network(&NetworkOptions { n: 12, clusters: 2, degree_in: 2.0, degree_out: 0.5, seed: 5, ..Default::default() })
+                .unwrap();
         let (x, _) = simulate_var1(&truth, 0.3, 0.8, 2_000, 6).unwrap();
         let (t, n) = (x.nrows(), x.ncols());
         let data: Vec<f64> = (0..n * t).map(|k| x[(k % t, k / t)]).collect();
@@ -483,7 +508,18 @@ mod tests {
 
     #[test]
     fn var1_hidden_nodes_lgd_beats_baselines() {
-        let truth = clustered_network(&NetworkOptions { n: 80, clusters: 4, degree_in: 3.0, degree_out: 0.5, hubs: 1, w_hub: 1.0, hub_self: 3.0, seed: 11, ..Default::default() }).unwrap();
+        let truth = clustered_network(&NetworkOptions {
+            n: 80,
+            clusters: 4,
+            degree_in: 3.0,
+            degree_out: 0.5,
+            hubs: 1,
+            w_hub: 1.0,
+            hub_self: 3.0,
+            seed: 11,
+            ..Default::default()
+        })
+        .unwrap();
         let (x, _) = simulate_var1(&truth, 0.3, 0.85, 20_000, 12).unwrap();
         let mut all = vec![];
         for frac in [0.5, 0.2] {
@@ -501,7 +537,20 @@ mod tests {
 
     #[test]
     fn spiking_hidden_nodes_lgd_beats_baselines() {
-        let truth = clustered_network(&NetworkOptions { n: 100, clusters: 4, degree_in: 4.0, degree_out: 0.5, w_exc: 0.01, w_inh: 0.01, hubs: 1, w_hub: 0.01, hub_self: 0.85, seed: 21, ..Default::default() }).unwrap();
+        let truth = clustered_network(&NetworkOptions {
+            n: 100,
+            clusters: 4,
+            degree_in: 4.0,
+            degree_out: 0.5,
+            w_exc: 0.01,
+            w_inh: 0.01,
+            hubs: 1,
+            w_hub: 0.01,
+            hub_self: 0.85,
+            seed: 21,
+            ..Default::default()
+        })
+        .unwrap();
         let t = 100_000;
         let trains = simulate_lnp(&truth, 0.02, &[0.7, 0.3], t, 22).unwrap();
         let mut all = vec![];
@@ -608,14 +657,18 @@ mod cov_timing {
     fn covariance_pass_breakdown() {
         let n: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
         let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
-        let truth = clustered_network(&NetworkOptions { n, clusters: 10, inhibitory_fraction: 0.0, w_exc: 0.04, ..Default::default() }).unwrap();
+        let truth =
+            clustered_network(&NetworkOptions { n, clusters: 10, inhibitory_fraction: 0.0, w_exc: 0.04, ..Default::default() }).unwrap();
         let trains = simulate_hawkes(&truth, 0.004, &[0.5, 0.5], t, 2).unwrap();
         let r = OwnedRaster::from_trains(t, &trains).unwrap();
         let exec = Exec::with_threads(2);
         for (label, o) in [
             ("lags 0..1", CovOptions { max_lag: 1, ..Default::default() }),
             ("lags 0..1 + split", CovOptions { max_lag: 1, split_bin: Some(t * 4 / 5), ..Default::default() }),
-            ("lags 0..1 + 19 shifts", CovOptions { max_lag: 1, shifts: (1..20).map(|m| m * t / 50).collect(), shift_lags: vec![1], ..Default::default() }),
+            (
+                "lags 0..1 + 19 shifts",
+                CovOptions { max_lag: 1, shifts: (1..20).map(|m| m * t / 50).collect(), shift_lags: vec![1], ..Default::default() },
+            ),
         ] {
             let t0 = Instant::now();
             let s = lagged_covariances(&r.view(), &o, &exec).unwrap();

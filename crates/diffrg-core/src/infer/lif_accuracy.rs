@@ -36,7 +36,11 @@ fn score_of(m: &Mat<f64>) -> Vec<f64> {
 #[ignore]
 fn lif_lgd_vs_baselines() {
     let n = env("LIF_N", 400.0) as usize;
-    let seeds: Vec<u64> = std::env::var("LIF_SEEDS").unwrap_or_else(|_| "1,2,3,4,5".into()).split(',').map(|s| s.trim().parse().expect("LIF_SEEDS")).collect();
+    let seeds: Vec<u64> = std::env::var("LIF_SEEDS")
+        .unwrap_or_else(|_| "1,2,3,4,5".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("LIF_SEEDS"))
+        .collect();
     let (bin_ms, p) = (env("LIF_BIN_MS", 5.0), env("LIF_LAG", 2.0) as usize);
     let exec = Exec::with_threads(2);
     let cols = ["lgd", "var", "partial-correlation", "correlation", "var + LGD score"];
@@ -84,7 +88,14 @@ fn lif_lgd_vs_baselines() {
                 if method == Method::Lgd {
                     rank = g.hidden.as_ref().map_or(0, |h| h.rank);
                     if std::env::var("LIF_VERBOSE").is_ok() {
-                        eprintln!("  cv {:?}", g.diagnostics.cv.iter().map(|c| (c.lambda_multiplier, c.mu_multiplier, (c.loglik * 1e4).round() / 1e4, c.rank, c.edges)).collect::<Vec<_>>());
+                        eprintln!(
+                            "  cv {:?}",
+                            g.diagnostics
+                                .cv
+                                .iter()
+                                .map(|c| (c.lambda_multiplier, c.mu_multiplier, (c.loglik * 1e4).round() / 1e4, c.rank, c.edges))
+                                .collect::<Vec<_>>()
+                        );
                     }
                 }
                 let s = g.offdiag_scores();
@@ -112,6 +123,12 @@ fn lif_lgd_vs_baselines() {
     for (fi, frac) in [0.5, 0.2].into_iter().enumerate() {
         let k = seeds.len() as f64;
         let cells: Vec<String> = sums[fi].iter().map(|x| format!("{:.3} / {:.3}", x[0] / k, x[1] / k)).collect();
-        eprintln!("| mean | {:.0}% | {} | LGD beats the 3 baselines on both metrics in {}/{} seeds |", frac * 100.0, cells.join(" | "), wins[fi], seeds.len());
+        eprintln!(
+            "| mean | {:.0}% | {} | LGD beats the 3 baselines on both metrics in {}/{} seeds |",
+            frac * 100.0,
+            cells.join(" | "),
+            wins[fi],
+            seeds.len()
+        );
     }
 }

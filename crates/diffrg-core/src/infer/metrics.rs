@@ -96,7 +96,13 @@ mod tests {
                 for j in 0..m {
                     if l[i] && !l[j] {
                         den += 1.0;
-                        num += if s[i] > s[j] { 1.0 } else if s[i] == s[j] { 0.5 } else { 0.0 };
+                        num += if s[i] > s[j] {
+                            1.0
+                        } else if s[i] == s[j] {
+                            0.5
+                        } else {
+                            0.0
+                        };
                     }
                 }
             }

@@ -9,18 +9,22 @@
 //! - [`synthetic`]: seeded ground-truth generators (VAR(1), Hawkes-like spiking) for tests
 //!   and benchmarks.
 
-pub mod covariance;
-pub mod covariance_dense;
-pub mod raster;
-pub mod yule_walker;
-pub mod lowrank;
-pub mod metrics;
-pub mod surrogates;
-pub mod synthetic;
 pub mod api;
 pub mod baselines;
+pub mod covariance;
+pub mod covariance_dense;
 pub mod lgd;
+pub mod lowrank;
+pub mod metrics;
+pub mod raster;
+pub mod surrogates;
+pub mod synthetic;
+pub mod yule_walker;
 
-pub use api::{infer_dense, infer_dense_neuron_major, infer_from_covariances, infer_raster, covariance_plan, Edge, HiddenModes, InferOptions, InferredGraph, Method};
+pub use api::{
+    covariance_plan, infer_dense, infer_dense_neuron_major, infer_from_covariances, infer_raster, Edge, HiddenModes, InferOptions,
+    InferredGraph, Method,
+};
 pub use covariance::{CountRaster, OwnedRaster};
-#[cfg(test)] mod lif_accuracy;
+#[cfg(test)]
+mod lif_accuracy;

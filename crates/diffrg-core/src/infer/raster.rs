@@ -26,11 +26,7 @@ impl<'a> CountRaster<'a> {
             return Err(Error::invalid_input("raster.indptr must have n_neurons + 1 entries (got 0)"));
         }
         if bins.len() != counts.len() {
-            return Err(Error::invalid_input(format!(
-                "raster.bins has {} entries but raster.counts has {}",
-                bins.len(),
-                counts.len()
-            )));
+            return Err(Error::invalid_input(format!("raster.bins has {} entries but raster.counts has {}", bins.len(), counts.len())));
         }
         if indptr[0] != 0 || *indptr.last().unwrap() != bins.len() {
             return Err(Error::invalid_input("raster.indptr must start at 0 and end at bins.len()"));
@@ -45,10 +41,7 @@ impl<'a> CountRaster<'a> {
             }
             for k in a..b {
                 if bins[k] as usize >= n_bins {
-                    return Err(Error::invalid_input(format!(
-                        "raster: neuron {i} has a spike in bin {} but n_bins = {n_bins}",
-                        bins[k]
-                    )));
+                    return Err(Error::invalid_input(format!("raster: neuron {i} has a spike in bin {} but n_bins = {n_bins}", bins[k])));
                 }
                 if k > a && bins[k] <= bins[k - 1] {
                     return Err(Error::invalid_input(format!(
@@ -116,11 +109,7 @@ impl OwnedRaster {
     /// caller). Errors name the first event out of range.
     pub fn from_events(n_neurons: usize, n_bins: usize, neurons: &[u32], bins: &[u32]) -> Result<Self> {
         if neurons.len() != bins.len() {
-            return Err(Error::invalid_input(format!(
-                "spike events: {} neuron ids but {} bins",
-                neurons.len(),
-                bins.len()
-            )));
+            return Err(Error::invalid_input(format!("spike events: {} neuron ids but {} bins", neurons.len(), bins.len())));
         }
         let mut deg = vec![0usize; n_neurons + 1];
         for (k, (&i, &b)) in neurons.iter().zip(bins).enumerate() {
@@ -166,7 +155,6 @@ impl OwnedRaster {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +168,4 @@ mod tests {
         assert!(OwnedRaster::from_events(3, 10, &[3], &[0]).unwrap_err().message.contains("event 0"));
         assert!(OwnedRaster::from_events(3, 10, &[0], &[10]).is_err());
     }
-
 }

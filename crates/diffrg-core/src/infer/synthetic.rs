@@ -56,7 +56,19 @@ pub struct NetworkOptions {
 
 impl Default for NetworkOptions {
     fn default() -> Self {
-        NetworkOptions { n: 100, clusters: 4, degree_in: 4.0, degree_out: 1.0, inhibitory_fraction: 0.2, w_exc: 1.0, w_inh: 1.0, hubs: 0, w_hub: 0.0, hub_self: 0.0, seed: 0 }
+        NetworkOptions {
+            n: 100,
+            clusters: 4,
+            degree_in: 4.0,
+            degree_out: 1.0,
+            inhibitory_fraction: 0.2,
+            w_exc: 1.0,
+            w_inh: 1.0,
+            hubs: 0,
+            w_hub: 0.0,
+            hub_self: 0.0,
+            seed: 0,
+        }
     }
 }
 
@@ -73,7 +85,8 @@ pub fn clustered_network(o: &NetworkOptions) -> Result<GroundTruth> {
     let mut inhibitory = vec![false; o.n];
     for (i, inh) in inhibitory.iter_mut().enumerate() {
         // Spread inhibitory neurons evenly over the clusters (every k-th neuron).
-        *inh = o.inhibitory_fraction > 0.0 && ((i as f64 + 0.5) * o.inhibitory_fraction).floor() != ((i as f64 - 0.5) * o.inhibitory_fraction).floor();
+        *inh = o.inhibitory_fraction > 0.0
+            && ((i as f64 + 0.5) * o.inhibitory_fraction).floor() != ((i as f64 - 0.5) * o.inhibitory_fraction).floor();
     }
     // Hubs: the first `hubs` excitatory neurons of every cluster.
     let mut hub = vec![false; o.n];
@@ -151,7 +164,12 @@ pub fn simulate_var1(g: &GroundTruth, self_coupling: f64, radius: f64, t: usize,
     for step in 0..t + burn {
         let new: Vec<f64> = rows
             .iter()
-            .map(|r| r.iter().map(|&(j, v)| v * x[j]).sum::<f64>() + { let e: f64 = StandardNormal.sample(&mut rng); e })
+            .map(|r| {
+                r.iter().map(|&(j, v)| v * x[j]).sum::<f64>() + {
+                    let e: f64 = StandardNormal.sample(&mut rng);
+                    e
+                }
+            })
             .collect();
         x = new;
         if step >= burn {
@@ -218,10 +236,13 @@ pub fn simulate_hawkes(g: &GroundTruth, base: f64, kernel: &[f64], t: usize, see
         return Err(Error::invalid_input(format!("hawkes: the largest out-strength {branching} makes the process supercritical")));
     }
     let ksum: f64 = kernel.iter().sum();
-    let cdf: Vec<f64> = kernel.iter().scan(0.0, |a, &h| {
-        *a += h / ksum;
-        Some(*a)
-    }).collect();
+    let cdf: Vec<f64> = kernel
+        .iter()
+        .scan(0.0, |a, &h| {
+            *a += h / ksum;
+            Some(*a)
+        })
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut trains: Vec<Vec<u32>> = vec![vec![]; g.n];
     let lq = (1.0 - base).ln();

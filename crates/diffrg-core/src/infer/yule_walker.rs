@@ -91,9 +91,8 @@ impl RidgeSolver {
             faer::set_global_parallelism(par);
             g.llt(Side::Lower)
         });
-        let llt = llt.map_err(|e| {
-            Error::invalid_input(format!("the lag covariance matrix is not positive definite ({e:?}); increase ridge"))
-        })?;
+        let llt =
+            llt.map_err(|e| Error::invalid_input(format!("the lag covariance matrix is not positive definite ({e:?}); increase ridge")))?;
         Ok(RidgeSolver { llt, ridge })
     }
 
@@ -132,12 +131,7 @@ pub fn residual_diag(d: &VarDesign, b: MatRef<f64>, exec: &Exec) -> Vec<f64> {
 /// whose noise variances are `noise`: `-1/2 Σ_i [ln(2π σ_i²) + r_i/σ_i²]` over neurons with
 /// `σ_i² > 0`.
 pub fn gaussian_loglik(resid: &[f64], noise: &[f64]) -> f64 {
-    resid
-        .iter()
-        .zip(noise)
-        .filter(|(_, &s)| s > 0.0)
-        .map(|(&r, &s)| -0.5 * ((2.0 * std::f64::consts::PI * s).ln() + r / s))
-        .sum()
+    resid.iter().zip(noise).filter(|(_, &s)| s > 0.0).map(|(&r, &s)| -0.5 * ((2.0 * std::f64::consts::PI * s).ln() + r / s)).sum()
 }
 
 /// Continuous-time generator `G = log(A)/Δt` (see the module docs).
@@ -194,10 +188,7 @@ pub fn continuous_generator(a: MatRef<f64>, dt: f64, exec: &Exec) -> Result<Gene
             return Ok(Generator {
                 matrix: None,
                 defined: false,
-                reason: Some(format!(
-                    "A has the eigenvalue {:.4e} on the closed negative real axis: no real principal logarithm",
-                    z.re
-                )),
+                reason: Some(format!("A has the eigenvalue {:.4e} on the closed negative real axis: no real principal logarithm", z.re)),
                 eigenvalues,
                 condition: f64::NAN,
             });

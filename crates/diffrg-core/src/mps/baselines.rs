@@ -84,7 +84,16 @@ pub struct PairwiseOptions {
 
 impl Default for PairwiseOptions {
     fn default() -> Self {
-        PairwiseOptions { l2: 1e-3, l2_fields: 1e-6, max_iter: 200, exact_limit: 1 << 20, ais_chains: 64, ais_steps: 2000, seed: 0, exact_ml: true }
+        PairwiseOptions {
+            l2: 1e-3,
+            l2_fields: 1e-6,
+            max_iter: 200,
+            exact_limit: 1 << 20,
+            ais_chains: 64,
+            ais_steps: 2000,
+            seed: 0,
+            exact_ml: true,
+        }
     }
 }
 
@@ -310,7 +319,19 @@ impl Pairwise {
         }
         let iterations = rows.iter().map(|r| r.2.iterations).max().unwrap_or(0);
         let converged = rows.iter().all(|r| r.2.converged);
-        let mut model = Pairwise { dims: dims.to_vec(), offsets, h, j: jm, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations, converged, v: Vec::new(), exact_ml: false };
+        let mut model = Pairwise {
+            dims: dims.to_vec(),
+            offsets,
+            h,
+            j: jm,
+            log_z: 0.0,
+            log_z_se: 0.0,
+            log_z_exact: true,
+            iterations,
+            converged,
+            v: Vec::new(),
+            exact_ml: false,
+        };
         if opts.exact_ml {
             crate::mps::kpairwise::ml_refine(&mut model, &data, opts, exec)?;
         }
@@ -434,7 +455,12 @@ impl Pairwise {
                             // remove own contribution is unnecessary: J within a site is 0
                             let others = count - (old > 0) as usize;
                             for a in 0..d {
-                                let mut energy = if a == 0 { 0.0 } else { let f = self.offsets[k] + a - 1; self.h[f] + field[f] };
+                                let mut energy = if a == 0 {
+                                    0.0
+                                } else {
+                                    let f = self.offsets[k] + a - 1;
+                                    self.h[f] + field[f]
+                                };
                                 if !self.v.is_empty() {
                                     energy += self.v[others + (a > 0) as usize];
                                 }
@@ -537,7 +563,19 @@ mod tests {
             j[i * nf + k] = v;
             j[k * nf + i] = v;
         }
-        Pairwise { dims: vec![2; n], offsets, h, j, log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true, v: Vec::new(), exact_ml: false }
+        Pairwise {
+            dims: vec![2; n],
+            offsets,
+            h,
+            j,
+            log_z: 0.0,
+            log_z_se: 0.0,
+            log_z_exact: true,
+            iterations: 0,
+            converged: true,
+            v: Vec::new(),
+            exact_ml: false,
+        }
     }
 
     #[test]
@@ -588,7 +626,19 @@ mod tests {
         let (offsets, nf) = feature_layout(&vec![2; n]);
         let h: Vec<f64> = (0..n).map(|i| -3.0 + 0.01 * i as f64).collect();
         let exact: f64 = h.iter().map(|x| x.exp().ln_1p()).sum();
-        let mut m = Pairwise { dims: vec![2; n], offsets, h: h.clone(), j: vec![0.0; nf * nf], log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true, v: Vec::new(), exact_ml: false };
+        let mut m = Pairwise {
+            dims: vec![2; n],
+            offsets,
+            h: h.clone(),
+            j: vec![0.0; nf * nf],
+            log_z: 0.0,
+            log_z_se: 0.0,
+            log_z_exact: true,
+            iterations: 0,
+            converged: true,
+            v: Vec::new(),
+            exact_ml: false,
+        };
         // AIS from a slightly wrong reference so that the estimate is not trivially exact
         let marg: Vec<Vec<f64>> = (0..n).map(|_| vec![0.95, 0.05]).collect();
         let opts = PairwiseOptions { ais_chains: 8, ais_steps: 50, seed: 1, ..Default::default() };

@@ -87,7 +87,8 @@ pub fn contract_blocks(tt: &TensorTrain, blocks: &[(usize, usize)], map: BlockMa
                     let v = map.step(0, s);
                     let mut m = vec![0.0; dl * c.right];
                     for l in 0..dl {
-                        m[l * c.right..(l + 1) * c.right].copy_from_slice(&c.data[(l * c.dim + s) * c.right..(l * c.dim + s + 1) * c.right]);
+                        m[l * c.right..(l + 1) * c.right]
+                            .copy_from_slice(&c.data[(l * c.dim + s) * c.right..(l * c.dim + s + 1) * c.right]);
                     }
                     add_into(&mut next[v], m);
                     continue;

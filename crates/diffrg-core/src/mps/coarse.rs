@@ -67,7 +67,12 @@ fn born_block_core(tt: &TensorTrain, a: usize, b: usize, map: BlockMap, exec: &E
     let l = ca.left;
     let p = l * (l + 1) / 2;
     let widest = (a..b).map(|k| tt.core(k).right).max().unwrap_or(1) as u128;
-    ensure_fits("the block contraction of the doubled Born machine", (p as u128) * widest * widest * (nv as u128 + 2), 8 << 30, "reduce chi")?;
+    ensure_fits(
+        "the block contraction of the doubled Born machine",
+        (p as u128) * widest * widest * (nv as u128 + 2),
+        8 << 30,
+        "reduce chi",
+    )?;
     let mut parts: Vec<Option<Vec<f64>>> = vec![None; nv];
     let r = ca.right;
     let pairs = sym_pairs(l);
@@ -79,7 +84,8 @@ fn born_block_core(tt: &TensorTrain, a: usize, b: usize, map: BlockMap, exec: &E
             for c1 in 0..r {
                 let (ax, ay) = (ca.at(x, s, c1), ca.at(y, s, c1));
                 for c2 in 0..r {
-                    row[c1 * r + c2] = if x == y { ax * ca.at(x, s, c2) } else { (ax * ca.at(y, s, c2) + ay * ca.at(x, s, c2)) * FRAC_1_SQRT_2 };
+                    row[c1 * r + c2] =
+                        if x == y { ax * ca.at(x, s, c2) } else { (ax * ca.at(y, s, c2) + ay * ca.at(x, s, c2)) * FRAC_1_SQRT_2 };
                 }
             }
         }
@@ -102,7 +108,13 @@ fn born_block_core(tt: &TensorTrain, a: usize, b: usize, map: BlockMap, exec: &E
                 // Z_q = A_s^T Y_q
                 let mut z = vec![0.0; p * dout * dout];
                 for q in 0..p {
-                    gemm(view_mut(&mut z[q * dout * dout..(q + 1) * dout * dout], dout, dout), false, asl.transpose(), view(&y[q * din * dout..(q + 1) * din * dout], din, dout), 1.0);
+                    gemm(
+                        view_mut(&mut z[q * dout * dout..(q + 1) * dout * dout], dout, dout),
+                        false,
+                        asl.transpose(),
+                        view(&y[q * din * dout..(q + 1) * din * dout], din, dout),
+                        1.0,
+                    );
                 }
                 add_into(&mut next[map.step(u, s)], z);
             }
@@ -149,7 +161,8 @@ pub fn contract_model(tt: &TensorTrain, blocks: &[(usize, usize)], map: BlockMap
                 })
                 .sum();
             ensure_fits("the exact coarse train of the doubled Born machine", total, 8 << 30, "reduce chi or use larger blocks")?;
-            let cores = exec.install(|| blocks.par_iter().map(|&(a, b)| born_block_core(tt, a, b, map, exec)).collect::<Result<Vec<Core>>>())?;
+            let cores =
+                exec.install(|| blocks.par_iter().map(|&(a, b)| born_block_core(tt, a, b, map, exec)).collect::<Result<Vec<Core>>>())?;
             TensorTrain::new(Kind::Probability, cores)
         }
     }

@@ -120,13 +120,24 @@ fn check_shapes(cores: &[CoreRef<'_>]) -> Result<()> {
     }
     for (k, c) in cores.iter().enumerate() {
         if c.left == 0 || c.dim == 0 || c.right == 0 || c.data.len() != c.left * c.dim * c.right {
-            return Err(Error::invalid_input(format!("cores[{k}] has an inconsistent shape ({}, {}, {}) for {} values", c.left, c.dim, c.right, c.data.len())));
+            return Err(Error::invalid_input(format!(
+                "cores[{k}] has an inconsistent shape ({}, {}, {}) for {} values",
+                c.left,
+                c.dim,
+                c.right,
+                c.data.len()
+            )));
         }
         if c.dim > 256 {
             return Err(Error::invalid_input(format!("cores[{k}]: alphabet sizes above 256 are not supported (patterns are u8)")));
         }
         if k + 1 < n && c.right != cores[k + 1].left {
-            return Err(Error::invalid_input(format!("bond mismatch: cores[{k}] right bond {} != cores[{}] left bond {}", c.right, k + 1, cores[k + 1].left)));
+            return Err(Error::invalid_input(format!(
+                "bond mismatch: cores[{k}] right bond {} != cores[{}] left bond {}",
+                c.right,
+                k + 1,
+                cores[k + 1].left
+            )));
         }
     }
     Ok(())
@@ -174,7 +185,17 @@ fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64
             return;
         }
         let rs = if b_lower { BlockStructure::TriangularLower } else { BlockStructure::Rectangular };
-        triangular::matmul(view_mut(dst, rows, n), BlockStructure::Rectangular, Accum::Replace, view(lhs, rows, k), BlockStructure::Rectangular, b, rs, 1.0, Par::Seq);
+        triangular::matmul(
+            view_mut(dst, rows, n),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            view(lhs, rows, k),
+            BlockStructure::Rectangular,
+            b,
+            rs,
+            1.0,
+            Par::Seq,
+        );
     };
     let threads = rayon::current_num_threads();
     if threads <= 1 || m < 2 || m * n * k < PAR_WORK {
@@ -199,7 +220,17 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     let part = |c0: usize, c1: usize| -> Vec<f64> {
         let mut out = vec![0.0; m * m];
         let xs = view(x, m, k).subcols(c0, c1 - c0);
-        triangular::matmul(MatMut::from_column_major_slice_mut(&mut out, m, m), BlockStructure::TriangularLower, Accum::Replace, xs, BlockStructure::Rectangular, xs.transpose(), BlockStructure::Rectangular, 1.0, Par::Seq);
+        triangular::matmul(
+            MatMut::from_column_major_slice_mut(&mut out, m, m),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            xs,
+            BlockStructure::Rectangular,
+            xs.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
         out
     };
     let threads = rayon::current_num_threads();
@@ -225,7 +256,14 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
 fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) -> Result<(Vec<f64>, bool)> {
     use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltRegularization};
     let mut buf = faer::dyn_stack::MemBuffer::new(cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
-    let ok = cholesky_in_place(MatMut::from_column_major_slice_mut(&mut g[..n * n], n, n), LltRegularization::default(), Par::Seq, faer::dyn_stack::MemStack::new(&mut buf), Default::default()).is_ok();
+    let ok = cholesky_in_place(
+        MatMut::from_column_major_slice_mut(&mut g[..n * n], n, n),
+        LltRegularization::default(),
+        Par::Seq,
+        faer::dyn_stack::MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .is_ok();
     if ok {
         for j in 1..n {
             g[j * n..j * n + j].fill(0.0);
@@ -333,7 +371,13 @@ pub fn compress_borrowed(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptio
     compress_cores(kind, cores, opts, true, exec)
 }
 
-fn compress_cores(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptions, check: bool, exec: &Exec) -> Result<(TensorTrain, CompressReport)> {
+fn compress_cores(
+    kind: Kind,
+    cores: &[CoreRef<'_>],
+    opts: &CompressOptions,
+    check: bool,
+    exec: &Exec,
+) -> Result<(TensorTrain, CompressReport)> {
     if !(opts.cutoff >= 0.0 && opts.cutoff < 1.0) {
         return Err(Error::invalid_input(format!("cutoff must be in [0, 1), got {}", opts.cutoff)));
     }
@@ -501,7 +545,10 @@ mod tests {
         assert!(CoreRef::split(&dims, &bonds[1..], &flat, "model").unwrap_err().message.contains("bondDims"));
         let six = [0.5; 6];
         let refs = CoreRef::split(&[2, 2], &[2, 1, 1], &six, "model").unwrap();
-        assert!(compress_borrowed(Kind::Born, &refs, &opts, &Exec::sequential()).unwrap_err().message.contains("cores[0] must have left bond 1"));
+        assert!(compress_borrowed(Kind::Born, &refs, &opts, &Exec::sequential())
+            .unwrap_err()
+            .message
+            .contains("cores[0] must have left bond 1"));
         for k in [0usize, 3, 5] {
             let mut bad = flat.clone();
             let off: usize = t.cores()[..k].iter().map(|c| c.data.len()).sum();
@@ -586,7 +633,9 @@ mod tests {
                 std::hint::black_box(eigh.solve(&rho, 64).unwrap());
             }
         });
-        println!("  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms");
+        println!(
+            "  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms"
+        );
         println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms");
     }
 }

@@ -112,7 +112,6 @@ pub fn site_marginals(data: &Distinct, dims: &[usize], alpha: f64) -> Vec<Vec<f6
     m
 }
 
-
 /// A synthetic clustered binary process with latent cluster states: `n_clusters` clusters of
 /// `cluster_size` sites; per pattern each cluster is independently "up" with probability
 /// `p_up`, and its sites spike independently with probability `rate_up` (up) or `rate_down`.

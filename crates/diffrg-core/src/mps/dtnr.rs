@@ -19,6 +19,7 @@
 //!    training patterns (same bond dimension, same splits), with the independent model as a
 //!    reference.
 
+use super::baselines::Independent;
 use super::block::BlockMap;
 use super::coarse::{coarse_patterns, flow_step, nll_nonneg, NegativeMass};
 use super::compress::CompressOptions;
@@ -29,7 +30,6 @@ use super::learn::{fit, LearnOptions};
 use super::marginals::marginals;
 use super::sample::sample;
 use super::tt::{check_patterns, Kind, TensorTrain};
-use super::baselines::Independent;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::graph::Graph;
@@ -188,7 +188,10 @@ pub fn model_entropy(tt: &TensorTrain, exact_limit: u128, samples: usize, seed: 
             super::entropy::Estimate::from_log2_probs(&sample(tt, n, seed, exec)?.log2_prob)
         }
     };
-    Ok((EntropyValue { bits: est.value, std_error: est.std_error, ci_low: est.ci_low, ci_high: est.ci_high, exact: false, samples: n }, site))
+    Ok((
+        EntropyValue { bits: est.value, std_error: est.std_error, ci_low: est.ci_low, ci_high: est.ci_high, exact: false, samples: n },
+        site,
+    ))
 }
 
 struct Split {
@@ -198,7 +201,11 @@ struct Split {
 }
 
 fn coarse_split(s: &Split, n: usize, blocks: &[(usize, usize)], map: BlockMap) -> Split {
-    Split { fit: coarse_patterns(&s.fit, n, blocks, map), val: coarse_patterns(&s.val, n, blocks, map), test: coarse_patterns(&s.test, n, blocks, map) }
+    Split {
+        fit: coarse_patterns(&s.fit, n, blocks, map),
+        val: coarse_patterns(&s.val, n, blocks, map),
+        test: coarse_patterns(&s.test, n, blocks, map),
+    }
 }
 
 /// Runs the DTNR flow of `patterns` (row-major, one column per node of `g`, values 0..255)
@@ -213,7 +220,10 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
         return Err(Error::invalid_input("graph has no nodes"));
     }
     if patterns.len() % n != 0 || patterns.is_empty() {
-        return Err(Error::invalid_input(format!("patterns has {} values, not a non-empty multiple of the graph's {n} nodes (one column per node)", patterns.len())));
+        return Err(Error::invalid_input(format!(
+            "patterns has {} values, not a non-empty multiple of the graph's {n} nodes (one column per node)",
+            patterns.len()
+        )));
     }
     if opts.max_bond == 0 {
         return Err(Error::invalid_input("max_bond (chi) must be >= 1"));
@@ -257,7 +267,8 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
             data = coarse_split(&data, nvars, blocks, opts.map);
             nvars = blocks.len();
             dims = vec![opts.map.values(); nvars];
-            let (m, rep) = flow_step(models.last().expect("scale 0 exists"), blocks, opts.map, &comp, opts.exact_limit, opts.samples, seed, exec)?;
+            let (m, rep) =
+                flow_step(models.last().expect("scale 0 exists"), blocks, opts.map, &comp, opts.exact_limit, opts.samples, seed, exec)?;
             (m, rep.truncation_error, rep.negative_mass, rep.bond_dims_before)
         };
         let (entropy, site_entropies) = model_entropy(&model, opts.exact_limit, opts.samples, seed.wrapping_add(1), exec)?;

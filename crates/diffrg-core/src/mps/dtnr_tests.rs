@@ -58,7 +58,8 @@ fn step_without_truncation_is_exact_and_truncation_error_is_consistent() {
     let blocks: Vec<(usize, usize)> = (0..6).map(|i| (2 * i, 2 * i + 2)).collect();
     let map = BlockMap::Count { cap: 2 };
     // chi 81 >= every exact bond (at most 3 * 4 / 2 = 6 after the symmetric restriction): no truncation
-    let (c, rep) = flow_step(&t, &blocks, map, &CompressOptions { max_bond: 81, cutoff: 0.0 }, 1 << 20, 1000, 1, &Exec::with_threads(2)).unwrap();
+    let (c, rep) =
+        flow_step(&t, &blocks, map, &CompressOptions { max_bond: 81, cutoff: 0.0 }, 1 << 20, 1000, 1, &Exec::with_threads(2)).unwrap();
     assert!(rep.truncation_error < 1e-12, "{}", rep.truncation_error);
     assert!(rep.negative_mass.value < 1e-12 && !rep.negative_mass.estimated);
     let want = pushforward(&p, &dims, &blocks, map);
@@ -67,7 +68,8 @@ fn step_without_truncation_is_exact_and_truncation_error_is_consistent() {
     }
     // truncated: reported error = relative Frobenius distance to the exact coarse train
     let exact = contract_model(&t, &blocks, map, &Exec::sequential()).unwrap();
-    let (c, rep) = flow_step(&t, &blocks, map, &CompressOptions { max_bond: 3, cutoff: 0.0 }, 1 << 20, 1000, 1, &Exec::sequential()).unwrap();
+    let (c, rep) =
+        flow_step(&t, &blocks, map, &CompressOptions { max_bond: 3, cutoff: 0.0 }, 1 << 20, 1000, 1, &Exec::sequential()).unwrap();
     assert!(c.max_bond() <= 3 && rep.truncation_error > 0.0);
     let (x, y) = (exact.dense().unwrap(), c.dense().unwrap());
     let nx: f64 = x.iter().map(|v| v * v).sum();
@@ -199,7 +201,13 @@ fn flowed_model_matches_a_direct_fit_on_coarse_data() {
     for s in &r.scales[1..] {
         assert!(s.nll_heldout.is_finite() && s.nll_direct_heldout.is_finite());
         // consistency: within 3% (+0.02 bits) of the direct fit, and no worse than independent
-        assert!((s.nll_heldout - s.nll_direct_heldout).abs() < 0.03 * s.nll_direct_heldout + 0.02, "scale {}: flowed {} vs direct {}", s.scale, s.nll_heldout, s.nll_direct_heldout);
+        assert!(
+            (s.nll_heldout - s.nll_direct_heldout).abs() < 0.03 * s.nll_direct_heldout + 0.02,
+            "scale {}: flowed {} vs direct {}",
+            s.scale,
+            s.nll_heldout,
+            s.nll_direct_heldout
+        );
         assert!(s.nll_heldout <= s.nll_independent + 0.02);
         assert_eq!(s.bond_entropies.len(), s.variables.saturating_sub(1));
         assert!(s.parameters > 0 && s.state_space_log2 == s.variables as f64);

@@ -24,11 +24,7 @@ use std::f64::consts::LN_2;
 /// Bond entropies in bits at bonds 1..N-1 (N - 1 values) and the Schmidt weights there.
 pub fn bond_entropies(tt: &TensorTrain, exec: &Exec) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
     let (_, rep) = compress(tt, &CompressOptions { max_bond: 0, cutoff: 0.0 }, exec)?;
-    let ent = rep
-        .spectra
-        .iter()
-        .map(|w| w.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.log2()).sum::<f64>().max(0.0))
-        .collect();
+    let ent = rep.spectra.iter().map(|w| w.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.log2()).sum::<f64>().max(0.0)).collect();
     Ok((ent, rep.spectra))
 }
 

@@ -110,7 +110,8 @@ pub fn leaf_order(g: &Graph, assignments: &[Vec<usize>], exec: &Exec) -> Result<
         levels.push(a.clone());
     }
     let s = levels.len() - 1;
-    let counts: Vec<usize> = levels.iter().enumerate().map(|(t, a)| label_count(a, &format!("assignments[{}]", t.max(1) - 1))).collect::<Result<_>>()?;
+    let counts: Vec<usize> =
+        levels.iter().enumerate().map(|(t, a)| label_count(a, &format!("assignments[{}]", t.max(1) - 1))).collect::<Result<_>>()?;
     let mut pars = Vec::with_capacity(s);
     for t in 1..=s {
         pars.push(parents(&levels[t - 1], counts[t - 1], &levels[t], t)?);
@@ -187,7 +188,11 @@ mod tests {
         assert_eq!(h.blocks[0].len(), 6);
         assert!(h.blocks[0].iter().all(|&(a, b)| b - a == 2));
         // spectral order on a ring keeps neighbours adjacent: consecutive pairs are linked
-        let linked = h.order.windows(2).filter(|w| (w[0] as i64 - w[1] as i64).rem_euclid(12) == 1 || (w[1] as i64 - w[0] as i64).rem_euclid(12) == 1).count();
+        let linked = h
+            .order
+            .windows(2)
+            .filter(|w| (w[0] as i64 - w[1] as i64).rem_euclid(12) == 1 || (w[1] as i64 - w[0] as i64).rem_euclid(12) == 1)
+            .count();
         assert_eq!(linked, 11);
     }
 

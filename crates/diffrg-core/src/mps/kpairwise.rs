@@ -102,8 +102,21 @@ pub fn fit_k_pairwise(dims: &[usize], patterns: &[u8], opts: &PairwiseOptions, e
     let n = dims.len();
     let data = Distinct::new(patterns, n, "patterns")?;
     let (offsets, _) = feature_layout(dims);
-    let mut model = Pairwise { dims: dims.to_vec(), offsets, h: vec![0.0; n], j: vec![0.0; n * n], log_z: 0.0, log_z_se: 0.0, log_z_exact: true, iterations: 0, converged: true, v: vec![0.0; n + 1], exact_ml: false };
-    let active: Vec<Vec<usize>> = (0..data.len()).map(|t| data.row(t).iter().enumerate().filter(|(_, &v)| v > 0).map(|(k, _)| k).collect()).collect();
+    let mut model = Pairwise {
+        dims: dims.to_vec(),
+        offsets,
+        h: vec![0.0; n],
+        j: vec![0.0; n * n],
+        log_z: 0.0,
+        log_z_se: 0.0,
+        log_z_exact: true,
+        iterations: 0,
+        converged: true,
+        v: vec![0.0; n + 1],
+        exact_ml: false,
+    };
+    let active: Vec<Vec<usize>> =
+        (0..data.len()).map(|t| data.row(t).iter().enumerate().filter(|(_, &v)| v > 0).map(|(k, _)| k).collect()).collect();
     let np = n + n * (n - 1) / 2 + n;
     let voff = n + n * (n - 1) / 2;
     let mut x = vec![0.0; np];
@@ -334,7 +347,12 @@ mod tests {
         // the count potential lowers the held-out NLL against Ising on population-driven data
         let test = patterns(n, 2000, 3);
         let ising = Pairwise::fit(&vec![2; n], &pats, &PairwiseOptions::default(), &exec).unwrap();
-        assert!(kp.nll_bits(&test).unwrap() < ising.nll_bits(&test).unwrap(), "{} vs {}", kp.nll_bits(&test).unwrap(), ising.nll_bits(&test).unwrap());
+        assert!(
+            kp.nll_bits(&test).unwrap() < ising.nll_bits(&test).unwrap(),
+            "{} vs {}",
+            kp.nll_bits(&test).unwrap(),
+            ising.nll_bits(&test).unwrap()
+        );
         assert!(fit_k_pairwise(&[2, 3], &[0, 2], &PairwiseOptions::default(), &exec).is_err());
     }
 }

@@ -17,8 +17,8 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-pub use grow::{ladder, product_state_warning, smoothed};
 pub(crate) use grow::refine_grown;
+pub use grow::{ladder, product_state_warning, smoothed};
 pub use init::{exact_init, independent_state, initial_state, mix_initial};
 
 use super::data::Distinct;
@@ -297,7 +297,14 @@ pub(crate) fn refine(
             }
             let (tr, va) = eval(&tt)?;
             exec.progress.set_done(half + 1, opts.max_half_sweeps);
-            report.history.push(SweepRecord { nll_train: tr, nll_heldout: va, max_bond: tt.max_bond(), chi: opts.max_bond, smoothing: 0.0, init_mix });
+            report.history.push(SweepRecord {
+                nll_train: tr,
+                nll_heldout: va,
+                max_bond: tt.max_bond(),
+                chi: opts.max_bond,
+                smoothing: 0.0,
+                init_mix,
+            });
             let sc = score(tr, va);
             if sc < best.0 - 1e-9 {
                 best = (sc, tt.clone());

@@ -135,8 +135,7 @@ pub fn pair_marginals(tt: &TensorTrain, evidence: &[(usize, u8)], exec: &Exec) -
             .map(|i| -> Result<Vec<PairMarginal>> {
                 let ci = tt.core(i);
                 // one environment per value of s_i, carried to the right
-                let mut carried: Vec<Env> =
-                    (0..ci.dim).map(|a| left_step(&e.left[i], ci, Some(&one_hot_times(&w[i], a)))).collect();
+                let mut carried: Vec<Env> = (0..ci.dim).map(|a| left_step(&e.left[i], ci, Some(&one_hot_times(&w[i], a)))).collect();
                 let mut row = Vec::with_capacity(n - i - 1);
                 for j in i + 1..n {
                     exec.check()?;

@@ -54,7 +54,13 @@ pub struct Candidate {
 
 /// Fits with the initial mixing weight chosen on `val` (module docs). Called by
 /// [`super::learn::fit`] with a non-empty `opts.init_mix_grid` whose values it has range-checked.
-pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, FitReport)> {
+pub(crate) fn fit_selected(
+    dims: &[usize],
+    data: &Distinct,
+    val: &Distinct,
+    opts: &LearnOptions,
+    exec: &Exec,
+) -> Result<(TensorTrain, FitReport)> {
     let mut grid: Vec<f64> = Vec::new();
     for &e in &opts.init_mix_grid {
         if !grid.contains(&e) {
@@ -103,7 +109,10 @@ pub(crate) fn fit_selected(dims: &[usize], data: &Distinct, val: &Distinct, opts
     if alphas.is_empty() {
         alphas.push(0.0);
     }
-    let runs: Vec<(usize, f64)> = chosen.iter().flat_map(|&i| if grid[i] >= 1.0 { alphas.iter().map(|&a| (i, a)).collect::<Vec<_>>() } else { vec![(i, 0.0)] }).collect();
+    let runs: Vec<(usize, f64)> = chosen
+        .iter()
+        .flat_map(|&i| if grid[i] >= 1.0 { alphas.iter().map(|&a| (i, a)).collect::<Vec<_>>() } else { vec![(i, 0.0)] })
+        .collect();
     // progress: screening the starts is the first 10%, the refinements share the rest
     exec.progress.set(0.1);
     let total = runs.len().max(1) as f64;
@@ -166,12 +175,13 @@ mod tests {
         let old = LearnOptions { init_mix_grid: Vec::new(), ..opts.clone() };
         let (m0, _) = fit(&dims, &train, &val, &old, &exec).unwrap();
         let old_test = crate::mps::learn::nll(&m0, &test, &exec).unwrap();
-        eprintln!("test NLL: selected {got:.4} (eps {}) independent {ind_test:.4} fixed eps 0.01 {old_test:.4}; {:?}", rep.init_mix, rep.candidates);
+        eprintln!(
+            "test NLL: selected {got:.4} (eps {}) independent {ind_test:.4} fixed eps 0.01 {old_test:.4}; {:?}",
+            rep.init_mix, rep.candidates
+        );
         assert_eq!(rep.candidates.len(), opts.init_mix_grid.len());
         assert!(rep.nll_heldout <= ind_val + 1e-9, "validation {} vs independent {ind_val}", rep.nll_heldout);
         assert!(got <= ind_test, "test {got} vs independent {ind_test}");
         assert!(old_test > ind_test, "the unregularised start should overfit here: {old_test} vs {ind_test}");
     }
 }
-
-

@@ -338,18 +338,12 @@ pub fn check_patterns(dims: &[usize], patterns: &[u8], field: &str) -> Result<us
         return Err(Error::invalid_input("the model has no sites"));
     }
     if patterns.len() % n != 0 {
-        return Err(Error::invalid_input(format!(
-            "{field} has {} values, not a multiple of the {n} sites",
-            patterns.len()
-        )));
+        return Err(Error::invalid_input(format!("{field} has {} values, not a multiple of the {n} sites", patterns.len())));
     }
     for (row, p) in patterns.chunks_exact(n).enumerate() {
         for (k, (&v, &d)) in p.iter().zip(dims).enumerate() {
             if v as usize >= d {
-                return Err(Error::invalid_input(format!(
-                    "{field}[{row}][{k}] = {v} is outside the alphabet 0..{} of site {k}",
-                    d - 1
-                )));
+                return Err(Error::invalid_input(format!("{field}[{row}][{k}] = {v} is outside the alphabet 0..{} of site {k}", d - 1)));
             }
         }
     }

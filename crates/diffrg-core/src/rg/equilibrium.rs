@@ -66,7 +66,9 @@ pub fn null_vectors(l: &Mat<f64>, exec: &Exec) -> Result<(Vec<f64>, Vec<f64>)> {
         let v: Vec<f64> = v.into_iter().map(|x| x * sign).collect();
         let m = v.iter().cloned().fold(0.0, f64::max);
         if v.iter().any(|&x| x < -1e-8 * m) {
-            return Err(Error::invalid_input("laplacian: the null vector changes sign (not a Laplacian of a graph with non-negative weights)"));
+            return Err(Error::invalid_input(
+                "laplacian: the null vector changes sign (not a Laplacian of a graph with non-negative weights)",
+            ));
         }
         Ok(v.into_iter().map(|x| x.max(0.0) / m).collect())
     };

@@ -161,7 +161,12 @@ impl Dense {
     fn new(g: &Graph, kind: LaplacianKind, limit: u128, exec: &Exec) -> Result<Dense> {
         let n = g.n() as u128;
         let sym = kernel::is_symmetric(g, kind);
-        ensure_fits("the dense heat kernel", if sym { 4 } else { 10 } * n * n, limit, "use the real-space rule with method 'local' for large sparse graphs")?;
+        ensure_fits(
+            "the dense heat kernel",
+            if sym { 4 } else { 10 } * n * n,
+            limit,
+            "use the real-space rule with method 'local' for large sparse graphs",
+        )?;
         exec.check()?;
         let l = laplacian::dense(g, kind);
         Ok(if sym { Dense::Sym(SymmetricEigen::new(&l, exec)?) } else { Dense::General(l) })
@@ -183,9 +188,17 @@ fn sym_eigenvalues(g: &Graph, kind: LaplacianKind, dense: &Dense, opts: &StepOpt
     }
 }
 
-fn partition_with(g: &Graph, dense: Option<&Dense>, tau: f64, opts: &StepOptions, exec: &Exec) -> Result<(Vec<usize>, Option<LocalDiagnostics>)> {
+fn partition_with(
+    g: &Graph,
+    dense: Option<&Dense>,
+    tau: f64,
+    opts: &StepOptions,
+    exec: &Exec,
+) -> Result<(Vec<usize>, Option<LocalDiagnostics>)> {
     match (opts.rule, dense) {
-        (Rule::RealSpace, Some(d)) => Ok((real_space::partition_from_kernel(&d.kernel(tau, exec)?, opts.tie_tolerance, Some(&g.components())), None)),
+        (Rule::RealSpace, Some(d)) => {
+            Ok((real_space::partition_from_kernel(&d.kernel(tau, exec)?, opts.tie_tolerance, Some(&g.components())), None))
+        }
         (Rule::RealSpace, None) => {
             let lo = LocalOptions { tie_tolerance: opts.tie_tolerance, ..opts.local.clone() };
             let (a, d) = real_space_local::partition_local(g, tau, &lo, exec)?;
@@ -219,7 +232,12 @@ pub fn coarse_grain(g: &Graph, opts: &StepOptions, exec: &Exec) -> Result<Coarse
     let method = resolve_method(g, opts)?;
     if opts.rule == Rule::Equilibrium {
         let n = g.n() as u128;
-        ensure_fits("the equilibrium rule's dense matrices", 12 * n * n, opts.dense_limit_bytes, "use the real-space rule with method 'local' for large sparse graphs")?;
+        ensure_fits(
+            "the equilibrium rule's dense matrices",
+            12 * n * n,
+            opts.dense_limit_bytes,
+            "use the real-space rule with method 'local' for large sparse graphs",
+        )?;
         let l = laplacian::dense(g, opts.laplacian);
         let (left, right) = equilibrium::null_vectors(&l, exec)?;
         let st = equilibrium::step(&l, &left, &right, opts.tau, opts.target_size, exec)?;
@@ -440,7 +458,11 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
             let l = match (&eq_state, &lam) {
                 (Some((lm, _, _)), _) => laplacian_spectrum(lm, exec)?,
                 (None, Some(l)) => l.clone(),
-                (None, None) => return Err(Error::too_large("the strongest-transition policy needs the dense spectrum, which does not fit in memory; use a fixed tau")),
+                (None, None) => {
+                    return Err(Error::too_large(
+                        "the strongest-transition policy needs the dense spectrum, which does not fit in memory; use a fixed tau",
+                    ))
+                }
             };
             step_opts.tau = strongest_transition(&l, n)?;
         }
@@ -495,7 +517,15 @@ pub fn rg_flow(g: &Graph, opts: &FlowOptions, exec: &Exec) -> Result<FlowResult>
             None => None,
         };
         let st = stats(&next_graph, lam.as_deref(), opts.curve_points);
-        steps.push(FlowStep { tau, time_rescaling: 1.0, method, assignment: composed.clone(), step_assignment: assignment, stats: st, local });
+        steps.push(FlowStep {
+            tau,
+            time_rescaling: 1.0,
+            method,
+            assignment: composed.clone(),
+            step_assignment: assignment,
+            stats: st,
+            local,
+        });
         exec.progress.set(1.0);
         current = next_graph;
         eq_state = next_eq;
@@ -516,7 +546,11 @@ fn laplacian_spectrum(l: &Mat<f64>, exec: &Exec) -> Result<Vec<f64>> {
     let mut v: Vec<f64> = if symmetric {
         SymmetricEigen::new(l, exec)?.lam
     } else {
-        exec.install(|| l.eigenvalues()).map_err(|e| Error::no_convergence(format!("eigenvalues failed: {e:?}")))?.iter().map(|z| z.re.max(0.0)).collect()
+        exec.install(|| l.eigenvalues())
+            .map_err(|e| Error::no_convergence(format!("eigenvalues failed: {e:?}")))?
+            .iter()
+            .map(|z| z.re.max(0.0))
+            .collect()
     };
     v.sort_by(|a, b| a.total_cmp(b));
     Ok(v)

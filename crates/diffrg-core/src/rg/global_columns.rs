@@ -112,7 +112,12 @@ impl GlobalColumns {
     /// `j -> K_{j, nodes[k]}` over original labels (`raw[r * B + k]` is the entry of new label
     /// r). At most `B` nodes. Sequential (callers run blocks in parallel); `exec.check()`
     /// every expansion step.
-    pub fn columns<const B: usize>(&self, nodes: &[usize], exec: &Exec, mut visit: impl FnMut(usize, &dyn Fn(usize) -> f64, &[f64], usize)) -> Result<()> {
+    pub fn columns<const B: usize>(
+        &self,
+        nodes: &[usize],
+        exec: &Exec,
+        mut visit: impl FnMut(usize, &dyn Fn(usize) -> f64, &[f64], usize),
+    ) -> Result<()> {
         let n = self.op.n();
         let b = nodes.len().min(B);
         if b == 0 {

@@ -90,7 +90,8 @@ impl SymmetricEigen {
         let par = exec.par();
         exec.install(|| {
             faer::set_global_parallelism(par);
-            let evd = l.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("dense eigen-solver failed: {e:?}")))?;
+            let evd =
+                l.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("dense eigen-solver failed: {e:?}")))?;
             let s = evd.S();
             Ok(SymmetricEigen { u: evd.U().to_owned(), lam: (0..n).map(|k| s[k].max(0.0)).collect() })
         })
@@ -157,7 +158,9 @@ pub fn general_expm(m: &Mat<f64>, t: f64, exec: &Exec) -> Result<Mat<f64>> {
         let a4 = mul(&a2, &a2);
         let a6 = mul(&a4, &a2);
         exec.check()?;
-        let lin = |c6: f64, c4: f64, c2: f64, c0: f64| Mat::<f64>::from_fn(n, n, |i, j| c6 * a6[(i, j)] + c4 * a4[(i, j)] + c2 * a2[(i, j)] + if i == j { c0 } else { 0.0 });
+        let lin = |c6: f64, c4: f64, c2: f64, c0: f64| {
+            Mat::<f64>::from_fn(n, n, |i, j| c6 * a6[(i, j)] + c4 * a4[(i, j)] + c2 * a2[(i, j)] + if i == j { c0 } else { 0.0 })
+        };
         let u_inner = {
             let hi = mul(&a6, &lin(B[13], B[11], B[9], 0.0));
             let lo = lin(B[7], B[5], B[3], B[1]);

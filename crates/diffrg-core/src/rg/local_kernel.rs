@@ -282,7 +282,15 @@ mod tests {
         for m in [1usize, 2, 3, 7, 40] {
             let alpha: Vec<f64> = (0..m).map(|i| 1.0 + ((i * 7919) % 13) as f64 * 0.37).collect();
             let beta: Vec<f64> = (0..m).map(|i| 0.2 + ((i * 104729) % 11) as f64 * 0.11).collect();
-            let t = Mat::<f64>::from_fn(m, m, |i, j| if i == j { alpha[i] } else if i + 1 == j || j + 1 == i { beta[i.min(j)] } else { 0.0 });
+            let t = Mat::<f64>::from_fn(m, m, |i, j| {
+                if i == j {
+                    alpha[i]
+                } else if i + 1 == j || j + 1 == i {
+                    beta[i.min(j)]
+                } else {
+                    0.0
+                }
+            });
             let ex = Exec::sequential();
             let k = crate::rg::kernel::symmetric_expm(&t, 0.8, &ex).unwrap();
             let y = expm_tridiagonal(&alpha, &beta, 0.8).unwrap();

@@ -31,7 +31,12 @@ pub fn merge_by_score(n: usize, target: usize, exec: &Exec, score: impl Fn(usize
         return Ok(uf.assignment());
     }
     let np = (n as u128) * (n as u128 - 1) / 2;
-    crate::error::ensure_fits("the sorted pair list", 2 * np, crate::spectral::dense::DEFAULT_DENSE_LIMIT_BYTES, "use the real-space rule for large graphs")?;
+    crate::error::ensure_fits(
+        "the sorted pair list",
+        2 * np,
+        crate::spectral::dense::DEFAULT_DENSE_LIMIT_BYTES,
+        "use the real-space rule for large graphs",
+    )?;
     let mut pairs: Vec<(f64, u32, u32)> = Vec::new();
     for j in 0..n {
         if j % 256 == 0 {

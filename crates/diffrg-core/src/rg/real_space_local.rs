@@ -211,7 +211,16 @@ fn whole_component(g: &Graph, i: usize, ws: &mut Workspace) -> Vec<u32> {
     out
 }
 
-fn column(g: &Graph, strengths: &[f64], comp_size: usize, i: usize, tau: f64, opts: &LocalOptions, ws: &mut Workspace, exec: &Exec) -> Result<ColumnOutcome> {
+fn column(
+    g: &Graph,
+    strengths: &[f64],
+    comp_size: usize,
+    i: usize,
+    tau: f64,
+    opts: &LocalOptions,
+    ws: &mut Workspace,
+    exec: &Exec,
+) -> Result<ColumnOutcome> {
     let f = 1.0 - opts.tie_tolerance;
     let mut support: Vec<u32> = vec![i as u32];
     support.extend(g.neighbors(i).0.iter().copied().filter(|&v| v as usize != i));
@@ -353,7 +362,9 @@ mod tests {
     fn disconnected_isolated_and_empty() {
         let g = Graph::from_edges(6, &[(0, 1, 1.0), (2, 3, 2.0), (3, 4, 1.0)], &Default::default()).unwrap();
         check_identical(&g, &[0.0, 0.1, 1.0, 100.0]);
-        let (a, _) = partition_local(&Graph::from_edges(0, &[], &Default::default()).unwrap(), 1.0, &LocalOptions::default(), &Exec::sequential()).unwrap();
+        let (a, _) =
+            partition_local(&Graph::from_edges(0, &[], &Default::default()).unwrap(), 1.0, &LocalOptions::default(), &Exec::sequential())
+                .unwrap();
         assert!(a.is_empty());
     }
 
@@ -402,4 +413,3 @@ mod tests {
         check_identical(&torus(55, 2), &[0.5]);
     }
 }
-

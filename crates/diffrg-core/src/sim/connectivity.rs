@@ -283,12 +283,7 @@ pub(crate) fn build_internal(opts: &NetworkOptions, dt: f64, seed: u64, exec: &E
     let n = opts.n;
     // About 32 bytes per synapse while building (in-lists + CSR), i.e. 4 f64-sized words.
     let expected = n as f64 * (opts.k_exc.min(n as f64) + opts.k_inh.min(n as f64));
-    ensure_fits(
-        "the synapse arrays",
-        (expected * 4.0) as u128,
-        MAX_NETWORK_BYTES,
-        "reduce n, k_exc or k_inh",
-    )?;
+    ensure_fits("the synapse arrays", (expected * 4.0) as u128, MAX_NETWORK_BYTES, "reduce n, k_exc or k_inh")?;
     let n_exc = opts.n_exc();
     let n_inh = n - n_exc;
     let k = opts.clusters;
@@ -319,18 +314,17 @@ pub(crate) fn build_internal(opts: &NetworkOptions, dt: f64, seed: u64, exec: &E
                 let mut srcs: Vec<u32> = Vec::new();
                 let mut out = Vec::new();
                 // Excitatory sources.
-                let r_e = if t_exc { r_ee } else if opts.cluster_inhibitory { opts.p_ratio_inh } else { 1.0 };
+                let r_e = if t_exc {
+                    r_ee
+                } else if opts.cluster_inhibitory {
+                    opts.p_ratio_inh
+                } else {
+                    1.0
+                };
                 let t_clustered = t_exc || opts.cluster_inhibitory;
                 for (pop_lo, pop_hi, bounds, kk, r, exc_src) in [
                     (0, n_exc, &e_bounds, opts.k_exc, r_e, true),
-                    (
-                        n_exc,
-                        n,
-                        &i_bounds,
-                        opts.k_inh,
-                        if opts.cluster_inhibitory { opts.p_ratio_inh } else { 1.0 },
-                        false,
-                    ),
+                    (n_exc, n, &i_bounds, opts.k_inh, if opts.cluster_inhibitory { opts.p_ratio_inh } else { 1.0 }, false),
                 ] {
                     let src_clustered = exc_src || opts.cluster_inhibitory;
                     let self_in_pop = (pop_lo..pop_hi).contains(&t);

@@ -145,10 +145,7 @@ impl LifOptions {
             )));
         }
         if self.duration / self.dt > u32::MAX as f64 {
-            return Err(Error::too_large(format!(
-                "duration / dt = {} steps exceeds 2^32",
-                self.duration / self.dt
-            )));
+            return Err(Error::too_large(format!("duration / dt = {} steps exceeds 2^32", self.duration / self.dt)));
         }
         for (name, v) in [
             ("tau_m_exc", self.tau_m_exc),
@@ -158,7 +155,9 @@ impl LifOptions {
         ] {
             positive(name, v)?;
         }
-        for (name, v) in [("t_ref", self.t_ref), ("ext_rate_exc", self.ext_rate_exc), ("ext_rate_inh", self.ext_rate_inh), ("w_ext", self.w_ext)] {
+        for (name, v) in
+            [("t_ref", self.t_ref), ("ext_rate_exc", self.ext_rate_exc), ("ext_rate_inh", self.ext_rate_inh), ("w_ext", self.w_ext)]
+        {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::invalid_input(format!("{name} must be finite and >= 0, got {v}")));
             }
@@ -534,9 +533,7 @@ pub(crate) fn simulate_partitioned(
     let connectivity = net.to_public(opts.network.clusters, dt);
     let counts = spikes.counts();
     let n_inh = n - n_exc;
-    let sum_over = |exc: bool| -> f64 {
-        (0..n).filter(|&p| connectivity.excitatory()[p] == exc).map(|p| counts[p] as f64).sum()
-    };
+    let sum_over = |exc: bool| -> f64 { (0..n).filter(|&p| connectivity.excitatory()[p] == exc).map(|p| counts[p] as f64).sum() };
     let dur = opts.duration.max(f64::MIN_POSITIVE);
     let rate_exc = if n_exc > 0 { sum_over(true) / n_exc as f64 / dur } else { 0.0 };
     let rate_inh = if n_inh > 0 { sum_over(false) / n_inh as f64 / dur } else { 0.0 };

@@ -54,15 +54,7 @@ fn delays_and_signs_reach_targets() {
         delay_max: 1e-3,
         ..Default::default()
     };
-    let opts = LifOptions {
-        network,
-        duration: 2.0,
-        tau_syn_exc: 1e-4,
-        w_ext: 120.0,
-        ext_rate_inh: 0.0,
-        seed: 3,
-        ..Default::default()
-    };
+    let opts = LifOptions { network, duration: 2.0, tau_syn_exc: 1e-4, w_ext: 120.0, ext_rate_inh: 0.0, seed: 3, ..Default::default() };
     let r = simulate(&opts, &Exec::sequential(), None).unwrap();
     let e = r.connectivity.excitatory().iter().position(|&x| x).unwrap();
     let i = 1 - e;
@@ -137,7 +129,8 @@ fn asynchronous_irregular_with_cluster_structure() {
     let median = cvs[cvs.len() / 2];
     assert!((0.6..2.0).contains(&median), "median CV {median}");
     // Asynchronous: Fano factor of the population count in 5 ms bins stays moderate.
-    let raster = SparseRaster::from_spikes(&r.spikes, &BinOptions { bin_width: 5e-3, t_start: Some(0.2), t_stop: Some(2.0) }, &exec).unwrap();
+    let raster =
+        SparseRaster::from_spikes(&r.spikes, &BinOptions { bin_width: 5e-3, t_start: Some(0.2), t_stop: Some(2.0) }, &exec).unwrap();
     let bins = raster.to_bin_major();
     let pop: Vec<f64> = (0..bins.len()).map(|j| bins.bin(j).1.iter().map(|&c| c as f64).sum()).collect();
     let m = pop.iter().sum::<f64>() / pop.len() as f64;
@@ -147,7 +140,8 @@ fn asynchronous_irregular_with_cluster_structure() {
     // compare pairs of random half-clusters of the same cluster vs different clusters.
     let labels = r.connectivity.labels();
     let exc = r.connectivity.excitatory();
-    let coarse = SparseRaster::from_spikes(&r.spikes, &BinOptions { bin_width: 50e-3, t_start: Some(0.2), t_stop: Some(2.0) }, &exec).unwrap();
+    let coarse =
+        SparseRaster::from_spikes(&r.spikes, &BinOptions { bin_width: 50e-3, t_start: Some(0.2), t_stop: Some(2.0) }, &exec).unwrap();
     let nb = coarse.n_bins();
     let k = opts.network.clusters;
     let mut halves = vec![vec![vec![0.0; nb]; 2]; k];

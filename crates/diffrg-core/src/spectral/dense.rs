@@ -45,7 +45,8 @@ mod tests {
     #[test]
     fn ring_spectrum_is_analytic() {
         let n = 12;
-        let vals = laplacian_eigenvalues(&ring(n), LaplacianKind::Combinatorial, &Exec::with_threads(2), DEFAULT_DENSE_LIMIT_BYTES).unwrap();
+        let vals =
+            laplacian_eigenvalues(&ring(n), LaplacianKind::Combinatorial, &Exec::with_threads(2), DEFAULT_DENSE_LIMIT_BYTES).unwrap();
         let mut want: Vec<f64> = (0..n).map(|k| 2.0 - 2.0 * (2.0 * PI * k as f64 / n as f64).cos()).collect();
         want.sort_by(|a, b| a.total_cmp(b));
         for (a, b) in vals.iter().zip(&want) {
@@ -75,7 +76,11 @@ mod timing {
             let exec = Exec::with_threads(threads);
             let t = std::time::Instant::now();
             let v = laplacian_eigenvalues(&g, LaplacianKind::Combinatorial, &exec, DEFAULT_DENSE_LIMIT_BYTES).unwrap();
-            eprintln!("faer self_adjoint_eigenvalues n={n} threads={threads}: {:.3} s (lam_max {:.3})", t.elapsed().as_secs_f64(), v[n - 1]);
+            eprintln!(
+                "faer self_adjoint_eigenvalues n={n} threads={threads}: {:.3} s (lam_max {:.3})",
+                t.elapsed().as_secs_f64(),
+                v[n - 1]
+            );
         }
     }
 }

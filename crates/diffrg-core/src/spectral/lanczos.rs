@@ -63,13 +63,7 @@ impl Tridiagonal {
 /// every step. Returns an empty matrix when `v0 = 0`.
 ///
 /// Complexity: `steps` products plus `O(N steps)` (none) or `O(N steps^2)` (full) work.
-pub fn lanczos(
-    mut op: impl FnMut(&[f64], &mut [f64]),
-    v0: &[f64],
-    steps: usize,
-    reorth: Reorth,
-    exec: &Exec,
-) -> Result<Tridiagonal> {
+pub fn lanczos(mut op: impl FnMut(&[f64], &mut [f64]), v0: &[f64], steps: usize, reorth: Reorth, exec: &Exec) -> Result<Tridiagonal> {
     let n = v0.len();
     let mut t = Tridiagonal::default();
     let norm0 = dot(v0, v0).sqrt();
@@ -126,13 +120,7 @@ pub fn lanczos(
 /// at once (e.g. [`crate::laplacian::SymLaplacian::apply_block`]); one sparse pass then serves
 /// all columns. Column c stops at its own invariant subspace. Equivalent to `b` calls of
 /// [`lanczos`] with [`Reorth::None`] (up to round-off).
-pub fn lanczos_block(
-    mut op: impl FnMut(&[f64], &mut [f64]),
-    v0: &[f64],
-    b: usize,
-    steps: usize,
-    exec: &Exec,
-) -> Result<Vec<Tridiagonal>> {
+pub fn lanczos_block(mut op: impl FnMut(&[f64], &mut [f64]), v0: &[f64], b: usize, steps: usize, exec: &Exec) -> Result<Vec<Tridiagonal>> {
     let n = v0.len().checked_div(b).unwrap_or(0);
     let mut out = vec![Tridiagonal::default(); b];
     if n == 0 || steps == 0 {
@@ -245,9 +233,8 @@ pub fn gauss_quadrature(t: &Tridiagonal) -> Result<(Vec<f64>, Vec<f64>)> {
             a[(i, i + 1)] = t.beta[i];
         }
     }
-    let eig = a
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| Error::no_convergence(format!("tridiagonal eigen-solver failed: {e:?}")))?;
+    let eig =
+        a.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::no_convergence(format!("tridiagonal eigen-solver failed: {e:?}")))?;
     let u = eig.U();
     let s = eig.S();
     let nodes: Vec<f64> = (0..m).map(|k| s[k]).collect();

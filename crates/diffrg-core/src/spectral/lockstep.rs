@@ -133,9 +133,8 @@ impl LockstepLaplacian {
         for (r, &i) in old_of.iter().enumerate() {
             new_of[i as usize] = r as u32;
         }
-        let unit = op.kind() == LaplacianKind::Combinatorial
-            && values.iter().all(|&v| v == -1.0)
-            && (0..n).all(|i| diag[i] == deg(i) as f64);
+        let unit =
+            op.kind() == LaplacianKind::Combinatorial && values.iter().all(|&v| v == -1.0) && (0..n).all(|i| diag[i] == deg(i) as f64);
         // Rows in the new order, assembled in parallel: row r is old row old_of[r] with its
         // columns relabelled and sorted.
         let mut nptr = Vec::with_capacity(n + 1);
@@ -332,7 +331,14 @@ fn pass1_chunk<const B: usize>(op: &LockstepLaplacian, q: &[f64], pc: &mut [f64]
 /// Pass 2 over a chunk: `w = u - alpha s_q Q - Z h` (into `P`), the partial `||w||^2` and per
 /// component `Z^T w` (the next step's `Z^T q`, up to the scale).
 #[inline(always)]
-fn pass2_chunk<const B: usize>(op: &LockstepLaplacian, q: &[f64], hw: &[[f64; B]], pc: &mut [f64], r0: usize, asq: &[f64; B]) -> Partial<B> {
+fn pass2_chunk<const B: usize>(
+    op: &LockstepLaplacian,
+    q: &[f64],
+    hw: &[[f64; B]],
+    pc: &mut [f64],
+    r0: usize,
+    asq: &[f64; B],
+) -> Partial<B> {
     let rows = pc.len() / B;
     let c_lo = op.comp[r0] as usize;
     let mut hl = vec![[0.0f64; B]; op.comp[r0 + rows - 1] as usize - c_lo + 1];
@@ -370,7 +376,13 @@ pub fn lockstep_lanczos<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], 
     lockstep_run::<B>(op, v, steps, exec, Level::detect())
 }
 
-fn lockstep_run<const B: usize>(op: &LockstepLaplacian, v: &[Vec<f64>], steps: usize, exec: &Exec, simd: Level) -> Result<Vec<Tridiagonal>> {
+fn lockstep_run<const B: usize>(
+    op: &LockstepLaplacian,
+    v: &[Vec<f64>],
+    steps: usize,
+    exec: &Exec,
+    simd: Level,
+) -> Result<Vec<Tridiagonal>> {
     let n = op.n;
     let b = v.len().min(B);
     let mut out = vec![Tridiagonal::default(); b];
@@ -582,7 +594,8 @@ mod tests {
     fn long_runs_stay_inside_the_spectrum() {
         let g = barabasi_albert(1000, 3, 1);
         let op = SymLaplacian::new(&g, LaplacianKind::Combinatorial);
-        let exact = crate::spectral::dense::laplacian_eigenvalues(&g, LaplacianKind::Combinatorial, &Exec::with_threads(2), u128::MAX).unwrap();
+        let exact =
+            crate::spectral::dense::laplacian_eigenvalues(&g, LaplacianKind::Combinatorial, &Exec::with_threads(2), u128::MAX).unwrap();
         let lam_max = *exact.last().unwrap();
         let comp = g.components();
         let z = op.null_values(&comp);
@@ -623,7 +636,9 @@ mod tests {
     #[test]
     fn simd_levels_are_bit_identical() {
         let levels = Level::available();
-        for (g, kind) in [(barabasi_albert(2000, 3, 5), LaplacianKind::Combinatorial), (erdos_renyi(1500, 1.8, 3), LaplacianKind::Normalized)] {
+        for (g, kind) in
+            [(barabasi_albert(2000, 3, 5), LaplacianKind::Combinatorial), (erdos_renyi(1500, 1.8, 3), LaplacianKind::Normalized)]
+        {
             let n = g.n();
             let op = SymLaplacian::new(&g, kind);
             let comp = g.components();
@@ -635,7 +650,10 @@ mod tests {
             for &level in &levels[1..] {
                 let r = exec.install(|| lockstep_run::<8>(&lop, &probes, 60, &exec, level)).unwrap();
                 for (a, b) in base.iter().zip(&r) {
-                    assert!(a.alpha.iter().zip(&b.alpha).chain(a.beta.iter().zip(&b.beta)).all(|(x, y)| x.to_bits() == y.to_bits()), "{level:?}");
+                    assert!(
+                        a.alpha.iter().zip(&b.alpha).chain(a.beta.iter().zip(&b.beta)).all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{level:?}"
+                    );
                     assert_eq!((a.alpha.len(), a.beta.len()), (b.alpha.len(), b.beta.len()));
                 }
             }
@@ -696,7 +714,13 @@ mod speed_report {
         let exec = Exec::with_threads(threads);
         let (t, c0) = (std::time::Instant::now(), cpu_seconds());
         let r = exec.install(|| lockstep_lanczos::<32>(&lop, &probes, steps, &exec)).unwrap();
-        eprintln!("{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s", r.len(), Level::detect(), t.elapsed().as_secs_f64(), cpu_seconds() - c0);
+        eprintln!(
+            "{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s",
+            r.len(),
+            Level::detect(),
+            t.elapsed().as_secs_f64(),
+            cpu_seconds() - c0
+        );
         // the sparse product alone (gathers of 256-byte rows, no recurrence), 10 times, one thread
         let x: Vec<f64> = (0..n * 32).map(|k| (k % 7) as f64).collect();
         let (mut acc, mut sink, c0) = ([0.0; 32], 0.0, cpu_seconds());
@@ -706,6 +730,9 @@ mod speed_report {
                 sink += acc[3];
             }
         }
-        eprintln!("sparse product alone (baseline build of the loop, 1 thread): {:.1} ms per product ({sink})", (cpu_seconds() - c0) * 100.0);
+        eprintln!(
+            "sparse product alone (baseline build of the loop, 1 thread): {:.1} ms per product ({sink})",
+            (cpu_seconds() - c0) * 100.0
+        );
     }
 }

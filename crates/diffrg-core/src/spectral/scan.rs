@@ -264,7 +264,12 @@ mod tests {
         edges.extend((0..10).map(|i| (80 + i, 80 + (i + 1) % 10, 1.0)));
         let g = Graph::from_edges(91, &edges, &EdgeListOptions::default()).unwrap();
         for kind in [LaplacianKind::Combinatorial, LaplacianKind::Normalized, LaplacianKind::RandomWalk] {
-            let opts = ScanOptions { laplacian: kind, method: Method::Exact, tau: Some(TauGrid { min: 1e-9, max: 1e9, count: 50 }), ..Default::default() };
+            let opts = ScanOptions {
+                laplacian: kind,
+                method: Method::Exact,
+                tau: Some(TauGrid { min: 1e-9, max: 1e9, count: 50 }),
+                ..Default::default()
+            };
             let r = spectral_scan(&g, &opts, &Exec::with_threads(2)).unwrap();
             let t = &r.thermodynamics;
             assert_eq!(r.components, 3);
@@ -295,7 +300,11 @@ mod tests {
         let r2 = exact_scan(&torus(40, 2));
         assert!((r2.plateau.level - 1.0).abs() < 0.07, "2D {:?}", r2.plateau);
         // The 3D plateau needs a large torus: SLQ on 22^3 = 10648 nodes.
-        let opts = ScanOptions { method: Method::Slq, slq: SlqOptions { probes: 8, steps: 60, deflate: Some(0), ..Default::default() }, ..Default::default() };
+        let opts = ScanOptions {
+            method: Method::Slq,
+            slq: SlqOptions { probes: 8, steps: 60, deflate: Some(0), ..Default::default() },
+            ..Default::default()
+        };
         let r3 = spectral_scan(&torus(22, 3), &opts, &Exec::with_threads(2)).unwrap();
         assert_eq!(r3.method, Method::Slq);
         assert!((r3.plateau.level - 1.5).abs() < 0.12, "3D {:?}", r3.plateau);

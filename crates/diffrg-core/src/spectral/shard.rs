@@ -35,7 +35,14 @@ impl Shard {
     /// Errors: `ERR_INVALID_INPUT` unless `index < count <= probes`.
     pub fn probes(&self, probes: usize) -> Result<Range<usize>> {
         if self.count == 0 || self.index >= self.count {
-            return Err(Error::invalid_input(format!("shard: index {} must be below the shard count {} (shards are 0-based: 0/{} .. {}/{})", self.index, self.count, self.count, self.count.saturating_sub(1), self.count)));
+            return Err(Error::invalid_input(format!(
+                "shard: index {} must be below the shard count {} (shards are 0-based: 0/{} .. {}/{})",
+                self.index,
+                self.count,
+                self.count,
+                self.count.saturating_sub(1),
+                self.count
+            )));
         }
         if self.count > probes {
             return Err(Error::invalid_input(format!("shard: {} shards need at least as many probes (got {probes})", self.count)));
@@ -66,13 +73,20 @@ pub fn merge_shards(mut parts: Vec<SlqMeasure>) -> Result<SlqMeasure> {
         }
         if m.first_probe != next {
             let what = if m.first_probe < next { "overlap" } else { "leave a gap" };
-            return Err(Error::invalid_input(format!("merge: shards {what} at probe {} (expected probe {next} next)", m.first_probe.min(next))));
+            return Err(Error::invalid_input(format!(
+                "merge: shards {what} at probe {} (expected probe {next} next)",
+                m.first_probe.min(next)
+            )));
         }
         next += m.probes.len();
         let agree = m.exact.len() == first.exact.len()
             && m.exact.iter().zip(&first.exact).all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0));
         if !agree {
-            return Err(Error::invalid_input(format!("merge: shard {k} deflated other eigenvalues than shard 0 ({} vs {} exact values)", m.exact.len(), first.exact.len())));
+            return Err(Error::invalid_input(format!(
+                "merge: shard {k} deflated other eigenvalues than shard 0 ({} vs {} exact values)",
+                m.exact.len(),
+                first.exact.len()
+            )));
         }
     }
     if next != total {
@@ -129,13 +143,18 @@ mod tests {
         let g = barabasi_albert(1200, 2, 9);
         let exec = Exec::with_threads(2);
         let taus = log_grid(1e-2, 1e2, 30);
-        for (reorth, deflate) in [(ReorthPolicy::None, Some(0)), (ReorthPolicy::Full, Some(0)), (ReorthPolicy::Full, Some(5)), (ReorthPolicy::None, Some(5))] {
+        for (reorth, deflate) in
+            [(ReorthPolicy::None, Some(0)), (ReorthPolicy::Full, Some(0)), (ReorthPolicy::Full, Some(5)), (ReorthPolicy::None, Some(5))]
+        {
             let base = SlqOptions { probes: 11, steps: 40, seed: 7, reorth, deflate, ..Default::default() };
             let whole = slq(&g, LaplacianKind::Combinatorial, &base, &exec).unwrap();
             // shards given out of order
             let parts: Vec<SlqMeasure> = [2, 0, 1]
                 .iter()
-                .map(|&i| slq(&g, LaplacianKind::Combinatorial, &SlqOptions { shard: Some(Shard { index: i, count: 3 }), ..base.clone() }, &exec).unwrap())
+                .map(|&i| {
+                    slq(&g, LaplacianKind::Combinatorial, &SlqOptions { shard: Some(Shard { index: i, count: 3 }), ..base.clone() }, &exec)
+                        .unwrap()
+                })
                 .collect();
             assert_eq!(parts[1].probes.len() + parts[2].probes.len() + parts[0].probes.len(), 11);
             let merged = merge_shards(parts).unwrap();
@@ -160,7 +179,14 @@ mod tests {
         let g = erdos_renyi(300, 4.0, 3);
         let exec = Exec::with_threads(2);
         let run = |i: usize, k: usize, seed: u64, n_graph: &crate::graph::Graph| {
-            let o = SlqOptions { probes: 6, steps: 20, seed, deflate: Some(0), shard: Some(Shard { index: i, count: k }), ..Default::default() };
+            let o = SlqOptions {
+                probes: 6,
+                steps: 20,
+                seed,
+                deflate: Some(0),
+                shard: Some(Shard { index: i, count: k }),
+                ..Default::default()
+            };
             slq(n_graph, LaplacianKind::Combinatorial, &o, &exec).unwrap()
         };
         assert!(merge_shards(vec![]).is_err());

@@ -71,7 +71,16 @@ pub struct SlqOptions {
 
 impl Default for SlqOptions {
     fn default() -> Self {
-        SlqOptions { probes: 30, steps: 100, seed: 42, reorth: ReorthPolicy::Auto, deflate: None, deflate_max_n: 50_000, deflate_trigger: 0.01, shard: None }
+        SlqOptions {
+            probes: 30,
+            steps: 100,
+            seed: 42,
+            reorth: ReorthPolicy::Auto,
+            deflate: None,
+            deflate_max_n: 50_000,
+            deflate_trigger: 0.01,
+            shard: None,
+        }
     }
 }
 
@@ -135,12 +144,8 @@ impl SlqMeasure {
         if p < 2 {
             return (vec![0.0; taus.len()], vec![0.0; taus.len()]);
         }
-        let lam_min = self
-            .exact
-            .iter()
-            .chain(self.probes.iter().flat_map(|q| q.nodes.iter()))
-            .map(|l| l.max(0.0))
-            .fold(f64::INFINITY, f64::min);
+        let lam_min =
+            self.exact.iter().chain(self.probes.iter().flat_map(|q| q.nodes.iter())).map(|l| l.max(0.0)).fold(f64::INFINITY, f64::min);
         let moments = |nodes: &[f64], weights: Option<&[f64]>, tau: f64| -> [f64; 3] {
             let mut m = [0.0; 3];
             for (k, &l) in nodes.iter().enumerate() {
@@ -293,7 +298,12 @@ fn check_memory(n: usize, c: usize, opts: &SlqOptions, reorth: Reorth, exec: &Ex
     } else {
         3 * n * 32
     };
-    crate::error::ensure_fits("the SLQ vectors", basis + runs, super::dense::DEFAULT_DENSE_LIMIT_BYTES, "use fewer steps or probes (or fewer deflated modes)")
+    crate::error::ensure_fits(
+        "the SLQ vectors",
+        basis + runs,
+        super::dense::DEFAULT_DENSE_LIMIT_BYTES,
+        "use fewer steps or probes (or fewer deflated modes)",
+    )
 }
 
 /// Appends the lowest `want` converged eigenpairs to the deflation basis `q` and their values
@@ -375,7 +385,15 @@ fn run_lockstep(op: &SymLaplacian, null: &NullSpace, opts: &SlqOptions, range: R
 
 /// One Lanczos quadrature per probe, in parallel, on `(I - Q Q^T) L` with probes
 /// `(I - Q Q^T) v` (`q` empty: `Q` is the null space).
-fn run_probes(op: &SymLaplacian, null: &NullSpace, q: &[f64], opts: &SlqOptions, range: Range<usize>, reorth: Reorth, exec: &Exec) -> Result<(Vec<ProbeQuadrature>, usize)> {
+fn run_probes(
+    op: &SymLaplacian,
+    null: &NullSpace,
+    q: &[f64],
+    opts: &SlqOptions,
+    range: Range<usize>,
+    reorth: Reorth,
+    exec: &Exec,
+) -> Result<(Vec<ProbeQuadrature>, usize)> {
     let n = op.n();
     let count = range.len();
     let dense_null;
@@ -561,11 +579,8 @@ mod tests {
         // and the benchmark); the torus needs (and triggers) deflation.
         let taus = log_grid(1e-3, 1e3, 120);
         let opts = SlqOptions::default();
-        for (name, g) in [
-            ("BA m=2", barabasi_albert(2000, 2, 11)),
-            ("ER <k>=4", erdos_renyi(2000, 4.0, 5)),
-            ("torus 30x30", torus(30, 2)),
-        ] {
+        for (name, g) in [("BA m=2", barabasi_albert(2000, 2, 11)), ("ER <k>=4", erdos_renyi(2000, 4.0, 5)), ("torus 30x30", torus(30, 2))]
+        {
             let (err, cmax, serr) = max_heat_error(&g, LaplacianKind::Combinatorial, &opts, &taus);
             assert!(err <= 0.02 * cmax, "{name}: max |dC| = {err:.4}, 2% of max C = {:.4}", 0.02 * cmax);
             assert!(serr <= 0.005 * (g.n() as f64).ln(), "{name}: max |dS| = {serr}");
@@ -581,11 +596,7 @@ mod tests {
         let taus = log_grid(1e-3, 1e3, 200);
         for deflate in [None] {
             let opts = SlqOptions { deflate, ..Default::default() };
-            for (name, g) in [
-                ("BA m=2", barabasi_albert(n, 2, 11)),
-                ("ER <k>=4", erdos_renyi(n, 4.0, 5)),
-                ("torus", torus(side, 2)),
-            ] {
+            for (name, g) in [("BA m=2", barabasi_albert(n, 2, 11)), ("ER <k>=4", erdos_renyi(n, 4.0, 5)), ("torus", torus(side, 2))] {
                 let t0 = std::time::Instant::now();
                 let m = slq(&g, LaplacianKind::Combinatorial, &opts, &Exec::with_threads(2)).unwrap();
                 let dt = t0.elapsed().as_secs_f64();
@@ -615,7 +626,12 @@ mod tests {
         let taus = log_grid(1e-3, 1e3, 200);
         let c = m.thermodynamics(&taus).specific_heat;
         let cmax = c.iter().cloned().fold(0.0, f64::max);
-        eprintln!("BA m=3 n={n}: slq {dt:.2} s ({} probes x {} steps), lam_max {lm:.4}, max C {cmax:.6}, C(tau=1) {:.6}", m.probes.len(), m.steps, c[100]);
+        eprintln!(
+            "BA m=3 n={n}: slq {dt:.2} s ({} probes x {} steps), lam_max {lm:.4}, max C {cmax:.6}, C(tau=1) {:.6}",
+            m.probes.len(),
+            m.steps,
+            c[100]
+        );
     }
 
     /// Absurd step counts or deflation requests are refused before allocating.

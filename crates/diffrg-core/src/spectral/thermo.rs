@@ -64,7 +64,11 @@ pub fn thermodynamics(nodes: &[f64], weights: Option<&[f64]>, n: usize, taus: &[
                 .zip(&w)
                 .map(|(&l, &wk)| {
                     let e = wk * (-tau * (l - lam_min)).exp();
-                    if e > 0.0 { e * (tau * (l - mean)).powi(2) } else { 0.0 }
+                    if e > 0.0 {
+                        e * (tau * (l - mean)).powi(2)
+                    } else {
+                        0.0
+                    }
                 })
                 .sum::<f64>()
                 / z;

@@ -53,7 +53,18 @@ pub struct PrgOptions {
 
 impl Default for PrgOptions {
     fn default() -> Self {
-        PrgOptions { max_level: None, min_clusters: 4, normalize: true, bootstrap: 200, level: 0.95, seed: 0, max_lag: 1000, spectrum_min_size: 4, spectrum_max_size: 512, shuffle: false }
+        PrgOptions {
+            max_level: None,
+            min_clusters: 4,
+            normalize: true,
+            bootstrap: 200,
+            level: 0.95,
+            seed: 0,
+            max_lag: 1000,
+            spectrum_min_size: 4,
+            spectrum_max_size: 512,
+            shuffle: false,
+        }
     }
 }
 
@@ -103,7 +114,12 @@ impl Units {
         if frames < 2 {
             return Err(Error::invalid_input(format!("prg: {frames} frame(s); at least 2 are needed")));
         }
-        ensure_fits("the unit activity", (n as u128) * (frames as u128), super::trajectory::TRAJECTORY_LIMIT_BYTES, "use a wider bin or fewer units")?;
+        ensure_fits(
+            "the unit activity",
+            (n as u128) * (frames as u128),
+            super::trajectory::TRAJECTORY_LIMIT_BYTES,
+            "use a wider bin or fewer units",
+        )?;
         let mut x = vec![0.0; n * frames];
         for f in 0..frames {
             for (i, &v) in t.frame(f).iter().enumerate() {
@@ -141,7 +157,12 @@ impl Units {
 ///
 /// Complexity: `O(N² T)` for the first pairing (one GEMM), `O(N K T)` per level for the
 /// within-cluster spectra, `O(N T L)` for the autocorrelations up to lag `L`.
-pub fn phenomenological_rg(t: TrajectoryRef, assignments: Option<&[Vec<Option<usize>>]>, o: &PrgOptions, exec: &Exec) -> Result<(PrgResult, Option<PrgResult>)> {
+pub fn phenomenological_rg(
+    t: TrajectoryRef,
+    assignments: Option<&[Vec<Option<usize>>]>,
+    o: &PrgOptions,
+    exec: &Exec,
+) -> Result<(PrgResult, Option<PrgResult>)> {
     o.check()?;
     let u = Units::new(t, o.normalize)?;
     let other = match assignments {
@@ -203,7 +224,12 @@ fn shifted(u: &Units, seed: u64) -> Units {
 
 /// Copies the exponents of the shifted data into `r`'s `null` fields.
 fn attach_null(r: &mut PrgResult, n: &PrgResult) {
-    for (e, ne) in [(&mut r.variance, &n.variance), (&mut r.silence, &n.silence), (&mut r.spectrum, &n.spectrum), (&mut r.autocorrelation, &n.autocorrelation)] {
+    for (e, ne) in [
+        (&mut r.variance, &n.variance),
+        (&mut r.silence, &n.silence),
+        (&mut r.spectrum, &n.spectrum),
+        (&mut r.autocorrelation, &n.autocorrelation),
+    ] {
         if let Some(e) = e {
             e.null = ne.as_ref().map(|x| x.value);
         }

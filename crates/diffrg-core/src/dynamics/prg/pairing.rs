@@ -37,7 +37,9 @@ pub fn correlations(rows: &[f64], m: usize, frames: usize, exec: &Exec) -> Resul
         let b = block.min(m - lo);
         // rows 0..lo+b only: the upper triangle (and diagonal blocks), half the flops
         let r = lo + b;
-        exec.install(|| matmul(c.as_mut().submatrix_mut(0, lo, r, b), Accum::Replace, zm.subcols(0, r).transpose(), zm.subcols(lo, b), 1.0, exec.par()));
+        exec.install(|| {
+            matmul(c.as_mut().submatrix_mut(0, lo, r, b), Accum::Replace, zm.subcols(0, r).transpose(), zm.subcols(lo, b), 1.0, exec.par())
+        });
     }
     let mut out = vec![0.0; m * m];
     for i in 0..m {

@@ -173,7 +173,9 @@ fn level_data(u: &Units, clusters: &[Vec<usize>], o: &PrgOptions, exec: &Exec) -
                 let zm = MatRef::from_column_major_slice(&z, t, k);
                 let mut cov = Mat::<f64>::zeros(k, k);
                 matmul(cov.as_mut(), Accum::Replace, zm.transpose(), zm, 1.0 / t as f64, Par::Seq);
-                let mut ev = cov.self_adjoint_eigenvalues(Side::Lower).map_err(|e| Error::no_convergence(format!("prg: covariance eigenvalues failed ({e:?})")))?;
+                let mut ev = cov
+                    .self_adjoint_eigenvalues(Side::Lower)
+                    .map_err(|e| Error::no_convergence(format!("prg: covariance eigenvalues failed ({e:?})")))?;
                 ev.sort_by(|a, b| b.total_cmp(a));
                 Ok(ev)
             })
@@ -191,7 +193,7 @@ fn crossing(a: &[f64]) -> Option<f64> {
     Some((l - 1) as f64 + (a[l - 1] - INV_E) / (a[l - 1] - a[l]))
 }
 
-fn mean_of<'a>(idx: impl Iterator<Item = usize> + Clone, f: impl Fn(usize) -> f64) -> f64 {
+fn mean_of(idx: impl Iterator<Item = usize> + Clone, f: impl Fn(usize) -> f64) -> f64 {
     let n = idx.clone().count();
     idx.map(f).sum::<f64>() / n.max(1) as f64
 }
@@ -201,7 +203,8 @@ fn summarise(d: &LevelData, picks: &[usize], spicks: &[usize]) -> Summary {
     let lags = picks.iter().map(|&c| d.acf[c].len()).min().unwrap_or(0);
     let acf: Vec<f64> = (0..lags).map(|l| mean_of(it.clone(), |c| d.acf[c][l])).collect();
     let ks = d.spectrum_size;
-    let spectrum: Vec<f64> = if spicks.is_empty() { Vec::new() } else { (0..ks).map(|r| mean_of(spicks.iter().copied(), |c| d.spectra[c][r])).collect() };
+    let spectrum: Vec<f64> =
+        if spicks.is_empty() { Vec::new() } else { (0..ks).map(|r| mean_of(spicks.iter().copied(), |c| d.spectra[c][r])).collect() };
     Summary {
         k: mean_of(it.clone(), |c| d.sizes[c] as f64),
         var: mean_of(it.clone(), |c| d.var[c]),
@@ -267,7 +270,13 @@ pub fn hierarchy_scaling(u: &Units, levels: Vec<Vec<Vec<usize>>>, o: &PrgOptions
 }
 
 /// [`hierarchy_scaling`] with the source index of every level.
-pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, source: Vec<usize>, o: &PrgOptions, exec: &Exec) -> Result<PrgResult> {
+pub(super) fn hierarchy_scaling_of(
+    u: &Units,
+    levels: Vec<Vec<Vec<usize>>>,
+    source: Vec<usize>,
+    o: &PrgOptions,
+    exec: &Exec,
+) -> Result<PrgResult> {
     if let Some(k) = levels.iter().position(|l| l.is_empty() || l.iter().any(|c| c.is_empty())) {
         return Err(Error::invalid_input(format!("prg: level {k} has no cluster or an empty cluster")));
     }
@@ -277,15 +286,19 @@ pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, sour
         exec.progress.set(0.8 * (k + 1) as f64 / levels.len() as f64);
     }
     let all = |d: &LevelData| ((0..d.sizes.len()).collect::<Vec<_>>(), (0..d.spectra.len()).collect::<Vec<_>>());
-    let point: Vec<Summary> = data.iter().map(|d| {
-        let (p, s) = all(d);
-        summarise(d, &p, &s)
-    }).collect();
+    let point: Vec<Summary> = data
+        .iter()
+        .map(|d| {
+            let (p, s) = all(d);
+            summarise(d, &p, &s)
+        })
+        .collect();
     let fits = fit_all(&point);
     let mut diagnostics = Vec::new();
     for (k, s) in point.iter().enumerate() {
         if s.tau.is_none() {
-            diagnostics.push(format!("level {k}: the mean autocorrelation stays above 1/e up to lag {} (max_lag)", s.acf.len().saturating_sub(1)));
+            diagnostics
+                .push(format!("level {k}: the mean autocorrelation stays above 1/e up to lag {} (max_lag)", s.acf.len().saturating_sub(1)));
         } else if s.tau.is_some_and(|t| t < 1.0) {
             diagnostics.push(format!("level {k}: autocorrelation time below one bin; z is poorly resolved at this bin width"));
         }
@@ -323,7 +336,11 @@ pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, sour
         let mut vals: Vec<f64> = reps.iter().filter_map(|r| r[e]).filter(|x| x.is_finite()).collect();
         let failed = reps.len() - vals.len();
         if failed > 0 {
-            diagnostics.push(format!("{} exponent: {failed} of {} bootstrap replicates could not be fitted and were left out", NAMES[e], reps.len()));
+            diagnostics.push(format!(
+                "{} exponent: {failed} of {} bootstrap replicates could not be fitted and were left out",
+                NAMES[e],
+                reps.len()
+            ));
         }
         let ci = if o.bootstrap == 0 { [value, value] } else { percentile_ci(&mut vals, o.level).unwrap_or([value, value]) };
         exps[e] = Some(Exponent { value, ci, stderr, points, null: None });
@@ -350,5 +367,15 @@ pub(super) fn hierarchy_scaling_of(u: &Units, levels: Vec<Vec<Vec<usize>>>, sour
         .collect();
     let [variance, silence, spectrum, autocorrelation] = exps;
     exec.progress.set(1.0);
-    Ok(PrgResult { levels: out_levels, clusters: levels, variance, silence, spectrum, autocorrelation, frames: u.frames, bin_seconds: u.dt, diagnostics })
+    Ok(PrgResult {
+        levels: out_levels,
+        clusters: levels,
+        variance,
+        silence,
+        spectrum,
+        autocorrelation,
+        frames: u.frames,
+        bin_seconds: u.dt,
+        diagnostics,
+    })
 }

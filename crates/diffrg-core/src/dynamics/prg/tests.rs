@@ -79,7 +79,13 @@ fn identical_copies_scale_with_exponent_two() {
     let v = r.variance.as_ref().unwrap();
     assert!((v.value - 2.0).abs() < 1e-9 && within(v, 2.0), "{v:?}");
     // shifted copies are independent units: the null exponent is 1, along both hierarchies
-    let (rs, ls) = run(&data, frames, n, Some(&[(0..n).map(|i| Some(i / copies)).collect()]), &PrgOptions { shuffle: true, bootstrap: 0, ..o.clone() });
+    let (rs, ls) = run(
+        &data,
+        frames,
+        n,
+        Some(&[(0..n).map(|i| Some(i / copies)).collect()]),
+        &PrgOptions { shuffle: true, bootstrap: 0, ..o.clone() },
+    );
     assert!((rs.variance.as_ref().unwrap().null.unwrap() - 1.0).abs() < 0.05, "{:?}", rs.variance);
     assert!((ls.unwrap().variance.as_ref().unwrap().null.unwrap() - 1.0).abs() < 0.05);
     // silence does not depend on K for copies: beta = 0
@@ -89,7 +95,8 @@ fn identical_copies_scale_with_exponent_two() {
     assert_eq!(l.levels.len(), 2);
     // a level with fewer than min_clusters clusters is left out, and said so
     let one: Vec<Option<usize>> = vec![Some(0); n];
-    let (_, l2) = run(&data, frames, n, Some(&[(0..n).map(|i| Some(i / copies)).collect(), one]), &PrgOptions { bootstrap: 0, ..o.clone() });
+    let (_, l2) =
+        run(&data, frames, n, Some(&[(0..n).map(|i| Some(i / copies)).collect(), one]), &PrgOptions { bootstrap: 0, ..o.clone() });
     let l2 = l2.unwrap();
     assert_eq!(l2.levels.iter().map(|l| l.source).collect::<Vec<_>>(), vec![0, 1]);
     assert!(l2.diagnostics.iter().any(|d| d.contains("level(s) [2] left out")), "{:?}", l2.diagnostics);

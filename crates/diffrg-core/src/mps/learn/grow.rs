@@ -66,7 +66,13 @@ pub fn smoothed(data: &Distinct, dims: &[usize], alpha: f64, pseudocount: f64, s
     let m = data.total.clamp(1, MAX_PSEUDO);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut index: HashMap<Vec<u8>, usize> = HashMap::with_capacity(data.len() + m);
-    let mut out = Distinct { n_sites: n, patterns: Vec::with_capacity((data.len() + m) * n), weights: Vec::new(), counts: Vec::new(), total: data.total };
+    let mut out = Distinct {
+        n_sites: n,
+        patterns: Vec::with_capacity((data.len() + m) * n),
+        weights: Vec::new(),
+        counts: Vec::new(),
+        total: data.total,
+    };
     let scale = 1.0 / (1.0 + alpha);
     for j in 0..data.len() {
         index.insert(data.row(j).to_vec(), j);

@@ -161,7 +161,14 @@ pub fn independent_state(dims: &[usize], data: &Distinct, pseudocount: f64) -> R
 /// `sqrt(1 - eps) Psi_emp / ||Psi_emp|| + sqrt(eps) Psi_ind`, recompressed to `max_bond`
 /// (`eps = 0`: `emp` itself; `eps = 1`: the product state of the smoothed site marginals, i.e.
 /// the independent model). Returns the state and the recompression's discarded weight.
-pub fn mix_initial(dims: &[usize], data: &Distinct, emp: &TensorTrain, eps: f64, opts: &LearnOptions, exec: &Exec) -> Result<(TensorTrain, f64)> {
+pub fn mix_initial(
+    dims: &[usize],
+    data: &Distinct,
+    emp: &TensorTrain,
+    eps: f64,
+    opts: &LearnOptions,
+    exec: &Exec,
+) -> Result<(TensorTrain, f64)> {
     if eps <= 0.0 {
         return Ok((emp.clone(), 0.0));
     }

@@ -43,7 +43,16 @@ pub(super) struct Sweeper<'a> {
 pub(super) const CHUNK: usize = 512;
 
 /// `out[j] = env[j]^T M(x_j[k])` for every pattern (rows rescaled), where `M(a)` is `din x dout`.
-pub(super) fn advance<'m>(x: &[u8], n: usize, k: usize, env: &[f64], din: usize, dout: usize, d: usize, mat: &(dyn Fn(usize) -> MatRef<'m, f64> + Sync)) -> Vec<f64> {
+pub(super) fn advance<'m>(
+    x: &[u8],
+    n: usize,
+    k: usize,
+    env: &[f64],
+    din: usize,
+    dout: usize,
+    d: usize,
+    mat: &(dyn Fn(usize) -> MatRef<'m, f64> + Sync),
+) -> Vec<f64> {
     let m = env.len() / din;
     let mut out = vec![0.0; m * dout];
     out.par_chunks_mut(CHUNK * dout).enumerate().for_each(|(ci, o)| {
@@ -182,7 +191,14 @@ fn objective(psi: &[f64], w: &[f64], bmat: &[f64]) -> f64 {
 }
 
 /// Optimises the two-site tensor of bond (k, k+1) in place; returns the accepted step.
-pub(super) fn optimise_bond(sw: &Sweeper, k: usize, bmat: &mut Vec<f64>, dims: (usize, usize, usize, usize), opts: &LearnOptions, lr: &mut f64) {
+pub(super) fn optimise_bond(
+    sw: &Sweeper,
+    k: usize,
+    bmat: &mut Vec<f64>,
+    dims: (usize, usize, usize, usize),
+    opts: &LearnOptions,
+    lr: &mut f64,
+) {
     let (dl, da, db, dr) = dims;
     let mut psi = sw.amplitudes(k, bmat, dl, da, db, dr);
     let mut f = objective(&psi, sw.w, bmat);
@@ -233,7 +249,14 @@ pub(super) fn optimise_bond(sw: &Sweeper, k: usize, bmat: &mut Vec<f64>, dims: (
 /// A_k = U S / ||S||, A_{k+1} = V^T. `shrink > 0` soft-thresholds the singular values,
 /// `s_j -> max(s_j - shrink s_0, 0)` (the proximal step of a nuclear-norm penalty relative to
 /// the leading value), dropping those that reach 0.
-pub(super) fn split_bond(bmat: &[f64], dims: (usize, usize, usize, usize), max_bond: usize, cutoff: f64, shrink: f64, to_right: bool) -> Result<(Core, Core)> {
+pub(super) fn split_bond(
+    bmat: &[f64],
+    dims: (usize, usize, usize, usize),
+    max_bond: usize,
+    cutoff: f64,
+    shrink: f64,
+    to_right: bool,
+) -> Result<(Core, Core)> {
     let (dl, da, db, dr) = dims;
     let (u, mut s, vt, kk) = svd(view(bmat, dl * da, db * dr))?;
     if shrink > 0.0 && !s.is_empty() {

@@ -2,10 +2,10 @@
 
 use super::sweep::CHUNK;
 use super::*;
-use crate::mps::tt::Kind;
 use crate::mps::baselines::Independent;
 use crate::mps::data::{latent_cluster_patterns, reorder_columns, split};
 use crate::mps::sample::sample;
+use crate::mps::tt::Kind;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -55,7 +55,12 @@ fn sweeps_learn_a_low_rank_distribution() {
     let got = nll(&model, &val, &exec).unwrap();
     assert!((got - rep.nll_heldout).abs() < 1e-9);
     assert!(rep.nll_heldout <= rep.init_nll_heldout);
-    eprintln!("fit {:.4} truth {true_val:.4} independent {ind:.4} init {:.4} sweeps {}", rep.nll_heldout, rep.init_nll_heldout, rep.history.len());
+    eprintln!(
+        "fit {:.4} truth {true_val:.4} independent {ind:.4} init {:.4} sweeps {}",
+        rep.nll_heldout,
+        rep.init_nll_heldout,
+        rep.history.len()
+    );
     assert!(rep.nll_heldout < true_val + 0.1, "{} vs truth {true_val}", rep.nll_heldout);
     assert!(rep.nll_heldout < ind - 0.1, "{} vs independent {ind}", rep.nll_heldout);
 }
@@ -128,10 +133,22 @@ fn ladder_reaches_the_empirical_optimum_on_a_small_system() {
     let data = Distinct::new(&pats, n, "p").unwrap();
     let h_emp = -data.weights.iter().map(|w| w * w.log2()).sum::<f64>();
     let exec = Exec::with_threads(2);
-    let opts = LearnOptions { max_bond: 8, smoothing_grid: vec![0.0], init_mix_grid: vec![1.0], max_half_sweeps: 40, patience: 6, steps_per_bond: 4, ..Default::default() };
+    let opts = LearnOptions {
+        max_bond: 8,
+        smoothing_grid: vec![0.0],
+        init_mix_grid: vec![1.0],
+        max_half_sweeps: 40,
+        patience: 6,
+        steps_per_bond: 4,
+        ..Default::default()
+    };
     let (model, rep) = fit(&dims, &pats, &pats, &opts, &exec).unwrap();
     let got = nll(&model, &pats, &exec).unwrap();
-    eprintln!("train NLL {got:.5} empirical entropy {h_emp:.5}, max bond {}, rungs {:?}", model.max_bond(), rep.curve.iter().map(|h| h.chi).collect::<Vec<_>>());
+    eprintln!(
+        "train NLL {got:.5} empirical entropy {h_emp:.5}, max bond {}, rungs {:?}",
+        model.max_bond(),
+        rep.curve.iter().map(|h| h.chi).collect::<Vec<_>>()
+    );
     assert!(got >= h_emp - 1e-9, "below the empirical entropy: {got} < {h_emp}");
     assert!(got < h_emp + 0.01, "{got} vs empirical entropy {h_emp}");
     // the ladder went past chi 2 and reported every rung's half-sweeps
@@ -152,7 +169,8 @@ fn ladder_smoothing_and_product_state_warning() {
     let s = smoothed(&data, &dims, 0.25, 0.5, 1);
     assert!((s.weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // the training patterns keep weight 1 / (1 + alpha) plus what the pseudo-data add to them
-    let pseudo: f64 = s.weights[data.len()..].iter().sum::<f64>() + (0..data.len()).map(|j| s.weights[j] - data.weights[j] / 1.25).sum::<f64>();
+    let pseudo: f64 =
+        s.weights[data.len()..].iter().sum::<f64>() + (0..data.len()).map(|j| s.weights[j] - data.weights[j] / 1.25).sum::<f64>();
     assert!((pseudo - 0.2).abs() < 1e-12, "{pseudo}");
     assert_eq!(s, smoothed(&data, &dims, 0.25, 0.5, 1));
     assert_eq!(smoothed(&data, &dims, 0.0, 0.5, 1), data);
