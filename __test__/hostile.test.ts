@@ -10,6 +10,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSy
 import * as path from 'node:path';
 import { zipSync } from 'fflate';
 import { cli, diffrg, latentClusters, oneLine, root, tmpDir } from './helpers';
+import { writeNwbUnits } from './report-fixtures';
 
 const tmp = (): string => tmpDir('hostile');
 
@@ -53,6 +54,16 @@ describe('declared sizes are checked against the memory budget before allocating
     const bad = cli(['--memory', 'lots', 'scan', f]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.split('\n')[0]).toMatch(/usage error: --memory must be a byte count/);
+  });
+
+  it('an NWB dataset whose declared shape exceeds the budget is refused before HDF5 reads it', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'units.nwb');
+    await writeNwbUnits(f, path.join(root, 'data', 'aplysia-pedal-bruno2015', 'Jan1912da02_spikes.csv'));
+    const r = cli(['--memory', '64K', 'infer', f, '--out', path.join(dir, 'g.csv')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/^diffrg: ERR_TOO_LARGE: .*units\.nwb: dataset \/units\/spike_times \(shape \d+\) needs .* over the memory budget of 64\.0 KiB/);
+    expect(readdirSync(dir)).toEqual(['units.nwb']);
   });
 
   it('API: sampleMps with a huge count is a typed error, not an allocation abort', async () => {
@@ -256,6 +267,32 @@ describe('signals cancel the native work at once', () => {
 });
 
 describe('signals while JavaScript is busy', () => {
+  // The other long commands: each signal cancels the kernel and the command exits at once.
+  const LONG: [string, string[]][] = [
+    ['simulate lif', ['simulate', 'lif', '--neurons', '5000', '--duration', '600']],
+    ['coarse-grain', ['coarse-grain', 'gen:er:300000:10:1', '--tau', '1', '--steps', '20']],
+  ];
+  for (const [name, args] of LONG) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      it(`${signal} during ${name} exits ${signal === 'SIGINT' ? 130 : 143} within a second`, async () => {
+        const dir = tmp();
+        const out = args[0] === 'simulate' ? ['--out', path.join(dir, 'sim')] : [];
+        const child = spawn(process.execPath, [path.join(root, 'bin', 'diffrg.js'), ...args, ...out], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => (stderr += b));
+        await new Promise((r) => setTimeout(r, 2500));
+        expect(child.exitCode, `finished before the signal: ${stderr}`).toBe(null);
+        const sent = Date.now();
+        child.kill(signal);
+        const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+        expect(stderr).toMatch(new RegExp(`interrupted \\(${signal}\\)`));
+        expect(Date.now() - sent).toBeLessThan(5000);
+        expect(readdirSync(dir)).toEqual([]);
+      });
+    }
+  }
+
   it('SIGTERM while a large edge list is parsed exits 143 at once (the parse yields to the event loop; was after the whole parse)', async () => {
     const dir = tmp();
     const f = path.join(dir, 'big.csv');

@@ -14,9 +14,9 @@
  * HDF5 path.
  */
 import { promises as fs } from 'node:fs';
-import { InvalidInputError, IoError, NotFiniteError, ParseError } from '../errors';
+import { InvalidInputError, IoError, NotFiniteError, ParseError, TooLargeError } from '../errors';
 import type { Raster, SpikeTrains } from './activity';
-import { noteInput } from './guard';
+import { ensureBudget, noteInput } from './guard';
 
 type H5 = typeof import('h5wasm/node', { with: { 'resolution-mode': 'import' } });
 type H5File = InstanceType<H5['File']>;
@@ -84,7 +84,7 @@ async function withFile<T>(file: string, f: (h: H5File, m: H5) => T): Promise<T>
   try {
     return f(h, m);
   } catch (err) {
-    if (err instanceof InvalidInputError || err instanceof ParseError || err instanceof NotFiniteError) throw err;
+    if (err instanceof InvalidInputError || err instanceof ParseError || err instanceof NotFiniteError || err instanceof TooLargeError) throw err;
     throw new ParseError(`cannot read HDF5 content: ${hdf5Message(err)}`, { file }, { cause: err });
   } finally {
     try {
@@ -106,6 +106,11 @@ function dataset(m: H5, g: H5Group, name: string, file: string, where: string): 
 }
 
 function numbers(d: H5Dataset, file: string, where: string): Float64Array {
+  // The declared shape is checked against the memory budget before HDF5 allocates it: the
+  // dataset as stored (its element size) plus the Float64 copy made here.
+  const elements = (d.shape ?? []).reduce((a, b) => a * Number(b), 1);
+  const itemSize = Number((d.metadata as { size?: number } | undefined)?.size ?? 8);
+  ensureBudget(`dataset ${where} (shape ${(d.shape ?? []).join(' x ')})`, elements * (itemSize + 8), file);
   const v = d.value as unknown;
   if (v === null || typeof v !== 'object' || !('length' in (v as object))) {
     throw new ParseError(`dataset ${where} is not numeric`, { file });
