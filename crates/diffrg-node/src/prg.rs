@@ -154,7 +154,7 @@ fn run(t: trajectory::Trajectory, o: &PrgOptions, exec: &diffrg_core::Exec) -> d
 
 /// Phenomenological RG of dense activity: `data[i * samples + t]` is row `i` at sample `t`,
 /// samples `dt` seconds apart (one frame per sample).
-#[napi]
+#[napi(ts_return_type = "Promise<PrgOutputJs>")]
 pub fn prg_dense(
     data: Float64Array,
     rows: u32,
@@ -173,7 +173,7 @@ pub fn prg_dense(
 
 /// Phenomenological RG of spike trains binned at `binSeconds` from `start` (the activity
 /// family's grid): neuron `r`'s sorted spike times are `times[offsets[r]..offsets[r + 1]]`.
-#[napi]
+#[napi(ts_return_type = "Promise<PrgOutputJs>")]
 pub fn prg_spikes(
     offsets: Float64Array,
     times: Float64Array,
