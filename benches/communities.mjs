@@ -84,7 +84,7 @@ for (const side of ['left', 'right']) {
   const base = join(here, '..', 'data', 'drosophila-larva-mb');
   const truth = await readLabels(join(base, `${side}_labels.csv`));
   for (const directed of [true, false]) {
-    const g = await readGraph(join(base, `${side}_adjacency.csv`), { format: 'matrix', directed });
+    const { graph: g } = await readGraph(join(base, `${side}_adjacency.csv`), { format: 'dense', directed });
     const r = await leiden(g);
     const ref = g.labels.map((id) => truth.get(id));
     const ari = adjustedRandIndex(r.labels, ref);
