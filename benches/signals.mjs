@@ -6,6 +6,9 @@
 //
 //   node benches/signals.mjs                     (both parts)
 //   SIGNALS_PARTS=parse node benches/signals.mjs
+// Part `csr` (not in the default run): how long the synchronous native CSR build of the same
+// 3e6 edges (`Graph.fromEdges`) holds a signal back, best of 3.
+//   SIGNALS_PARTS=csr node benches/signals.mjs
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,5 +48,17 @@ if (parts.includes('parse')) {
     });
     console.log(r);
   }
+}
+if (parts.includes('csr')) {
+  const m = 3_000_000;
+  const sources = new Uint32Array(m), targets = new Uint32Array(m), weights = new Float64Array(m);
+  for (let k = 0; k < m; k++) [sources[k], targets[k], weights[k]] = [Math.floor(u() * 500_000), Math.floor(u() * 500_000), u() + 0.1];
+  const ms = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = process.hrtime.bigint();
+    d.Graph.fromEdges({ n: 500_000, sources, targets, weights });
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  console.log({ part: 'csr', edges: m, bestMs: Math.round(Math.min(...ms)) });
 }
 rmSync(dir, { recursive: true, force: true });

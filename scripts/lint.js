@@ -2,12 +2,12 @@
 // `npm run lint` (part of `npm test`): the TypeScript linter (biome, rules in biome.json), the Rust
 // formatter and clippy with warnings as errors (allowed lints and why: Cargo.toml), and the typed
 // boundary (no `Promise<unknown>` in the generated typings). Rules: CONTRIBUTING.md, "Lints".
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const host = /host: (\S+)/.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))[1];
+const host = require('./host');
 const steps = [
   ['biome lint', process.execPath, [require.resolve('@biomejs/biome/bin/biome'), 'lint', '--error-on-warnings']],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],

@@ -554,7 +554,7 @@ mod tests {
     }
 
     fn truth(n: usize) -> Pairwise {
-        let (offsets, nf) = feature_layout(&vec![2; n]);
+        let (_, nf) = feature_layout(&vec![2; n]);
         let h: Vec<f64> = (0..n).map(|i| -1.0 + 0.1 * (i % 3) as f64).collect();
         let mut j = vec![0.0; nf * nf];
         for i in 0..n {
@@ -563,6 +563,13 @@ mod tests {
             j[i * nf + k] = v;
             j[k * nf + i] = v;
         }
+        binary(h, j)
+    }
+
+    /// A binary model of fields `h` and couplings `j` (`nf x nf`), `ln Z` not yet computed.
+    fn binary(h: Vec<f64>, j: Vec<f64>) -> Pairwise {
+        let n = h.len();
+        let (offsets, _) = feature_layout(&vec![2; n]);
         Pairwise {
             dims: vec![2; n],
             offsets,
@@ -623,22 +630,10 @@ mod tests {
         let n = 200;
         assert_eq!(state_count(&vec![2; n]), None);
         assert_eq!(state_count(&vec![2; 127]), Some(1u128 << 127));
-        let (offsets, nf) = feature_layout(&vec![2; n]);
+        let (_, nf) = feature_layout(&vec![2; n]);
         let h: Vec<f64> = (0..n).map(|i| -3.0 + 0.01 * i as f64).collect();
         let exact: f64 = h.iter().map(|x| x.exp().ln_1p()).sum();
-        let mut m = Pairwise {
-            dims: vec![2; n],
-            offsets,
-            h: h.clone(),
-            j: vec![0.0; nf * nf],
-            log_z: 0.0,
-            log_z_se: 0.0,
-            log_z_exact: true,
-            iterations: 0,
-            converged: true,
-            v: Vec::new(),
-            exact_ml: false,
-        };
+        let mut m = binary(h, vec![0.0; nf * nf]);
         // AIS from a slightly wrong reference so that the estimate is not trivially exact
         let marg: Vec<Vec<f64>> = (0..n).map(|_| vec![0.95, 0.05]).collect();
         let opts = PairwiseOptions { ais_chains: 8, ais_steps: 50, seed: 1, ..Default::default() };
