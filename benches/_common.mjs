@@ -1,6 +1,7 @@
 // Shared helpers for benchmarks: the built package, timing, and running Python peers.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -8,6 +9,14 @@ import os from 'node:os';
 export const here = dirname(fileURLToPath(import.meta.url));
 export const diffrg = createRequire(import.meta.url)('../dist/index.js');
 export const python = process.env.DIFFRG_BENCH_PYTHON ?? join(here, '.venv', 'bin', 'python');
+
+/**
+ * DIFFRG_BENCH_SMOKE=1: every benchmark at tiny sizes in seconds, peers optional (they run when
+ * benches/.venv exists). `npm test` runs every benchmark this way so that none breaks unseen.
+ */
+export const SMOKE = process.env.DIFFRG_BENCH_SMOKE === '1';
+/** The full size, or the smoke size under DIFFRG_BENCH_SMOKE=1. */
+export const sized = (full, smoke) => (SMOKE ? smoke : full);
 
 /** Best wall time in seconds of `repeat` runs of an async function (after one warm-up when warm). */
 export async function time(fn, { repeat = 3, warm = false } = {}) {
@@ -22,8 +31,15 @@ export async function time(fn, { repeat = 3, warm = false } = {}) {
   return { seconds: best, value };
 }
 
-/** Runs `benches/peers/<script>` with JSON args; it prints one JSON object on its last line. */
+/**
+ * Runs `benches/peers/<script>` with JSON args; it prints one JSON object on its last line.
+ * In smoke mode without the peer environment it returns null (callers print diffrg alone).
+ */
 export function peer(script, args) {
+  if (SMOKE && !existsSync(python)) {
+    console.log(`  (smoke mode: peer ${script} skipped, no ${python}; \`npm run bench\` installs it)`);
+    return null;
+  }
   const out = execFileSync(python, [join(here, 'peers', script), JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -32,8 +48,12 @@ export function machine() {
   return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
-/** Prints one comparison row: diffrg time, peer time, and the speed-up ratio peer/diffrg. */
+/** Prints one comparison row: diffrg time, peer time, and the speed-up ratio peer/diffrg (diffrg alone without a peer time). */
 export function row(task, ours, theirs, peerName) {
+  if (theirs === undefined || theirs === null) {
+    console.log(`${task.padEnd(48)} diffrg ${ours.toFixed(3).padStart(8)} s   (${peerName} not run)`);
+    return null;
+  }
   const ratio = theirs / ours;
   console.log(`${task.padEnd(48)} diffrg ${ours.toFixed(3).padStart(8)} s   ${peerName} ${theirs.toFixed(3).padStart(8)} s   ratio ${ratio.toFixed(2)}x`);
   return ratio;

@@ -13,13 +13,13 @@
 //
 // `node benches/aplysia.mjs` (after `npm run build`; ~5 s), or `npm run bench -- aplysia`.
 import { join } from 'node:path';
-import { diffrg, here, machine } from './_common.mjs';
+import { diffrg, here, machine, sized } from './_common.mjs';
 
 const { readActivity, readLabels, inferSpikes, Graph, analyzeCommunities, adjustedRandIndex, normalizedMutualInformation } = diffrg;
 const data = join(here, '..', 'data', 'aplysia-pedal-bruno2015');
-const recordings = ['Feb1312da06', 'Jan1312da04', 'Jan1912da02'];
-const bins = [0.005, 0.05];
-const methods = ['lgd', 'var', 'partial-correlation', 'correlation'];
+const recordings = sized(['Feb1312da06', 'Jan1312da04', 'Jan1912da02'], ['Jan1312da04']);
+const bins = sized([0.005, 0.05], [0.05]);
+const methods = sized(['lgd', 'var', 'partial-correlation', 'correlation'], ['lgd', 'correlation']);
 const threads = 2;
 console.log(`machine: ${machine()}`);
 console.log('| recording | bin | graph | edges (q<=0.05) | neurons with an edge | community method | communities | ARI | NMI |');

@@ -5,7 +5,7 @@
 //   DEMO_BENCH_SEEDS=1,2,3,... (default: 1..10)
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { machine } from './_common.mjs';
+import { SMOKE, machine } from './_common.mjs';
 
 const { runDemo, DEMO_NETWORK } = createRequire(import.meta.url)('../dist/cli/commands/demo.js');
 const threads = Number(process.env.DIFFRG_THREADS ?? 2);
@@ -21,7 +21,7 @@ const networks = {
   a12w5: { clusters: 20, wRatio: 5 },
 };
 const names = (process.env.DEMO_BENCH_NETWORKS ?? 'demo').split(',');
-const seeds = (process.env.DEMO_BENCH_SEEDS ?? '1,2,3,4,5,6,7,8,9,10').split(',').map(Number);
+const seeds = (process.env.DEMO_BENCH_SEEDS ?? (SMOKE ? '1' : '1,2,3,4,5,6,7,8,9,10')).split(',').map(Number);
 console.log(`machine: ${machine()}; threads ${threads}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; seeds ${seeds.join(',')}`);
 const figures = {
   'E rate (Hz)': (r) => r.simulation.rateExc,
@@ -46,7 +46,8 @@ const figures = {
 };
 for (const name of names) {
   if (!(name in networks)) throw new Error(`DEMO_BENCH_NETWORKS: unknown network '${name}' (known: ${Object.keys(networks).join(', ')})`);
-  const network = networks[name];
+  // smoke mode: the same pipeline on 10 s of simulation
+  const network = SMOKE ? { ...networks[name], duration: 10 } : networks[name];
   const values = Object.fromEntries(Object.keys(figures).map((k) => [k, []]));
   for (const seed of seeds) {
     const r = await runDemo({ seed, threads, network });

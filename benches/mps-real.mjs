@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffrg, here, machine } from './_common.mjs';
 
-const smoke = process.env.MPS_REAL_SMOKE === '1';
+const smoke = process.env.MPS_REAL_SMOKE === '1' || process.env.DIFFRG_BENCH_SMOKE === '1';
 const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
 const splits = smoke ? 1 : Number(process.env.MPS_REAL_SPLITS ?? 3);
 const chis = (process.env.MPS_REAL_CHIS ?? (smoke ? '2,4' : '2,4,8,16')).split(',').map(Number);

@@ -18,10 +18,10 @@
 //   rg   sparse real-space RG step, BA N = 10^5 m = 2, tau = 0.3
 //   mps  MPS compression, 100 sites, chi 128 -> 32
 import os from 'node:os';
-import { diffrg, machine, rng, time } from './_common.mjs';
+import { SMOKE, diffrg, machine, rng, time } from './_common.mjs';
 
 const cores = os.availableParallelism?.() ?? os.cpus().length;
-const preset = process.env.DIFFRG_SCALING ?? (cores >= 8 ? 'full' : 'small');
+const preset = process.env.DIFFRG_SCALING ?? (SMOKE ? 'smoke' : cores >= 8 ? 'full' : 'small');
 const SIZES = {
   full: { slqN: 1_000_000, lifN: 10_000, lifT: 10, lgdN: 1000, lgdSeconds: 6000, rgN: 100_000, mpsSites: 100, mpsChi: 128, mpsTo: 32 },
   small: { slqN: 200_000, lifN: 5_000, lifT: 2, lgdN: 300, lgdSeconds: 600, rgN: 50_000, mpsSites: 100, mpsChi: 128, mpsTo: 32 },

@@ -17,8 +17,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const d = require('../dist/index.js');
 const { rng } = await import('../__test__/synthetic.mjs');
+const { sized } = await import('./_common.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'diffrg-signals-'));
-const rows = 40000, sites = 120, u = rng(3);
+const rows = sized(40000, 2000), sites = sized(120, 24), u = rng(3);
 const data = new Uint8Array(rows * sites);
 for (let t = 0; t < rows; t++) { const up = Array.from({ length: 12 }, () => u() < 0.3); for (let i = 0; i < sites; i++) data[t * sites + i] = u() < (up[i % 12] ? 0.6 : 0.05) ? 1 : 0; }
 writeFileSync(`${dir}/p.npy`, d.encodeNpy({ dtype: 'uint8', shape: [rows, sites], data }));
@@ -33,13 +34,13 @@ const parts = (process.env.SIGNALS_PARTS ?? 'fit,parse').split(',');
 if (parts.includes('fit')) {
   const full = await run(null);
   console.log('no signal:', full);
-  for (const f of [0.3, 0.85, 0.95]) for (const s of ['SIGINT', 'SIGTERM']) console.log(await run(Math.round(full.total * f), s));
+  for (const f of sized([0.3, 0.85, 0.95], [0.5])) for (const s of ['SIGINT', 'SIGTERM']) console.log(await run(Math.round(full.total * f), s));
 }
 if (parts.includes('parse')) {
   const lines = [];
-  for (let k = 0; k < 3_000_000; k++) lines.push(`${Math.floor(u() * 500_000)},${Math.floor(u() * 500_000)},${(u() + 0.1).toFixed(3)}`);
+  for (let k = 0; k < sized(3_000_000, 50_000); k++) lines.push(`${Math.floor(u() * 500_000)},${Math.floor(u() * 500_000)},${(u() + 0.1).toFixed(3)}`);
   writeFileSync(`${dir}/big.csv`, lines.join('\n') + '\n');
-  for (const delay of [300, 1500, 4000]) {
+  for (const delay of sized([300, 1500, 4000], [100])) {
     const r = await new Promise((res) => {
       const c = spawn(process.execPath, [new URL('../bin/diffrg.js', import.meta.url).pathname, 'scan', `${dir}/big.csv`, '--out', `${dir}/s.json`], { stdio: 'ignore' });
       let sent = 0;
