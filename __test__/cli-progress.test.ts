@@ -22,12 +22,14 @@ describe('progress on a non-terminal stderr', () => {
     expect(pcts.every((p) => p >= 0 && p <= 100)).toBe(true);
   });
 
-  it('prints none for a run shorter than the first delay (the default 10 s), and none with --quiet', () => {
-    const short = cli(args(path.join(tmpDir('progress'), 'sim')));
+  it('prints none for a run shorter than the first delay, none with --quiet, and none with --json', () => {
+    // a first delay of 10 minutes (the default 10 s could pass on a loaded machine)
+    const short = cli(args(path.join(tmpDir('progress'), 'sim')), { env: { DIFFRG_PROGRESS_INTERVAL_MS: '600000' } });
     expect(short.code, short.stderr).toBe(0);
     expect(short.stderr).not.toMatch(/% \(\d+ s elapsed\)/);
     // the global option before the command, and the command's own short form after it
-    for (const a of [['--quiet', ...args(path.join(tmpDir('progress'), 'sim'))], [...args(path.join(tmpDir('progress'), 'sim')), '-q']]) {
+    // --json keeps stderr machine-readable (empty on success)
+    for (const a of [['--quiet', ...args(path.join(tmpDir('progress'), 'sim'))], [...args(path.join(tmpDir('progress'), 'sim')), '-q'], [...args(path.join(tmpDir('progress'), 'sim')), '--json']]) {
       const r = cli(a, { env: { DIFFRG_PROGRESS_INTERVAL_MS: '1' } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr, a.join(' ')).not.toMatch(/elapsed\)/);

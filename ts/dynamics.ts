@@ -181,7 +181,6 @@ function checkOptions(o: DynamicsOptions): void {
   checkInteger('sfiMaxBasis', o.sfiMaxBasis, 1);
   checkSeed(o.seed);
   if (o.smoothing !== undefined && !(o.smoothing > 0 && Number.isFinite(o.smoothing))) throw new InvalidInputError(`smoothing must be a positive time constant in seconds (got ${o.smoothing})`);
-  if (o.reduce !== undefined && o.reduce !== 'sum' && o.reduce !== 'mean') throw new InvalidInputError(`reduce must be 'sum' or 'mean' (got '${o.reduce}')`);
 }
 
 function nativeOptions(o: DynamicsOptions, assignments: number[][]): native.DynamicsOptions {

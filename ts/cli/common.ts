@@ -104,12 +104,17 @@ export interface Progress {
 export const PROGRESS_FIRST_MS = 10_000;
 export const PROGRESS_EVERY_MS = 5_000;
 
-/** Set by the CLI before each command: its name for the progress lines, and `--quiet`. */
-const progressContext = { command: 'diffrg', quiet: false };
+/**
+ * Set by the CLI before each command: its name for the progress lines, `--quiet`, and `--json`
+ * (which keeps stderr machine-readable: no plain progress lines, only the JSON error if any; a
+ * bar on a terminal still shows).
+ */
+const progressContext = { command: 'diffrg', quiet: false, json: false };
 
-export function setProgressContext(command: string, quiet: boolean): void {
+export function setProgressContext(command: string, quiet: boolean, json = false): void {
   progressContext.command = command;
   progressContext.quiet = quiet;
+  progressContext.json = json;
 }
 
 /**
@@ -152,7 +157,7 @@ function plainProgress(label: string, total: number): Progress {
 
 export function progress(label: string, total: number): Progress {
   if (progressContext.quiet) return { update() {}, stop() {} };
-  if (!process.stderr.isTTY) return plainProgress(label, total);
+  if (!process.stderr.isTTY) return progressContext.json ? { update() {}, stop() {} } : plainProgress(label, total);
   const bar = new SingleBar({ format: `{stage} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
   bar.start(total, 0, { stage: label });
   return {

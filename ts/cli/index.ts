@@ -48,7 +48,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     // the command's name in the progress lines: `mps fit`, `scan`, ...
     const names: string[] = [];
     for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
-    setProgressContext(names.join(' '), Boolean(program.opts().quiet || action.opts().quiet));
+    setProgressContext(names.join(' '), Boolean(program.opts().quiet || action.opts().quiet), Boolean(action.opts().json));
     const memory = program.opts().memory as string | undefined;
     if (memory === undefined) return;
     const bytes = parseBytes(memory);

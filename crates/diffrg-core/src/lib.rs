@@ -17,6 +17,8 @@
 
 pub mod error;
 pub mod exec;
+#[macro_use]
+mod names;
 
 pub mod activity;
 pub mod community;

@@ -188,11 +188,7 @@ fn scale_js(s: ScaleDynamics) -> ScaleDynamicsJs {
 }
 
 fn reduce_of(o: &DynamicsOptions) -> diffrg_core::Result<Reduce> {
-    match o.reduce.as_deref() {
-        None | Some("sum") => Ok(Reduce::Sum),
-        Some("mean") => Ok(Reduce::Mean),
-        Some(r) => Err(Error::invalid_input(format!("reduce must be 'sum' or 'mean' (got '{r}')"))),
-    }
+    o.reduce.as_deref().map_or(Ok(Reduce::Sum), |r| Reduce::parse_field(r, "reduce"))
 }
 
 fn core_options(o: &DynamicsOptions) -> diffrg_core::Result<CoreOptions> {

@@ -4,8 +4,8 @@ use crate::graph::NativeGraph;
 use crate::job::{CancelToken, Job};
 use diffrg_core::graph::Graph;
 use diffrg_core::laplacian::LaplacianKind;
-use diffrg_core::rg::flow::{self, GraphStats, KernelMethod, Rule, StepOptions, TauPolicy};
 use diffrg_core::rg::FlowOptions;
+use diffrg_core::rg::{self as flow, GraphStats, KernelMethod, Rule, StepOptions, TauPolicy};
 use diffrg_core::{Error, Result};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -64,14 +64,13 @@ fn step_options(
         s.tau = t;
     }
     if let Some(r) = rule {
-        s.rule = Rule::parse(r)?;
+        s.rule = Rule::parse_field(r, "rule")?;
     }
     if let Some(l) = laplacian {
-        s.laplacian = LaplacianKind::parse(l)
-            .ok_or_else(|| Error::invalid_input(format!("laplacian: unknown kind '{l}' (combinatorial, normalized, random-walk)")))?;
+        s.laplacian = LaplacianKind::parse_field(l, "laplacian")?;
     }
     if let Some(m) = method {
-        s.method = KernelMethod::parse(m)?;
+        s.method = KernelMethod::parse_field(m, "method")?;
     }
     if let Some(t) = tie_tolerance {
         s.tie_tolerance = t;

@@ -128,12 +128,7 @@ fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
 }
 
 fn mode_of(s: Option<&str>) -> diffrg_core::Result<SubsampleMode> {
-    match s {
-        None | Some("random") => Ok(SubsampleMode::Random),
-        Some("stratified") => Ok(SubsampleMode::Stratified),
-        Some("clusters") => Ok(SubsampleMode::Clusters),
-        Some(other) => Err(Error::invalid_input(format!("observeMode: unknown mode '{other}' (random, stratified, clusters)"))),
-    }
+    s.map_or(Ok(SubsampleMode::Random), |m| SubsampleMode::parse_field(m, "observeMode"))
 }
 
 fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Float64Array) {

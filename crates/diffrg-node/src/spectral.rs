@@ -82,11 +82,10 @@ pub struct ScanResult {
 fn core_options(o: &ScanOptions) -> diffrg_core::Result<scan::ScanOptions> {
     let mut s = scan::ScanOptions::default();
     if let Some(k) = o.laplacian.as_deref() {
-        s.laplacian = LaplacianKind::parse(k)
-            .ok_or_else(|| Error::invalid_input(format!("laplacian: unknown kind '{k}' (combinatorial, normalized, random-walk)")))?;
+        s.laplacian = LaplacianKind::parse_field(k, "laplacian")?;
     }
     if let Some(m) = o.method.as_deref() {
-        s.method = Method::parse(m).ok_or_else(|| Error::invalid_input(format!("method: unknown method '{m}' (auto, exact, slq)")))?;
+        s.method = Method::parse_field(m, "method")?;
     }
     if let Some(c) = o.tau_count {
         s.tau_count = c as usize;
@@ -107,12 +106,7 @@ fn core_options(o: &ScanOptions) -> diffrg_core::Result<scan::ScanOptions> {
         slq.seed = seed as u64;
     }
     if let Some(r) = o.reorth.as_deref() {
-        slq.reorth = match r {
-            "auto" => ReorthPolicy::Auto,
-            "full" => ReorthPolicy::Full,
-            "none" => ReorthPolicy::None,
-            _ => return Err(Error::invalid_input(format!("reorth: unknown policy '{r}' (auto, full, none)"))),
-        };
+        slq.reorth = ReorthPolicy::parse_field(r, "reorth")?;
     }
     slq.deflate = o.deflate.map(|d| d as usize);
     s.slq = slq;

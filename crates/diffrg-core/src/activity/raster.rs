@@ -324,6 +324,8 @@ pub enum Reduce {
     Mean,
 }
 
+named_enum!(Reduce, "reduction" { Sum => "sum", Mean => "mean" });
+
 /// Dense float raster (n neurons x bins, row-major), e.g. calcium traces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseRaster {

@@ -21,16 +21,7 @@ pub enum LaplacianKind {
     RandomWalk,
 }
 
-impl LaplacianKind {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "combinatorial" => Some(Self::Combinatorial),
-            "normalized" => Some(Self::Normalized),
-            "random-walk" | "randomwalk" | "rw" => Some(Self::RandomWalk),
-            _ => None,
-        }
-    }
-}
+named_enum!(LaplacianKind, "kind" { Combinatorial => "combinatorial", Normalized => "normalized", RandomWalk => "random-walk" | "randomwalk" | "rw" });
 
 /// Dense row-major Laplacian of `g` (self-loops do not change `L`).
 ///

@@ -8,7 +8,8 @@
 //! - [`mode_count`]: the mode-counting (momentum-space) rule.
 //! - [`equilibrium`]: the equilibrium-preserving rule of Yi et al. (2025), directed graphs.
 //! - [`contract`]: union-find, assignments and metagraph contraction.
-//! - [`flow`]: one coarse-graining step with any rule, and RG flows with tau policies.
+//! - [`step`]: one coarse-graining step with any rule.
+//! - [`flow`]: RG flows of steps, with tau policies.
 
 pub mod contract;
 pub mod equilibrium;
@@ -19,5 +20,7 @@ pub mod local_kernel;
 pub mod mode_count;
 pub mod real_space;
 pub mod real_space_local;
+pub mod step;
 
-pub use flow::{coarse_grain, rg_flow, CoarseStep, FlowOptions, FlowResult, FlowStep, KernelMethod, Rule, StepOptions, TauPolicy};
+pub use flow::{rg_flow, FlowOptions, FlowResult, FlowStep, GraphStats, TauPolicy};
+pub use step::{coarse_grain, CoarseStep, KernelMethod, Rule, StepOptions};

@@ -45,8 +45,8 @@ mod tests {
     use super::*;
     use crate::exec::Exec;
     use crate::graph::generators::{pseudofractal, ring};
-    use crate::rg::flow::{rg_flow, FlowOptions, KernelMethod, StepOptions, TauPolicy};
     use crate::rg::kernel::SymmetricEigen;
+    use crate::rg::{rg_flow, FlowOptions, KernelMethod, StepOptions, TauPolicy};
 
     fn flow_sizes(unweighted: bool, method: KernelMethod, tol: f64) -> Vec<usize> {
         let opts = FlowOptions {
@@ -115,7 +115,7 @@ mod tests {
         // Two 6-rings, one weighted 1e-3 (slow) and one directed triangle: at very large tau
         // every entry of a component tends to 1/size, and cross-component entries are exact
         // zeros that round-off must not turn into links.
-        use crate::rg::flow::coarse_grain;
+        use crate::rg::coarse_grain;
         let mut edges: Vec<(usize, usize, f64)> = (0..6).map(|i| (i, (i + 1) % 6, 1.0)).collect();
         edges.extend((0..6).map(|i| (6 + i, 6 + (i + 1) % 6, 1e-3)));
         let g = crate::graph::Graph::from_edges(12, &edges, &Default::default()).unwrap();

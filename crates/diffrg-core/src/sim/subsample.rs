@@ -23,6 +23,8 @@ pub enum SubsampleMode {
     Clusters,
 }
 
+named_enum!(SubsampleMode, "mode" { Random => "random", Stratified => "stratified", Clusters => "clusters" });
+
 /// Picks `k` distinct items of `items` uniformly (partial Fisher-Yates on a copy).
 fn pick(items: &[u32], k: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
     let mut v = items.to_vec();

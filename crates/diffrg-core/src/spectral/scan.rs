@@ -30,23 +30,7 @@ pub enum Method {
     Slq,
 }
 
-impl Method {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "auto" => Some(Self::Auto),
-            "exact" => Some(Self::Exact),
-            "slq" => Some(Self::Slq),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Exact => "exact",
-            Self::Slq => "slq",
-        }
-    }
-}
+named_enum!(Method, "method" { Auto => "auto", Exact => "exact", Slq => "slq" });
 
 /// A log-spaced tau grid, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq)]

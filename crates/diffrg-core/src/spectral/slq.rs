@@ -43,6 +43,8 @@ pub enum ReorthPolicy {
     None,
 }
 
+named_enum!(ReorthPolicy, "policy" { Auto => "auto", Full => "full", None => "none" });
+
 /// Options of [`slq`].
 #[derive(Debug, Clone)]
 pub struct SlqOptions {
