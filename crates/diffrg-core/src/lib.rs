@@ -20,6 +20,7 @@ pub mod exec;
 
 pub mod activity;
 pub mod community;
+pub mod control;
 pub mod dynamics;
 pub mod graph;
 pub mod infer;
