@@ -22,6 +22,7 @@ mod names;
 
 pub mod activity;
 pub mod community;
+pub mod control;
 pub mod dynamics;
 pub mod graph;
 pub mod infer;
