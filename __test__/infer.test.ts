@@ -87,7 +87,7 @@ describe('diffrg infer CLI', () => {
   const d = spikes(40_000, 2);
   writeFileSync(csv, 'neuron,time_s\n' + d.neurons.map((n, k) => `${n},${d.times[k]}`).join('\n') + '\n');
 
-  it('writes graph.csv (source,target,weight,pvalue) and prints JSON', () => {
+  it('writes graph.csv (source,target,weight,pvalue,zscore) and prints JSON', () => {
     const out = path.join(dir, 'graph.csv');
     const r = cli(['infer', csv, '--bin', '5ms', '--out', out, '--json', '--threads', '2']);
     expect(r.code).toBe(0);
@@ -97,7 +97,7 @@ describe('diffrg infer CLI', () => {
     expect(s.significantEdges).toBeGreaterThanOrEqual(2);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('# nodes: 10,11,12,13,14,15');
-    expect(lines[1]).toBe('source,target,weight,pvalue');
+    expect(lines[1]).toBe('source,target,weight,pvalue,zscore');
     const first = lines.slice(2, 4).map((l) => l.split(',').slice(0, 2).join('->'));
     expect(new Set(first)).toEqual(new Set(['10->11', '12->13']));
     const all = path.join(dir, 'all.csv');

@@ -192,6 +192,8 @@ export interface CommunityReport {
   nmi?: number;
   /** Nodes compared with the reference labels. */
   compared?: number;
+  /** Nodes put in their own community as net-negative sources (option `negativeSources`). */
+  negativeSources?: number;
 }
 
 export type CommunityMethod = 'leiden' | 'lrg';
@@ -232,10 +234,36 @@ export async function lrgCommunities(graph: Graph, options: LrgCommunityOptions 
   return { labels: Uint32Array.from(cg.assignment), communities: cg.n, tau };
 }
 
+/**
+ * Puts the nodes flagged in `separate` into one community of their own (when any is flagged)
+ * and renumbers the communities by decreasing size (ties: first appearance).
+ */
+export function separateCommunity(labels: ArrayLike<number>, separate: ArrayLike<boolean>): { labels: Uint32Array; communities: number } {
+  const raw = Array.from(labels, (c, v) => (separate[v] ? -1 : c));
+  const size = new Map<number, number>();
+  const first = new Map<number, number>();
+  raw.forEach((c, v) => {
+    size.set(c, (size.get(c) ?? 0) + 1);
+    if (!first.has(c)) first.set(c, v);
+  });
+  const order = [...size.keys()].sort((a, b) => size.get(b)! - size.get(a)! || first.get(a)! - first.get(b)!);
+  const id = new Map(order.map((c, k) => [c, k]));
+  return { labels: Uint32Array.from(raw, (c) => id.get(c)!), communities: order.length };
+}
+
 /** Communities (Leiden or LRG supernodes) + ordering + (optionally) agreement with reference labels. */
 export async function analyzeCommunities(
   graph: Graph,
-  options: LeidenOptions & { truth?: Map<string, string>; method?: CommunityMethod; tau?: number } = {},
+  options: LeidenOptions & {
+    truth?: Map<string, string>;
+    method?: CommunityMethod;
+    tau?: number;
+    /**
+     * Labels of nodes that form one community of their own whatever the graph says: the
+     * net-negative sources (inhibitory neurons) of a signed graph read with `negative: 'dale'`.
+     */
+    negativeSources?: readonly string[];
+  } = {},
 ): Promise<CommunityReport> {
   const method = options.method ?? 'leiden';
   if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
@@ -249,6 +277,16 @@ export async function analyzeCommunities(
   } else {
     r = await leiden(graph, { ...options, onProgress: found });
   }
+  let separated = 0;
+  if (options.negativeSources && options.negativeSources.length > 0) {
+    const neg = new Set(options.negativeSources);
+    const flags = graph.labels.map((id) => neg.has(id));
+    separated = flags.filter(Boolean).length;
+    if (separated > 0) {
+      const s = separateCommunity(r.labels, flags);
+      r = { ...r, ...s, modularity: modularity(graph, s.labels, options.resolution ?? 1) };
+    }
+  }
   const o = await communityOrdering(graph, r.labels, { signal: options.signal, threads: options.threads, onProgress: progressStage(options.onProgress, 0.5, 1) });
   const report: CommunityReport = {
     labels: graph.labels,
@@ -260,6 +298,7 @@ export async function analyzeCommunities(
     method,
   };
   if (r.tau !== undefined) report.tau = r.tau;
+  if (options.negativeSources) report.negativeSources = separated;
   if (options.truth) {
     const found: number[] = [];
     const ref: string[] = [];

@@ -49,6 +49,11 @@ export interface InferredEdge {
   weight: number;
   pvalue: number;
   qvalue: number;
+  /**
+   * Signed z-score of the coupling against its surrogate null (0 for methods without one):
+   * what `diffrg communities` weighs the edges of an inferred graph by.
+   */
+  zscore: number;
   /** Strongest lag in bins (0 for undirected methods). */
   lag: number;
 }
@@ -174,7 +179,7 @@ function wrapResult(r: native.InferResultJs, ids: number[], bin: number, options
         for (let t = 0; t < n; t++) {
           const k = s * n + t;
           if (s === t || (alpha < 1 && !(r.qvalue[k] <= alpha))) continue;
-          out.push({ s: r.score[k], e: { source: ids[s], target: ids[t], weight: r.weight[k], pvalue: r.pvalue[k], qvalue: r.qvalue[k], lag: r.lag[k] } });
+          out.push({ s: r.score[k], e: { source: ids[s], target: ids[t], weight: r.weight[k], pvalue: r.pvalue[k], qvalue: r.qvalue[k], zscore: r.zscore[k], lag: r.lag[k] } });
         }
       }
       out.sort((a, b) => b.s - a.s);
@@ -220,14 +225,15 @@ export async function inferDense(activity: DenseActivity, options: InferOptions 
 }
 
 /**
- * Writes `source,target,weight,pvalue` (source influences target) atomically. With `nodes` (the
+ * Writes `source,target,weight,pvalue,zscore` (source influences target) atomically. With `nodes` (the
  * observed neuron ids) a first line `# nodes: id,id,...` lists every node, so neurons without a
  * significant edge stay in the graph as isolated nodes when it is read back (pandas:
  * `read_csv(f, comment="#")`).
  */
 export async function writeGraphCsv(file: string, edges: InferredEdge[], nodes?: readonly (number | string)[]): Promise<void> {
   // the node list keeps neurons without a listed edge in the graph (the edge-list reader reads it)
-  const rows = nodes ? [`# nodes: ${nodes.join(',')}`, 'source,target,weight,pvalue'] : ['source,target,weight,pvalue'];
-  for (const e of edges) rows.push(`${e.source},${e.target},${e.weight},${e.pvalue}`);
+  const header = 'source,target,weight,pvalue,zscore';
+  const rows = nodes ? [`# nodes: ${nodes.join(',')}`, header] : [header];
+  for (const e of edges) rows.push(`${e.source},${e.target},${e.weight},${e.pvalue},${e.zscore ?? 0}`);
   await writeFileAtomic(file, rows.join('\n') + '\n');
 }

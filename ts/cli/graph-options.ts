@@ -1,6 +1,6 @@
 /** Graph-file options shared by every graph command (`scan`, `coarse-grain`, ...). */
 import { type Command, Option } from 'commander';
-import { readGraphAsync, type GraphFormat, type LoadedGraph } from '../io/graph';
+import { readGraphAsync, type GraphFormat, type LoadedGraph, type NegativePolicy } from '../io/graph';
 import { UsageError, warn } from './common';
 import { siteSubgraph } from '../patterns';
 import type { Graph } from '../graph';
@@ -14,7 +14,7 @@ export interface GraphCliOptions {
   keepSelfLoops?: boolean;
   format?: GraphFormat;
   header?: boolean;
-  negative?: 'error' | 'abs' | 'drop';
+  negative?: NegativePolicy;
   sourceColumn?: string;
   targetColumn?: string;
   weightColumn?: string;

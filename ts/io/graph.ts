@@ -30,16 +30,23 @@ import { runSteps, runStepsAsync, STEP, type Steps } from './steps';
 
 export type GraphFormat = 'auto' | 'edges' | 'dense' | 'npy' | 'mtx';
 
+/** What the reader does with negative weights (see {@link ReadGraphOptions.negative}). */
+export type NegativePolicy = 'error' | 'abs' | 'drop' | 'dale';
+
 export interface ReadGraphOptions extends GraphOptions {
   /** File format; `auto` uses the extension (.mtx, .npy) and, for text, the shape. @default 'auto' */
   format?: GraphFormat;
   /** Edge lists: the first data line is a header; `auto` detects a non-numeric weight field or column names. @default 'auto' */
   header?: boolean | 'auto';
   /**
-   * Negative weights (signed graphs, e.g. inferred inhibitory couplings): fail, use |w|, or drop
-   * the edge (counted in `warnings.negative`). @default 'error'
+   * Negative weights (signed graphs, e.g. inferred inhibitory couplings): fail, use |w|, drop
+   * the edge (counted in `warnings.negative`), or `dale`: a node whose outgoing weights sum below
+   * zero (incident weights for undirected graphs) is a net-negative source, an inhibitory neuron
+   * under Dale's principle; all its out-edges are dropped and its label is listed in
+   * {@link LoadedGraph.negativeSources}; the remaining negative edges are dropped (counted in
+   * `warnings.negative`). @default 'error'
    */
-  negative?: 'error' | 'abs' | 'drop';
+  negative?: NegativePolicy;
   /**
    * Edge lists with more columns (e.g. connectomes with `pre,post,type,count`): the source,
    * target and weight columns by header name or 0-based index. A name needs a header line.
@@ -68,6 +75,8 @@ export interface LoadedGraph {
   graph: Graph;
   format: Exclude<GraphFormat, 'auto'>;
   warnings: GraphWarnings;
+  /** `negative: 'dale'`: labels of the net-negative sources (their out-edges are not in `graph`). */
+  negativeSources?: string[];
 }
 
 interface RawEdges {
@@ -82,7 +91,7 @@ interface RawEdges {
 /** A comment line listing the graph's nodes, isolated ones included: `# nodes: 3,7,11`. */
 const NODES_LINE = /^#\s*nodes:\s*(.*)$/i;
 
-const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|pvalue|qvalue|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
+const HEADER_WORDS = /^(source|target|src|dst|from|to|weight|w|pvalue|qvalue|zscore|node\d*|u|v|i|j|id\d*|row|col|column)$/i;
 
 function newWarnings(): GraphWarnings {
   return { count: 0, selfLoops: 0, duplicates: 0, zeroWeights: 0, extraColumns: 0, outsideLargestComponent: 0, negative: 0, messages: [] };
@@ -102,7 +111,9 @@ function splitFields(line: string): string[] {
 function signPolicy(w: number, options: ReadGraphOptions, warnings: GraphWarnings, where: () => string): number {
   if (w >= 0) return w;
   const policy = options.negative ?? 'error';
-  if (policy === 'error') throw new InvalidInputError(`${where()}: negative weight ${w} (signed graph: use --negative abs|drop, API option negative: 'abs' | 'drop')`);
+  if (policy === 'error') throw new InvalidInputError(`${where()}: negative weight ${w} (signed graph: use --negative abs|drop, API option negative: 'abs' | 'drop' | 'dale')`);
+  // dale keeps the sign here: the sources are classified once every edge is read
+  if (policy === 'dale') return w;
   warnings.negative++;
   return policy === 'abs' ? -w : 0;
 }
@@ -463,10 +474,48 @@ function summarize(w: GraphWarnings): void {
     [w.zeroWeights, 'zero-weight entries dropped'],
     [w.extraColumns, 'lines with extra columns (ignored)'],
     [w.outsideLargestComponent, 'nodes outside the largest component dropped'],
-    [w.negative, 'negative weights handled by the negative-weight policy (made positive, or dropped)'],
+    [w.negative, 'edges handled by the negative-weight policy (negative weights made positive or dropped; dale: out-edges of net-negative sources dropped too)'],
   ];
   w.messages = items.filter(([c]) => c > 0).map(([c, m]) => `${c} ${m}`);
   w.count = w.selfLoops + w.duplicates + w.zeroWeights + w.extraColumns + w.outsideLargestComponent + w.negative;
+}
+
+/**
+ * `negative: 'dale'`: marks the nodes whose outgoing weights sum below zero, removes their
+ * out-edges and every other negative edge (all counted in `warnings.negative`), and returns the
+ * marked nodes' labels. `ordered`: every entry is a (source, target) pair, as in an edge list
+ * (even one read as undirected) or an asymmetric matrix; otherwise (the upper triangle of a
+ * symmetric matrix) incident weights and incident edges are used.
+ */
+function* daleSplit(raw: RawEdges, ordered: boolean, w: GraphWarnings): Steps<string[]> {
+  const weights = raw.weights;
+  if (!weights) return [];
+  const net = new Float64Array(raw.n);
+  for (let e = 0; e < weights.length; e++) {
+    if (e % STEP === 0) yield;
+    const s = raw.sources[e];
+    const t = raw.targets[e];
+    if (s === t) continue;
+    net[s] += weights[e];
+    if (!ordered) net[t] += weights[e];
+  }
+  let m = 0;
+  for (let e = 0; e < weights.length; e++) {
+    if (e % STEP === 0) yield;
+    const s = raw.sources[e];
+    const t = raw.targets[e];
+    if (weights[e] < 0 || net[s] < 0 || (!ordered && net[t] < 0)) {
+      w.negative++;
+      continue;
+    }
+    raw.sources[m] = s;
+    raw.targets[m] = t;
+    weights[m++] = weights[e];
+  }
+  raw.sources.length = m;
+  raw.targets.length = m;
+  weights.length = m;
+  return raw.labels.filter((_, i) => net[i] < 0);
 }
 
 /** Builds the graph from parsed edges, applying the graph options and counting warnings. */
@@ -511,9 +560,10 @@ function* graphSteps(data: string | Uint8Array, file: string, options: ReadGraph
     default:
       throw new InvalidInputError(`format must be one of auto, edges, dense, npy, mtx (got '${format as string}')`);
   }
+  const negativeSources = options.negative === 'dale' ? yield* daleSplit(raw, format === 'edges' || raw.directed, warnings) : undefined;
   const graph = yield* build(raw, options, warnings);
   summarize(warnings);
-  return { graph, format, warnings };
+  return negativeSources ? { graph, format, warnings, negativeSources } : { graph, format, warnings };
 }
 
 /** Reads a graph file (edge list, dense CSV/NPY adjacency or Matrix Market). */

@@ -8,7 +8,15 @@
  * `labels[k]` is the id of node k, `community[k]` its community, `order` a permutation of node
  * indices. `--method lrg` uses Laplacian-RG supernodes (real-space rule) just past the
  * strongest entropy transition (`--tau` overrides the diffusion time).
+ *
+ * Signed graphs (`diffrg infer` output) need no flag: unless `--negative` is given, the edges are
+ * weighted by the `zscore` column when the header has one (else `--weight-column`, default the
+ * third column), and negative weights follow Dale's principle (`negative: 'dale'`): a node whose
+ * outgoing weights sum below zero is a net-negative (inhibitory) source, forms a community of its
+ * own with the other such nodes, and its out-edges are left out; Leiden runs on the positive
+ * edges of the other nodes, read as undirected (W + W^T) unless `--directed` is given.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { analyzeCommunities, readLabels } from '../../community';
 import { InvalidInputError } from '../../errors';
@@ -39,13 +47,16 @@ export function register(program: Command): void {
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
       .option('--out <labels.csv>', 'write node,community,rank (rank = position in the community order), readable by --truth and --partition')
       .addOption(new Option('--seed <S>', 'random seed').argParser(seedOption()).default(42)),
-  )).action(async (file: string, opts: Opts) => {
+  )).action(async (file: string, opts: Opts, cmd: Command) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
     if (opts.tau !== undefined && opts.method !== 'lrg') throw new UsageError('--tau applies to --method lrg only');
-    const { graph } = await loadGraphFromCli(file, opts);
+    const signedDefault = cmd.getOptionValueSource('negative') !== 'cli';
+    const weightColumn = opts.weightColumn ?? (signedDefault && headerHasZscore(file) ? 'zscore' : undefined);
+    const { graph, negativeSources } = await loadGraphFromCli(file, { ...opts, weightColumn, negative: signedDefault ? 'dale' : opts.negative });
+    if (negativeSources && negativeSources.length > 0) info(`${file}: ${negativeSources.length} net-negative source(s) (outgoing weights summing below zero) form a community of their own; negative edges dropped`);
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
     const r = await withProgress('communities', (onProgress) =>
-      analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, onProgress }),
+      analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, negativeSources, onProgress }),
     ).catch((err: unknown) => {
       // name the labels file when none of its ids matches a graph node
       if (err instanceof InvalidInputError && /reference label/.test(err.message)) throw new InvalidInputError(`${opts.truth} vs ${file}: ${err.message}`, { cause: err });
@@ -70,6 +81,22 @@ export function register(program: Command): void {
     console.log(`modularity (resolution ${r.resolution}): ${r.modularity.toFixed(4)}`);
     if (r.ari !== undefined) console.log(`vs ${opts.truth} (${r.compared} nodes): ARI ${r.ari.toFixed(4)}, NMI ${r.nmi!.toFixed(4)}`);
   });
+}
+
+/** Whether the first non-comment line of an edge list (its header) names a `zscore` column. */
+function headerHasZscore(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(1 << 16);
+    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    const line = text.split(/\r?\n/).find((l) => l.trim() !== '' && !/^\s*[#%]/.test(l));
+    return !!line?.split(/[,;\t]/).some((f) => f.trim().replace(/^"(.*)"$/, '$1').toLowerCase() === 'zscore');
+  } catch {
+    return false; // the reader reports the unreadable file
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** A CSV field, quoted when it holds a separator or a quote. */

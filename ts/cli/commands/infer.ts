@@ -4,7 +4,7 @@
  * activity (calcium traces: NWB RoiResponseSeries/TimeSeries, a float NPY raster), whose
  * samples are used as bins (no re-binning; `--bin` is the sample period when the file has no
  * rate).
- * `graph.csv` has `source,target,weight,pvalue` (`source` influences `target`), written
+ * `graph.csv` has `source,target,weight,pvalue,zscore` (`source` influences `target`), written
  * atomically; by default only edges significant at FDR `--alpha` are listed (`--all`: every pair).
  */
 import { type Command, Option } from 'commander';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
       .addOption(new Option('--bin <duration>', 'bin width for spikes; sample period of dense data without a rate (5ms, 0.005s, 500us)').default(0.005, '5ms').argParser(parseDuration))
       .addOption(new Option('--method <method>', 'inference method').choices(METHODS).default('lgd'))
       .addOption(new Option('--max-lag <p>', 'VAR order in bins (lgd, var)').argParser(intOption('--max-lag')))
-      .requiredOption('--out <file>', 'output graph CSV (source,target,weight,pvalue)')
+      .requiredOption('--out <file>', 'output graph CSV (source,target,weight,pvalue,zscore)')
       .addOption(new Option('--alpha <q>', 'FDR level of the listed edges').default(0.05).argParser(numberOption('--alpha', true)))
       .option('--all', 'list every ordered pair, not only significant edges')
       .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2, LIMITS.surrogates)))
