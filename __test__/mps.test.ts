@@ -94,6 +94,25 @@ describe('mps engine through the API', () => {
     await expect(diffrg.mpsLogProb(r.model, { rows: 1, sites: 9, data: new Uint8Array(9).fill(7) })).rejects.toThrow(/alphabet/);
   });
 
+  it('probability trains (EM) grow their bonds on latent clusters, stay non-negative and reject bad options', async () => {
+    const data = latentClusters(3, 3, 3000, 4);
+    const community = Array.from({ length: 9 }, (_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
+    const r = await diffrg.fitMps(diffrg.reorderPatterns(data, community), { chi: 8, seed: 1, kind: 'probability', pseudocounts: [1], threads: 2 });
+    expect(r.model.kind).toBe('probability');
+    expect(r.model.data.every((v) => v >= 0)).toBe(true);
+    expect(Math.max(...r.model.bondDims)).toBeGreaterThanOrEqual(2);
+    expect(r.nllHeldout).toBeLessThan(r.nllIndependent - 0.1);
+    // the curve starts at the product state (chi 1) and every rung's validation NLL is reported
+    expect(r.curve[0].chi).toBe(1);
+    expect(r.smoothing).toBe(1);
+    // log-probabilities of all 2^9 patterns sum to 1
+    const lp = await diffrg.mpsLogProb(r.model, allPatterns(9));
+    expect(lp.reduce((a, v) => a + 2 ** v, 0)).toBeCloseTo(1, 10);
+    await expect(diffrg.fitMps(data, { kind: 'tree' as never, baselines: false })).rejects.toThrow(/kind/);
+    await expect(diffrg.fitMps(data, { kind: 'probability', pseudocounts: [-1], baselines: false })).rejects.toThrow(/pseudocounts/);
+    await expect(diffrg.fitMps(data, { kind: 'probability', validation: 0, baselines: false })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+  });
+
   it('ordering matters: contiguous clusters beat the interleaved identity and a random order (synthetic latent clusters)', async () => {
     const data = latentClusters(4, 4, 5000, 9);
     const community = Array.from({ length: 16 }, (_, i) => i).sort((a, b) => (a % 4) - (b % 4) || a - b);
@@ -155,6 +174,17 @@ describe('diffrg mps CLI', () => {
     // the ladder's first rung is chi 2
     expect(g.curve[0].chi).toBe(2);
     expect(g.nllValidation).toBeLessThanOrEqual(j.nllValidation + 0.05);
+  });
+
+  it('mps fit --kind probability writes a probability train', () => {
+    const out = path.join(dir, 'p.npz');
+    const r = cli(['mps', 'fit', csv, '--chi', '4', '--seed', '1', '--kind', 'probability', '--pseudocounts', '1,10', '--no-baselines', '--out', out, '--json', '--threads', '2']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.kind).toBe('probability');
+    expect([1, 10]).toContain(j.smoothing);
+    expect(diffrg.loadMps(out).kind).toBe('probability');
+    expect(cli(['mps', 'fit', csv, '--kind', 'tree', '--out', out]).code).toBe(2);
   });
 
   it('usage and input errors have the documented exit codes', () => {

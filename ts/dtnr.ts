@@ -8,7 +8,7 @@ import type { Graph } from './graph';
 import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
-import { fromNative, type MpsModel, type PatternMatrix } from './mps';
+import { fromNative, type MpsKind, type MpsModel, type PatternMatrix } from './mps';
 import { LIMITS } from './limits';
 
 /** How a block of sites maps to one coarse variable. */
@@ -37,6 +37,9 @@ export interface DtnrOptions extends RunOptions {
   direct?: boolean;
   /** Maximum half-sweeps of every fit. @default 12 */
   maxHalfSweeps?: number;
+  /** Model of scale 0 and of the direct fits: 'born' (Born machine) or 'probability'
+   * (non-negative train learned by EM with smoothed counts; docs/mps.md). @default 'born' */
+  kind?: MpsKind;
   /**
    * Nested composed supernode assignments (`assignments[t-1][i]` = scale-t supernode of node
    * i) instead of running the RG flow.

@@ -109,6 +109,18 @@ export interface MpsFitOptions extends RunOptions {
   shrink?: number;
   /** Also fit the independent and pairwise (Ising, pseudo-likelihood) baselines. @default true */
   baselines?: boolean;
+  /** 'born': Born machine by two-site sweeps; 'probability': non-negative train learned by EM
+   * with smoothed counts along the same bond ladder (docs/mps.md). @default 'born' */
+  kind?: MpsKind;
+  /** Probability trains: candidate Dirichlet masses per hidden state, chosen on the validation
+   * split. @default [1, 10] */
+  pseudocounts?: number[];
+  /** Probability trains: ladders with different seeds per pseudocount, best by validation. @default 1 */
+  restarts?: number;
+  /** Probability trains: relative noise on the split hidden states (in [0, 1)). @default 0.5 */
+  noise?: number;
+  /** Probability trains: EM iterations per ladder rung at most (`patience`: 8 by default). @default 200 */
+  maxIters?: number;
 }
 
 /** Fit result; every NLL is in bits per pattern (NaN when not computed). */
@@ -178,6 +190,8 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('maxHalfSweeps', options.maxHalfSweeps, 0, 1_000_000);
   checkInteger('patience', options.patience, 0, 1_000_000);
   checkInteger('stepsPerBond', options.stepsPerBond, 1, 1000);
+  checkInteger('restarts', options.restarts, 1, 1000);
+  checkInteger('maxIters', options.maxIters, 0, 1_000_000);
   const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
   return { ...r, model: fromNative(r.model) };

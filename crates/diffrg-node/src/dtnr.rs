@@ -7,6 +7,8 @@ use crate::mps::{from_tt, MpsModel};
 use diffrg_core::mps::block::BlockMap;
 use diffrg_core::mps::dtnr::{dtnr as run_dtnr, DtnrOptions as CoreOptions};
 use diffrg_core::mps::learn::LearnOptions;
+use diffrg_core::mps::ptt::PttOptions;
+use diffrg_core::mps::Kind;
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -36,6 +38,9 @@ pub struct DtnrOptions {
     pub direct: Option<bool>,
     /// Maximum half-sweeps of every fit. @default 12
     pub max_half_sweeps: Option<u32>,
+    /// Model of scale 0 and of the direct fits: 'born' (Born machine) or 'probability'
+    /// (non-negative train learned by EM with smoothed counts, docs/mps.md). @default 'born'
+    pub kind: Option<String>,
     pub threads: Option<u32>,
 }
 
@@ -138,6 +143,10 @@ pub fn dtnr(
             exact_limit,
             direct: o.direct.unwrap_or(true),
             pseudocount: d.pseudocount,
+            probability: match Kind::parse(o.kind.as_deref().unwrap_or("born"), "kind")? {
+                Kind::Born => None,
+                Kind::Probability => Some(PttOptions { seed: o.seed.map_or(d.seed, |x| x as u64), ..Default::default() }),
+            },
         };
         let a: Vec<Vec<usize>> = assignments.iter().map(|v| v.iter().map(|&x| x as usize).collect()).collect();
         let r = run_dtnr(&g, &pats, &a, &opts, exec)?;

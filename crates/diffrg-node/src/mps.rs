@@ -3,7 +3,7 @@
 
 use crate::job::{CancelToken, Job};
 use diffrg_core::mps::baselines::{Independent, Pairwise, PairwiseOptions};
-use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, sample, Core, Kind, TensorTrain};
+use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, ptt, sample, Core, Kind, TensorTrain};
 use diffrg_core::{Error, Result as CoreResult};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -152,7 +152,8 @@ pub struct MpsFitOptions {
     pub init_mix_grid: Option<Vec<f64>>,
     /// Maximum half-sweeps. @default 12
     pub max_half_sweeps: Option<u32>,
-    /// Early-stopping patience (half-sweeps). @default 2
+    /// Early-stopping patience (half-sweeps; EM iterations for probability trains). @default 2
+    /// (8 for probability trains)
     pub patience: Option<u32>,
     /// Relative SVD cutoff. @default 1e-10
     pub cutoff: Option<f64>,
@@ -170,6 +171,19 @@ pub struct MpsFitOptions {
     pub shrink: Option<f64>,
     /// Also fit the independent and pairwise (pseudo-likelihood) baselines. @default true
     pub baselines: Option<bool>,
+    /// 'born' (Born machine, two-site sweeps) or 'probability' (non-negative train learned by
+    /// EM with smoothed counts, docs/mps.md). @default 'born'
+    pub kind: Option<String>,
+    /// Probability trains: candidate Dirichlet masses per hidden state chosen on the validation
+    /// split. @default [1, 10]
+    pub pseudocounts: Option<Vec<f64>>,
+    /// Probability trains: ladders with different seeds per pseudocount, best by validation.
+    /// @default 1
+    pub restarts: Option<u32>,
+    /// Probability trains: relative noise on the split hidden states. @default 0.5
+    pub noise: Option<f64>,
+    /// Probability trains: EM iterations per rung at most. @default 200
+    pub max_iters: Option<u32>,
     pub threads: Option<u32>,
 }
 
@@ -299,7 +313,23 @@ pub fn mps_fit(
         };
         // the baselines' fits do not report progress: the MPS fit covers 80% of the bar then
         let fit_exec = if o.baselines.unwrap_or(true) { exec.part(0.0, 0.8) } else { exec.clone() };
-        let (model, rep) = learn::fit(&dims, &train, &val, &opts, &fit_exec)?;
+        let (model, rep) = match Kind::parse(o.kind.as_deref().unwrap_or("born"), "kind")? {
+            Kind::Born => learn::fit(&dims, &train, &val, &opts, &fit_exec)?,
+            Kind::Probability => {
+                let pd = ptt::PttOptions::default();
+                let po = ptt::PttOptions {
+                    max_bond: opts.max_bond,
+                    pseudocount_grid: o.pseudocounts.clone().unwrap_or(pd.pseudocount_grid),
+                    restarts: o.restarts.map_or(pd.restarts, |r| r as usize),
+                    noise: o.noise.unwrap_or(pd.noise),
+                    max_iters: o.max_iters.map_or(pd.max_iters, |r| r as usize),
+                    patience: o.patience.map_or(pd.patience, |r| r as usize),
+                    seed,
+                    ..pd
+                };
+                ptt::fit(&dims, &train, &val, &po, &fit_exec)?
+            }
+        };
         let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
         let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { dtnr, type DtnrBlock, type DtnrResult } from '../../dtnr';
-import { encodeMps } from '../../mps';
+import { encodeMps, type MpsKind } from '../../mps';
 import { collapseWarning } from '../../rg';
 import { inferPatternGraph, siteSubgraph } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
@@ -27,6 +27,7 @@ interface DtnrCliOpts extends PatternCliOptions {
   samples: number;
   seed: number;
   direct: boolean;
+  kind: string;
   out?: string;
   json?: boolean;
   threads?: number;
@@ -105,8 +106,10 @@ export function register(program: Command): void {
       .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, LIMITS.samples), 20000)
       .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
       .option('--no-direct', 'skip the direct fits of the consistency check')
+      .option('--kind <kind>', 'model of scale 0 and of the direct fits: born (Born machine) | probability (non-negative train learned by EM)', 'born')
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
   ).action(async (activity: string, opts: DtnrCliOpts, cmd: Command) => {
+    if (opts.kind !== 'born' && opts.kind !== 'probability') throw new UsageError(`--kind must be born or probability (got '${opts.kind}')`);
     if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
     if (opts.block !== 'count' && cmd.getOptionValueSource('blockCap') === 'cli') throw new UsageError('--block-cap applies to --block count only');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
@@ -137,6 +140,7 @@ export function register(program: Command): void {
         samples: opts.samples,
         seed: opts.seed,
         direct: opts.direct,
+        kind: opts.kind as MpsKind,
         flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
         threads: opts.threads,
         onProgress,

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { fitMps, loadMps, mpsLogProb, reorderPatterns, saveMps } from '../../mps';
+import { fitMps, loadMps, mpsLogProb, reorderPatterns, saveMps, type MpsKind } from '../../mps';
 import { loadPatternsForModel, siteOrder } from '../../patterns';
 import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../pattern-options';
 import { readGraph } from '../../io/graph';
@@ -22,18 +22,24 @@ interface FitOpts extends PatternCliOptions {
   initMix?: number;
   smoothing?: number[];
   grow: boolean;
+  kind: string;
+  pseudocounts?: number[];
+  restarts?: number;
   baselines: boolean;
   out: string;
   json?: boolean;
   threads?: number;
 }
 
-function smoothingOption(value: string): number[] {
-  const vals = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
-  if (vals.length === 0 || vals.some((v) => !Number.isFinite(v) || v < 0)) {
-    throw new UsageError(`--smoothing must be comma-separated numbers >= 0 (got '${value}')`);
-  }
-  return vals;
+/** A comma-separated list of finite numbers >= 0 for the option `flag`. */
+function gridOption(flag: string): (value: string) => number[] {
+  return (value) => {
+    const vals = value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+    if (vals.length === 0 || vals.some((v) => !Number.isFinite(v) || v < 0)) {
+      throw new UsageError(`${flag} must be comma-separated numbers >= 0 (got '${value}')`);
+    }
+    return vals;
+  };
 }
 
 export function register(program: Command): void {
@@ -53,14 +59,18 @@ export function register(program: Command): void {
       .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
       .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
-      .option('--smoothing <alphas>', 'candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: 0,0.1,0.3)', smoothingOption)
+      .option('--smoothing <alphas>', 'candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: 0,0.1,0.3)', gridOption('--smoothing'))
       .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
+      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts)', 'born')
+      .option('--pseudocounts <lambdas>', 'probability trains: Dirichlet masses per hidden state, comma-separated, chosen on the validation split (default: 1,10)', gridOption('--pseudocounts'))
+      .option('--restarts <n>', 'probability trains: ladders with different seeds per pseudocount, best by validation (default 1)', intOption('--restarts', 1, 1000))
       .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
     if (!(opts.heldout >= 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in [0, 1) (got ${opts.heldout})`);
     if (opts.initMix !== undefined && !(opts.initMix >= 0 && opts.initMix < 1)) throw new UsageError(`--init-mix must be in [0, 1) (got ${opts.initMix})`);
+    if (!['born', 'probability'].includes(opts.kind)) throw new UsageError(`--kind must be born or probability (got '${opts.kind}')`);
     const loadOptions = patternLoadOptions(opts);
     if (!['identity', 'random', 'community'].includes(opts.order) && !existsSync(opts.order)) {
       throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${opts.order}')`);
@@ -85,6 +95,9 @@ export function register(program: Command): void {
         initMix: opts.initMix,
         smoothingGrid: opts.smoothing,
         grow: opts.grow,
+        kind: opts.kind as MpsKind,
+        pseudocounts: opts.pseudocounts,
+        restarts: opts.restarts,
         baselines: opts.baselines,
         threads: opts.threads,
         onProgress,
@@ -95,6 +108,7 @@ export function register(program: Command): void {
     await saveMps(opts.out, fitted);
     const out = {
       sites: r.sites,
+      kind: r.model.kind,
       chi: r.chi,
       nllTrain: r.nllTrain,
       nllHeldout: r.nllHeldout,
@@ -139,7 +153,7 @@ export function register(program: Command): void {
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '-');
     console.log(`sites ${r.sites}, patterns ${raw.rows} (train ${r.nTrain}, validation ${r.nValidation}, test ${r.nHeldout}, distinct train ${r.nDistinctTrain}), order ${name}, chi ${r.chi}, initial mix ${r.initMix}`);
     console.log('NLL (bits/pattern)      train  held-out (test split)');
-    console.log(`MPS (Born machine)  ${f(r.nllTrain).padStart(10)} ${f(r.nllHeldout).padStart(12)}`);
+    console.log(`${r.model.kind === 'born' ? 'MPS (Born machine)' : 'MPS (probability) '}  ${f(r.nllTrain).padStart(10)} ${f(r.nllHeldout).padStart(12)}`);
     console.log(`independent         ${f(r.nllIndependentTrain).padStart(10)} ${f(r.nllIndependent).padStart(12)}`);
     console.log(`Ising (${r.isingExactMl ? 'ML' : 'PL'})          ${f(r.nllIsingTrain).padStart(10)} ${f(r.nllIsing).padStart(12)}`);
     if (Number.isFinite(r.nllKPairwise)) console.log(`K-pairwise (${r.isingExactMl ? 'ML' : 'PL'})     ${f(r.nllKPairwiseTrain).padStart(10)} ${f(r.nllKPairwise).padStart(12)}`);

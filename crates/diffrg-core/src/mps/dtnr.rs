@@ -5,7 +5,8 @@
 //! 1. Sites are placed in the leaf order of the flow's hierarchy ([`super::hierarchy`]), so every
 //!    supernode at every scale is a contiguous block of sites.
 //! 2. Scale 0: a Born machine `P_0 = Psi^2` is fitted to the (reordered) training patterns
-//!    ([`super::learn::fit`], early stopping on a validation split).
+//!    ([`super::learn::fit`], early stopping on a validation split), or a probability train
+//!    learned by EM ([`super::ptt::fit`], `probability`).
 //! 3. Scale t -> t+1: the model's sites inside each scale-(t+1) supernode are contracted with
 //!    the block map `f` (any spike, or the spike count capped), which gives the exact
 //!    pushforward `P_{t+1}(v) = sum_{s : f(s_B) = v_B} P_t(s)` as a probability train
@@ -26,7 +27,8 @@ use super::compress::CompressOptions;
 use super::data::{infer_dims, reorder_columns, split3};
 use super::entropy::{bond_entropies, shannon_sampled};
 use super::hierarchy::{leaf_order, Hierarchy};
-use super::learn::{fit, LearnOptions};
+use super::learn::{FitReport, LearnOptions};
+use super::ptt::PttOptions;
 use super::marginals::marginals;
 use super::sample::sample;
 use super::tt::{check_patterns, Kind, TensorTrain};
@@ -59,6 +61,9 @@ pub struct DtnrOptions {
     pub direct: bool,
     /// Pseudocount of the independent reference model. Default 0.5.
     pub pseudocount: f64,
+    /// Fit probability trains by EM ([`super::ptt`]; its `max_bond` is replaced by `max_bond`)
+    /// instead of Born machines, at scale 0 and for the direct models. Default None (Born).
+    pub probability: Option<PttOptions>,
 }
 
 impl Default for DtnrOptions {
@@ -75,6 +80,7 @@ impl Default for DtnrOptions {
             exact_limit: 1 << 20,
             direct: true,
             pseudocount: 0.5,
+            probability: None,
         }
     }
 }
@@ -246,6 +252,13 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
     }
     let (n_train, n_validation, n_heldout) = (fit0.len() / n, val0.len() / n, test.len() / n);
     let learn = LearnOptions { max_bond: opts.max_bond, ..opts.learn.clone() };
+    let prob = opts.probability.as_ref().map(|p| PttOptions { max_bond: opts.max_bond, ..p.clone() });
+    let fit = |dims: &[usize], train: &[u8], val: &[u8], exec: &Exec| -> Result<(TensorTrain, FitReport)> {
+        match &prob {
+            Some(p) => super::ptt::fit(dims, train, val, p, exec),
+            None => super::learn::fit(dims, train, val, &learn, exec),
+        }
+    };
     let comp = CompressOptions { max_bond: opts.max_bond, cutoff: opts.cutoff };
     let mut data = Split { fit: fit0, val: val0, test };
     let mut dims = dims0;
@@ -259,7 +272,7 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
         // the fits of scale t report within scale t's share of the bar
         let scale_part = exec.part(t as f64 / hierarchy.variables.len() as f64, (t + 1) as f64 / hierarchy.variables.len() as f64);
         let (model, trunc, neg, before) = if t == 0 {
-            let (m, _) = fit(&dims, &data.fit, &data.val, &learn, &scale_part)?;
+            let (m, _) = fit(&dims, &data.fit, &data.val, &scale_part)?;
             let b = m.bond_dims();
             (m, 0.0, NegativeMass { value: 0.0, std_error: 0.0, lower_bound: 0.0, estimated: false }, b)
         } else {
@@ -282,7 +295,7 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
             direct.push(model.clone());
             (nll_train, nll_heldout)
         } else {
-            let (m, rep) = fit(&dims, &data.fit, &data.val, &learn, &scale_part)?;
+            let (m, rep) = fit(&dims, &data.fit, &data.val, &scale_part)?;
             let (h, _) = nll_nonneg(&m, &data.test, exec)?;
             direct.push(m);
             (rep.nll_train, h)
@@ -321,4 +334,4 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
 
 #[cfg(test)]
 #[path = "dtnr_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -12,7 +12,8 @@ fn pushforward(p: &[f64], dims: &[usize], blocks: &[(usize, usize)], map: BlockM
     crate::mps::block::tests::coarse_dense(p, dims, blocks, map)
 }
 
-fn all_patterns(dims: &[usize]) -> Vec<u8> {
+/// Every pattern of the alphabets `dims`, row-major, in lexicographic order.
+pub(crate) fn all_patterns(dims: &[usize]) -> Vec<u8> {
     let total: usize = dims.iter().product();
     let mut out = Vec::with_capacity(total * dims.len());
     for idx in 0..total {
@@ -157,9 +158,13 @@ fn clustered() -> (Graph, Vec<u8>, Vec<Vec<usize>>) {
 #[test]
 fn flow_without_truncation_equals_the_pushforward_of_the_fitted_model() {
     let (g, pats, assignments) = clustered();
-    for map in [BlockMap::Any, BlockMap::Count { cap: 3 }] {
-        let opts = DtnrOptions { max_bond: 4096, map, samples: 2000, ..Default::default() };
+    // Born machines, and probability trains learned by EM (non-negative: no negative mass)
+    let prob = Some(crate::mps::ptt::PttOptions { pseudocount_grid: vec![1.0], ..Default::default() });
+    for (map, probability) in [(BlockMap::Any, None), (BlockMap::Count { cap: 3 }, None), (BlockMap::Any, prob)] {
+        let born = probability.is_none();
+        let opts = DtnrOptions { max_bond: 4096, map, samples: 2000, probability, ..Default::default() };
         let r = dtnr(&g, &pats, &assignments, &opts, &Exec::with_threads(2)).unwrap();
+        assert_eq!(r.models[0].kind() == Kind::Born, born);
         assert_eq!(r.scales.iter().map(|s| s.variables).collect::<Vec<_>>(), vec![12, 6, 3, 1]);
         let p0 = r.models[0].dense_probabilities().unwrap();
         let dims0 = r.models[0].dims();

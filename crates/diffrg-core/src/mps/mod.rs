@@ -10,6 +10,7 @@
 //! - [`entropy`]: bond entropies, exact Renyi-2, Shannon entropy by sampling.
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
+//! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
 //! - [`kpairwise`]: the K-pairwise model and exact maximum-likelihood refinement (small N).
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
@@ -33,6 +34,7 @@ pub mod hierarchy;
 pub mod kpairwise;
 pub mod learn;
 pub mod marginals;
+pub mod ptt;
 pub mod sample;
 pub mod select;
 pub mod tt;
