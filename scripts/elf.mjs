@@ -90,6 +90,24 @@ export function glibcFloor(elf) {
   return all.length ? all.sort(compareVersions).at(-1) : null;
 }
 
+/**
+ * What is wrong with `elf` as the addon of the Linux platform package `target` (e.g.
+ * linux-arm64-gnu): another machine, a glibc symbol version newer than `floor` (gnu), or a
+ * dependency on glibc at all (musl). Empty when nothing is.
+ */
+export function linuxProblems(elf, target, floor) {
+  const problems = [];
+  const machine = target.startsWith('linux-arm64') ? 'aarch64' : 'x86_64';
+  if (elf.machine !== machine) problems.push(`is ${elf.machine}, not ${machine}`);
+  if (target.endsWith('-gnu')) {
+    const g = glibcFloor(elf);
+    if (!elf.needed.includes('libc.so.6')) problems.push(`does not link glibc (${elf.needed.join(', ')})`);
+    if (g && compareVersions(g, floor) > 0) problems.push(`needs GLIBC_${g}, newer than ${floor}`);
+  }
+  if (target.endsWith('-musl') && (elf.needed.includes('libc.so.6') || glibcFloor(elf))) problems.push(`links glibc (${elf.needed.join(', ')})`);
+  return problems;
+}
+
 /** The 32-bit instruction words of every function whose symbol name matches `re`. */
 export function functionWords(elf, re) {
   const words = [];

@@ -10,11 +10,13 @@
 // Without --from, each target is built here by scripts/cross.mjs (default: every Linux target,
 // gnu ones against glibc 2.17). With --from DIR the binaries are taken from DIR instead, named
 // as napi names them (diffrg.<target>.node, e.g. the artifacts of the release workflow), and the
-// default targets are those found there.
+// default targets are those found there. Every Linux binary is checked before it is packed
+// (scripts/elf.mjs: machine, glibc floor 2.17 for gnu, no glibc for musl).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildTarget, CROSS_TARGETS, ensureToolchain, root } from './cross.mjs';
+import { buildTarget, CROSS_TARGETS, ensureToolchain, GLIBC_FLOOR, root } from './cross.mjs';
+import { linuxProblems, readElf } from './elf.mjs';
 
 const arg = (name) => {
   const i = process.argv.indexOf(name);
@@ -58,6 +60,15 @@ if (from) {
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
     die(e.message);
+  }
+}
+
+// What is packed must load where its package says: right machine, glibc floor, no glibc in musl.
+for (const t of targets.filter((t) => t.startsWith('linux-'))) {
+  const problems = linuxProblems(readElf(readFileSync(binaries[t])), t, GLIBC_FLOOR);
+  if (problems.length) {
+    rmSync(stage, { recursive: true, force: true });
+    die(`${binaries[t]} ${problems.join('; ')}`);
   }
 }
 
