@@ -8,19 +8,26 @@
 // Not a timing benchmark (no peer). Env: MPS_REAL_SMOKE=1 (seconds: one recording cut to 1500
 // patterns, a short simulation, chi 2 and 4, one split), MPS_REAL_SPLITS (default 3),
 // MPS_REAL_CHIS (default 2,4,8,16), MPS_REAL_DATA (comma-separated recording names),
-// MPS_REAL_KINDS (default born,probability: the non-negative train learned by EM, community order).
+// MPS_REAL_KINDS (default born,probability: the non-negative train learned by EM, community order),
+// MPS_REAL_PROB_CHIS (default 2,8: the probability train's chis).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffrg, here, machine } from './_common.mjs';
 
 const smoke = process.env.MPS_REAL_SMOKE === '1';
+const started = Date.now();
 const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
 const splits = smoke ? 1 : Number(process.env.MPS_REAL_SPLITS ?? 3);
 const chis = (process.env.MPS_REAL_CHIS ?? (smoke ? '2,4' : '2,4,8,16')).split(',').map(Number);
-const orders = ['community', 'identity', 'random'];
 // the Born machine in every order; the probability train (EM, docs/mps.md) in community order
 const kinds = (process.env.MPS_REAL_KINDS ?? 'born,probability').split(',');
-const columns = [...orders, ...(kinds.includes('probability') ? ['probability'] : [])];
+const born = kinds.includes('born');
+const orders = born ? ['community', 'identity', 'random'] : ['community'];
+const columns = [...(born ? orders : []), ...(kinds.includes('probability') ? ['probability'] : [])];
+// EM costs more per rung: the probability train at fewer chis, one pseudocount (1; 10 lost on
+// every rung on Jan1912da02, docs/mps.md)
+const probChis = (process.env.MPS_REAL_PROB_CHIS ?? (smoke ? '2' : '2,8')).split(',').map(Number);
+const allChis = [...new Set([...chis, ...probChis])].sort((a, b) => a - b);
 console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}; ${smoke ? 'SMOKE mode; ' : ''}${splits} split(s) (test 20%, validation 20% of the rest), chi ${chis.join(',')}`);
 
 const dataDir = join(here, '..', 'data', 'aplysia-pedal-bruno2015');
@@ -69,9 +76,10 @@ for (const ds of datasets) {
       const so = await diffrg.siteOrder(o, loaded, { seed: s, threads });
       const pats = diffrg.reorderPatterns(loaded.patterns, so.order);
       for (const kind of o === 'community' ? kinds : ['born']) {
-        for (const chi of chis) {
-          const first = o === orders[0] && kind === kinds[0] && chi === chis[0];
-          const r = await diffrg.fitMps(pats, { chi, seed: s, baselines: first, kind, threads });
+        for (const chi of kind === 'born' ? chis : probChis) {
+          const first = o === orders[0] && kind === kinds[0] && chi === (kind === 'born' ? chis : probChis)[0];
+          const extra = kind === 'probability' ? { pseudocounts: [1] } : {};
+          const r = await diffrg.fitMps(pats, { chi, seed: s, baselines: first, kind, ...extra, threads });
           if (first) {
             res.independent.push(r.nllIndependent);
             res.ising.push(r.nllIsing);
@@ -88,19 +96,22 @@ for (const ds of datasets) {
   console.log(`  independent ${fmt(res.independent)}   Ising (PL) ${fmt(res.ising)}   K-pairwise (PL) ${fmt(res.kpairwise)}`);
   const title = (c) => (c === 'probability' ? 'prob. train community (bond)' : `MPS ${c} (max bond)`);
   console.log(`  ${'chi'.padEnd(5)}${columns.map((c) => title(c).padEnd(30)).join('')}`);
-  for (const chi of chis) {
-    console.log(`  ${String(chi).padEnd(5)}${columns.map((c) => `${fmt(res[`${c} ${chi}`])} (${bonds[`${c} ${chi}`].join('/')})`.padEnd(30)).join('')}`);
+  for (const chi of allChis) {
+    const cell = (c) => (res[`${c} ${chi}`] ? `${fmt(res[`${c} ${chi}`])} (${bonds[`${c} ${chi}`].join('/')})` : '-');
+    console.log(`  ${String(chi).padEnd(5)}${columns.map((c) => cell(c).padEnd(30)).join('')}`);
   }
-  // paired differences on the same splits: best-chi community MPS minus each baseline
-  const best = chis.map((c) => [c, stats(res[`community ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0];
-  const diff = (base) => stats(res[`community ${best}`].map((v, i) => v - base[i]));
-  const di = diff(res.ising);
-  const dk = diff(res.kpairwise);
   const f2 = (d) => `${d.m >= 0 ? '+' : ''}${d.m.toFixed(3)}${Number.isFinite(d.se) ? ` ± ${d.se.toFixed(3)} (se)` : ''}`;
-  console.log(`  MPS community (chi ${best}) - Ising: ${f2(di)}; - K-pairwise: ${f2(dk)} bits/pattern (negative: the MPS wins)`);
+  // paired differences on the same splits: best-chi community MPS minus each baseline
+  const best = born ? chis.map((c) => [c, stats(res[`community ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0] : undefined;
+  if (born) {
+    const diff = (base) => stats(res[`community ${best}`].map((v, i) => v - base[i]));
+    console.log(`  MPS community (chi ${best}) - Ising: ${f2(diff(res.ising))}; - K-pairwise: ${f2(diff(res.kpairwise))} bits/pattern (negative: the MPS wins)`);
+  }
   if (columns.includes('probability')) {
-    const bp = chis.map((c) => [c, stats(res[`probability ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0];
+    const bp = probChis.map((c) => [c, stats(res[`probability ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0];
     const dp = (base) => stats(res[`probability ${bp}`].map((v, i) => v - base[i]));
-    console.log(`  probability train (chi ${bp}) - Ising: ${f2(dp(res.ising))}; - K-pairwise: ${f2(dp(res.kpairwise))}; - MPS community (chi ${best}): ${f2(dp(res[`community ${best}`]))}`);
+    const vsBorn = born ? `; - MPS community (chi ${best}): ${f2(dp(res[`community ${best}`]))}` : '';
+    console.log(`  probability train (chi ${bp}) - Ising: ${f2(dp(res.ising))}; - K-pairwise: ${f2(dp(res.kpairwise))}${vsBorn} bits/pattern`);
   }
 }
+console.log(`\ntotal ${((Date.now() - started) / 60000).toFixed(1)} min`);
