@@ -27,7 +27,7 @@ const columns = [...(born ? orders : []), ...(kinds.includes('probability') ? ['
 // EM costs more per rung: the probability train at fewer chis, one pseudocount (1; 10 lost on
 // every rung on Jan1912da02, docs/mps.md)
 const probChis = (process.env.MPS_REAL_PROB_CHIS ?? (smoke ? '2' : '2,8')).split(',').map(Number);
-const allChis = [...new Set([...chis, ...probChis])].sort((a, b) => a - b);
+const allChis = [...new Set([...(born ? chis : []), ...probChis])].sort((a, b) => a - b);
 console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}; ${smoke ? 'SMOKE mode; ' : ''}${splits} split(s) (test 20%, validation 20% of the rest), chi ${chis.join(',')}`);
 
 const dataDir = join(here, '..', 'data', 'aplysia-pedal-bruno2015');
