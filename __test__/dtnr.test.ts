@@ -60,6 +60,12 @@ describe('dtnr (API)', () => {
       expect(Number.isNaN(s.nllDirectHeldout)).toBe(true);
     }
     expect(r.direct.length).toBe(0);
+    // a probability train at scale 0 (EM): an exactly non-negative flow
+    const p = await diffrg.dtnr(data, graph, { chi: 8, assignments: [a1, a2], direct: false, kind: 'probability', threads: 2 });
+    expect(p.models.map((m) => m.kind)).toEqual(['probability', 'probability', 'probability']);
+    for (const s of p.scales) expect(Math.abs(s.negativeMass)).toBe(0);
+    expect(p.scales[1].nllHeldout).toBeLessThan(p.scales[1].nllIndependent);
+    await expect(diffrg.dtnr(data, graph, { kind: 'tree' as never })).rejects.toThrow(/kind/);
     await expect(diffrg.dtnr(data, graph, { assignments: [a2, a1] })).rejects.toThrow(/not nested/);
     await expect(diffrg.dtnr({ rows: 1, sites: 3, data: new Uint8Array(3) }, graph)).rejects.toBeInstanceOf(diffrg.InvalidInputError);
     // a flow that cannot coarse-grain (isolated nodes) leaves scale 0 and says why

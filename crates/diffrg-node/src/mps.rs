@@ -325,7 +325,6 @@ pub fn mps_fit(
                     max_iters: o.max_iters.map_or(pd.max_iters, |r| r as usize),
                     patience: o.patience.map_or(pd.patience, |r| r as usize),
                     seed,
-                    ..pd
                 };
                 ptt::fit(&dims, &train, &val, &po, &fit_exec)?
             }

@@ -125,13 +125,15 @@ fn nll(tt: &TensorTrain, data: &Distinct, exec: &Exec) -> Result<f64> {
 /// train and the training NLL (bits per pattern) of `tt` (before the step).
 pub fn em_step(tt: &TensorTrain, data: &Distinct, q: &[Vec<f64>], lambda: f64, exec: &Exec) -> Result<(TensorTrain, f64)> {
     let n = data.n_sites;
-    let offsets: Vec<usize> = (0..=n).scan(0usize, |acc, k| {
-        let o = *acc;
-        if k < n {
-            *acc += tt.core(k).data.len();
-        }
-        Some(o)
-    }).collect();
+    let offsets: Vec<usize> = (0..=n)
+        .scan(0usize, |acc, k| {
+            let o = *acc;
+            if k < n {
+                *acc += tt.core(k).data.len();
+            }
+            Some(o)
+        })
+        .collect();
     let size = offsets[n];
     let blocks: Vec<usize> = (0..data.len()).step_by(BLOCK).collect();
     let counts = exec.install(|| {
@@ -192,7 +194,11 @@ pub fn em_step(tt: &TensorTrain, data: &Distinct, q: &[Vec<f64>], lambda: f64, e
             for s in 0..c.dim {
                 for b in 0..c.right {
                     let i = (a * c.dim + s) * c.right + b;
-                    out.data[i] = if denom > 0.0 { (row[s * c.right + b] + lambda * q[k][s] / c.right as f64) / denom } else { q[k][s] / c.right as f64 };
+                    out.data[i] = if denom > 0.0 {
+                        (row[s * c.right + b] + lambda * q[k][s] / c.right as f64) / denom
+                    } else {
+                        q[k][s] / c.right as f64
+                    };
                 }
             }
         }
@@ -285,7 +291,14 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &E
             let mut rung_best = (em_step(&start, &data, &q, lambda, exec)?.0, 0.0, 0.0);
             rung_best.1 = nll(&rung_best.0, &data, exec)?;
             rung_best.2 = nll(&rung_best.0, &v, exec)?;
-            curve.push(SweepRecord { nll_train: rung_best.1, nll_heldout: rung_best.2, max_bond: 1, chi: 1, smoothing: lambda, init_mix: 1.0 });
+            curve.push(SweepRecord {
+                nll_train: rung_best.1,
+                nll_heldout: rung_best.2,
+                max_bond: 1,
+                chi: 1,
+                smoothing: lambda,
+                init_mix: 1.0,
+            });
             let mut history = vec![curve.last().expect("pushed").clone()];
             for (ri, &chi) in rungs.iter().enumerate().filter(|(_, c)| **c > 1) {
                 exec.check()?;
@@ -298,7 +311,14 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &E
                     exec.check()?;
                     let va = nll(&tt, &v, exec)?;
                     let (next, tr) = em_step(&tt, &data, &q, lambda, exec)?;
-                    rec.push(SweepRecord { nll_train: tr, nll_heldout: va, max_bond: tt.max_bond(), chi, smoothing: lambda, init_mix: 1.0 });
+                    rec.push(SweepRecord {
+                        nll_train: tr,
+                        nll_heldout: va,
+                        max_bond: tt.max_bond(),
+                        chi,
+                        smoothing: lambda,
+                        init_mix: 1.0,
+                    });
                     if va < local.2 - 1e-9 {
                         local = (tt, tr, va);
                         stale = 0;
@@ -440,12 +460,10 @@ mod tests {
         let entropy: f64 = data.weights.iter().map(|w| -w * w.log2()).sum();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut tt = grow(&product(&q), &[3], 0.5, &mut rng);
-        let mut last = f64::INFINITY;
         for _ in 0..3000 {
-            let (next, tr) = em_step(&tt, &data, &q, 0.0, &Exec::sequential()).unwrap();
-            tt = next;
-            last = tr;
+            tt = em_step(&tt, &data, &q, 0.0, &Exec::sequential()).unwrap().0;
         }
+        let last = em_step(&tt, &data, &q, 0.0, &Exec::sequential()).unwrap().1;
         assert!(last - entropy < 1e-4, "{last} vs empirical entropy {entropy}");
         assert!(last >= entropy - 1e-12);
     }
