@@ -6,6 +6,8 @@
 //!
 //! - [`lyapunov`]: continuous (matrix sign iteration) and discrete (Smith doubling) Lyapunov
 //!   equations.
+//! - [`sysid`]: ARX / DMD-with-control fit of `x_{t+1} = A x_t + B u_t + c` with held-out
+//!   prediction.
 //! - [`gramian`]: controllability Gramians (finite and infinite horizon), average and modal
 //!   controllability, minimum-energy inputs.
 //! - [`riccati`]: continuous (Hamiltonian sign function + Newton-Kleinman) and discrete
@@ -24,12 +26,14 @@ pub mod kalman;
 pub mod lyapunov;
 pub mod mpc;
 pub mod riccati;
+pub mod sysid;
 
 pub use gramian::{average_controllability, gramian, min_energy, modal_controllability, GramianOptions, MinEnergy};
 pub use kalman::{kalman, KalmanFilter};
 pub use lyapunov::{lyap_continuous, lyap_discrete};
 pub use mpc::{box_qp, BoxQp, Mpc, MpcOptions, QpResult};
 pub use riccati::{care, dare, lqi, lqr, Lqr, Riccati};
+pub use sysid::{fit_arx, ArxFit, ArxOptions};
 
 /// Continuous (`ẋ = A x + B u`) or discrete (`x_{t+1} = A x_t + B u_t`) time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

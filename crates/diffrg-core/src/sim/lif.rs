@@ -37,11 +37,18 @@
 //! threads, so results are bitwise identical for any thread count. External Poisson spikes come from one ChaCha8 stream per
 //! block of 64 neurons (exponential inter-arrival times), also independent of the partition.
 //!
+//! External stimulation over time (channels of neurons, piecewise-constant drive per control
+//! period, open or closed loop) is described in [`super::stim`]; the control period is a
+//! multiple of the communication window (the window shrinks to `gcd(d_min, period)`), and at
+//! every period boundary one worker calls the controller after the window's spikes are known,
+//! then a second barrier publishes the new drive to all workers.
+//!
 //! References: N. Brunel, J. Comput. Neurosci. 8 (2000) 183; A. Litwin-Kumar and B. Doiron,
 //! Nat. Neurosci. 15 (2012) 1498; S. Rotter and M. Diesmann, Biol. Cybern. 81 (1999) 381
 //! (exact integration).
 
 use super::connectivity::{build_internal, Connectivity, InternalNetwork, NetworkOptions};
+use super::stim::{check_drive, poisson_small, Controller, DriveMode, Stimulation};
 use crate::activity::SpikeTrains;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -193,6 +200,8 @@ struct Coeffs {
     pi: f64,
     /// Expected external events per step.
     lambda: f64,
+    /// `1 - em`: the exact step response of `v` to a constant injected current.
+    ginj: f64,
 }
 
 /// Sense-reversing spin barrier for a fixed set of OS threads (yields when spinning long, so an
@@ -245,6 +254,49 @@ struct Worker {
     ring: Vec<[f64; 2]>,
     /// Recorded spikes `(internal neuron, step)`.
     record: Vec<(u32, u32)>,
+    /// External drive of every local neuron in the current control period (0 without stimulation).
+    drive: Vec<f64>,
+    /// One generator per RNG_BLOCK neurons for the rate-mode drive.
+    drive_rngs: Vec<ChaCha8Rng>,
+}
+
+/// Stimulation state shared by the workers.
+struct StimShared {
+    mode: DriveMode,
+    period_steps: usize,
+    /// Drive per internal neuron for the next period (written by worker 0 at a boundary).
+    drive: Mutex<Vec<f64>>,
+    error: Mutex<Option<Error>>,
+}
+
+/// Worker 0's side of the closed loop: the controller and the per-period records.
+struct Hook<'c> {
+    ctl: &'c mut dyn Controller,
+    /// Observed index of every internal neuron (`u32::MAX`: not observed).
+    observed_of: Vec<u32>,
+    counts: Vec<u32>,
+    /// Internal ids of every channel.
+    channels: Vec<Vec<u32>>,
+    n: usize,
+    mode: DriveMode,
+    dt: f64,
+    drive_log: Vec<f64>,
+    count_log: Vec<u32>,
+}
+
+impl Hook<'_> {
+    /// Calls the controller at step `t` and returns the drive per internal neuron.
+    fn call(&mut self, t: usize) -> Result<Vec<f64>> {
+        let time = t as f64 * self.dt;
+        let values = self.ctl.control(time, &self.counts)?;
+        check_drive(time, &values, self.channels.len(), self.mode)?;
+        self.drive_log.extend_from_slice(&values);
+        let mut drive = vec![0.0; self.n];
+        for (ch, v) in self.channels.iter().zip(&values) {
+            ch.iter().for_each(|&g| drive[g as usize] += v);
+        }
+        Ok(drive)
+    }
 }
 
 /// Everything the workers share read-only.
@@ -270,6 +322,8 @@ struct Shared<'a> {
     spikes: Vec<[Mutex<WindowSpikes>; 2]>,
     barrier: SpinBarrier,
     stop: AtomicBool,
+    stim: Option<StimShared>,
+    dt: f64,
 }
 
 const CHECK_EVERY: usize = 200;
@@ -295,12 +349,20 @@ impl Worker {
                     next += e / c.lambda;
                 }
                 self.next_ext[k] = next - 1.0;
+                let d = self.drive[k];
+                let mut inj = 0.0;
+                if d != 0.0 {
+                    match sh.stim.as_ref().map(|s| s.mode) {
+                        Some(DriveMode::Rate) => ext += poisson_small(&mut self.drive_rngs[b], d * sh.dt),
+                        _ => inj = c.ginj * d,
+                    }
+                }
                 let ie = self.ie[k] + input[0] + sh.w_ext * ext as f64;
                 let ii = self.ii[k] + input[1];
                 if self.refr[k] > 0 {
                     self.refr[k] -= 1;
                 } else {
-                    let v = self.v[k] * c.em + ie * c.pe + ii * c.pi;
+                    let v = self.v[k] * c.em + ie * c.pe + ii * c.pi + inj;
                     if v >= sh.v_th {
                         self.v[k] = sh.v_reset;
                         self.refr[k] = sh.ref_steps;
@@ -332,7 +394,7 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, sh: &Shared, w: usize, exec: &Exec, progress: Option<&(dyn Fn(f64) + Sync)>) {
+    fn run(&mut self, sh: &Shared, w: usize, exec: &Exec, progress: Option<&(dyn Fn(f64) + Sync)>, mut hook: Option<&mut Hook>) {
         let mut local = WindowSpikes::default();
         let mut t0 = 0;
         let mut window = 0usize;
@@ -368,7 +430,39 @@ impl Worker {
                     self.deliver(sh, w, t, &g.neurons[g.offsets[j]..g.offsets[j + 1]]);
                 }
             }
+            if let Some(h) = hook.as_deref_mut() {
+                for g in &guards {
+                    for &s in &g.neurons {
+                        let o = h.observed_of[s as usize];
+                        if o != u32::MAX {
+                            h.counts[o as usize] += 1;
+                        }
+                    }
+                }
+            }
             drop(guards);
+            if let Some(st) = sh.stim.as_ref().filter(|st| t1 % st.period_steps == 0) {
+                if let Some(h) = hook.as_deref_mut() {
+                    h.count_log.extend_from_slice(&h.counts);
+                    if t1 < sh.steps {
+                        match h.call(t1) {
+                            Ok(d) => *st.drive.lock().unwrap_or_else(|e| e.into_inner()) = d,
+                            Err(e) => {
+                                *st.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                                sh.stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    h.counts.fill(0);
+                }
+                sh.barrier.wait();
+                if sh.stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                if t1 < sh.steps {
+                    self.drive.copy_from_slice(&st.drive.lock().unwrap_or_else(|e| e.into_inner())[self.lo..self.hi]);
+                }
+            }
             t0 = t1;
             window += 1;
         }
@@ -391,6 +485,36 @@ pub fn simulate(opts: &LifOptions, exec: &Exec, progress: Option<&(dyn Fn(f64) +
     simulate_partitioned(opts, exec, progress, 2048)
 }
 
+/// Per-period record of a stimulated run.
+#[derive(Debug, Clone)]
+pub struct StimRecord {
+    /// Control periods simulated in full.
+    pub periods: usize,
+    pub channels: usize,
+    pub observed: usize,
+    /// `drive[p * channels + c]`: the value of channel `c` during period `p`.
+    pub drive: Vec<f64>,
+    /// `counts[p * observed + i]`: spikes of observed neuron `i` during period `p`.
+    pub counts: Vec<u32>,
+}
+
+/// [`simulate`] with external stimulation: `controller` is called at `t = 0` (with zero counts)
+/// and at the end of every control period (see [`super::stim`]).
+///
+/// # Errors
+/// As [`simulate`]; `ERR_INVALID_INPUT` for a bad [`Stimulation`] or a controller output that is
+/// not one finite value per channel (negative in rate mode); any error the controller returns.
+/// Nothing is returned on error (no partial record).
+pub fn simulate_stimulated(
+    opts: &LifOptions,
+    stim: &Stimulation,
+    controller: &mut dyn Controller,
+    exec: &Exec,
+    progress: Option<&(dyn Fn(f64) + Sync)>,
+) -> Result<(LifResult, StimRecord)> {
+    simulate_with(opts, exec, progress, 2048, Some((stim, controller))).map(|(r, s)| (r, s.expect("stimulated run has a record")))
+}
+
 /// [`simulate`] with at least `min_per_thread` neurons per worker (tests use small values to
 /// exercise the multithreaded path on small networks).
 pub(crate) fn simulate_partitioned(
@@ -399,7 +523,29 @@ pub(crate) fn simulate_partitioned(
     progress: Option<&(dyn Fn(f64) + Sync)>,
     min_per_thread: usize,
 ) -> Result<LifResult> {
+    simulate_with(opts, exec, progress, min_per_thread, None).map(|r| r.0)
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+pub(crate) fn simulate_with(
+    opts: &LifOptions,
+    exec: &Exec,
+    progress: Option<&(dyn Fn(f64) + Sync)>,
+    min_per_thread: usize,
+    stim: Option<(&Stimulation, &mut dyn Controller)>,
+) -> Result<(LifResult, Option<StimRecord>)> {
     opts.validate()?;
+    let period_steps = match &stim {
+        Some((st, _)) => Some(st.validate(opts.network.n, opts.dt)?),
+        None => None,
+    };
     let net = build_internal(&opts.network, opts.dt, opts.seed, exec)?;
     let n = opts.network.n;
     let n_exc = net.n_exc;
@@ -427,14 +573,54 @@ pub(crate) fn simulate_partitioned(
             pe: propagator(dt, opts.tau_m_exc, opts.tau_syn_exc),
             pi: propagator(dt, opts.tau_m_exc, opts.tau_syn_inh),
             lambda: opts.ext_rate_exc * dt,
+            ginj: 1.0 - (-dt / opts.tau_m_exc).exp(),
         },
         Coeffs {
             em: (-dt / opts.tau_m_inh).exp(),
             pe: propagator(dt, opts.tau_m_inh, opts.tau_syn_exc),
             pi: propagator(dt, opts.tau_m_inh, opts.tau_syn_inh),
             lambda: opts.ext_rate_inh * dt,
+            ginj: 1.0 - (-dt / opts.tau_m_inh).exp(),
         },
     ];
+    let window = match period_steps {
+        Some(p) => gcd(dmin as usize, p),
+        None => dmin as usize,
+    };
+    let mut hook = match stim {
+        Some((st, ctl)) => {
+            let mut internal_of = vec![0u32; n];
+            for (g, &p) in net.public.iter().enumerate() {
+                internal_of[p as usize] = g as u32;
+            }
+            let mut observed_of = vec![u32::MAX; n];
+            for (i, &p) in st.observed.iter().enumerate() {
+                observed_of[internal_of[p] as usize] = i as u32;
+            }
+            Some(Hook {
+                ctl,
+                observed_of,
+                counts: vec![0; st.observed.len()],
+                channels: st.channels.iter().map(|c| c.iter().map(|&p| internal_of[p]).collect()).collect(),
+                n,
+                mode: st.mode,
+                dt,
+                drive_log: Vec::new(),
+                count_log: Vec::new(),
+            })
+        }
+        None => None,
+    };
+    let initial_drive = match hook.as_mut() {
+        Some(h) => Some(h.call(0)?),
+        None => None,
+    };
+    let stim_shared = stim_mode(&hook).map(|mode| StimShared {
+        mode,
+        period_steps: period_steps.unwrap_or(1),
+        drive: Mutex::new(Vec::new()),
+        error: Mutex::new(None),
+    });
     let shared = Shared {
         net: &net,
         split,
@@ -448,11 +634,13 @@ pub(crate) fn simulate_partitioned(
         slots,
         steps,
         threads,
-        window: dmin as usize,
-        check_windows: (CHECK_EVERY / dmin as usize).max(1),
+        window,
+        check_windows: (CHECK_EVERY / window).max(1),
         spikes: (0..threads).map(|_| [Mutex::new(WindowSpikes::default()), Mutex::new(WindowSpikes::default())]).collect(),
         barrier: SpinBarrier::new(threads),
         stop: AtomicBool::new(false),
+        stim: stim_shared,
+        dt,
     };
 
     // Initial state: v uniform in [v_reset, v_threshold), currents zero, first external
@@ -462,6 +650,7 @@ pub(crate) fn simulate_partitioned(
         let (lo, hi) = (bounds[w], bounds[w + 1]);
         let n_loc = hi - lo;
         let mut rngs = Vec::new();
+        let mut drive_rngs = Vec::new();
         let mut v = Vec::with_capacity(n_loc);
         let mut next_ext = Vec::with_capacity(n_loc);
         for b in (lo..hi).step_by(RNG_BLOCK) {
@@ -474,6 +663,9 @@ pub(crate) fn simulate_partitioned(
                 next_ext.push(if lambda > 0.0 { e / lambda } else { f64::INFINITY });
             }
             rngs.push(rng);
+            let mut drng = ChaCha8Rng::seed_from_u64(opts.seed);
+            drng.set_stream((2u64 << 40) + (b / RNG_BLOCK) as u64);
+            drive_rngs.push(drng);
         }
         workers.push(Worker {
             lo,
@@ -486,21 +678,26 @@ pub(crate) fn simulate_partitioned(
             rngs,
             ring: vec![[0.0; 2]; slots * n_loc],
             record: Vec::new(),
+            drive: initial_drive.as_ref().map_or_else(|| vec![0.0; n_loc], |d| d[lo..hi].to_vec()),
+            drive_rngs,
         });
     }
 
     let sh = &shared;
     if threads == 1 {
-        workers[0].run(sh, 0, exec, progress);
+        workers[0].run(sh, 0, exec, progress, hook.as_mut());
     } else {
         std::thread::scope(|scope| {
             let mut rest = workers.iter_mut().enumerate();
             let (_, first) = rest.next().expect("at least one worker");
             for (w, worker) in rest {
-                scope.spawn(move || worker.run(sh, w, exec, progress));
+                scope.spawn(move || worker.run(sh, w, exec, progress, None));
             }
-            first.run(sh, 0, exec, progress);
+            first.run(sh, 0, exec, progress, hook.as_mut());
         });
+    }
+    if let Some(e) = shared.stim.as_ref().and_then(|st| st.error.lock().unwrap_or_else(|e| e.into_inner()).take()) {
+        return Err(e);
     }
     if shared.stop.load(Ordering::Relaxed) {
         return Err(Error::aborted());
@@ -537,9 +734,25 @@ pub(crate) fn simulate_partitioned(
     let dur = opts.duration.max(f64::MIN_POSITIVE);
     let rate_exc = if n_exc > 0 { sum_over(true) / n_exc as f64 / dur } else { 0.0 };
     let rate_inh = if n_inh > 0 { sum_over(false) / n_inh as f64 / dur } else { 0.0 };
-    Ok(LifResult { spikes, connectivity, steps, threads, rate_exc, rate_inh })
+    let record = hook.map(|h| {
+        let (channels, observed) = (h.channels.len(), h.counts.len());
+        let periods = h.count_log.len() / observed.max(1);
+        let periods = if observed == 0 { steps / period_steps.unwrap_or(1) } else { periods };
+        let mut drive = h.drive_log;
+        drive.truncate(periods * channels);
+        StimRecord { periods, channels, observed, drive, counts: h.count_log }
+    });
+    Ok((LifResult { spikes, connectivity, steps, threads, rate_exc, rate_inh }, record))
+}
+
+fn stim_mode(hook: &Option<Hook>) -> Option<DriveMode> {
+    hook.as_ref().map(|h| h.mode)
 }
 
 #[cfg(test)]
 #[path = "lif_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "stim_tests.rs"]
+mod stim_tests;
