@@ -535,6 +535,42 @@ mod tests {
         assert_lgd_wins(&all);
     }
 
+    /// Hidden population modes (issue 12): two slow common-input hubs per cluster (hidden
+    /// assemblies) drive their whole cluster and are never observed; half of the other neurons
+    /// are. The held-out search must select the low-rank correction (rank > 0) and it must
+    /// raise AUROC over the same LGD with no latent part (`mu_grid` empty: only `μ = ∞`).
+    #[test]
+    fn hidden_assemblies_select_low_rank_and_raise_auroc() {
+        let truth = clustered_network(&NetworkOptions {
+            n: 120,
+            clusters: 4,
+            degree_in: 3.0,
+            degree_out: 0.5,
+            hubs: 2,
+            w_hub: 1.0,
+            hub_self: 3.0,
+            seed: 31,
+            ..Default::default()
+        })
+        .unwrap();
+        let hubs: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
+        assert_eq!(hubs.len(), 8);
+        let (x, _) = simulate_var1(&truth, 0.3, 0.9, 20_000, 32).unwrap();
+        let visible: Vec<usize> = (0..truth.n).filter(|i| !hubs.contains(i)).collect();
+        let obs: Vec<usize> = observe(visible.len(), 0.5, 33).into_iter().map(|k| visible[k]).collect();
+        let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+        let labels = edge_labels(&truth, &obs);
+        let exec = Exec::with_threads(2);
+        let full = infer_dense(xo.as_ref(), &InferOptions { generator: false, ..Default::default() }, &exec).unwrap();
+        let sparse = infer_dense(xo.as_ref(), &InferOptions { generator: false, mu_grid: vec![], ..Default::default() }, &exec).unwrap();
+        let rank = full.hidden.as_ref().map_or(0, |h| h.rank);
+        let (a_full, a_sparse) = (auroc(&scores(&full), &labels).unwrap(), auroc(&scores(&sparse), &labels).unwrap());
+        eprintln!("hidden assemblies: rank {rank}, AUROC {a_full:.3} vs {a_sparse:.3} without the latent part (gain {:+.3})", a_full - a_sparse);
+        assert!(rank > 0, "no latent part selected");
+        assert!(sparse.hidden.as_ref().map_or(0, |h| h.rank) == 0);
+        assert!(a_full > a_sparse + 0.002, "AUROC {a_full} vs {a_sparse} without the latent part");
+    }
+
     #[test]
     fn spiking_hidden_nodes_lgd_beats_baselines() {
         let truth = clustered_network(&NetworkOptions {
