@@ -565,7 +565,10 @@ mod tests {
         let sparse = infer_dense(xo.as_ref(), &InferOptions { generator: false, mu_grid: vec![], ..Default::default() }, &exec).unwrap();
         let rank = full.hidden.as_ref().map_or(0, |h| h.rank);
         let (a_full, a_sparse) = (auroc(&scores(&full), &labels).unwrap(), auroc(&scores(&sparse), &labels).unwrap());
-        eprintln!("hidden assemblies: rank {rank}, AUROC {a_full:.3} vs {a_sparse:.3} without the latent part (gain {:+.3})", a_full - a_sparse);
+        eprintln!(
+            "hidden assemblies: rank {rank}, AUROC {a_full:.3} vs {a_sparse:.3} without the latent part (gain {:+.3})",
+            a_full - a_sparse
+        );
         assert!(rank > 0, "no latent part selected");
         assert!(sparse.hidden.as_ref().map_or(0, |h| h.rank) == 0);
         assert!(a_full > a_sparse + 0.002, "AUROC {a_full} vs {a_sparse} without the latent part");
