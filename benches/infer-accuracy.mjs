@@ -39,42 +39,8 @@ const PEERS = SMOKE ? [] : list('DIFFRG_BENCH_PEERS', 'tspe,ccg');
 const METHODS = ['lgd', 'var', 'correlation'];
 const BIN = 0.005;
 
-/** AUROC (ties averaged, Mann-Whitney) and AUPR (average precision) of scores vs 0/1 truth. */
-function rankMetrics(score, truth) {
-  const idx = Array.from(score.keys()).sort((a, b) => score[b] - score[a]);
-  const pos = truth.reduce((a, b) => a + b, 0);
-  const neg = truth.length - pos;
-  let tp = 0;
-  let ap = 0;
-  let rankSum = 0;
-  for (let k = 0; k < idx.length; ) {
-    let j = k;
-    while (j < idx.length && score[idx[j]] === score[idx[k]]) j++;
-    const mid = idx.length - (k + j - 1) / 2; // ascending rank (1-based) of the tie group
-    let tpGroup = 0;
-    for (let q = k; q < j; q++) tpGroup += truth[idx[q]];
-    rankSum += tpGroup * mid;
-    tp += tpGroup;
-    ap += (tpGroup / Math.max(pos, 1)) * (tp / j);
-    k = j;
-  }
-  const auroc = pos && neg ? (rankSum - (pos * (pos + 1)) / 2) / (pos * neg) : NaN;
-  return { auroc, aupr: ap };
-}
-
-/** Matthews correlation coefficient of 0/1 detections vs 0/1 truth. */
-function mcc(detected, truth) {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let tn = 0;
-  for (let k = 0; k < truth.length; k++) {
-    if (detected[k]) truth[k] ? tp++ : fp++;
-    else truth[k] ? fn++ : tn++;
-  }
-  const d = Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
-  return d > 0 ? (tp * tn - fp * fn) / d : 0;
-}
+// AUROC/AUPR and MCC come from the core (infer::metrics), the same code as every other figure.
+const { rankMetrics, matthewsCorrelation: mcc } = diffrg;
 
 /** Communities of a signed n x n matrix (row source) the way `diffrg communities` reads infer output. */
 async function communities(ids, signed, truth) {

@@ -239,16 +239,7 @@ export async function lrgCommunities(graph: Graph, options: LrgCommunityOptions 
  * and renumbers the communities by decreasing size (ties: first appearance).
  */
 export function separateCommunity(labels: ArrayLike<number>, separate: ArrayLike<boolean>): { labels: Uint32Array; communities: number } {
-  const raw = Array.from(labels, (c, v) => (separate[v] ? -1 : c));
-  const size = new Map<number, number>();
-  const first = new Map<number, number>();
-  raw.forEach((c, v) => {
-    size.set(c, (size.get(c) ?? 0) + 1);
-    if (!first.has(c)) first.set(c, v);
-  });
-  const order = [...size.keys()].sort((a, b) => size.get(b)! - size.get(a)! || first.get(a)! - first.get(b)!);
-  const id = new Map(order.map((c, k) => [c, k]));
-  return { labels: Uint32Array.from(raw, (c) => id.get(c)!), communities: order.length };
+  return callNative(() => native.separateCommunity(Uint32Array.from(labels), Uint8Array.from(separate, Number)));
 }
 
 /** Communities (Leiden or LRG supernodes) + ordering + (optionally) agreement with reference labels. */

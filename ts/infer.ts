@@ -4,7 +4,7 @@
  */
 import native = require('./native');
 import { InvalidInputError } from './errors';
-import { runNative, type RunOptions, checkSeed } from './run';
+import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { LIMITS } from './limits';
 import { writeFileAtomic } from './io/atomic';
 
@@ -236,4 +236,18 @@ export async function writeGraphCsv(file: string, edges: InferredEdge[], nodes?:
   const rows = nodes ? [`# nodes: ${nodes.join(',')}`, header] : [header];
   for (const e of edges) rows.push(`${e.source},${e.target},${e.weight},${e.pvalue},${e.zscore ?? 0}`);
   await writeFileAtomic(file, rows.join('\n') + '\n');
+}
+
+/**
+ * AUROC (ties count one half) and AUPR (average precision, ties grouped) of `scores` against
+ * binary `truth`, computed by the core (the figures of the benchmarks and docs).
+ */
+export function rankMetrics(scores: ArrayLike<number>, truth: ArrayLike<boolean | number>): { auroc: number; aupr: number } {
+  if (scores.length !== truth.length) throw new InvalidInputError(`scores has ${scores.length} entries but truth has ${truth.length}`);
+  return callNative(() => native.rankMetrics(Float64Array.from(scores), Uint8Array.from(truth, Number)));
+}
+
+/** Matthews correlation coefficient of binary detections against binary truth (0 when a margin is empty). */
+export function matthewsCorrelation(detected: ArrayLike<boolean | number>, truth: ArrayLike<boolean | number>): number {
+  return callNative(() => native.matthewsCorrelation(Uint8Array.from(detected, Number), Uint8Array.from(truth, Number)));
 }

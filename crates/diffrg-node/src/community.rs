@@ -123,6 +123,22 @@ pub fn normalized_mutual_information(a: Uint32Array, b: Uint32Array) -> Result<f
     guard(|| community::normalized_mutual_information(&a, &b))
 }
 
+#[napi(object)]
+pub struct SeparatedCommunities {
+    pub labels: Uint32Array,
+    pub communities: u32,
+}
+
+/// The labels with the flagged nodes (non-zero in `separate`) in one community of their own,
+/// renumbered by decreasing size.
+#[napi]
+pub fn separate_community(labels: Uint32Array, separate: Uint8Array) -> Result<SeparatedCommunities> {
+    let labels = to_usize(&labels);
+    let flags: Vec<bool> = separate.iter().map(|&b| b != 0).collect();
+    let (l, k) = guard(|| community::separate_community(&labels, &flags))?;
+    Ok(SeparatedCommunities { labels: l.iter().map(|&x| x as u32).collect::<Vec<u32>>().into(), communities: k as u32 })
+}
+
 /// Ring of `cliques` cliques of `size` nodes (node v is in clique floor(v / size)).
 #[napi]
 pub fn ring_of_cliques(cliques: u32, size: u32) -> Result<NativeGraph> {

@@ -1,6 +1,7 @@
 //! Directed-graph inference from spike activity (Latent Graph Diffusion and baselines).
 
-use crate::job::{CancelToken, Job};
+use crate::job::{guard, CancelToken, Job};
+use diffrg_core::infer::metrics;
 use diffrg_core::infer::{infer_dense_neuron_major, infer_raster, InferOptions, InferredGraph, Method, OwnedRaster};
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
@@ -180,4 +181,26 @@ pub fn infer_dense_activity(
         let g = infer_dense_neuron_major(&data, n_neurons as usize, n_samples as usize, &opts, exec)?;
         Ok(result_to_js(g))
     })
+}
+
+#[napi(object)]
+pub struct RankMetrics {
+    pub auroc: f64,
+    pub aupr: f64,
+}
+
+/// AUROC (ties count one half) and AUPR (average precision, ties grouped) of `scores` against
+/// binary `labels` (non-zero: positive).
+#[napi]
+pub fn rank_metrics(scores: Float64Array, labels: Uint8Array) -> Result<RankMetrics> {
+    let truth: Vec<bool> = labels.iter().map(|&b| b != 0).collect();
+    guard(|| Ok(RankMetrics { auroc: metrics::auroc(&scores, &truth)?, aupr: metrics::aupr(&scores, &truth)? }))
+}
+
+/// Matthews correlation coefficient of binary detections against binary labels.
+#[napi]
+pub fn matthews_correlation(detected: Uint8Array, labels: Uint8Array) -> Result<f64> {
+    let d: Vec<bool> = detected.iter().map(|&b| b != 0).collect();
+    let t: Vec<bool> = labels.iter().map(|&b| b != 0).collect();
+    guard(|| metrics::mcc(&d, &t))
 }

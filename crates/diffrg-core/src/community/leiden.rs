@@ -49,7 +49,7 @@
 //! singletons) the moved partition is aggregated directly, as `leidenalg` does, to guarantee
 //! progress.
 
-use super::metrics::modularity;
+use super::metrics::{modularity, relabel_by_size};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::graph::{csr_from_sorted, Graph};
@@ -461,23 +461,6 @@ fn refine(g: &QGraph, part: &[usize], k: usize, gamma: f64, theta: f64, rng: &mu
         }
     }
     Ok(refined)
-}
-
-/// Renumbers communities by decreasing size (ties: smaller first node first).
-fn relabel_by_size(labels: &[usize]) -> (Vec<usize>, usize) {
-    let (lab, k) = super::metrics::compact(labels);
-    let mut size = vec![0usize; k];
-    for &l in &lab {
-        size[l] += 1;
-    }
-    // compact() numbers by first appearance, so the label itself orders ties by first node.
-    let mut ids: Vec<usize> = (0..k).collect();
-    ids.sort_by_key(|&c| (std::cmp::Reverse(size[c]), c));
-    let mut new = vec![0usize; k];
-    for (rank, &c) in ids.iter().enumerate() {
-        new[c] = rank;
-    }
-    (lab.iter().map(|&l| new[l]).collect(), k)
 }
 
 #[cfg(test)]

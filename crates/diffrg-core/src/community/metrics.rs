@@ -127,6 +127,38 @@ pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64> {
     Ok((mi / (0.5 * (ha + hb))).min(1.0))
 }
 
+/// Renumbers communities `0..k` by decreasing size (ties: smaller first node first); returns
+/// the labels and `k`.
+pub fn relabel_by_size(labels: &[usize]) -> (Vec<usize>, usize) {
+    let (lab, k) = compact(labels);
+    let mut size = vec![0usize; k];
+    for &l in &lab {
+        size[l] += 1;
+    }
+    // compact() numbers by first appearance, so the label itself orders ties by first node.
+    let mut ids: Vec<usize> = (0..k).collect();
+    ids.sort_by_key(|&c| (std::cmp::Reverse(size[c]), c));
+    let mut new = vec![0usize; k];
+    for (rank, &c) in ids.iter().enumerate() {
+        new[c] = rank;
+    }
+    (lab.iter().map(|&l| new[l]).collect(), k)
+}
+
+/// Puts the nodes flagged in `separate` into one community of their own (when any is flagged),
+/// then renumbers by decreasing size ([`relabel_by_size`]); e.g. the net-negative sources
+/// (inhibitory neurons) of a signed inferred graph.
+///
+/// Errors: `ERR_INVALID_INPUT` when the lengths differ.
+pub fn separate_community(labels: &[usize], separate: &[bool]) -> Result<(Vec<usize>, usize)> {
+    if labels.len() != separate.len() {
+        return Err(Error::invalid_input(format!("separate has {} entries for {} labels", separate.len(), labels.len())));
+    }
+    let fresh = labels.iter().max().map_or(0, |&m| m + 1);
+    let raw: Vec<usize> = labels.iter().zip(separate).map(|(&c, &s)| if s { fresh } else { c }).collect();
+    Ok(relabel_by_size(&raw))
+}
+
 /// Relabels arbitrary ids to `0..k` in order of first appearance; returns the labels and `k`.
 pub fn compact(labels: &[usize]) -> (Vec<usize>, usize) {
     let mut sorted: Vec<usize> = labels.to_vec();
@@ -329,5 +361,14 @@ mod tests {
         assert_eq!(normalized_mutual_information(&[0, 0, 0, 0], &[0, 1, 2, 3]).unwrap(), 0.0);
         assert_eq!(adjusted_rand_index(&[0, 1], &[0]).unwrap_err().code, crate::ErrorCode::InvalidInput);
         assert_eq!(compact(&[7, 3, 7, 9]), (vec![0, 1, 0, 2], 3));
+    }
+
+    #[test]
+    fn separated_nodes_form_one_community_and_labels_follow_size() {
+        // communities {0,1,2} {3,4}; nodes 1 and 4 flagged: {0,2} {1,4} {3}, sizes tie -> first node
+        let (l, k) = separate_community(&[0, 0, 0, 1, 1], &[false, true, false, false, true]).unwrap();
+        assert_eq!((l, k), (vec![0, 1, 0, 2, 1], 3));
+        assert_eq!(separate_community(&[1, 0, 0], &[false; 3]).unwrap(), (vec![1, 0, 0], 2));
+        assert_eq!(separate_community(&[0], &[]).unwrap_err().code, crate::ErrorCode::InvalidInput);
     }
 }

@@ -14,5 +14,5 @@ pub mod ordering;
 pub mod planted;
 
 pub use leiden::{leiden, LeidenOptions, LeidenResult};
-pub use metrics::{adjusted_rand_index, modularity, normalized_mutual_information};
+pub use metrics::{adjusted_rand_index, modularity, normalized_mutual_information, separate_community};
 pub use ordering::{community_ordering, Ordering, OrderingOptions};

@@ -44,16 +44,7 @@ pub enum Time {
     Discrete,
 }
 
-impl Time {
-    /// Spelling used by the binding and the CLI.
-    pub fn parse(s: &str) -> Result<Time> {
-        match s {
-            "continuous" => Ok(Time::Continuous),
-            "discrete" => Ok(Time::Discrete),
-            _ => Err(Error::invalid_input(format!("time must be 'continuous' or 'discrete' (got '{s}')"))),
-        }
-    }
-}
+named_enum!(Time, "time" { Continuous => "continuous", Discrete => "discrete" });
 
 /// Checks that `m` is `rows x cols` (`None`: any) with finite entries; returns its shape.
 pub(crate) fn check(name: &str, m: MatRef<f64>, rows: Option<usize>, cols: Option<usize>) -> Result<(usize, usize)> {
@@ -145,9 +136,7 @@ pub(crate) mod testutil {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    pub fn mat(rows: &[&[f64]]) -> Mat<f64> {
-        Mat::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
-    }
+    pub use crate::dynamics::linear::tests::mat;
 
     /// A seeded matrix with entries uniform in `[-s, s]`.
     pub fn random(r: usize, c: usize, s: f64, seed: u64) -> Mat<f64> {

@@ -75,6 +75,27 @@ pub fn aupr(scores: &[f64], labels: &[bool]) -> Result<f64> {
     Ok(ap)
 }
 
+/// Matthews correlation coefficient of binary detections against labels (0 when a margin of
+/// the confusion table is empty).
+///
+/// Errors: `ERR_INVALID_INPUT` when the lengths differ.
+pub fn mcc(detected: &[bool], labels: &[bool]) -> Result<f64> {
+    if detected.len() != labels.len() {
+        return Err(Error::invalid_input(format!("detected has {} entries but labels has {}", detected.len(), labels.len())));
+    }
+    let [mut tp, mut fp, mut fne, mut tn] = [0.0f64; 4];
+    for (&d, &l) in detected.iter().zip(labels) {
+        match (d, l) {
+            (true, true) => tp += 1.0,
+            (true, false) => fp += 1.0,
+            (false, true) => fne += 1.0,
+            (false, false) => tn += 1.0,
+        }
+    }
+    let den = ((tp + fp) * (tp + fne) * (tn + fp) * (tn + fne)).sqrt();
+    Ok(if den > 0.0 { (tp * tn - fp * fne) / den } else { 0.0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +148,16 @@ mod tests {
         assert!(auroc(&[1.0], &[true]).is_err());
         assert!(aupr(&[1.0, 2.0], &[true]).is_err());
         assert_eq!(auroc(&[f64::NAN, 1.0], &[true, false]).unwrap_err().code, crate::ErrorCode::NotFinite);
+    }
+
+    #[test]
+    fn mcc_of_small_tables() {
+        // tp 2, fp 1, fn 1, tn 4: (8 - 1) / sqrt(3 * 3 * 5 * 5) = 7 / 15
+        let d = [true, true, true, false, false, false, false, false];
+        let l = [true, true, false, true, false, false, false, false];
+        assert!((mcc(&d, &l).unwrap() - 7.0 / 15.0).abs() < 1e-15);
+        assert_eq!(mcc(&l, &l).unwrap(), 1.0);
+        assert_eq!(mcc(&[false; 3], &[true, false, false]).unwrap(), 0.0);
+        assert!(mcc(&[true], &[]).is_err());
     }
 }
