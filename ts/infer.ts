@@ -40,6 +40,12 @@ export interface InferOptions extends RunOptions {
   /** Recording start and end (seconds). @default first and last spike */
   start?: number;
   end?: number;
+  /**
+   * lgd only: compute shard `index` (0-based) of `count` of the surrogate null (docs/cluster.md);
+   * the result's `lgdShard` holds it, merged by `mergeLgdShards` (ts/infer-shard.ts).
+   * @default none (the whole run)
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface InferredEdge {
@@ -83,6 +89,12 @@ export interface InferResult {
   generator: { defined: boolean; reason: string | null; matrix: Float64Array | null } | null;
   /** Edges with q <= alpha (every off-diagonal pair when alpha >= 1), strongest first. */
   edges(alpha?: number): InferredEdge[];
+  /**
+   * With `options.shard`: this shard's surrogates (and on shard 0 the null's statistics). The
+   * other fields are then shard 0's fit without the null (`zscore`, `pvalue`, `qvalue`,
+   * `score` empty), and empty on shards > 0.
+   */
+  lgdShard?: native.LgdShardJs;
 }
 
 function checkNumber(name: string, v: number | undefined, lo: number, hi = Infinity, integer = false): void {
@@ -98,6 +110,10 @@ function checkMethodOptions(options: InferOptions): void {
   checkNumber('surrogates', options.surrogates, 2, LIMITS.surrogates, true);
   checkSeed(options.seed);
   checkNumber('alpha', options.alpha, Number.MIN_VALUE, 1);
+  if (options.shard) {
+    checkNumber('shard.count', options.shard.count, 1, LIMITS.surrogates, true);
+    checkNumber('shard.index', options.shard.index, 0, options.shard.count - 1, true);
+  }
 }
 
 /** The native options object: the method options, the bin (sample period) and threads. */
@@ -150,7 +166,7 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
 }
 
 /** The public result object around a native result (`ids` in index order). */
-function wrapResult(r: native.InferResultJs, ids: number[], bin: number, options: InferOptions): InferResult {
+export function wrapResult(r: native.InferResultJs, ids: number[], bin: number, options: InferOptions): InferResult {
   const n = r.n;
   const result: InferResult = {
     method: r.method as InferMethod,
@@ -172,6 +188,7 @@ function wrapResult(r: native.InferResultJs, ids: number[], bin: number, options
     mu: r.mu,
     iterations: r.iterations,
     converged: r.converged,
+    lgdShard: r.lgdShard ?? undefined,
     generator: r.generatorDefined === undefined || r.generatorDefined === null ? null : { defined: r.generatorDefined, reason: r.generatorReason ?? null, matrix: r.generator ?? null },
     edges(alpha = options.alpha ?? 0.05) {
       const out: { e: InferredEdge; s: number }[] = [];

@@ -34,27 +34,40 @@ export async function writeSlqShardFile(file: string, f: SlqShardFile): Promise<
 
 /** Reads a shard file; `ParseError` naming the file when it is not one. */
 export function readSlqShardFile(file: string): SlqShardFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let f: SlqShardFile;
-  try {
-    f = JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`not JSON: ${(err as Error).message}`, { file }, { cause: err });
-  }
+  const f = readJsonFile(file) as SlqShardFile;
   if (f?.format !== SLQ_SHARD_FORMAT || f.version !== 1 || typeof f.data !== 'object' || typeof f.run !== 'object') {
     throw new ParseError(`not a diffrg SLQ shard file (format '${f?.format}', version ${f?.version})`, { file });
   }
   return f;
 }
 
-/** Throws `InvalidInputError` naming the files when shards come from different runs. */
-export function checkSameRun(files: { file: string; shard: SlqShardFile }[]): void {
-  const key = (s: SlqShardFile) => JSON.stringify({ sha: s.run.inputSha256, o: s.run.options, count: s.shard.count });
+/** Parses a JSON file: `IoError` when it cannot be read, `ParseError` naming it when it is not JSON. */
+export function readJsonFile(file: string, reviver?: (key: string, value: unknown) => unknown): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new IoError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text, reviver);
+  } catch (err) {
+    throw new ParseError(`not JSON: ${(err as Error).message}`, { file }, { cause: err });
+  }
+}
+
+/** What every shard file (SLQ, LGD) carries to identify its run. */
+export interface ShardOfRun {
+  shard: ShardSpec;
+  run: { input: string; inputSha256: string; options: unknown };
+}
+
+/**
+ * Throws `InvalidInputError` naming the files when shards come from different runs, repeat a
+ * shard or leave one out (SLQ and LGD shard files).
+ */
+export function checkSameRun(files: { file: string; shard: ShardOfRun }[]): void {
+  const key = (s: ShardOfRun) => JSON.stringify({ sha: s.run.inputSha256, o: s.run.options, count: s.shard.count });
   const first = files[0];
   for (const f of files.slice(1)) {
     if (key(f.shard) !== key(first.shard)) {

@@ -148,6 +148,10 @@ impl Exec {
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         pool(self.threads).install(f)
     }
+    /// Threads worth using for `work` multiply-adds in this context ([`threads_for_work`]).
+    pub fn threads_for(&self, work: usize) -> usize {
+        threads_for_work(work, self.threads)
+    }
     /// faer's parallelism value matching this context (use inside [`Exec::install`]).
     pub fn par(&self) -> faer::Par {
         if self.threads <= 1 {
@@ -156,6 +160,22 @@ impl Exec {
             faer::Par::rayon(self.threads)
         }
     }
+}
+
+/// Smallest share of a parallel region, in multiply-adds (or comparable floating-point
+/// operations), worth giving one more thread. Waking a parked rayon worker and joining it costs
+/// tens of microseconds (more on a loaded or virtualised machine), about what `2^20`
+/// multiply-adds take at 10-30 GFLOP/s, so a region with less work per thread than this loses
+/// more to the hand-off than it gains (issue 17: MPS compression, 100 sites chi 128 -> 32, was
+/// slower on 2 threads than on 1 with a threshold of `2^17` per region).
+pub const MIN_WORK_PER_THREAD: usize = 1 << 20;
+
+/// Threads worth using for a region of `work` multiply-adds when `available` are there:
+/// `clamp(work / MIN_WORK_PER_THREAD, 1, available)` (docs/benchmarks.md, "More threads must
+/// never be slower"). Small kernels call this with `rayon::current_num_threads()` (inside
+/// [`Exec::install`]) or [`Exec::threads`] and run sequentially when it returns 1.
+pub fn threads_for_work(work: usize, available: usize) -> usize {
+    (work / MIN_WORK_PER_THREAD).clamp(1, available.max(1))
 }
 
 fn pool(threads: usize) -> Arc<rayon::ThreadPool> {
@@ -208,6 +228,16 @@ pub fn current_threads() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_for_work_is_clamped_by_the_work_and_the_pool() {
+        assert_eq!(threads_for_work(0, 8), 1);
+        assert_eq!(threads_for_work(MIN_WORK_PER_THREAD - 1, 8), 1);
+        assert_eq!(threads_for_work(3 * MIN_WORK_PER_THREAD, 8), 3);
+        assert_eq!(threads_for_work(100 * MIN_WORK_PER_THREAD, 8), 8);
+        assert_eq!(threads_for_work(100 * MIN_WORK_PER_THREAD, 0), 1);
+        assert_eq!(Exec::with_threads(2).threads_for(usize::MAX), 2);
+    }
 
     #[test]
     fn install_uses_requested_threads() {

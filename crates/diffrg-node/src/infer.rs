@@ -1,8 +1,11 @@
 //! Directed-graph inference from spike activity (Latent Graph Diffusion and baselines).
 
 use crate::job::{guard, CancelToken, Job};
+use diffrg_core::infer::lgd::{LgdNullInputs, LgdPartial};
 use diffrg_core::infer::metrics;
+use diffrg_core::infer::shard::{lgd_shard_dense_neuron_major, lgd_shard_raster, merge_lgd_null, LgdShard, SurrogatePart};
 use diffrg_core::infer::{infer_dense_neuron_major, infer_raster, InferOptions, InferredGraph, Method, OwnedRaster};
+use diffrg_core::spectral::shard::Shard;
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -32,6 +35,58 @@ pub struct InferOptionsJs {
     pub seed: Option<u32>,
     /// Worker threads. @default DIFFRG_THREADS, SLURM_CPUS_PER_TASK or all cores
     pub threads: Option<u32>,
+    /// lgd only: compute shard `index` of `count` of the surrogates (see `lgdShard` of the
+    /// result). @default none (the whole run)
+    pub shard: Option<InferShardSpec>,
+}
+
+/// Shard `index` (0-based) of `count`.
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct InferShardSpec {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// The lag-summed surrogate statistics of one shard: surrogates `first..first + k` of
+/// `total`, each `n x n` row-major by target (`[m][target * n + source]`), concatenated.
+#[napi(object)]
+pub struct SurrogatePartJs {
+    pub total: u32,
+    pub first: u32,
+    pub n: u32,
+    pub surrogates: Float64Array,
+}
+
+/// The statistics the surrogate null is applied to (shard 0), `n x n` row-major by target.
+#[napi(object)]
+pub struct LgdNullJs {
+    pub n: u32,
+    pub stat: Float64Array,
+    pub centred: Float64Array,
+    pub inv_white_sd: Float64Array,
+    /// 1 where the sparse estimate selected the pair.
+    pub selected: Uint8Array,
+}
+
+/// One shard of a sharded LGD run: its surrogates, and on shard 0 the null's statistics (the
+/// result's other fields are then the fit's; `zscore`, `pvalue`, `qvalue`, `score` come from
+/// `mergeLgdShards`). On shards > 0 the result's arrays are empty.
+#[napi(object)]
+pub struct LgdShardJs {
+    pub index: u32,
+    pub count: u32,
+    pub part: SurrogatePartJs,
+    pub null: Option<LgdNullJs>,
+}
+
+/// The surrogate-dependent outputs of a merged LGD run (row-major `source * n + target`).
+#[napi(object)]
+pub struct LgdNullStatsJs {
+    pub zscore: Float64Array,
+    pub pvalue: Float64Array,
+    pub qvalue: Float64Array,
+    pub score: Float64Array,
 }
 
 #[napi(object)]
@@ -61,6 +116,8 @@ pub struct InferResultJs {
     pub generator: Option<Float64Array>,
     pub n_bins: f64,
     pub total_spikes: f64,
+    /// Present when `options.shard` was given.
+    pub lgd_shard: Option<LgdShardJs>,
 }
 
 /// Infers a directed graph from spike events (`neurons[k]` fired in bin `bins[k]`).
@@ -82,6 +139,9 @@ pub fn infer_spikes(
             return Err(Error::invalid_input("nNeurons must be positive"));
         }
         let raster = OwnedRaster::from_events(n_neurons as usize, n_bins as usize, &neurons, &bins)?;
+        if let Some(sh) = o.shard {
+            return Ok(shard_to_js(lgd_shard_raster(&raster.view(), &opts, shard_of(sh), exec)?, n_neurons as usize));
+        }
         let g = infer_raster(&raster.view(), &opts, exec)?;
         Ok(result_to_js(g))
     })
@@ -161,7 +221,75 @@ fn result_to_js(g: InferredGraph) -> InferResultJs {
         generator: gm,
         n_bins: g.diagnostics.n_bins as f64,
         total_spikes: g.diagnostics.total_activity,
+        lgd_shard: None,
     }
+}
+
+fn shard_of(s: InferShardSpec) -> Shard {
+    Shard { index: s.index as usize, count: s.count as usize }
+}
+
+fn shard_to_js(s: LgdShard, n: usize) -> InferResultJs {
+    let part = SurrogatePartJs {
+        total: s.part.total as u32,
+        first: s.part.first as u32,
+        n: n as u32,
+        surrogates: Float64Array::new(s.part.to_rows()),
+    };
+    let (mut res, null) = match s.partial {
+        Some(LgdPartial { graph, null }) => {
+            let (stat, centred, inv, selected) = null.to_rows();
+            let nj = LgdNullJs {
+                n: n as u32,
+                stat: Float64Array::new(stat),
+                centred: Float64Array::new(centred),
+                inv_white_sd: Float64Array::new(inv),
+                selected: Uint8Array::new(selected.into_iter().map(u8::from).collect()),
+            };
+            (result_to_js(graph), Some(nj))
+        }
+        None => {
+            let stub = InferredGraph {
+                n,
+                method: Method::Lgd,
+                directed: true,
+                weight: vec![],
+                sparse_weight: vec![],
+                zscore: vec![],
+                pvalue: vec![],
+                qvalue: vec![],
+                lag: vec![],
+                score: vec![],
+                hidden: None,
+                generator: None,
+                diagnostics: Default::default(),
+            };
+            (result_to_js(stub), None)
+        }
+    };
+    res.lgd_shard = Some(LgdShardJs { index: s.shard.index as u32, count: s.shard.count as u32, part, null });
+    res
+}
+
+/// Merges the surrogate parts of all shards of one LGD run (any order) and applies the null
+/// to shard 0's statistics: the `zscore`, `pvalue`, `qvalue` and `score` of the unsharded run.
+#[napi]
+pub fn merge_lgd_shards(shard0: LgdNullJs, parts: Vec<SurrogatePartJs>) -> Result<LgdNullStatsJs> {
+    guard(|| {
+        let selected = shard0.selected.iter().map(|&b| b != 0).collect();
+        let inputs = LgdNullInputs::from_rows(shard0.n as usize, &shard0.stat, &shard0.centred, &shard0.inv_white_sd, selected)?;
+        let core_parts = parts
+            .iter()
+            .map(|p| SurrogatePart::from_rows(p.total as usize, p.first as usize, p.n as usize, &p.surrogates))
+            .collect::<diffrg_core::Result<Vec<_>>>()?;
+        let s = merge_lgd_null(&inputs, core_parts)?;
+        Ok(LgdNullStatsJs {
+            zscore: Float64Array::new(s.zscore),
+            pvalue: Float64Array::new(s.pvalue),
+            qvalue: Float64Array::new(s.qvalue),
+            score: Float64Array::new(s.score),
+        })
+    })
 }
 
 /// Infers a directed graph from dense activity (e.g. calcium traces): `data` is
@@ -178,6 +306,10 @@ pub fn infer_dense_activity(
     let data = data.to_vec();
     Job::new(o.threads, token, move |exec| {
         let opts = options_from_js(&o)?;
+        if let Some(sh) = o.shard {
+            let s = lgd_shard_dense_neuron_major(&data, n_neurons as usize, n_samples as usize, &opts, shard_of(sh), exec)?;
+            return Ok(shard_to_js(s, n_neurons as usize));
+        }
         let g = infer_dense_neuron_major(&data, n_neurons as usize, n_samples as usize, &opts, exec)?;
         Ok(result_to_js(g))
     })

@@ -13,6 +13,11 @@ import { readActivity } from '../../io/activity';
 import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, warnActivityGuesses, withProgress } from '../common';
 import { LIMITS } from '../../limits';
+import { sha256File } from '../../io/checksum';
+import { LGD_SHARD_FORMAT, writeLgdShardFile } from '../../io/lgd-shard';
+import { nativeResult } from '../../infer-shard';
+import { shardOption } from './scan';
+import type { ShardSpec } from '../../spectral';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
@@ -37,6 +42,7 @@ interface Opts {
   generator: boolean;
   json?: boolean;
   threads?: number;
+  shard?: ShardSpec;
 }
 
 export function register(program: Command): void {
@@ -53,7 +59,8 @@ export function register(program: Command): void {
       .option('--all', 'list every ordered pair, not only significant edges')
       .addOption(new Option('--surrogates <m>', 'circular time-shift surrogates').argParser(intOption('--surrogates', 2, LIMITS.surrogates)))
       .addOption(new Option('--seed <s>', 'seed').argParser(seedOption()))
-      .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)'),
+      .option('--no-generator', 'skip the continuous-time generator (matrix logarithm)')
+      .addOption(new Option('--shard <i/K>', 'lgd: compute only shard i (0-based) of K of the surrogates and write it to --out; merge the K files with `diffrg merge`').argParser(shardOption)),
   ).action(async (activity: string, opts: Opts, cmd: Command) => {
     if (opts.alpha > 1) throw new UsageError(`--alpha must be in (0, 1] (got ${opts.alpha})`);
     // a warning, not an error: scripts loop over methods with the same options
@@ -69,7 +76,9 @@ export function register(program: Command): void {
       alpha: opts.alpha,
       generator: opts.generator,
       threads: opts.threads,
+      shard: opts.shard,
     };
+    if (opts.shard && opts.method !== 'lgd') throw new UsageError('--shard splits the surrogates of an lgd run: use --method lgd');
     let r: InferResult;
     if (act.kind === 'raster') {
       r = await withProgress('inferring', (onProgress) => inferDense(act, { ...common, binSeconds: opts.bin, onProgress }));
@@ -84,6 +93,27 @@ export function register(program: Command): void {
         }
       });
       r = await withProgress('inferring', (onProgress) => inferSpikes(spikes, { ...common, binSeconds: opts.bin, onProgress }));
+    }
+    if (opts.shard) {
+      const o = { method: 'lgd' as const, binSeconds: r.binSeconds, maxLag: opts.maxLag, surrogates: opts.surrogates, seed: opts.seed, alpha: opts.alpha, all: !!opts.all, generator: opts.generator };
+      const result = nativeResult(r);
+      const lgdShard = result.lgdShard;
+      await writeLgdShardFile(opts.out, {
+        format: LGD_SHARD_FORMAT,
+        version: 1,
+        diffrgVersion: require('../../../package.json').version,
+        shard: opts.shard,
+        run: { input: activity, inputSha256: sha256File(activity), options: o },
+        ids: r.ids,
+        binSeconds: r.binSeconds,
+        input: act.kind === 'raster' ? 'dense' : 'spikes',
+        result,
+      });
+      const part = lgdShard!.part;
+      const summary = { shard: opts.shard, neurons: r.n, firstSurrogate: part.first, surrogates: part.surrogates.length / (part.n * part.n), totalSurrogates: part.total, out: opts.out };
+      if (opts.json) printJson(summary);
+      else info(`${activity}: lgd shard ${opts.shard.index}/${opts.shard.count}: surrogates ${part.first}..${part.first + summary.surrogates - 1} of ${part.total} -> ${opts.out}`);
+      return;
     }
     const edges = r.edges(opts.all ? 1 : opts.alpha);
     await writeGraphCsv(opts.out, edges, r.ids);

@@ -95,8 +95,8 @@ export function register(program: Command): void {
   });
 }
 
-/** `--shard i/K`: 0 <= i < K. */
-function shardOption(value: string): ShardSpec {
+/** `--shard i/K`: 0 <= i < K (also `infer --shard`). */
+export function shardOption(value: string): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);

@@ -372,6 +372,13 @@ pub fn infer_dense(x: MatRef<f64>, o: &InferOptions, exec: &Exec) -> Result<Infe
 /// [`infer_dense`] on neuron-major data: `data[i * n_samples + t]` is neuron `i` at sample
 /// `t` (the layout of the activity readers). Errors name the first non-finite element.
 pub fn infer_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
+    check_dense_neuron_major(data, n_neurons, n_samples, o)?;
+    // neuron-major data is the column-major layout of the samples x neurons matrix: no copy
+    infer_dense(MatRef::from_column_major_slice(data, n_samples, n_neurons), o, exec)
+}
+
+/// The checks of [`infer_dense_neuron_major`]'s input (shape, finite values, memory).
+pub(crate) fn check_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize, o: &InferOptions) -> Result<()> {
     let (n, t) = (n_neurons, n_samples);
     if n == 0 || t == 0 {
         return Err(Error::invalid_input(format!("dense activity must be non-empty (got {n} neurons x {t} samples)")));
@@ -387,7 +394,5 @@ pub fn infer_dense_neuron_major(data: &[f64], n_neurons: usize, n_samples: usize
         n as u128 * t as u128,
         o.memory_limit_bytes,
         "use fewer samples or neurons",
-    )?;
-    // neuron-major data is the column-major layout of the samples x neurons matrix: no copy
-    infer_dense(MatRef::from_column_major_slice(data, t, n), o, exec)
+    )
 }

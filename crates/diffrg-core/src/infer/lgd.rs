@@ -14,7 +14,7 @@
 //!    (Javanmard & Montanari 2014; van de Geer et al. 2014) summed over lags, standardised by
 //!    the circular time-shift surrogates; Student-t p-values, Benjamini-Hochberg q-values.
 //!    Ranking score: pairs in the support of `Ŝ` first, each tier ordered by the null-centred
-//!    VAR statistic with an empirical-Bayes moderated surrogate variance ([`moderated_z`]).
+//!    VAR statistic with an empirical-Bayes moderated surrogate variance ([`moderated_z_with`]).
 //! 5. Output: weights (de-sparsified coupling, original units), the sparse estimate `Ŝ`,
 //!    strongest lag, hidden low-rank modes (SVD of `L̂`), and the continuous-time generator of
 //!    the lag-1 coupling when its logarithm is defined.
@@ -144,6 +144,7 @@ pub(crate) fn null_centred_net(vs: &crate::infer::baselines::VarStats, n: usize,
 /// `N` pairs instead of `M` samples), and the residual is shrunk towards it by
 /// `τ²/(τ² + ψ'((M-1)/2))`, `τ²` the excess residual variance (Smyth 2004's moderated
 /// variances).
+#[cfg(test)]
 pub(crate) fn moderated_z(
     d: &VarDesign,
     solver: &crate::infer::yule_walker::RidgeSolver,
@@ -152,9 +153,15 @@ pub(crate) fn moderated_z(
     fitted: faer::MatRef<f64>,
     exec: &Exec,
 ) -> Result<Mat<f64>> {
-    let n = d.n;
-    let ones = Mat::from_fn(n, n, |_, _| 1.0);
+    let ones = Mat::from_fn(d.n, d.n, |_, _| 1.0);
     let a = wald_z(d, solver, &ones, fitted, exec)?; // 1/sqrt(a_ij)
+    Ok(moderated_z_with(&a, stat, sur))
+}
+
+/// [`moderated_z`] with the inverse white-noise standard deviations `a_ij = 1/sqrt(σ_i² v_j)`
+/// precomputed (`wald_z` of a matrix of ones): the part that needs the surrogates.
+pub(crate) fn moderated_z_with(a: &Mat<f64>, stat: &Mat<f64>, sur: &[Mat<f64>]) -> Mat<f64> {
+    let n = a.nrows();
     let m = sur.len() as f64;
     let mut r = Mat::<f64>::zeros(n, n);
     let mut ok = vec![false; n * n];
@@ -209,14 +216,14 @@ pub(crate) fn moderated_z(
     }
     let tau2 = if cnt > 0.0 { (se / cnt - s2).max(0.0) } else { 0.0 };
     let shrink = tau2 / (tau2 + s2);
-    Ok(Mat::from_fn(n, n, |i, j| {
+    Mat::from_fn(n, n, |i, j| {
         if a[(i, j)] == 0.0 {
             return 0.0;
         }
         let fit = al[i] + be[j];
         let lv = if ok[i * n + j] { fit + shrink * (r[(i, j)] - fit) } else { fit };
         stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp()
-    }))
+    })
 }
 
 /// Trigamma function `ψ'(x)`, `x > 0` (recurrence to `x >= 10`, then the asymptotic series;
@@ -231,15 +238,21 @@ pub(crate) fn trigamma(mut x: f64) -> f64 {
     acc + 1.0 / x + x2 / 2.0 + (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0))) / (x * x * x)
 }
 
+/// Off-diagonal pairs in the support of the group-sparse `Ŝ` (any lag), row-major
+/// `target * n + source`.
+fn selected_pairs(s: &Mat<f64>, n: usize, p: usize) -> Vec<bool> {
+    (0..n * n).map(|c| (c / n != c % n) && (0..p).any(|k| s[(c / n, k * n + c % n)] != 0.0)).collect()
+}
+
 /// Ranking score (row = target): pairs selected by the group-sparse estimate (`Ŝ_ij ≠ 0` at
 /// any lag) in `[2, 3]`, the others in `[0, 1)`, each tier ordered by `|wald|`.
-fn tiered_score(s: &Mat<f64>, wald: &Mat<f64>, n: usize, p: usize) -> Mat<f64> {
+fn tiered_score_of(selected: &[bool], wald: &Mat<f64>) -> Mat<f64> {
+    let n = wald.nrows();
     let wmax =
         (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| i != j).map(|(i, j)| wald[(i, j)].abs()).fold(0.0, f64::max);
     Mat::from_fn(n, n, |i, j| {
         let w = if wmax > 0.0 { wald[(i, j)].abs() / wmax } else { 0.0 };
-        let selected = i != j && (0..p).any(|k| s[(i, k * n + j)] != 0.0);
-        if selected {
+        if selected[i * n + j] {
             2.0 + w
         } else {
             w * (1.0 - 1e-9)
@@ -273,6 +286,100 @@ pub(crate) fn paired_loglik_se(train: &VarDesign, test: &VarDesign, b1: &Mat<f64
 /// Runs LGD on the statistics of one covariance pass (see the module docs). The pass must
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
+    let (partial, sur) = lgd_partial(set, o, exec)?;
+    partial.finish(&sur)
+}
+
+/// Everything of an LGD result that does not depend on the surrogates, plus the statistics
+/// the surrogate null is applied to (all `N × N`, row = target, column = source). A sharded
+/// run ([`crate::infer::shard`]) computes it once and the surrogates in any grouping;
+/// [`LgdPartial::finish`] is the same arithmetic for the sharded and the unsharded run.
+#[derive(Debug, Clone)]
+pub struct LgdPartial {
+    /// The result with `zscore`, `pvalue`, `qvalue` and `score` still to be computed (filled
+    /// from the weight alone, no surrogates).
+    pub graph: InferredGraph,
+    pub null: LgdNullInputs,
+}
+
+/// The statistics the surrogate null of LGD is applied to (`N × N`, row = target).
+#[derive(Debug, Clone)]
+pub struct LgdNullInputs {
+    /// De-sparsified lag-summed statistic (the p-values' observed value).
+    pub stat: Mat<f64>,
+    /// Null-centred lag-summed `B_YW` (the ranking statistic).
+    pub centred: Mat<f64>,
+    /// `1/sqrt(σ_i² v_j)`, the inverse analytic white-noise standard deviation.
+    pub inv_white_sd: Mat<f64>,
+    /// Pairs selected by the group-sparse estimate `Ŝ` (any lag), row-major `target * n + source`.
+    pub selected: Vec<bool>,
+}
+
+impl LgdNullInputs {
+    /// `(stat, centred, inv_white_sd, selected)` row-major by target (`target * n + source`).
+    pub fn to_rows(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<bool>) {
+        let rows = |m: &Mat<f64>| (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect::<Vec<f64>>();
+        (rows(&self.stat), rows(&self.centred), rows(&self.inv_white_sd), self.selected.clone())
+    }
+
+    /// The inverse of [`LgdNullInputs::to_rows`].
+    ///
+    /// Errors: `ERR_INVALID_INPUT` unless every array holds `n × n` values.
+    pub fn from_rows(n: usize, stat: &[f64], centred: &[f64], inv_white_sd: &[f64], selected: Vec<bool>) -> Result<Self> {
+        let nn = n * n;
+        if [stat.len(), centred.len(), inv_white_sd.len(), selected.len()].iter().any(|&l| l != nn) {
+            return Err(Error::invalid_input(format!("merge: the null statistics of shard 0 must hold n x n = {nn} values each")));
+        }
+        let mat = |v: &[f64]| Mat::from_fn(n, n, |i, j| v[i * n + j]);
+        Ok(LgdNullInputs { stat: mat(stat), centred: mat(centred), inv_white_sd: mat(inv_white_sd), selected })
+    }
+
+    /// z-scores, p-values, q-values and ranking scores in the output layout (`source * n +
+    /// target`), from the lag-summed surrogate statistics in global surrogate order.
+    pub fn apply(&self, sur: &[Mat<f64>]) -> Result<NullStats> {
+        let n = self.stat.nrows();
+        if let Some(k) = sur.iter().position(|s| s.nrows() != n || s.ncols() != n) {
+            return Err(Error::invalid_input(format!("surrogate {k} is not {n} x {n}")));
+        }
+        let (z, pv) = surrogate_pvalues(&self.stat, sur)?;
+        let zmod = moderated_z_with(&self.inv_white_sd, &self.centred, sur);
+        let score = tiered_score_of(&self.selected, &zmod);
+        let g = assemble(
+            Method::Lgd,
+            RowStats { score: Some(score), weight: Mat::zeros(n, n), z, p: pv, lag: vec![], sparse: None },
+            Diagnostics::default(),
+        );
+        Ok(NullStats { zscore: g.zscore, pvalue: g.pvalue, qvalue: g.qvalue, score: g.score })
+    }
+}
+
+/// The surrogate-dependent outputs of LGD (output layout `source * n + target`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullStats {
+    pub zscore: Vec<f64>,
+    pub pvalue: Vec<f64>,
+    pub qvalue: Vec<f64>,
+    pub score: Vec<f64>,
+}
+
+impl LgdPartial {
+    /// The complete result given all surrogates (lag-summed, global order).
+    pub fn finish(self, sur: &[Mat<f64>]) -> Result<InferredGraph> {
+        let s = self.null.apply(sur)?;
+        let mut g = self.graph;
+        (g.zscore, g.pvalue, g.qvalue, g.score) = (s.zscore, s.pvalue, s.qvalue, s.score);
+        Ok(g)
+    }
+}
+
+/// The lag-summed surrogate statistics `Σ_k B^{(m)}_k` of a covariance pass, in the order of
+/// its shifts.
+pub(crate) fn surrogate_nets(vs: &crate::infer::baselines::VarStats, n: usize, p: usize) -> Vec<Mat<f64>> {
+    vs.surrogate_b.iter().map(|b| net(b, n, p)).collect()
+}
+
+/// LGD up to the surrogate null: the partial result and the surrogates of `set`'s shifts.
+pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<(LgdPartial, Vec<Mat<f64>>)> {
     let (n, p) = (set.n, o.max_lag);
     let (train, test) = match (&set.train, &set.test) {
         (Some(a), Some(b)) => (a, b),
@@ -355,8 +462,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     // De-sparsified statistic and surrogates.
     let deb = &vs.b - &fit.l;
     let stat = net(&deb, n, p);
-    let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, n, p)).collect();
-    let (z, pv) = surrogate_pvalues(&stat, &sur)?;
+    let sur = surrogate_nets(&vs, n, p);
     // Ranking: edges selected by the sparse program first, the others after them; within
     // each tier by the moderated null-centred statistic of the full coupling B_YW
     // (docs/lgd.md, "Ranking score"): the latent part decides which pairs are direct edges
@@ -365,13 +471,14 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     // connectivity.
     let fitted = &fit.s + &fit.l;
     let centred = null_centred_net(&vs, n, p, exec);
-    let zmod = moderated_z(&vs.design, &vs.solver, &centred, &sur, fitted.as_ref(), exec)?;
-    let score = tiered_score(&fit.s, &zmod, n, p);
+    let ones = Mat::from_fn(n, n, |_, _| 1.0);
+    let inv_white_sd = wald_z(&vs.design, &vs.solver, &ones, fitted.as_ref(), exec)?;
+    let selected = selected_pairs(&fit.s, n, p);
     let st = RowStats {
-        score: Some(score),
+        score: None,
         weight: unscale(&stat, &vs.scale),
-        z,
-        p: pv,
+        z: Mat::zeros(n, n),
+        p: Mat::from_fn(n, n, |_, _| 1.0),
         lag: strongest_lag(&deb, n, p),
         sparse: Some(unscale(&net(&fit.s, n, p), &vs.scale)),
     };
@@ -385,7 +492,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     });
     let a1 = &fit.s + &fit.l;
     g.generator = generator_of(&a1, &vs.scale, o, exec)?;
-    Ok(g)
+    Ok((LgdPartial { graph: g, null: LgdNullInputs { stat, centred, inv_white_sd, selected } }, sur))
 }
 
 #[cfg(test)]

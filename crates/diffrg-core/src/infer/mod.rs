@@ -17,6 +17,7 @@ pub mod lgd;
 pub mod lowrank;
 pub mod metrics;
 pub mod raster;
+pub mod shard;
 pub mod surrogates;
 pub mod synthetic;
 pub mod yule_walker;

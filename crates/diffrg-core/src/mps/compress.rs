@@ -26,7 +26,7 @@
 use super::dense::{eigh_desc, matmul_rm, rescale, truncation, view, view_mut};
 use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
-use crate::exec::Exec;
+use crate::exec::{threads_for_work, Exec};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
@@ -171,9 +171,6 @@ struct GramFactor {
     log: f64,
 }
 
-/// Minimum multiply-adds before a product is split over threads.
-const PAR_WORK: usize = 1 << 17;
-
 /// `out (m x n) = a (m x k) * b (k x n)`, row-major, split into contiguous row blocks over the
 /// current rayon pool (each task writes its own contiguous slice of `out`). `b_lower`: only
 /// the lower triangle of `b` is read (it is lower-triangular).
@@ -197,8 +194,8 @@ fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64
             Par::Seq,
         );
     };
-    let threads = rayon::current_num_threads();
-    if threads <= 1 || m < 2 || m * n * k < PAR_WORK {
+    let threads = threads_for_work(m * n * k, rayon::current_num_threads()).min(m);
+    if threads <= 1 {
         product(out, a, m);
         return;
     }
@@ -233,11 +230,11 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
         );
         out
     };
-    let threads = rayon::current_num_threads();
-    if threads <= 1 || k < 2 || m * m * k < 2 * PAR_WORK {
+    // the lower triangle: m (m + 1) / 2 x k multiply-adds
+    let parts = threads_for_work(m * (m + 1) / 2 * k, rayon::current_num_threads()).min(k);
+    if parts <= 1 {
         return part(0, k);
     }
-    let parts = threads.min(k);
     let step = k.div_ceil(parts);
     let bufs: Vec<Vec<f64>> = (0..parts).into_par_iter().map(|p| part((p * step).min(k), ((p + 1) * step).min(k))).collect();
     let mut out = bufs[0].clone();

@@ -34,6 +34,15 @@ impl Shard {
     ///
     /// Errors: `ERR_INVALID_INPUT` unless `index < count <= probes`.
     pub fn probes(&self, probes: usize) -> Result<Range<usize>> {
+        self.items(probes, "probes")
+    }
+
+    /// The global indices of this shard out of `total` items (probes, surrogates, ...):
+    /// `[i n / K, (i + 1) n / K)`. `what` names the items in the error.
+    ///
+    /// Errors: `ERR_INVALID_INPUT` unless `index < count <= total`.
+    pub fn items(&self, total: usize, what: &str) -> Result<Range<usize>> {
+        let probes = total;
         if self.count == 0 || self.index >= self.count {
             return Err(Error::invalid_input(format!(
                 "shard: index {} must be below the shard count {} (shards are 0-based: 0/{} .. {}/{})",
@@ -45,7 +54,7 @@ impl Shard {
             )));
         }
         if self.count > probes {
-            return Err(Error::invalid_input(format!("shard: {} shards need at least as many probes (got {probes})", self.count)));
+            return Err(Error::invalid_input(format!("shard: {} shards need at least as many {what} (got {probes})", self.count)));
         }
         Ok(self.index * probes / self.count..(self.index + 1) * probes / self.count)
     }
