@@ -7,7 +7,7 @@
 //!    reaches a seeded random `drive_fraction` of assembly `a` (rate-mode Poisson drive);
 //!    a random `observe` fraction of all neurons is observed.
 //! 2. Identification: an `id_duration` run under random telegraph excitation of every channel
-//!    (levels `0` and `2 u_0`, mean dwell `dwell` periods); the observed spike counts per
+//!    (levels `0` and `excitation`, mean dwell `dwell` periods); the observed spike counts per
 //!    control period are the data.
 //! 3. Communities inferred by diffrg from that run: the inferred graph ([`crate::infer`],
 //!    `infer_method`, on the period counts), its `edges_per_node · N` strongest couplings
@@ -62,8 +62,8 @@ pub struct ClosedLoopOptions {
     pub id_duration: f64,
     /// Telegraph mean dwell (periods). Default 10.
     pub dwell: f64,
-    /// Operating drive `u_0` of every channel (Hz of extra Poisson input); the telegraph
-    /// switches between 0 and `2 u_0`. Default 200.
+    /// Operating drive `u_0` of every channel (Hz of extra Poisson input) before the step.
+    /// Default 100.
     pub operating_drive: f64,
     /// Assembly to steer (0-based). Default 0.
     pub target_assembly: usize,
@@ -88,6 +88,12 @@ pub struct ClosedLoopOptions {
     /// Expected E and I inputs per neuron. Default 40 and 10.
     pub k_exc: f64,
     pub k_inh: f64,
+    /// Fraction of an E neuron's E inputs from its own assembly. Default 0.5.
+    pub in_fraction: f64,
+    /// In-assembly E -> E weight factor. Default 2.5.
+    pub w_ratio: f64,
+    /// Telegraph high level (Hz; low level 0). Default 400.
+    pub excitation: f64,
     /// Seed of everything. Default 1.
     pub seed: u64,
 }
@@ -103,7 +109,7 @@ impl Default for ClosedLoopOptions {
             period: 0.01,
             id_duration: 60.0,
             dwell: 10.0,
-            operating_drive: 200.0,
+            operating_drive: 100.0,
             target_assembly: 0,
             target_rate: 20.0,
             duration: 6.0,
@@ -116,6 +122,9 @@ impl Default for ClosedLoopOptions {
             tracking: TrackingOptions::default(),
             k_exc: 40.0,
             k_inh: 10.0,
+            in_fraction: 0.5,
+            w_ratio: 2.5,
+            excitation: 400.0,
             seed: 1,
         }
     }
@@ -211,8 +220,8 @@ impl ClosedLoopOptions {
                 self.settle, self.step_time, self.duration
             ));
         }
-        if 2.0 * self.operating_drive > self.tracking.hi {
-            return bad(format!("the telegraph's high level 2 x operatingDrive exceeds the drive bound hi = {}", self.tracking.hi));
+        if !(self.excitation > 0.0 && self.excitation <= self.tracking.hi) {
+            return bad(format!("excitation ({}) must be in (0, hi = {}]", self.excitation, self.tracking.hi));
         }
         Ok(())
     }
@@ -225,6 +234,8 @@ impl ClosedLoopOptions {
         o.network.clusters = self.assemblies;
         o.network.k_exc = self.k_exc;
         o.network.k_inh = self.k_inh;
+        o.network.in_fraction = self.in_fraction;
+        o.network.w_ratio = self.w_ratio;
         o
     }
 }
@@ -527,11 +538,28 @@ pub fn closed_loop(o: &ClosedLoopOptions, exec: &Exec) -> Result<ClosedLoopResul
     let s = setup(o, exec)?;
     let m = s.stim.channels.len();
     // identification run
-    let mut tele = Telegraph::new(m, 0.0, 2.0 * o.operating_drive, o.dwell, o.seed.wrapping_add(7))?;
+    let mut tele = Telegraph::new(m, 0.0, o.excitation, o.dwell, o.seed.wrapping_add(7))?;
     let (_, rec) = simulate_stimulated(&o.lif(o.id_duration), &s.stim, &mut tele, &exec.part(0.0, 0.55), None)?;
-    let (labels, k) = communities(&rec, o, &exec.part(0.55, 0.6))?;
-    let fit = identify(&rec, &labels, k, o.period)?;
+    let (mut labels, k0) = communities(&rec, o, &exec.part(0.55, 0.6))?;
     let (ex, lab) = (s.conn.excitatory(), s.conn.labels());
+    // coarse rates over the excitatory members (cell type known, as with E-targeted indicators)
+    for (i, l) in labels.iter_mut().enumerate() {
+        if !ex[s.stim.observed[i]] {
+            *l = usize::MAX;
+        }
+    }
+    // renumber the communities that keep excitatory members
+    let sizes0 = community_sizes(&labels, k0);
+    let mut new_id = vec![usize::MAX; k0];
+    let mut k = 0;
+    for c in 0..k0 {
+        if sizes0[c] > 0 {
+            new_id[c] = k;
+            k += 1;
+        }
+    }
+    labels.iter_mut().filter(|l| **l < k0).for_each(|l| *l = new_id[*l]);
+    let fit = identify(&rec, &labels, k, o.period)?;
     let exc: Vec<usize> = (0..labels.len()).filter(|&i| ex[s.stim.observed[i]]).collect();
     let ari = adjusted_rand_index(
         &exc.iter().map(|&i| labels[i].min(k)).collect::<Vec<_>>(),
@@ -571,6 +599,40 @@ pub fn closed_loop(o: &ClosedLoopOptions, exec: &Exec) -> Result<ClosedLoopResul
     })
 }
 
+/// A run of the demonstration's network under a caller's controller.
+#[derive(Debug, Clone)]
+pub struct CustomRun {
+    /// Drive and observed counts of every period.
+    pub record: StimRecord,
+    /// `rates[p * assemblies + a]`: mean rate of assembly `a`'s excitatory neurons in period `p`.
+    pub rates: Vec<f64>,
+    /// Observed neuron ids (the order of the counts) and the neurons of every channel.
+    pub observed: Vec<u32>,
+    pub channels: Vec<Vec<u32>>,
+    /// Assembly of every neuron (`assemblies` for inhibitory neurons).
+    pub labels: Vec<u32>,
+}
+
+/// Simulates the demonstration's network (same channels and observed neurons as
+/// [`closed_loop`]) for `o.duration` seconds under `ctl`.
+///
+/// # Errors
+/// As [`closed_loop`]'s options and the simulator; any error of `ctl`; a controller output
+/// that is not one finite value `>= 0` per channel.
+pub fn simulate_custom(o: &ClosedLoopOptions, ctl: &mut dyn Controller, exec: &Exec) -> Result<CustomRun> {
+    o.validate()?;
+    let s = setup(o, exec)?;
+    let (sim, record) = simulate_stimulated(&o.lif(o.duration), &s.stim, ctl, exec, None)?;
+    let rates = assembly_rates(&sim, o, record.periods);
+    Ok(CustomRun {
+        record,
+        rates,
+        observed: s.stim.observed.iter().map(|&i| i as u32).collect(),
+        channels: s.stim.channels.iter().map(|c| c.iter().map(|&i| i as u32).collect()).collect(),
+        labels: s.conn.labels().to_vec(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +661,12 @@ mod tests {
                 o.tracking.r = envf("CL_R", o.tracking.r);
                 o.k_exc = envf("CL_KE", o.k_exc);
                 o.k_inh = envf("CL_KI", o.k_inh);
+                o.in_fraction = envf("CL_IN", o.in_fraction);
+                o.w_ratio = envf("CL_W", o.w_ratio);
+                o.excitation = envf("CL_EXC", o.excitation);
+                o.edges_per_node = envf("CL_EPN", o.edges_per_node);
+                o.dwell = envf("CL_DWELL", o.dwell);
+                o.tracking.anti_windup = std::env::var("CL_AW").is_ok();
                 if std::env::var("CL_MPC").is_ok() {
                     o.tracking.policy = Policy::Mpc;
                 }

@@ -24,7 +24,8 @@
 //! Matrices are faer `Mat<f64>`, row = affected variable. See docs/control.md.
 
 use crate::error::{Error, Result};
-use faer::{Mat, MatRef};
+pub use faer::Mat;
+use faer::MatRef;
 
 pub mod closed_loop;
 pub mod gramian;
@@ -35,7 +36,7 @@ pub mod riccati;
 pub mod sysid;
 pub mod tracking;
 
-pub use closed_loop::{closed_loop, ClosedLoopOptions, ClosedLoopResult, Identification, LoopRun};
+pub use closed_loop::{closed_loop, simulate_custom, ClosedLoopOptions, ClosedLoopResult, CustomRun, Identification, LoopRun};
 pub use gramian::{average_controllability, gramian, min_energy, modal_controllability, GramianOptions, MinEnergy};
 pub use kalman::{kalman, KalmanFilter};
 pub use lyapunov::{lyap_continuous, lyap_discrete};

@@ -9,7 +9,8 @@
 //! - steady-state gain `G = (I - A)^{-1} B`; static inverse `Δu = (GᵀG + εI)^{-1} Gᵀ Δx`
 //!   (least squares when there are more coarse variables than inputs), `u_r = clip(u_0 + Δu)`,
 //!   reachable set point `x_r = x_b + G (u_r - u_0)`; the open-loop controller applies `u_r`;
-//! - integral action on `z_{t+1} = z_t + C_i (x_r - x̂_t)` with `C_i = I` (`n <= m`) or `G⁺`
+//! - integral action on `z_{t+1} = z_t + C_i (x_r - y_t)` (the measured rates, not the
+//!   estimate: with a biased model the filter's estimate settles away from the measurements) with `C_i = I` (`n <= m`) or `G⁺`
 //!   (`n > m`: the input-space error, so that the integrator has as many states as it can
 //!   steer); gain from [`super::riccati::lqi`] on the deviation system `ξ = [x - x_r; z]`;
 //! - LQR: `u = clip(u_r - K ξ)` with conditional integration (the integrator holds while an
@@ -51,6 +52,9 @@ pub struct TrackingOptions {
     /// Input bounds (every channel). Default `[0, 1000]`.
     pub lo: f64,
     pub hi: f64,
+    /// LQR: hold the integrator while an input saturates. Default false (measured: with noisy
+    /// rates some channel saturates often enough that the integrator barely moves).
+    pub anti_windup: bool,
     /// MPC horizon and QP settings. Default horizon 10, 200 iterations, tol 1e-6.
     pub mpc: MpcOptions,
 }
@@ -64,6 +68,7 @@ impl Default for TrackingOptions {
             r: 1e-4,
             lo: 0.0,
             hi: 1000.0,
+            anti_windup: false,
             mpc: MpcOptions { horizon: 10, max_iter: 200, tol: 1e-6 },
         }
     }
@@ -88,6 +93,9 @@ pub struct Tracker {
     pub x_r: Vec<f64>,
     pub u_r: Vec<f64>,
     u_prev: Vec<f64>,
+    /// The last measurement (the integrator acts on it, not on the estimate: a biased model
+    /// would otherwise leave an offset between the estimate and the measured rates).
+    y: Vec<f64>,
     /// Largest QP iteration count seen (MPC).
     pub qp_iterations: usize,
     /// Whether every QP converged (MPC).
@@ -183,6 +191,7 @@ impl Tracker {
             x_r: vec![0.0; n],
             u_r: vec![0.0; m],
             u_prev: vec![0.0; m],
+            y: vec![],
             qp_iterations: 0,
             qp_converged: true,
         })
@@ -199,12 +208,14 @@ impl Tracker {
     /// Starts the filter at `x0` with the input `u0` in force.
     pub fn reset(&mut self, x0: &[f64], u0: &[f64]) {
         self.x_hat = x0.to_vec();
+        self.y = x0.to_vec();
         self.u_prev = u0.to_vec();
         self.z.iter_mut().for_each(|z| *z = 0.0);
     }
 
     /// Filters one measurement `y` (the coarse rates of the period that just ended).
     pub fn observe(&mut self, y: &[f64]) {
+        self.y = y.to_vec();
         let pred = self.filter.predict(&self.x_hat, &self.u_prev, &self.fit_c);
         self.x_hat = self.filter.update(&pred, y);
     }
@@ -255,12 +266,13 @@ impl Tracker {
                 let v = matvec(&self.k, &xi);
                 let raw: Vec<f64> = (0..m).map(|j| self.u_r[j] - v[j]).collect();
                 let u: Vec<f64> = raw.iter().map(|x| x.clamp(self.opts.lo, self.opts.hi)).collect();
-                let sat = raw.iter().zip(&u).any(|(a, b)| a != b);
+                let sat = self.opts.anti_windup && raw.iter().zip(&u).any(|(a, b)| a != b);
                 (u, sat)
             }
         };
         if !saturated {
-            let e = matvec(&self.ci, &err);
+            let meas: Vec<f64> = if self.y.len() == n { (0..n).map(|i| self.y[i] - self.x_r[i]).collect() } else { err.clone() };
+            let e = matvec(&self.ci, &meas);
             for (z, e) in self.z.iter_mut().zip(e) {
                 *z -= e;
             }

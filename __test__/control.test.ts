@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { cli, diffrg } from './helpers';
+
+const { gramian, kalman, lqr, identifySystem, simulateLifClosedLoop, closedLoopSummary, InvalidInputError } = diffrg;
+
+describe('control: analytic checks through the binding', () => {
+  it('scalar LQR a = -1, b = q = r = 1 (continuous): K = sqrt(2) - 1, pole -sqrt(2)', () => {
+    const r = lqr([[-1]], [[1]], [[1]], [[1]], { time: 'continuous' });
+    expect(r.k[0][0]).toBeCloseTo(Math.SQRT2 - 1, 12);
+    expect(r.poles[0].re).toBeCloseTo(-Math.SQRT2, 12);
+  });
+
+  it('Gramians: dx = -x + u over T = 1 is (1 - e^-2)/2; A = -I3, B = e1 has infinite-horizon trace 0.5', () => {
+    expect(gramian([[-1]], [[1]], { time: 'continuous', horizon: 1 })[0][0]).toBeCloseTo((1 - Math.exp(-2)) / 2, 10);
+    const w = gramian(
+      [
+        [-1, 0, 0],
+        [0, -1, 0],
+        [0, 0, -1],
+      ],
+      [[1], [0], [0]],
+      { time: 'continuous' },
+    );
+    expect(w[0][0] + w[1][1] + w[2][2]).toBeCloseTo(0.5, 10);
+  });
+
+  it('scalar Kalman filter: gain from the scalar Riccati equation', () => {
+    // x+ = 0.5 x + w (W = 1), y = x + v (V = 1): P = 0.25 P V/(P+V) + 1
+    const k = kalman([[0.5]], [[0]], [[1]], [[1]], [[1]]);
+    const p = k.pPred[0][0];
+    expect(p).toBeCloseTo((0.25 * p) / (p + 1) + 1, 10);
+    expect(k.gain[0][0]).toBeCloseTo(p / (p + 1), 10);
+  });
+
+  it('identifySystem recovers a noiseless scalar ARX model', () => {
+    const x: number[][] = [[0]];
+    const u: number[][] = [];
+    for (let t = 0; t < 200; t++) {
+      u.push([t % 7 < 3 ? 1 : 0]);
+      x.push([0.8 * x[t][0] + 0.5 * u[t][0] + 0.1]);
+    }
+    u.push([0]);
+    const f = identifySystem(x, u, { ridge: 0 });
+    expect(f.a[0][0]).toBeCloseTo(0.8, 8);
+    expect(f.b[0][0]).toBeCloseTo(0.5, 8);
+    expect(f.c[0]).toBeCloseTo(0.1, 8);
+  });
+
+  it('bad input is a typed error', () => {
+    expect(() => lqr([[1, 2]], [[1]], [[1]], [[1]])).toThrow(InvalidInputError);
+    expect(() => gramian([[2]], [[1]], { time: 'continuous' })).toThrow(/not stable/);
+    expect(() => lqr([[1]], [[1]], [[1]], [[-1]])).toThrow(/positive definite/);
+  });
+});
+
+describe('control: closed loop on the LIF network', () => {
+  // Reduced identification (30 s) and control (5 s) runs: about 3 s each in release.
+  for (const [seed, target] of [
+    [2, 0],
+    [2, 2],
+  ] as const) {
+    it(`seed ${seed}, target assembly ${target}: closed loop reaches and holds the target, beats the open loop`, async () => {
+      const r = await simulateLifClosedLoop({ seed, targetAssembly: target, idDuration: 30, duration: 5, threads: 1 }, 'lqr');
+      const s = closedLoopSummary(r);
+      expect(s.identification.communities).toBeGreaterThanOrEqual(2);
+      expect(s.closedLoop.finalErrorFraction).toBeLessThan(0.15);
+      expect(s.closedLoop.rmsErrorHz).toBeLessThan(s.openLoop.rmsErrorHz);
+      expect(s.randomPartition.offTargetMaxHz).toBeGreaterThan(s.closedLoop.offTargetMaxHz);
+      expect(r.closedLoop.rates.length).toBe(r.closedLoop.periods * r.assemblies);
+    }, 60_000);
+  }
+
+  it('a JS controller runs; one that throws or returns NaN is a typed error', async () => {
+    const run = await simulateLifClosedLoop({ duration: 1.6, stepTime: 0.5, threads: 1 }, (t) => [t > 0.5 ? 300 : 100, 100, 100, 100]);
+    expect(run.periods).toBe(160);
+    expect(run.drive[159 * 4]).toBe(300);
+    await expect(
+      simulateLifClosedLoop({ duration: 1.6, stepTime: 0.5 }, () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow(InvalidInputError);
+    await expect(simulateLifClosedLoop({ duration: 1.6, stepTime: 0.5 }, () => [Number.NaN, 0, 0, 0])).rejects.toThrow(/NaN/);
+    await expect(simulateLifClosedLoop({ targetAssembly: 9 }, 'lqr')).rejects.toThrow(/targetAssembly/);
+  });
+});
