@@ -67,6 +67,7 @@ describe('control: closed loop on the LIF network', () => {
       const s = closedLoopSummary(r);
       expect(s.identification.communities).toBeGreaterThanOrEqual(2);
       expect(s.closedLoop.finalErrorFraction).toBeLessThan(0.15);
+      expect(s.closedLoop.offTargetMaxHz).toBeLessThan(2);
       expect(s.closedLoop.rmsErrorHz).toBeLessThan(s.openLoop.rmsErrorHz);
       expect(s.randomPartition.offTargetMaxHz).toBeGreaterThan(s.closedLoop.offTargetMaxHz);
       expect(r.closedLoop.rates.length).toBe(r.closedLoop.periods * r.assemblies);
@@ -84,5 +85,31 @@ describe('control: closed loop on the LIF network', () => {
     ).rejects.toThrow(InvalidInputError);
     await expect(simulateLifClosedLoop({ duration: 1.6, stepTime: 0.5 }, () => [Number.NaN, 0, 0, 0])).rejects.toThrow(/NaN/);
     await expect(simulateLifClosedLoop({ targetAssembly: 9 }, 'lqr')).rejects.toThrow(/targetAssembly/);
+  });
+});
+
+describe('diffrg control lif', () => {
+  it('--json prints the issue-11 summary and --out writes the trajectory CSV and SVG', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-control-'));
+    try {
+      const r = cli(['control', 'lif', '--json', '--id-duration', '20', '--duration', '4', '--seed', '3', '--threads', '1', '--out', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      for (const k of ['identification', 'closedLoop', 'openLoop', 'randomPartition']) expect(s).toHaveProperty(k);
+      expect(Object.keys(s.closedLoop)).toEqual(['finalErrorFraction', 'offTargetMaxHz', 'rmsErrorHz']);
+      const csv = readFileSync(path.join(dir, 'trajectory.csv'), 'utf8').trim().split('\n');
+      expect(csv[0]).toBe('time_s,reference_hz,assembly0_hz,assembly1_hz,assembly2_hz,assembly3_hz,drive0_hz,drive1_hz,drive2_hz,drive3_hz');
+      expect(csv).toHaveLength(401);
+      expect(readFileSync(path.join(dir, 'control.svg'), 'utf8')).toMatch(/^<svg/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('bad options: usage error (exit 2) or typed error (exit 1)', () => {
+    expect(cli(['control', 'lif', '--controller', 'pid']).code).toBe(2);
+    const r = cli(['control', 'lif', '--target-assembly', '7', '--id-duration', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/targetAssembly/);
   });
 });

@@ -45,7 +45,7 @@ pub struct TrackingOptions {
     pub policy: Policy,
     /// State weight `Q = q I` on `x - x_r`. Default 1.
     pub q: f64,
-    /// Integral weight `Q_i = q_i I`. Default 0.05.
+    /// Integral weight `Q_i = q_i I`. Default 0.3.
     pub qi: f64,
     /// Input weight `R = r I`. Default 1e-4 (inputs in Hz of Poisson drive are ~100x the rates).
     pub r: f64,
@@ -64,7 +64,7 @@ impl Default for TrackingOptions {
         TrackingOptions {
             policy: Policy::Lqr,
             q: 1.0,
-            qi: 0.05,
+            qi: 0.3,
             r: 1e-4,
             lo: 0.0,
             hi: 1000.0,
