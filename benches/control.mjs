@@ -5,6 +5,9 @@
 // Env: CONTROL_BENCH_N (100 coarse states), CONTROL_BENCH_M (10 inputs).
 // Not measured here yet: one Kalman + LQR / MPC step (no public single-step API), cleo (PyPI
 // `cleosim`).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { diffrg, machine, peer, rng, row, sized, time } from './_common.mjs';
 
 const n = Number(process.env.CONTROL_BENCH_N ?? sized(100, 8));
@@ -24,11 +27,20 @@ const dare = await time(async () => diffrg.lqr(ad, b, q, r), { repeat: 3, warm: 
 const care = await time(async () => diffrg.lqr(ac, b, q, r, { time: 'continuous' }), { repeat: 3, warm: true });
 const gram = await time(async () => diffrg.gramian(ac, b, { time: 'continuous' }), { repeat: 3, warm: true });
 console.log(`diffrg residuals: DARE ${dare.value.residual.toExponential(1)}, CARE ${care.value.residual.toExponential(1)}`);
-const p = peer('control.py', { n, m, ad: ad.flat(), ac: ac.flat(), b: b.flat() });
+// the systems go to the peer in a file (too large for a command line)
+const dir = mkdtempSync(join(tmpdir(), 'diffrg-bench-control-'));
+let p;
+try {
+  const file = join(dir, 'systems.json');
+  writeFileSync(file, JSON.stringify({ n, m, ad: ad.flat(), ac: ac.flat(), b: b.flat() }));
+  p = peer('control_solvers.py', { file });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 if (p) console.log(`python-control ${p.version}`);
 row(`DARE / dlqr (n ${n}, m ${m})`, dare.seconds, p?.dare, 'python-control');
 row(`CARE / lqr (n ${n}, m ${m})`, care.seconds, p?.care, 'python-control');
-row(`Gramian, continuous infinite horizon (n ${n})`, gram.seconds, p?.gramian, 'python-control');
+row(`Gramian, continuous infinite horizon (n ${n})`, gram.seconds, p?.gramian, p?.gramianBy ?? 'python-control');
 
 // Closed loop: 4 assemblies of 200 E + 200 I = 1,000 neurons, 10 ms period, JS controller.
 const duration = sized(10, 1.6);
