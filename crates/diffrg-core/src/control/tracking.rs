@@ -19,7 +19,7 @@
 
 use super::kalman::{kalman, KalmanFilter};
 use super::mpc::{Mpc, MpcOptions};
-use super::riccati::lqi;
+use super::riccati::{augment, lqi};
 use super::sysid::ArxFit;
 use super::Time;
 use crate::error::{Error, Result};
@@ -160,19 +160,8 @@ impl Tracker {
         )
         .map_err(|e| Error::new(e.code, format!("tracker: LQR with integral action: {}", e.message)))?;
         let mpc = if opts.policy == Policy::Mpc {
-            let na = n + p;
-            let aa = Mat::from_fn(na, na, |i, j| match (i < n, j < n) {
-                (true, true) => fit.a[(i, j)],
-                (true, false) => 0.0,
-                (false, true) => -ci[(i - n, j)],
-                (false, false) => f64::from(i == j),
-            });
-            let ba = Mat::from_fn(na, m, |i, j| if i < n { fit.b[(i, j)] } else { 0.0 });
-            let qa = Mat::from_fn(na, na, |i, j| match (i < n, j < n) {
-                (true, true) if i == j => opts.q,
-                (false, false) if i == j => opts.qi,
-                _ => 0.0,
-            });
+            let (aa, ba, qa) =
+                augment(fit.a.as_ref(), fit.b.as_ref(), ci.as_ref(), diag(n, opts.q).as_ref(), diag(p, opts.qi).as_ref(), Time::Discrete);
             Some((aa, ba, qa, l.x.clone()))
         } else {
             None
