@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli, diffrg } from './helpers';
@@ -112,4 +112,30 @@ describe('diffrg control lif', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/targetAssembly/);
   });
+});
+
+describe('open-loop schedules', () => {
+  it('a schedule file drives the network; unsorted or negative times are parse errors with file and line', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'diffrg-schedule-'));
+    try {
+      const good = path.join(dir, 'good.csv');
+      writeFileSync(good, 'time_s,channel,value\n0,0,100\n0.5,0,600\n');
+      const s = diffrg.readSchedule(good);
+      const run = await diffrg.simulateLifSchedule({ duration: 1.6, stepTime: 0.5, threads: 1 }, s);
+      expect(run.drive[0]).toBe(100);
+      expect(run.drive[100 * run.channels]).toBe(600);
+      const unsorted = path.join(dir, 'unsorted.csv');
+      writeFileSync(unsorted, 'time_s,channel,value\n0,0,1\n0.5,1,2\n0.2,1,3\n');
+      expect(() => diffrg.readSchedule(unsorted)).toThrow(/unsorted\.csv:4: .*sorted/);
+      const negative = path.join(dir, 'negative.csv');
+      writeFileSync(negative, 'time_s,channel,value\n-1,0,1\n');
+      expect(() => diffrg.readSchedule(negative)).toThrow(/negative\.csv:2: .*>= 0/);
+      const r = cli(['control', 'lif', '--schedule', unsorted, '--duration', '1.6']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/unsorted\.csv:4/);
+      await expect(diffrg.simulateLifSchedule({ duration: 1.6, stepTime: 0.5 }, { time: new Float64Array([0]), channel: new Uint32Array([9]), value: new Float64Array([1]) })).rejects.toThrow(/channel 9 is unknown/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

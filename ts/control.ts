@@ -5,7 +5,9 @@
  */
 import native = require('./native');
 import { runNative, checkSeed, type RunOptions } from './run';
-import { InvalidInputError, fromNative } from './errors';
+import { readFileSync } from 'node:fs';
+import { InvalidInputError, ParseError, fromNative } from './errors';
+import { readNpy } from './io/npy';
 
 /** A small dense matrix, one array per row. */
 export type Matrix = number[][];
@@ -189,4 +191,75 @@ export function closedLoopSummary(r: ClosedLoopResult) {
     targetRate: r.targetRate,
     stepHz: r.stepHz,
   };
+}
+
+/** An open-loop drive schedule: from `time[k]` (s) on, channel `channel[k]` gets `value[k]` Hz. */
+export interface DriveSchedule {
+  time: Float64Array;
+  channel: Uint32Array;
+  value: Float64Array;
+}
+
+/**
+ * Checks a schedule's rows: finite times >= 0 in non-decreasing order, integer channels >= 0,
+ * finite values >= 0 (rate drive). `where(k)` names row k in the error (file and line).
+ */
+function checkSchedule(s: DriveSchedule, where: (k: number) => { file?: string; line?: number }): DriveSchedule {
+  for (let k = 0; k < s.time.length; k++) {
+    const t = s.time[k];
+    if (!Number.isFinite(t) || t < 0) throw new ParseError(`time_s = ${t} must be finite and >= 0`, where(k));
+    if (k > 0 && t < s.time[k - 1]) throw new ParseError(`time_s = ${t} is before the previous row's ${s.time[k - 1]} (times must be sorted)`, where(k));
+    if (!Number.isFinite(s.value[k]) || s.value[k] < 0) throw new ParseError(`value = ${s.value[k]} must be finite and >= 0 (Hz of Poisson drive)`, where(k));
+  }
+  return s;
+}
+
+/** Reads a `time_s,channel,value` CSV (header line first) or an `N x 3` NPY into a {@link DriveSchedule}. */
+export function readSchedule(file: string): DriveSchedule {
+  if (file.toLowerCase().endsWith('.npy')) {
+    const a = readNpy(file);
+    if (a.shape.length !== 2 || a.shape[1] !== 3) throw new ParseError(`expected an N x 3 array (time_s, channel, value), got shape [${a.shape.join(', ')}]`, { file });
+    const rows = a.shape[0];
+    const get = (k: number, j: number) => Number(a.data[k * 3 + j]);
+    const channel = new Uint32Array(rows);
+    for (let k = 0; k < rows; k++) {
+      const c = get(k, 1);
+      if (!Number.isInteger(c) || c < 0) throw new ParseError(`row ${k}: channel ${c} must be an integer >= 0`, { file });
+      channel[k] = c;
+    }
+    const s = { time: Float64Array.from({ length: rows }, (_, k) => get(k, 0)), channel, value: Float64Array.from({ length: rows }, (_, k) => get(k, 2)) };
+    return checkSchedule(s, (k) => ({ file: `${file} row ${k}` }));
+  }
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const header = lines[0]?.trim().toLowerCase().replace(/\s/g, '');
+  if (header !== 'time_s,channel,value') throw new ParseError(`the first line must be the header 'time_s,channel,value' (got '${lines[0] ?? ''}')`, { file, line: 1 });
+  const time: number[] = [];
+  const channel: number[] = [];
+  const value: number[] = [];
+  const lineOf: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l === '') continue;
+    const f = l.split(',').map((x) => x.trim());
+    const nums = f.map((x) => (x === '' ? Number.NaN : Number(x)));
+    if (f.length !== 3 || nums.some((x) => Number.isNaN(x))) throw new ParseError(`expected three numbers time_s,channel,value (got '${l}')`, { file, line: i + 1 });
+    if (!Number.isInteger(nums[1]) || nums[1] < 0) throw new ParseError(`channel ${f[1]} must be an integer >= 0`, { file, line: i + 1 });
+    time.push(nums[0]);
+    channel.push(nums[1]);
+    value.push(nums[2]);
+    lineOf.push(i + 1);
+  }
+  return checkSchedule({ time: Float64Array.from(time), channel: Uint32Array.from(channel), value: Float64Array.from(value) }, (k) => ({ file, line: lineOf[k] }));
+}
+
+/**
+ * The demonstration's network (same channels and observed neurons as
+ * {@link simulateLifClosedLoop}) in open loop under a schedule, for `duration` seconds.
+ * Unknown channels and unsorted or negative times are typed errors.
+ */
+export async function simulateLifSchedule(options: ClosedLoopOptions | undefined, schedule: DriveSchedule): Promise<CustomRun> {
+  const { signal: _s, onProgress: _p, ...o } = options ?? {};
+  checkSeed(o.seed);
+  checkSchedule(schedule, (k) => ({ file: `schedule row ${k}` }));
+  return runNative(options, (token) => native.simulateLifSchedule(o, schedule.time, schedule.channel, schedule.value, token));
 }

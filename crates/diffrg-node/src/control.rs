@@ -9,7 +9,7 @@ use diffrg_core::control::{
 };
 use diffrg_core::exec::Exec;
 use diffrg_core::infer::api::Method;
-use diffrg_core::sim::Controller;
+use diffrg_core::sim::{Controller, DriveMode, Schedule};
 use diffrg_core::{Error, ErrorCode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -365,17 +365,40 @@ pub fn simulate_lif_closed_loop_callback(
     let exec = crate::job::exec(o.threads, None);
     guard(|| {
         let mut ctl = JsController { f: &callback };
-        let r = simulate_custom(&c, &mut ctl, &exec)?;
-        Ok(CustomRunJs {
-            periods: r.record.periods as u32,
-            channels: r.record.channels as u32,
-            assemblies: c.assemblies as u32,
-            period: c.period,
-            drive: Float64Array::new(r.record.drive),
-            counts: Uint32Array::new(r.record.counts),
-            rates: Float64Array::new(r.rates),
-            observed: Uint32Array::new(r.observed),
-            labels: Uint32Array::new(r.labels),
-        })
+        Ok(custom_js(simulate_custom(&c, &mut ctl, &exec)?, &c))
+    })
+}
+
+fn custom_js(r: diffrg_core::control::CustomRun, c: &ClosedLoopOptions) -> CustomRunJs {
+    CustomRunJs {
+        periods: r.record.periods as u32,
+        channels: r.record.channels as u32,
+        assemblies: c.assemblies as u32,
+        period: c.period,
+        drive: Float64Array::new(r.record.drive),
+        counts: Uint32Array::new(r.record.counts),
+        rates: Float64Array::new(r.rates),
+        observed: Uint32Array::new(r.observed),
+        labels: Uint32Array::new(r.labels),
+    }
+}
+
+/// The demonstration's network in open loop under a schedule (entry k sets channel
+/// `channel[k]` to `value[k]` Hz from `time[k]` s on; rows sorted, times >= 0: violations are
+/// ERR_INVALID_INPUT naming the row).
+#[napi(ts_return_type = "Promise<CustomRunJs>")]
+pub fn simulate_lif_schedule(
+    options: Option<ClosedLoopOptionsJs>,
+    time: Float64Array,
+    channel: Uint32Array,
+    value: Float64Array,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<CustomRunJs>> {
+    let o = options.unwrap_or_default();
+    let (time, channel, value) = (time.to_vec(), channel.iter().map(|&c| c as usize).collect::<Vec<_>>(), value.to_vec());
+    Job::new(o.threads, token, move |exec| {
+        let c = to_options(&o, Policy::Lqr)?;
+        let mut schedule = Schedule::new(time, channel, value, c.assemblies, DriveMode::Rate)?;
+        Ok(custom_js(simulate_custom(&c, &mut schedule, exec)?, &c))
     })
 }

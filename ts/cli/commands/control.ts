@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
-import { simulateLifClosedLoop, closedLoopSummary, type ClosedLoopResult } from '../../control';
+import { simulateLifClosedLoop, simulateLifSchedule, readSchedule, closedLoopSummary, type ClosedLoopResult, type CustomRun } from '../../control';
 import { writeFilesAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, printJson, seedOption, withProgress } from '../common';
 
@@ -25,6 +25,7 @@ interface Opts {
   idDuration: number;
   seed: number;
   controller: 'lqr' | 'mpc';
+  schedule?: string;
   out?: string;
   threads?: number;
   json?: boolean;
@@ -41,6 +42,20 @@ export function trajectoryCsv(r: ClosedLoopResult): string {
     const row = [(p * r.period).toFixed(4), c.reference[p].toFixed(4)];
     for (let i = 0; i < a; i++) row.push(c.rates[p * a + i].toFixed(3));
     for (let i = 0; i < m; i++) row.push(c.drive[p * m + i].toFixed(3));
+    lines.push(row.join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Trajectory CSV of an open-loop (schedule) run: time, assembly rates, drives. */
+export function runCsv(r: CustomRun): string {
+  const { assemblies: a, channels: m } = r;
+  const head = ['time_s', ...Array.from({ length: a }, (_, i) => `assembly${i}_hz`), ...Array.from({ length: m }, (_, i) => `drive${i}_hz`)];
+  const lines = [head.join(',')];
+  for (let p = 0; p < r.periods; p++) {
+    const row = [(p * r.period).toFixed(4)];
+    for (let i = 0; i < a; i++) row.push(r.rates[p * a + i].toFixed(3));
+    for (let i = 0; i < m; i++) row.push(r.drive[p * m + i].toFixed(3));
     lines.push(row.join(','));
   }
   return lines.join('\n') + '\n';
@@ -101,8 +116,24 @@ export function register(program: Command): void {
       .addOption(new Option('--id-duration <seconds>', 'identification run').argParser(numberOption('--id-duration', true)).default(60))
       .addOption(new Option('--seed <s>', 'random seed').argParser(seedOption()).default(1))
       .addOption(new Option('--controller <kind>', 'built-in controller').choices(['lqr', 'mpc']).default('lqr'))
+      .option('--schedule <file>', 'open loop instead: drive from a time_s,channel,value CSV (or N x 3 NPY) for --duration seconds')
       .option('--out <dir>', 'write trajectory.csv and control.svg into DIR'),
   ).action(async (o: Opts) => {
+    const network = { assemblies: o.assemblies, assemblySize: o.assemblySize, inhibitory: o.inhibitory, observe: o.observe, duration: o.duration, seed: o.seed, threads: o.threads };
+    if (o.schedule) {
+      const schedule = readSchedule(o.schedule);
+      const run = await withProgress('open loop', (onProgress) => simulateLifSchedule({ ...network, stepTime: Math.min(2, o.duration - 1), onProgress }, schedule));
+      if (o.out) await writeFilesAtomic([{ file: path.join(o.out, 'trajectory.csv'), data: runCsv(run) }]);
+      const mean = Array.from({ length: run.assemblies }, (_, a) => {
+        let s = 0;
+        for (let p = 0; p < run.periods; p++) s += run.rates[p * run.assemblies + a];
+        return s / Math.max(1, run.periods);
+      });
+      const summary = { schedule: { file: o.schedule, rows: schedule.time.length }, periods: run.periods, period: run.period, meanRateHz: mean };
+      if (o.json) printJson(summary);
+      else info(`open loop from ${o.schedule} (${schedule.time.length} rows): mean assembly rates ${mean.map((x) => x.toFixed(2)).join(', ')} Hz`);
+      return;
+    }
     const r = await withProgress('control', (onProgress) =>
       simulateLifClosedLoop(
         {
