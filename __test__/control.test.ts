@@ -49,6 +49,18 @@ describe('control: analytic checks through the binding', () => {
     expect(f.c[0]).toBeCloseTo(0.1, 8);
   });
 
+  it('CoarseTracker drives a scalar plant with a 20% gain error to its set point; bad input is typed', () => {
+    const t = new diffrg.CoarseTracker({ a: [[0.5]], b: [[1]], c: [1], noise: [[0.01]] }, [1e-6], { q: 1, qi: 0.1, r: 0.1, hi: 100 });
+    t.reset([2], [0]);
+    expect(t.setTarget([2], [3], [0])[0]).toBeCloseTo(1.5, 6);
+    let x = 2;
+    for (let k = 0; k < 200; k++) x = 0.5 * x + 0.8 * t.step([x])[0] + 1;
+    expect(x).toBeCloseTo(5, 3);
+    expect(() => t.step([1, 2])).toThrow(InvalidInputError);
+    expect(() => t.step([Number.NaN])).toThrow(/not finite|NaN/);
+    expect(() => new diffrg.CoarseTracker({ a: [[1.2]], b: [[1]], c: [0], noise: [[1]] }, [1])).toThrow(/unstable/);
+  });
+
   it('bad input is a typed error', () => {
     expect(() => lqr([[1, 2]], [[1]], [[1]], [[1]])).toThrow(InvalidInputError);
     expect(() => gramian([[2]], [[1]], { time: 'continuous' })).toThrow(/not stable/);

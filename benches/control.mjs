@@ -3,8 +3,7 @@
 // simulation of the demonstration's network at 1,000 neurons against real time (a JS
 // controller holding a constant drive, so the time is the simulator's plus the callback's).
 // Env: CONTROL_BENCH_N (100 coarse states), CONTROL_BENCH_M (10 inputs).
-// Not measured here yet: one Kalman + LQR / MPC step (no public single-step API), cleo (PyPI
-// `cleosim`).
+// Not measured: cleo (PyPI `cleosim`, not in this workplace's package lists).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +40,28 @@ if (p) console.log(`python-control ${p.version}`);
 row(`DARE / dlqr (n ${n}, m ${m})`, dare.seconds, p?.dare, 'python-control');
 row(`CARE / lqr (n ${n}, m ${m})`, care.seconds, p?.care, 'python-control');
 row(`Gramian, continuous infinite horizon (n ${n})`, gram.seconds, p?.gramian, p?.gramianBy ?? 'python-control');
+
+// One control step (Kalman update + LQR with integral action; separately MPC, horizon 10) for
+// n coarse states and m inputs through CoarseTracker.step (includes the binding's conversions).
+{
+  const a = ad.map((r) => r.map((v) => 0.8 * v));
+  const noise = eye(n).map((r) => r.map((v) => 0.5 * v));
+  const c = Array(n).fill(1);
+  const steps = sized(2000, 50);
+  for (const controller of ['lqr', 'mpc']) {
+    const t = new diffrg.CoarseTracker({ a, b, c, noise }, Array(n).fill(1), { controller, lo: -1e3, hi: 1e3, r: 1 });
+    t.reset(Array(n).fill(0), Array(m).fill(0));
+    t.setTarget(Array(n).fill(0), Array.from({ length: n }, (_, i) => (i < m ? 1 : 0)), Array(m).fill(0));
+    const y = new Float64Array(n);
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < steps; k++) {
+      for (let i = 0; i < n; i++) y[i] = rand() - 0.5;
+      t.step(y);
+    }
+    const us = Number(process.hrtime.bigint() - t0) / 1e3 / steps;
+    console.log(`one control step, ${controller === 'lqr' ? 'Kalman + LQR (integral action)' : 'Kalman + MPC (horizon 10, FISTA)'}, n ${n}, m ${m}: ${us.toFixed(1)} us (mean of ${steps}; target < 1000 us)`);
+  }
+}
 
 // Closed loop: 4 assemblies of 200 E + 200 I = 1,000 neurons, 10 ms period, JS controller.
 const duration = sized(10, 1.6);

@@ -263,3 +263,42 @@ export async function simulateLifSchedule(options: ClosedLoopOptions | undefined
   checkSchedule(schedule, (k) => ({ file: `schedule row ${k}` }));
   return runNative(options, (token) => native.simulateLifSchedule(o, schedule.time, schedule.channel, schedule.value, token));
 }
+
+/** Options of {@link CoarseTracker} (defaults: the core's `TrackingOptions`). */
+export interface TrackerOptions {
+  /** @default 'lqr' */
+  controller?: 'lqr' | 'mpc';
+  /** State, integral and input weights. @default 1, 0.3, 1e-4 */
+  q?: number;
+  qi?: number;
+  r?: number;
+  /** Input bounds. @default 0, 1000 */
+  lo?: number;
+  hi?: number;
+  /** MPC horizon (steps). @default 10 */
+  horizon?: number;
+}
+
+/**
+ * Kalman filter + LQR (or MPC) with integral action on an identified coarse model
+ * (docs/control.md "Set-point tracking"), for a user's own loop: `setTarget` once, then `step`
+ * with each period's measured coarse rates returns the next input.
+ */
+export class CoarseTracker {
+  readonly #t: native.CoarseTracker;
+  constructor(model: { a: Matrix; b: Matrix; c: number[]; noise: Matrix }, measVar: number[], options?: TrackerOptions) {
+    this.#t = call(() => new native.CoarseTracker(toNative('A', model.a), toNative('B', model.b), model.c, toNative('noise', model.noise), measVar, options));
+  }
+  /** Starts the filter at `x0` with input `u0` in force. */
+  reset(x0: number[], u0: number[]): void {
+    call(() => this.#t.reset(x0, u0));
+  }
+  /** Target: change `dx` from the baseline `xB` held with `u0`; returns the static-inverse input. */
+  setTarget(xB: number[], dx: number[], u0: number[]): Float64Array {
+    return call(() => this.#t.setTarget(xB, dx, u0));
+  }
+  /** Filters one period's measurement and returns the input for the next period. */
+  step(y: Float64Array | number[]): Float64Array {
+    return call(() => this.#t.step(y instanceof Float64Array ? y : Float64Array.from(y)));
+  }
+}

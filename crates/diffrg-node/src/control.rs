@@ -5,7 +5,7 @@ use crate::job::{guard, to_napi, CancelToken, Job};
 use diffrg_core::control::Mat;
 use diffrg_core::control::{
     closed_loop, fit_arx, gramian as core_gramian, kalman as core_kalman, lqi, lqr as core_lqr, simulate_custom, ArxOptions,
-    ClosedLoopOptions, GramianOptions, LoopRun, Policy, Time,
+    ClosedLoopOptions, GramianOptions, LoopRun, Policy, Time, Tracker, TrackingOptions,
 };
 use diffrg_core::exec::Exec;
 use diffrg_core::infer::api::Method;
@@ -401,4 +401,86 @@ pub fn simulate_lif_schedule(
         let mut schedule = Schedule::new(time, channel, value, c.assemblies, DriveMode::Rate)?;
         Ok(custom_js(simulate_custom(&c, &mut schedule, exec)?, &c))
     })
+}
+
+/// Tracker options; defaults: diffrg_core::control::TrackingOptions.
+#[napi(object)]
+#[derive(Default)]
+pub struct TrackerOptionsJs {
+    /// "lqr" | "mpc". @default "lqr"
+    pub controller: Option<String>,
+    /// State weight. @default 1
+    pub q: Option<f64>,
+    /// Integral weight. @default 0.3
+    pub qi: Option<f64>,
+    /// Input weight. @default 1e-4
+    pub r: Option<f64>,
+    /// Input bounds. @default 0, 1000
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+    /// MPC horizon (steps). @default 10
+    pub horizon: Option<u32>,
+}
+
+/// A Kalman filter + LQR/MPC tracker with integral action on an identified coarse model
+/// (docs/control.md "Set-point tracking"), stepped from JavaScript.
+#[napi]
+pub struct CoarseTracker {
+    inner: Tracker,
+}
+
+#[napi]
+impl CoarseTracker {
+    /// `a`, `b`, offset `c` and residual covariance `noise` of the model; `measVar`: variance of
+    /// each measured coarse variable.
+    #[napi(constructor)]
+    pub fn new(
+        a: MatrixJs,
+        b: MatrixJs,
+        c: Vec<f64>,
+        noise: MatrixJs,
+        meas_var: Vec<f64>,
+        options: Option<TrackerOptionsJs>,
+    ) -> Result<Self> {
+        guard(|| {
+            let o = options.unwrap_or_default();
+            let mut t = TrackingOptions::default();
+            if let Some(s) = &o.controller {
+                t.policy = Policy::parse_field(s, "controller")?;
+            }
+            for (v, f) in [(o.q, &mut t.q), (o.qi, &mut t.qi), (o.r, &mut t.r), (o.lo, &mut t.lo), (o.hi, &mut t.hi)] {
+                if let Some(v) = v {
+                    *f = v;
+                }
+            }
+            if let Some(h) = o.horizon {
+                t.mpc.horizon = h as usize;
+            }
+            let inner = Tracker::from_model(mat("A", &a)?, mat("B", &b)?, c, mat("noise", &noise)?, &meas_var, &t, &Exec::sequential())?;
+            Ok(CoarseTracker { inner })
+        })
+    }
+
+    /// Starts the filter at `x0` with input `u0` in force.
+    #[napi]
+    pub fn reset(&mut self, x0: Vec<f64>, u0: Vec<f64>) -> Result<()> {
+        if x0.len() != self.inner.states() || u0.len() != self.inner.inputs() {
+            return Err(to_napi(Error::invalid_input("reset: x0 / u0 lengths do not match the model")));
+        }
+        self.inner.reset(&x0, &u0);
+        Ok(())
+    }
+
+    /// Target: change `dx` from the baseline `xB` held with `u0`; returns the static-inverse input.
+    #[napi]
+    pub fn set_target(&mut self, x_b: Vec<f64>, dx: Vec<f64>, u0: Vec<f64>) -> Result<Float64Array> {
+        guard(|| self.inner.set_target(&x_b, &dx, &u0)).map(Float64Array::new)
+    }
+
+    /// One control period: filter the measurement `y`, return the input for the next period.
+    #[napi]
+    pub fn step(&mut self, y: Float64Array) -> Result<Float64Array> {
+        let y = y.to_vec();
+        guard(|| self.inner.step(&y)).map(Float64Array::new)
+    }
 }

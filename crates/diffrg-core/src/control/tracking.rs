@@ -186,6 +186,31 @@ impl Tracker {
         })
     }
 
+    /// [`Tracker::new`] from model matrices (`a`, `b`, offset `c`, residual covariance
+    /// `noise`) instead of an [`ArxFit`].
+    ///
+    /// # Errors
+    /// As [`Tracker::new`]; `ERR_INVALID_INPUT` for mismatched shapes.
+    pub fn from_model(
+        a: Mat<f64>,
+        b: Mat<f64>,
+        c: Vec<f64>,
+        noise: Mat<f64>,
+        meas_var: &[f64],
+        opts: &TrackingOptions,
+        exec: &Exec,
+    ) -> Result<Tracker> {
+        let n = super::check_square("A", a.as_ref())?;
+        super::check("B", b.as_ref(), Some(n), None)?;
+        super::check("noise", noise.as_ref(), Some(n), Some(n))?;
+        if c.len() != n {
+            return Err(Error::invalid_input(format!("c: {} values for {n} states", c.len())));
+        }
+        let spectral_radius = super::eigenvalues(a.as_ref())?.iter().map(|(re, im)| (re * re + im * im).sqrt()).fold(0.0, f64::max);
+        let fit = ArxFit { a, b, c, noise, r2: f64::NAN, r2_train: f64::NAN, train_frames: 0, test_frames: 0, spectral_radius };
+        Tracker::new(&fit, meas_var, opts, exec)
+    }
+
     pub fn states(&self) -> usize {
         self.x_hat.len()
     }
@@ -268,6 +293,20 @@ impl Tracker {
         }
         self.u_prev = u.clone();
         Ok(u)
+    }
+
+    /// One control period: [`Tracker::observe`] then [`Tracker::control`].
+    ///
+    /// # Errors
+    /// `ERR_INVALID_INPUT` / `ERR_NOT_FINITE` for a measurement of the wrong length or with
+    /// non-finite values; as [`Tracker::control`].
+    pub fn step(&mut self, y: &[f64]) -> Result<Vec<f64>> {
+        if y.len() != self.states() {
+            return Err(Error::invalid_input(format!("tracker: measurement has {} values for {} states", y.len(), self.states())));
+        }
+        crate::error::ensure_finite("measurement", y)?;
+        self.observe(y);
+        self.control()
     }
 
     /// Records `u` as the input in force (open-loop use).
