@@ -8,6 +8,7 @@ import { runNative, checkSeed, type RunOptions } from './run';
 import { readFileSync } from 'node:fs';
 import { InvalidInputError, ParseError, fromNative } from './errors';
 import { readNpy } from './io/npy';
+import { describeValue } from './check';
 
 /** A small dense matrix, one array per row. */
 export type Matrix = number[][];
@@ -180,6 +181,10 @@ export async function simulateLifClosedLoop(
 
 /** The issue-11 summary JSON of a demonstration result. */
 export function closedLoopSummary(r: ClosedLoopResult) {
+  const ok = (v: unknown) => typeof v === 'object' && v !== null;
+  if (!ok(r) || !ok(r.identification) || !ok(r.closedLoop) || !ok(r.openLoop) || !ok(r.randomPartition)) {
+    throw new InvalidInputError('closedLoopSummary: expected a result of simulateLifClosedLoop with a built-in controller');
+  }
   return {
     identification: { predictionR2: r.identification.predictionR2, communities: r.identification.communities, ari: r.identification.ari },
     closedLoop: { finalErrorFraction: r.closedLoop.finalErrorFraction, offTargetMaxHz: r.closedLoop.offTargetMaxHz, rmsErrorHz: r.closedLoop.rmsErrorHz },
@@ -216,6 +221,7 @@ function checkSchedule(s: DriveSchedule, where: (k: number) => { file?: string; 
 
 /** Reads a `time_s,channel,value` CSV (header line first) or an `N x 3` NPY into a {@link DriveSchedule}. */
 export function readSchedule(file: string): DriveSchedule {
+  if (typeof file !== 'string') throw new InvalidInputError(`readSchedule: file: expected a string, got ${describeValue(file)}`);
   if (file.toLowerCase().endsWith('.npy')) {
     const a = readNpy(file);
     if (a.shape.length !== 2 || a.shape[1] !== 3) throw new ParseError(`expected an N x 3 array (time_s, channel, value), got shape [${a.shape.join(', ')}]`, { file });
@@ -260,6 +266,14 @@ export function readSchedule(file: string): DriveSchedule {
 export async function simulateLifSchedule(options: ClosedLoopOptions | undefined, schedule: DriveSchedule): Promise<CustomRun> {
   const { signal: _s, onProgress: _p, ...o } = options ?? {};
   checkSeed(o.seed);
+  const s = schedule as Partial<DriveSchedule> | null | undefined;
+  if (
+    !(s?.time instanceof Float64Array && s.channel instanceof Uint32Array && s.value instanceof Float64Array) ||
+    s.channel.length !== s.time.length ||
+    s.value.length !== s.time.length
+  ) {
+    throw new InvalidInputError('simulateLifSchedule: schedule: expected { time: Float64Array, channel: Uint32Array, value: Float64Array } of equal lengths (see readSchedule)');
+  }
   checkSchedule(schedule, (k) => ({ file: `schedule row ${k}` }));
   return runNative(options, (token) => native.simulateLifSchedule(o, schedule.time, schedule.channel, schedule.value, token));
 }
