@@ -36,6 +36,8 @@ export type { DenseActivity, InferMethod, InferOptions, InferResult, InferredEdg
 export type { ScanOptions, ScanResult, LaplacianKind, ScanMethod, Transition, Plateau, ShardSpec, SlqShard } from './spectral';
 export type { ReadGraphOptions, GraphFormat, GraphWarnings, LoadedGraph } from './io/graph';
 export type { RunOptions } from './run';
+export { identifySystem, lqr, kalman, gramian, simulateLifClosedLoop, simulateLifSchedule, readSchedule, closedLoopSummary, CoarseTracker } from './control';
+export type { Matrix, TimeKind, SystemFit, LqrResult, KalmanResult, ClosedLoopOptions, ClosedLoopResult, CustomRun, ControlCallback, DriveSchedule, TrackerOptions } from './control';
 export type { SimulateLifOptions, LifSimulation, LifOutputFiles, ObserveMode } from './sim';
 export type { LeidenOptions, LeidenResult, Ordering, OrderingOptions, CommunityReport } from './community';
 export type { SpikeTrains, Raster, Activity, TimeUnit, SpikeTableOptions, ArrayLayout, ArrayOptions, ReadActivityOptions } from './io/activity';

@@ -18,6 +18,7 @@ import * as sweep from './commands/sweep';
 import * as merge from './commands/merge';
 import * as dynamics from './commands/dynamics';
 import * as prg from './commands/prg';
+import * as control from './commands/control';
 
 /**
  * Whether the command line asks for JSON output (`--json` before a `--` separator): errors are
@@ -63,7 +64,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     outputError: (s, write) =>
       write(options.json ? JSON.stringify({ error: { code: ERR_USAGE, message: s.replace(/^error: /, '').trim() } }) + '\n' : s.replace(/^error: /, 'diffrg: usage error: ')),
   });
-  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr, dynamics, prg, sweep, merge]) mod.register(program);
+  for (const mod of [demo, analyze, report, scan, coarseGrain, communities, simulate, infer, mps, dtnr, dynamics, prg, control, sweep, merge]) mod.register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -16,24 +16,34 @@
 //! - [`mpc`]: model-predictive control with box constraints (condensed QP solved by
 //!   accelerated projected gradient, FISTA).
 //!
+//! - [`tracking`]: set-point tracking on an identified model (Kalman + LQR/MPC with integral
+//!   action) and its open-loop static inverse.
+//! - [`closed_loop`]: the coarse-to-fine demonstration on the LIF network (identify, infer
+//!   communities, fit, steer one assembly).
+//!
 //! Matrices are faer `Mat<f64>`, row = affected variable. See docs/control.md.
 
 use crate::error::{Error, Result};
-use faer::{Mat, MatRef};
+pub use faer::Mat;
+use faer::MatRef;
 
+pub mod closed_loop;
 pub mod gramian;
 pub mod kalman;
 pub mod lyapunov;
 pub mod mpc;
 pub mod riccati;
 pub mod sysid;
+pub mod tracking;
 
+pub use closed_loop::{closed_loop, simulate_custom, ClosedLoopOptions, ClosedLoopResult, CustomRun, Identification, LoopRun};
 pub use gramian::{average_controllability, gramian, min_energy, modal_controllability, GramianOptions, MinEnergy};
 pub use kalman::{kalman, KalmanFilter};
 pub use lyapunov::{lyap_continuous, lyap_discrete};
 pub use mpc::{box_qp, BoxQp, Mpc, MpcOptions, QpResult};
 pub use riccati::{care, dare, lqi, lqr, Lqr, Riccati};
 pub use sysid::{fit_arx, ArxFit, ArxOptions};
+pub use tracking::{Policy, Tracker, TrackingOptions};
 
 /// Continuous (`ẋ = A x + B u`) or discrete (`x_{t+1} = A x_t + B u_t`) time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -233,27 +233,17 @@ pub fn lqr(a: MatRef<f64>, b: MatRef<f64>, q: MatRef<f64>, r: MatRef<f64>, time:
     Ok(Lqr { k, x: ric.x, poles, residual: ric.residual, iterations: ric.iterations })
 }
 
-/// LQR with integral action on the outputs `y = C x` (see the module docs): `K` is
-/// `m x (n + p)`, its first `n` columns act on `x`, the last `p` on the error integral `z`.
-///
-/// # Errors
-/// As [`lqr`], plus `ERR_INVALID_INPUT` when `C` or `Q_i` have the wrong shape.
-#[allow(clippy::too_many_arguments)]
-pub fn lqi(
+/// The integral-action augmented system of [`lqi`]: `([[A, 0], [-C, I]], [B; 0],
+/// blkdiag(Q, Q_i))` (continuous time: `[[A, 0], [-C, 0]]`). Shapes are the caller's to check.
+pub(crate) fn augment(
     a: MatRef<f64>,
     b: MatRef<f64>,
     c: MatRef<f64>,
     q: MatRef<f64>,
     qi: MatRef<f64>,
-    r: MatRef<f64>,
     time: Time,
-    exec: &Exec,
-) -> Result<Lqr> {
-    let n = check_square("A", a)?;
-    let (p, _) = check("C", c, None, Some(n))?;
-    check("Qi", qi, Some(p), Some(p))?;
-    check("Q", q, Some(n), Some(n))?;
-    let (_, m) = check("B", b, Some(n), None)?;
+) -> (Mat<f64>, Mat<f64>, Mat<f64>) {
+    let (n, p, m) = (a.nrows(), c.nrows(), b.ncols());
     let na = n + p;
     let one = if time == Time::Discrete { 1.0 } else { 0.0 };
     let aa = Mat::from_fn(na, na, |i, j| match (i < n, j < n) {
@@ -274,6 +264,31 @@ pub fn lqi(
         (false, false) => qi[(i - n, j - n)],
         _ => 0.0,
     });
+    (aa, ba, qa)
+}
+
+/// LQR with integral action on the outputs `y = C x` (see the module docs): `K` is
+/// `m x (n + p)`, its first `n` columns act on `x`, the last `p` on the error integral `z`.
+///
+/// # Errors
+/// As [`lqr`], plus `ERR_INVALID_INPUT` when `C` or `Q_i` have the wrong shape.
+#[allow(clippy::too_many_arguments)]
+pub fn lqi(
+    a: MatRef<f64>,
+    b: MatRef<f64>,
+    c: MatRef<f64>,
+    q: MatRef<f64>,
+    qi: MatRef<f64>,
+    r: MatRef<f64>,
+    time: Time,
+    exec: &Exec,
+) -> Result<Lqr> {
+    let n = check_square("A", a)?;
+    let (p, _) = check("C", c, None, Some(n))?;
+    check("Qi", qi, Some(p), Some(p))?;
+    check("Q", q, Some(n), Some(n))?;
+    check("B", b, Some(n), None)?;
+    let (aa, ba, qa) = augment(a, b, c, q, qi, time);
     lqr(aa.as_ref(), ba.as_ref(), qa.as_ref(), r, time, exec)
 }
 
