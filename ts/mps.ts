@@ -160,6 +160,10 @@ export interface MpsFitResult {
   /** K-pairwise model (Tkacik et al. 2014) on the test / training split (NaN for non-binary sites). */
   nllKPairwise: number;
   nllKPairwiseTrain: number;
+  /** Iterations of the K-pairwise fit's solver (0 when not fitted). */
+  kPairwiseIterations: number;
+  /** Whether the K-pairwise fit converged (true when not fitted). */
+  kPairwiseConverged: boolean;
   /** Smoothing weight of the returned model (0: none). */
   smoothing: number;
   /** Every half-sweep of every run of the selection: validation NLL against chi and sweeps. */

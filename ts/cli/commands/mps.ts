@@ -137,6 +137,8 @@ export function register(program: Command): void {
       isingExactMl: r.isingExactMl,
       nllKPairwise: r.nllKPairwise,
       nllKPairwiseTrain: r.nllKPairwiseTrain,
+      kPairwiseIterations: r.kPairwiseIterations,
+      kPairwiseConverged: r.kPairwiseConverged,
       halfSweeps: r.history.length,
       maxBond: Math.max(...r.model.bondDims),
       bondDims: r.model.bondDims.slice(1, -1),

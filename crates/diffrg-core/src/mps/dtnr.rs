@@ -66,6 +66,17 @@ pub struct DtnrOptions {
     pub probability: Option<PttOptions>,
 }
 
+impl DtnrOptions {
+    /// Selects the model family: probability trains get [`PttOptions`] seeded with `seed`.
+    pub fn with_kind(mut self, kind: crate::mps::Kind) -> Self {
+        self.probability = match kind {
+            crate::mps::Kind::Born => None,
+            crate::mps::Kind::Probability => Some(PttOptions { seed: self.seed, ..Default::default() }),
+        };
+        self
+    }
+}
+
 impl Default for DtnrOptions {
     fn default() -> Self {
         DtnrOptions {

@@ -12,6 +12,7 @@
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
+//! - [`pipeline`]: the `mpsFit` pipeline (three-way split, fit, baselines, test-split scores).
 //! - [`kpairwise`]: the K-pairwise model and exact maximum-likelihood refinement (small N).
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
 //! - [`hierarchy`], [`coarse`], [`dtnr`]: the RG flow of the joint distribution along nested
@@ -34,6 +35,7 @@ pub mod hierarchy;
 pub mod kpairwise;
 pub mod learn;
 pub mod marginals;
+pub mod pipeline;
 pub mod ptt;
 pub mod sample;
 pub mod select;
