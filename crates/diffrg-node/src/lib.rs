@@ -3,6 +3,7 @@
 //! (`native/index.d.ts`) are produced by `napi build` and never edited by hand.
 
 mod community;
+mod defaults;
 mod dtnr;
 mod dynamics;
 mod graph;

@@ -37,6 +37,13 @@ pub enum BlockMapName {
 named_enum!(BlockMapName, "block map" { Any => "any", Count => "count" });
 
 impl BlockMap {
+    /// The name of this map.
+    pub fn name(self) -> BlockMapName {
+        match self {
+            BlockMap::Any => BlockMapName::Any,
+            BlockMap::Count { .. } => BlockMapName::Count,
+        }
+    }
     /// Default `cap` of [`BlockMap::Count`].
     pub const DEFAULT_CAP: usize = 3;
     /// The map named `name`; `cap` (default [`Self::DEFAULT_CAP`]) applies to `"count"`.
