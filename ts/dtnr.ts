@@ -66,6 +66,8 @@ export interface DtnrScale {
   /** Bond dimensions of the exact coarse train before recompression. */
   bondDimsBefore: number[];
   entropyBits: number;
+  entropyStderr: number;
+  /** @deprecated Alias of `entropyStderr`, removed in the next release. */
   entropyStdError: number;
   entropyCiLow: number;
   entropyCiHigh: number;
@@ -83,6 +85,8 @@ export interface DtnrScale {
   truncationError: number;
   /** sum max(-P, 0) / sum P: exact, or an importance-sampling estimate. */
   negativeMass: number;
+  negativeMassStderr: number;
+  /** @deprecated Alias of `negativeMassStderr`, removed in the next release. */
   negativeMassStdError: number;
   /** Rigorous lower bound from the single-variable marginals. */
   negativeMassLowerBound: number;

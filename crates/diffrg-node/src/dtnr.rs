@@ -53,6 +53,8 @@ pub struct DtnrScale {
     pub bond_dims: Vec<u32>,
     pub bond_dims_before: Vec<u32>,
     pub entropy_bits: f64,
+    pub entropy_stderr: f64,
+    /// Deprecated alias of `entropy_stderr` (one release).
     pub entropy_std_error: f64,
     pub entropy_ci_low: f64,
     pub entropy_ci_high: f64,
@@ -66,6 +68,8 @@ pub struct DtnrScale {
     pub bond_entropies: Vec<f64>,
     pub truncation_error: f64,
     pub negative_mass: f64,
+    pub negative_mass_stderr: f64,
+    /// Deprecated alias of `negative_mass_stderr` (one release).
     pub negative_mass_std_error: f64,
     pub negative_mass_lower_bound: f64,
     pub negative_mass_estimated: bool,
@@ -151,6 +155,7 @@ pub fn dtnr(
                 bond_dims: u32s(&s.bond_dims),
                 bond_dims_before: u32s(&s.bond_dims_before),
                 entropy_bits: s.entropy.bits,
+                entropy_stderr: s.entropy.std_error,
                 entropy_std_error: s.entropy.std_error,
                 entropy_ci_low: s.entropy.ci_low,
                 entropy_ci_high: s.entropy.ci_high,
@@ -164,6 +169,7 @@ pub fn dtnr(
                 bond_entropies: s.bond_entropies.clone(),
                 truncation_error: s.truncation_error,
                 negative_mass: s.negative_mass.value,
+                negative_mass_stderr: s.negative_mass.std_error,
                 negative_mass_std_error: s.negative_mass.std_error,
                 negative_mass_lower_bound: s.negative_mass.lower_bound,
                 negative_mass_estimated: s.negative_mass.estimated,

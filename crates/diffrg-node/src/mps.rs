@@ -123,6 +123,9 @@ pub struct MpsFitOptions {
 #[napi(object)]
 pub struct MpsSweep {
     pub nll_train: f64,
+    /// NLL on the validation split.
+    pub nll_validation: f64,
+    /// Deprecated alias of `nll_validation` (one release).
     pub nll_heldout: f64,
     pub max_bond: u32,
     /// Bond-dimension limit of the half-sweep (the ladder's rung).
@@ -136,6 +139,7 @@ pub struct MpsSweep {
 fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
     MpsSweep {
         nll_train: h.nll_train,
+        nll_validation: h.nll_heldout,
         nll_heldout: h.nll_heldout,
         max_bond: h.max_bond as u32,
         chi: h.chi as u32,
@@ -150,21 +154,32 @@ pub struct MpsFitResult {
     pub sites: u32,
     pub chi: u32,
     pub n_train: u32,
+    /// Test-split size (never used for fitting or selection).
+    pub n_test: u32,
+    /// Deprecated alias of `n_test` (one release).
     pub n_heldout: u32,
     pub n_distinct_train: u32,
     pub nll_train: f64,
+    /// NLL on the test split.
+    pub nll_test: f64,
+    /// Deprecated alias of `nll_test` (one release).
     pub nll_heldout: f64,
     pub n_validation: u32,
     pub nll_validation: f64,
     pub init_mix: f64,
     pub init_mix_candidates: Vec<MpsInitCandidate>,
     pub init_nll_train: f64,
+    /// Validation NLL of the initial state.
+    pub init_nll_validation: f64,
+    /// Deprecated alias of `init_nll_validation` (one release).
     pub init_nll_heldout: f64,
     pub nll_independent: f64,
     pub nll_independent_train: f64,
     pub nll_ising: f64,
     pub nll_ising_train: f64,
     /// Standard error of ln Z of the pairwise model (0 when exact).
+    pub ising_log_z_stderr: f64,
+    /// Deprecated alias of `ising_log_z_stderr` (one release).
     pub ising_log_z_se: f64,
     /// Most L-BFGS iterations a site's pseudo-likelihood regression used (0 without baselines).
     pub ising_iterations: u32,
@@ -218,9 +233,11 @@ pub fn mps_fit(
             sites: r.sites as u32,
             chi: r.max_bond as u32,
             n_train: rep.n_train as u32,
+            n_test: r.n_test as u32,
             n_heldout: r.n_test as u32,
             n_distinct_train: rep.n_distinct_train as u32,
             nll_train: rep.nll_train,
+            nll_test: r.nll_test,
             nll_heldout: r.nll_test,
             n_validation: rep.n_heldout as u32,
             nll_validation: rep.nll_heldout,
@@ -237,11 +254,13 @@ pub fn mps_fit(
                 })
                 .collect(),
             init_nll_train: rep.init_nll_train,
+            init_nll_validation: rep.init_nll_heldout,
             init_nll_heldout: rep.init_nll_heldout,
             nll_independent: r.nll_independent,
             nll_independent_train: r.nll_independent_train,
             nll_ising: r.nll_ising,
             nll_ising_train: r.nll_ising_train,
+            ising_log_z_stderr: r.ising_log_z_stderr,
             ising_log_z_se: r.ising_log_z_stderr,
             ising_iterations: r.ising_iterations as u32,
             ising_converged: r.ising_converged,
@@ -460,6 +479,8 @@ pub struct MpsEntropies {
     pub bond_entropies: Vec<f64>,
     pub renyi2: f64,
     pub shannon: f64,
+    pub shannon_stderr: f64,
+    /// Deprecated alias of `shannon_stderr` (one release).
     pub shannon_std_error: f64,
     pub shannon_ci_low: f64,
     pub shannon_ci_high: f64,
@@ -489,6 +510,7 @@ pub fn mps_entropies(
             bond_entropies: bond,
             renyi2: r2,
             shannon: est.as_ref().map_or(f64::NAN, |e| e.value),
+            shannon_stderr: est.as_ref().map_or(f64::NAN, |e| e.std_error),
             shannon_std_error: est.as_ref().map_or(f64::NAN, |e| e.std_error),
             shannon_ci_low: est.as_ref().map_or(f64::NAN, |e| e.ci_low),
             shannon_ci_high: est.as_ref().map_or(f64::NAN, |e| e.ci_high),
