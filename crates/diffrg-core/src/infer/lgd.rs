@@ -21,75 +21,14 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::infer::api::{assemble, CvPoint, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
+use crate::infer::api::{assemble, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
 use crate::infer::baselines::{generator_of, net, strongest_lag, unscale, var_stats};
 use crate::infer::covariance::CovarianceSet;
-use crate::infer::lowrank::{lipschitz, sparse_low_rank, SlrFit, SlrOptions};
+use crate::infer::lowrank::{lipschitz, sparse_low_rank};
+use crate::infer::penalty::{penalty_scales, select_penalties};
 use crate::infer::surrogates::surrogate_pvalues;
-use crate::infer::yule_walker::{design, gaussian_loglik, residual_diag, scaled, standard_scale, VarDesign};
+use crate::infer::yule_walker::{design, residual_diag, scaled, standard_scale, VarDesign};
 use faer::Mat;
-
-/// Noise-level penalty scales `(λ₀, μ₀)` for `T` bins.
-pub fn penalty_scales(n: usize, p: usize, t: usize) -> (f64, f64) {
-    let tf = t as f64;
-    let groups = ((n * n).max(2)) as f64;
-    let l0 = ((p as f64).sqrt() + (2.0 * groups.ln()).sqrt()) / tf.sqrt();
-    let m0 = ((n as f64).sqrt() + ((n * p) as f64).sqrt()) / tf.sqrt();
-    (l0, m0)
-}
-
-fn offdiag_nnz(s: &Mat<f64>, n: usize, p: usize) -> usize {
-    let mut c = 0;
-    for i in 0..n {
-        for j in 0..n {
-            if i != j && (0..p).any(|k| s[(i, k * n + j)] != 0.0) {
-                c += 1;
-            }
-        }
-    }
-    c
-}
-
-struct Cv<'a> {
-    train: &'a VarDesign,
-    test: &'a VarDesign,
-    lip: f64,
-    l0: f64,
-    m0: f64,
-    points: Vec<CvPoint>,
-    /// Progress: fits done of at most `planned` (the grids, two neighbours, the full refit).
-    fits: usize,
-    planned: usize,
-}
-
-impl Cv<'_> {
-    fn eval(&mut self, a: f64, b: f64, warm: Option<&SlrFit>, o: &InferOptions, exec: &Exec) -> Result<(f64, SlrFit)> {
-        // The penalty search only ranks candidates: a 10x looser tolerance is enough there.
-        let solver = SlrOptions { tol: o.solver.tol * 10.0, ..o.solver.clone() };
-        self.fits += 1;
-        exec.progress.set_done(self.fits - 1, self.planned);
-        if let Some(pt) = self.points.iter().find(|x| x.lambda_multiplier == a && x.mu_multiplier == b) {
-            let ll = pt.loglik;
-            let fit = sparse_low_rank(self.train, a * self.l0, b * self.m0, self.lip, warm, &solver, exec)?;
-            return Ok((ll, fit));
-        }
-        let mu = if b.is_finite() { b * self.m0 } else { f64::INFINITY };
-        let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &solver, exec)?;
-        let bmat = &fit.s + &fit.l;
-        let noise = residual_diag(self.train, bmat.as_ref(), exec);
-        let resid = residual_diag(self.test, bmat.as_ref(), exec);
-        let ll = gaussian_loglik(&resid, &noise);
-        self.points.push(CvPoint {
-            lambda_multiplier: a,
-            mu_multiplier: b,
-            loglik: ll,
-            rank: fit.rank,
-            edges: offdiag_nnz(&fit.s, self.train.n, self.train.p),
-            iterations: fit.iterations,
-        });
-        Ok((ll, fit))
-    }
-}
 
 /// Wald statistic of a lag-summed coupling `s_ij = Σ_k B̃_k,ij` (standardised units):
 ///
@@ -247,29 +186,6 @@ fn tiered_score(s: &Mat<f64>, wald: &Mat<f64>, n: usize, p: usize) -> Mat<f64> {
     })
 }
 
-/// Standard error of the held-out log-likelihood difference between couplings `b1` and `b2`
-/// (paired: the same held-out bins). With `d_t = (b1 - b2) x_past`, `δ_i = Var(d_i)` (from
-/// `Γ` of the held-out segment) and `r_i` the held-out residual variance of `b2`, the per-bin
-/// difference of neuron `i`'s term `-(e_1² - e_2²)/(2σ_i²)` has variance
-/// `≈ (4 r_i δ_i + 2 δ_i²)/(4σ_i⁴)` (Gaussian innovations independent of the past); summed
-/// over neurons and divided by the `T` held-out bins.
-pub(crate) fn paired_loglik_se(train: &VarDesign, test: &VarDesign, b1: &Mat<f64>, b2: &Mat<f64>, t: usize, exec: &Exec) -> f64 {
-    let diff = b1 - b2;
-    let par = exec.par();
-    let mut dg = Mat::<f64>::zeros(test.n, test.n * test.p);
-    exec.install(|| faer::linalg::matmul::matmul(dg.as_mut(), faer::Accum::Replace, diff.as_ref(), test.gamma.as_ref(), 1.0, par));
-    let noise = residual_diag(train, b2.as_ref(), exec);
-    let r = residual_diag(test, b2.as_ref(), exec);
-    let mut var = 0.0;
-    for i in 0..test.n {
-        let delta: f64 = (0..test.n * test.p).map(|c| dg[(i, c)] * diff[(i, c)]).sum::<f64>().max(0.0);
-        if noise[i] > 0.0 {
-            var += (4.0 * r[i].max(0.0) * delta + 2.0 * delta * delta) / (4.0 * noise[i] * noise[i]);
-        }
-    }
-    (var / t.max(1) as f64).sqrt()
-}
-
 /// Runs LGD on the statistics of one covariance pass (see the module docs). The pass must
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
@@ -285,62 +201,8 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let sc = standard_scale(&train.cov[0]);
     let d_tr = design(&scaled(&train.cov[..=p], &sc), p)?;
     let d_te = design(&scaled(&test.cov[..=p], &sc), p)?;
-    let (l0, m0) = penalty_scales(n, p, train.n_bins);
-    let planned = o.lambda_grid.len() + o.mu_grid.len() + 3;
-    let mut cv = Cv { train: &d_tr, test: &d_te, lip: lipschitz(&d_tr.gamma, exec)?, l0, m0, points: vec![], fits: 0, planned };
-    let mut lgrid = o.lambda_grid.clone();
-    lgrid.sort_by(|a, b| b.total_cmp(a)); // strongest penalty first (warm starts)
-    let mut mgrid = o.mu_grid.clone();
-    mgrid.sort_by(|a, b| b.total_cmp(a));
-
-    let mut best = (f64::NEG_INFINITY, lgrid[0], f64::INFINITY);
-    let mut warm: Option<SlrFit> = None;
-    let mut best_fit: Option<SlrFit> = None;
-    for &a in &lgrid {
-        let (ll, fit) = cv.eval(a, f64::INFINITY, warm.as_ref(), o, exec)?;
-        if ll > best.0 {
-            best = (ll, a, f64::INFINITY);
-            best_fit = Some(fit.clone());
-        }
-        warm = Some(fit);
-    }
-    let a_star = best.1;
-    let sparse_only = (best, best_fit.clone());
-    warm = best_fit.clone();
-    for &b in &mgrid {
-        let (ll, fit) = cv.eval(a_star, b, warm.as_ref(), o, exec)?;
-        if ll > best.0 {
-            best = (ll, a_star, b);
-            best_fit = Some(fit.clone());
-        }
-        warm = Some(fit);
-    }
-    if best.2.is_finite() {
-        let b_star = best.2;
-        let pos = lgrid.iter().position(|&x| x == a_star).unwrap_or(0);
-        let neighbours: Vec<f64> =
-            [pos.checked_sub(1), Some(pos + 1)].into_iter().flatten().filter_map(|k| lgrid.get(k).copied()).collect();
-        for a in neighbours {
-            let (ll, fit) = cv.eval(a, b_star, best_fit.as_ref(), o, exec)?;
-            if ll > best.0 {
-                best = (ll, a, b_star);
-                best_fit = Some(fit);
-            }
-        }
-    }
-    // One-standard-error rule (Hastie, Tibshirani & Friedman 2009, §7.10): keep the latent
-    // part only if it beats the best purely sparse model by more than the paired standard
-    // error of the held-out log-likelihood difference.
-    if best.2.is_finite() {
-        if let (Some(fl), Some(fs)) = (&best_fit, &sparse_only.1) {
-            let se = paired_loglik_se(&d_tr, &d_te, &(&fl.s + &fl.l), &(&fs.s + &fs.l), test.n_bins, exec);
-            if best.0 - sparse_only.0 .0 <= se {
-                best = sparse_only.0;
-                best_fit = sparse_only.1;
-            }
-        }
-    }
-    let (_, a_star, b_star) = best;
+    let sel = select_penalties(&d_tr, &d_te, train.n_bins, test.n_bins, o, exec)?;
+    let (a_star, b_star, planned) = (sel.lambda_multiplier, sel.mu_multiplier, sel.planned);
 
     // Full-data refit at the chosen multipliers.
     exec.progress.set_done(planned - 1, planned);
@@ -349,7 +211,7 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let lambda = a_star * l0f;
     let mu = if b_star.is_finite() { b_star * m0f } else { f64::INFINITY };
     let lip = lipschitz(&vs.design.gamma, exec)?;
-    let fit = sparse_low_rank(&vs.design, lambda, mu, lip, best_fit.as_ref(), &o.solver, exec)?;
+    let fit = sparse_low_rank(&vs.design, lambda, mu, lip, sel.fit.as_ref(), &o.solver, exec)?;
     exec.progress.set(1.0);
 
     // De-sparsified statistic and surrogates.
@@ -375,7 +237,8 @@ pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
         lag: strongest_lag(&deb, n, p),
         sparse: Some(unscale(&net(&fit.s, n, p), &vs.scale)),
     };
-    let diagnostics = Diagnostics { lambda, mu, cv: cv.points, iterations: fit.iterations, converged: fit.converged, ..Default::default() };
+    let diagnostics =
+        Diagnostics { lambda, mu, cv: sel.points, iterations: fit.iterations, converged: fit.converged, ..Default::default() };
     let mut g = assemble(Method::Lgd, st, diagnostics);
     g.hidden = Some(HiddenModes {
         rank: fit.rank,
@@ -394,6 +257,7 @@ mod tests {
     use crate::infer::api::{infer_dense, infer_raster};
     use crate::infer::covariance::OwnedRaster;
     use crate::infer::metrics::{aupr, auroc};
+    use crate::infer::penalty::paired_loglik_se;
     use crate::infer::synthetic::*;
 
     fn scores(g: &InferredGraph) -> Vec<f64> {
