@@ -207,7 +207,7 @@ describe('diffrg analyze', () => {
 
   it("reads the demo's simulated network (spikes.csv of the observed neurons)", async () => {
     // The demo's assembly network, simulated for 20 s instead of 60 to keep the spec short.
-    const { DEMO_NETWORK } = require('../dist/cli/commands/demo.js') as typeof import('../dist/cli/commands/demo');
+    const { DEMO_NETWORK } = require('../dist/demo.js') as typeof import('../dist/demo');
     const sim = await diffrg.simulateLif({ ...DEMO_NETWORK, duration: 20, seed: 3, threads: 2 });
     const files = await diffrg.writeLifOutputs(sim, join(tmp, 'sim-files'));
     const out = join(tmp, 'sim');

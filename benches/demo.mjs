@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { SMOKE, machine } from './_common.mjs';
 
-const { runDemo, DEMO_NETWORK } = createRequire(import.meta.url)('../dist/cli/commands/demo.js');
+const { runDemo, DEMO_NETWORK } = createRequire(import.meta.url)('../dist/demo.js');
 const threads = Number(process.env.DIFFRG_THREADS ?? 2);
 const networks = {
   demo: {},

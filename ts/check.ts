@@ -99,7 +99,7 @@ const OPTION_KINDS: Record<string, readonly Kind[]> = {};
 for (const k of [
   'alpha', 'binSeconds', 'blocks', 'bootstrap', 'cap', 'chi', 'chunkFrames', 'clusters', 'curvePoints', 'cutoff', 'delayMax', 'delayMin',
   'denseMax', 'dt', 'duration', 'edgesPerSite', 'end', 'exactLimit', 'excFraction', 'extRateExc', 'extRateInh', 'fraction', 'heldout',
-  'horizon', 'inFraction', 'initMix', 'jobs', 'kExc', 'kInh', 'limit', 'maxBond', 'maxHalfSweeps', 'maxIterations', 'maxLag',
+  'horizon', 'inFraction', 'initMix', 'jobs', 'kExc', 'kInh', 'limit', 'maxBond', 'maxHalfSweeps', 'maxIter', 'maxIterations', 'maxLag',
   'minShiftBins', 'neurons', 'observe', 'pRatio', 'pRatioInh', 'patience', 'pca', 'plateauTolerance', 'probes', 'progressIntervalMs',
   'prominence', 'rate', 'resolution', 'ridge', 'samples', 'seed', 'shards', 'smoothing', 'start', 'steps', 'surrogates', 'tRef',
   'targetSize', 'tau', 'tauCount', 'tauMExc', 'tauMInh', 'tauMax', 'tauMin', 'tauSynExc', 'tauSynInh', 'testFraction', 'theta', 'threads',

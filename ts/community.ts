@@ -17,6 +17,8 @@ export interface LeidenOptions extends RunOptions {
   /** Randomness of the refinement step. @default 0.01 */
   theta?: number;
   /** Leiden iterations; 0 runs until modularity stops increasing. @default 0 */
+  maxIter?: number;
+  /** @deprecated Alias of `maxIter` (CONTRIBUTING.md glossary), removed in the next release. */
   maxIterations?: number;
   /** Seed (results are deterministic per seed). @default 42 */
   seed?: number;
@@ -41,12 +43,13 @@ function checkNumber(name: string, v: number | undefined, min: number, integer =
 /** Leiden communities of `graph` (Traag, Waltman & van Eck 2019). */
 export async function leiden(graph: Graph, options: LeidenOptions = {}): Promise<LeidenResult> {
   checkNumber('resolution', options.resolution, 0);
+  checkInteger('maxIter', options.maxIter, 0);
   checkInteger('maxIterations', options.maxIterations, 0);
   checkSeed(options.seed);
   const r = await runNative(options, (token) =>
     native.leiden(
       graph.native,
-      { resolution: options.resolution, theta: options.theta, maxIterations: options.maxIterations, seed: options.seed === undefined ? undefined : options.seed >>> 0, threads: options.threads },
+      { resolution: options.resolution, theta: options.theta, maxIterations: options.maxIter ?? options.maxIterations, seed: options.seed === undefined ? undefined : options.seed >>> 0, threads: options.threads },
       token,
     ),
   );

@@ -9,6 +9,7 @@ import { InvalidInputError, NoConvergenceError } from './errors';
 import { rgFlow, type RgFlowOptions } from './rg';
 import { runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
 import { fromNative, type MpsKind, type MpsModel, type PatternMatrix } from './mps';
+import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 
 /** How a block of sites maps to one coarse variable. */
@@ -65,6 +66,8 @@ export interface DtnrScale {
   /** Bond dimensions of the exact coarse train before recompression. */
   bondDimsBefore: number[];
   entropyBits: number;
+  entropyStderr: number;
+  /** @deprecated Alias of `entropyStderr`, removed in the next release. */
   entropyStdError: number;
   entropyCiLow: number;
   entropyCiHigh: number;
@@ -82,6 +85,8 @@ export interface DtnrScale {
   truncationError: number;
   /** sum max(-P, 0) / sum P: exact, or an importance-sampling estimate. */
   negativeMass: number;
+  negativeMassStderr: number;
+  /** @deprecated Alias of `negativeMassStderr`, removed in the next release. */
   negativeMassStdError: number;
   /** Rigorous lower bound from the single-variable marginals. */
   negativeMassLowerBound: number;
@@ -149,7 +154,7 @@ export async function dtnr(patterns: PatternMatrix, graph: Graph, options: DtnrO
     });
     assignments = given;
   } else {
-    const fo = { policy: 'fraction' as const, fraction: 0.5, steps: 8, curvePoints: 0, ...flow };
+    const fo = { policy: 'fraction' as const, fraction: DEFAULTS.dtnr.flowFraction, steps: DEFAULTS.dtnr.flowSteps, curvePoints: 0, ...flow };
     // progress: the flow is the first 20%, the tensor networks the rest
     flowProgress = progressStage(onProgress, 0, 0.2);
     // a step that cannot reach its target size (e.g. isolated nodes or components that never

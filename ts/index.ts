@@ -30,6 +30,7 @@ import { api } from './check';
 export * from './errors';
 export { Graph, type GraphOptions, type EdgeList } from './graph';
 export { describeValue } from './check';
+export { DEFAULTS, type CoreDefaults } from './defaults';
 export type { MpsModel, MpsKind, MpsInput, PatternMatrix, MpsFitOptions, MpsFitResult, MpsCompressOptions } from './mps';
 export type { LoadPatternsOptions, LoadedPatterns, PatternInput, SiteOrder, SiteOrderOptions, PatternGraphOptions } from './patterns';
 export type { DenseActivity, InferMethod, InferOptions, InferResult, InferredEdge } from './infer';

@@ -129,10 +129,15 @@ export interface MpsFitResult {
   sites: number;
   chi: number;
   nTrain: number;
+  /** Test-split size (never used for fitting or selection). */
+  nTest: number;
+  /** @deprecated Alias of `nTest`, removed in the next release. */
   nHeldout: number;
   nDistinctTrain: number;
   nllTrain: number;
   /** NLL on the test split (never used for fitting or selection). */
+  nllTest: number;
+  /** @deprecated Alias of `nllTest`, removed in the next release. */
   nllHeldout: number;
   nValidation: number;
   /** NLL on the validation split (early stopping and selection). */
@@ -143,12 +148,16 @@ export interface MpsFitResult {
   initMixCandidates: { initMix: number; initNllValidation: number; nllValidation: number; nllTrain: number; smoothing: number }[];
   initNllTrain: number;
   /** Validation NLL of the returned model's initial state. */
+  initNllValidation: number;
+  /** @deprecated Alias of `initNllValidation`, removed in the next release. */
   initNllHeldout: number;
   nllIndependent: number;
   nllIndependentTrain: number;
   nllIsing: number;
   nllIsingTrain: number;
   /** Standard error of ln Z of the Ising model (0 when computed exactly). */
+  isingLogZStderr: number;
+  /** @deprecated Alias of `isingLogZStderr`, removed in the next release. */
   isingLogZSe: number;
   /** Most L-BFGS iterations a site's pseudo-likelihood regression of the Ising baseline used. */
   isingIterations: number;
@@ -160,6 +169,10 @@ export interface MpsFitResult {
   /** K-pairwise model (Tkacik et al. 2014) on the test / training split (NaN for non-binary sites). */
   nllKPairwise: number;
   nllKPairwiseTrain: number;
+  /** Iterations of the K-pairwise fit's solver (0 when not fitted). */
+  kPairwiseIterations: number;
+  /** Whether the K-pairwise fit converged (true when not fitted). */
+  kPairwiseConverged: boolean;
   /** Smoothing weight of the returned model (0: none). */
   smoothing: number;
   /** Every half-sweep of every run of the selection: validation NLL against chi and sweeps. */
@@ -171,10 +184,12 @@ export interface MpsFitResult {
   history: MpsSweep[];
 }
 
-/** One half-sweep: NLLs in bits (nllHeldout: on the validation split), the largest bond, the
- * ladder rung (bond limit), the smoothing weight and the initial mixing weight of its run. */
+/** One half-sweep: NLLs in bits (nllValidation: on the validation split), the largest bond,
+ * the ladder rung (bond limit), the smoothing weight and the initial mixing weight of its run. */
 export interface MpsSweep {
   nllTrain: number;
+  nllValidation: number;
+  /** @deprecated Alias of `nllValidation` (on the validation split), removed in the next release. */
   nllHeldout: number;
   maxBond: number;
   chi: number;

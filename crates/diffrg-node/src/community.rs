@@ -2,6 +2,7 @@
 
 use crate::graph::NativeGraph;
 use crate::job::{guard, CancelToken, Job};
+use crate::set;
 use diffrg_core::community::{self, planted, LeidenOptions, OrderingOptions};
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
@@ -91,11 +92,10 @@ pub fn community_ordering(
     let g = graph.inner.clone();
     let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     Job::new(o.threads, token, move |exec| {
-        let mut opts =
-            OrderingOptions { linear_only: o.linear_only.unwrap_or(false), anchored: o.anchored.unwrap_or(false), ..Default::default() };
-        if let Some(d) = o.dense_max {
-            opts.fiedler.dense_max = d as usize;
-        }
+        let mut opts = OrderingOptions::default();
+        set(&mut opts.linear_only, o.linear_only);
+        set(&mut opts.anchored, o.anchored);
+        set(&mut opts.fiedler.dense_max, o.dense_max.map(|d| d as usize));
         let r = community::community_ordering(&g, &labels, &opts, exec)?;
         let u = |v: Vec<usize>| v.into_iter().map(|x| x as u32).collect();
         Ok(NativeOrdering { order: u(r.order), position: u(r.position), community_order: u(r.community_order), converged: r.converged })
@@ -106,7 +106,7 @@ pub fn community_ordering(
 #[napi]
 pub fn modularity(graph: &NativeGraph, labels: Uint32Array, resolution: Option<f64>) -> Result<f64> {
     let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
-    guard(|| community::modularity(&graph.inner, &labels, resolution.unwrap_or(1.0)))
+    guard(|| community::modularity(&graph.inner, &labels, resolution.unwrap_or(LeidenOptions::default().resolution)))
 }
 
 /// Adjusted Rand index of two labelings.
@@ -164,7 +164,9 @@ pub fn stochastic_block_model(sizes: Vec<u32>, p_in: f64, p_out: f64, directed: 
             return Err(Error::too_large(format!("the O(N^2) SBM sampler is limited to 20000 nodes (got {n})")));
         }
         let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
-        Ok(NativeGraph::wrap(planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or(false), seed.unwrap_or(0) as u64).0))
+        Ok(NativeGraph::wrap(
+            planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or_default(), seed.unwrap_or_default().into()).0,
+        ))
     })
 }
 

@@ -4,10 +4,9 @@
 use crate::graph::NativeGraph;
 use crate::job::{CancelToken, Job};
 use crate::mps::{from_tt, MpsModel};
+use crate::set;
 use diffrg_core::mps::block::BlockMap;
 use diffrg_core::mps::dtnr::{dtnr as run_dtnr, DtnrOptions as CoreOptions};
-use diffrg_core::mps::learn::LearnOptions;
-use diffrg_core::mps::ptt::PttOptions;
 use diffrg_core::mps::Kind;
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
@@ -54,6 +53,8 @@ pub struct DtnrScale {
     pub bond_dims: Vec<u32>,
     pub bond_dims_before: Vec<u32>,
     pub entropy_bits: f64,
+    pub entropy_stderr: f64,
+    /// Deprecated alias of `entropy_stderr` (one release).
     pub entropy_std_error: f64,
     pub entropy_ci_low: f64,
     pub entropy_ci_high: f64,
@@ -67,6 +68,8 @@ pub struct DtnrScale {
     pub bond_entropies: Vec<f64>,
     pub truncation_error: f64,
     pub negative_mass: f64,
+    pub negative_mass_stderr: f64,
+    /// Deprecated alias of `negative_mass_stderr` (one release).
     pub negative_mass_std_error: f64,
     pub negative_mass_lower_bound: f64,
     pub negative_mass_estimated: bool,
@@ -116,38 +119,27 @@ pub fn dtnr(
         if sites as usize != g.n() {
             return Err(Error::invalid_input(format!("patterns have {sites} columns but the graph has {} nodes", g.n())));
         }
-        let map = match o.block.as_deref().unwrap_or("any") {
-            "any" => BlockMap::Any,
-            "count" => BlockMap::Count { cap: o.cap.unwrap_or(3) as usize },
-            b => return Err(Error::invalid_input(format!("block must be 'any' or 'count' (got '{b}')"))),
-        };
-        let d = CoreOptions::default();
-        let learn = LearnOptions {
-            max_half_sweeps: o.max_half_sweeps.map_or(LearnOptions::default().max_half_sweeps, |x| x as usize),
-            ..Default::default()
-        };
-        let exact_limit = match o.exact_limit {
-            Some(x) if !(x >= 0.0) => return Err(Error::invalid_input(format!("exactLimit must be >= 0 (got {x})"))),
-            Some(x) => x.min(1e30) as u128,
-            None => d.exact_limit,
-        };
-        let opts = CoreOptions {
-            max_bond: o.chi.map_or(d.max_bond, |x| x as usize),
-            cutoff: o.cutoff.unwrap_or(d.cutoff),
-            map,
-            learn,
-            heldout: o.heldout.unwrap_or(d.heldout),
-            validation: o.validation.unwrap_or(d.validation),
-            seed: o.seed.map_or(d.seed, |x| x as u64),
-            samples: o.samples.map_or(d.samples, |x| x as usize),
-            exact_limit,
-            direct: o.direct.unwrap_or(true),
-            pseudocount: d.pseudocount,
-            probability: match Kind::parse(o.kind.as_deref().unwrap_or("born"), "kind")? {
-                Kind::Born => None,
-                Kind::Probability => Some(PttOptions { seed: o.seed.map_or(d.seed, |x| x as u64), ..Default::default() }),
-            },
-        };
+        let mut opts = CoreOptions::default();
+        if let Some(b) = o.block.as_deref() {
+            opts.map = BlockMap::from_name(b, o.cap.map(|c| c as usize))?;
+        }
+        set(&mut opts.learn.max_half_sweeps, o.max_half_sweeps.map(|x| x as usize));
+        if let Some(x) = o.exact_limit {
+            if !(x >= 0.0) {
+                return Err(Error::invalid_input(format!("exactLimit must be >= 0 (got {x})")));
+            }
+            opts.exact_limit = x.min(1e30) as u128;
+        }
+        set(&mut opts.max_bond, o.chi.map(|x| x as usize));
+        set(&mut opts.cutoff, o.cutoff);
+        set(&mut opts.heldout, o.heldout);
+        set(&mut opts.validation, o.validation);
+        set(&mut opts.seed, o.seed.map(u64::from));
+        set(&mut opts.samples, o.samples.map(|x| x as usize));
+        set(&mut opts.direct, o.direct);
+        if let Some(k) = o.kind.as_deref() {
+            opts = opts.with_kind(Kind::parse_field(k, "kind")?);
+        }
         let a: Vec<Vec<usize>> = assignments.iter().map(|v| v.iter().map(|&x| x as usize).collect()).collect();
         let r = run_dtnr(&g, &pats, &a, &opts, exec)?;
         let u32s = |v: &[usize]| v.iter().map(|&x| x as u32).collect::<Vec<u32>>();
@@ -163,6 +155,7 @@ pub fn dtnr(
                 bond_dims: u32s(&s.bond_dims),
                 bond_dims_before: u32s(&s.bond_dims_before),
                 entropy_bits: s.entropy.bits,
+                entropy_stderr: s.entropy.std_error,
                 entropy_std_error: s.entropy.std_error,
                 entropy_ci_low: s.entropy.ci_low,
                 entropy_ci_high: s.entropy.ci_high,
@@ -176,6 +169,7 @@ pub fn dtnr(
                 bond_entropies: s.bond_entropies.clone(),
                 truncation_error: s.truncation_error,
                 negative_mass: s.negative_mass.value,
+                negative_mass_stderr: s.negative_mass.std_error,
                 negative_mass_std_error: s.negative_mass.std_error,
                 negative_mass_lower_bound: s.negative_mass.lower_bound,
                 negative_mass_estimated: s.negative_mass.estimated,

@@ -3,7 +3,7 @@
 use crate::job::{CancelToken, Job};
 use diffrg_core::activity::{BinOptions, Reduce, SpikeTrains};
 use diffrg_core::dynamics::{
-    analyse, effective_dynamics, projections, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats,
+    analyse_stream, effective_dynamics, trajectory, Coarsening, DynamicsOptions as CoreOptions, EpEstimate, Estimators, LinearStats,
     ScaleDynamics, SfiFit, StatesEstimate, TrajectoryOptions, TrajectoryRef,
 };
 use diffrg_core::Error;
@@ -193,23 +193,7 @@ fn reduce_of(o: &DynamicsOptions) -> diffrg_core::Result<Reduce> {
 
 fn core_options(o: &DynamicsOptions) -> diffrg_core::Result<CoreOptions> {
     let d = CoreOptions::default();
-    let estimators = match &o.estimators {
-        None => d.estimators,
-        Some(list) => {
-            let mut e = Estimators { ou: false, var: false, spectral: false, sfi: false, states: false };
-            for s in list {
-                match s.as_str() {
-                    "ou" => e.ou = true,
-                    "var" => e.var = true,
-                    "spectral" => e.spectral = true,
-                    "sfi" => e.sfi = true,
-                    "states" => e.states = true,
-                    x => return Err(Error::invalid_input(format!("estimators: unknown estimator '{x}' (ou, var, spectral, sfi, states)"))),
-                }
-            }
-            e
-        }
-    };
+    let estimators = o.estimators.as_deref().map_or(Ok(d.estimators), Estimators::from_names)?;
     Ok(CoreOptions {
         estimators,
         bootstrap: o.bootstrap.map_or(d.bootstrap, |x| x as usize),
@@ -359,19 +343,7 @@ impl DynamicsStream {
         let inner = self.inner.clone();
         Job::new(o.threads, token, move |exec| {
             let s = inner.lock().map_err(|_| Error::internal("dynamics stream poisoned"))?;
-            let opts = core_options(&o)?;
-            if opts.horizon != s.lags.last().copied().unwrap_or(1) {
-                return Err(Error::invalid_input(format!("horizon must be the stream's ({})", s.lags.last().copied().unwrap_or(1))));
-            }
-            let p = projections(&s, &coarsenings(&o)?)?;
-            let mut scales = analyse(&s, &p, &opts, exec)?;
-            for (name, on) in [("sfi", opts.estimators.sfi), ("states", opts.estimators.states)] {
-                if on {
-                    scales[0]
-                        .diagnostics
-                        .push(format!("{name}: needs the whole trajectory in memory; not computed on a stream (use entropyProduction)"));
-                }
-            }
+            let scales = analyse_stream(&s, &coarsenings(&o)?, &core_options(&o)?, exec)?;
             Ok(scales.into_iter().map(scale_js).collect())
         })
     }

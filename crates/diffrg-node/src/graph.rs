@@ -1,6 +1,7 @@
 //! `NativeGraph`: a CSR graph owned by Rust, shared with async jobs through an `Arc`.
 
 use crate::job::{guard, to_napi};
+use crate::set;
 use diffrg_core::graph::{generators, EdgeListOptions, Graph};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -59,12 +60,11 @@ impl NativeGraph {
         }
         let edges: Vec<(usize, usize, f64)> =
             (0..sources.len()).map(|k| (sources[k] as usize, targets[k] as usize, weights.as_ref().map_or(1.0, |w| w[k]))).collect();
-        let opts = EdgeListOptions {
-            directed: o.directed.unwrap_or(false),
-            symmetrize: o.symmetrize.unwrap_or(false),
-            unweighted: o.unweighted.unwrap_or(false),
-            drop_self_loops: o.drop_self_loops.unwrap_or(true),
-        };
+        let mut opts = EdgeListOptions::default();
+        set(&mut opts.directed, o.directed);
+        set(&mut opts.symmetrize, o.symmetrize);
+        set(&mut opts.unweighted, o.unweighted);
+        set(&mut opts.drop_self_loops, o.drop_self_loops);
         Graph::from_edges(n as usize, &edges, &opts).map(NativeGraph::wrap).map_err(to_napi)
     }
 
@@ -90,7 +90,7 @@ impl NativeGraph {
             None => vec![1.0; indices.len()],
         };
         let indices = indices.to_vec();
-        guard(move || Graph::from_csr(n as usize, ptr, indices, w, directed.unwrap_or(false)).map(NativeGraph::wrap))
+        guard(move || Graph::from_csr(n as usize, ptr, indices, w, directed.unwrap_or_default()).map(NativeGraph::wrap))
     }
 
     /// Uniform random labelled tree (Pruefer code).

@@ -149,10 +149,7 @@ pub fn infer_spikes(
 
 fn options_from_js(o: &InferOptionsJs) -> diffrg_core::Result<InferOptions> {
     let d = InferOptions::default();
-    let method = match o.method.as_deref() {
-        None => Method::Lgd,
-        Some(s) => Method::parse(s)?,
-    };
+    let method = o.method.as_deref().map_or(Ok(d.method), |s| Method::parse_field(s, "method"))?;
     Ok(InferOptions {
         method,
         max_lag: o.max_lag.map(|x| x as usize).unwrap_or(d.max_lag),

@@ -4,6 +4,7 @@
 
 mod community;
 mod control;
+mod defaults;
 mod dtnr;
 mod dynamics;
 mod graph;
@@ -17,3 +18,11 @@ mod sim;
 mod spectral;
 
 pub use job::CancelToken;
+
+/// Overwrites a core default with the option when it is given: the binding maps options onto
+/// the core's `Default` values and writes no default of its own.
+pub(crate) fn set<T>(slot: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *slot = v;
+    }
+}

@@ -2,8 +2,8 @@
 //! marginals and entropies. Models cross the boundary as plain arrays (`MpsModel`).
 
 use crate::job::{CancelToken, Job};
-use diffrg_core::mps::baselines::{Independent, Pairwise, PairwiseOptions};
-use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, ptt, sample, Core, Kind, TensorTrain};
+use crate::set;
+use diffrg_core::mps::{compress, entropy, eval, learn, marginals, pipeline, sample, Kind, TensorTrain};
 use diffrg_core::{Error, Result as CoreResult};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -22,82 +22,23 @@ pub struct MpsModel {
     pub data: Float64Array,
 }
 
-/// Model input: plain fields plus the core data as a typed array (copied once, no per-element
-/// conversion).
-pub struct ModelIn {
-    kind: String,
-    dims: Vec<u32>,
-    bond_dims: Vec<u32>,
-    data: Vec<f64>,
-    /// The cores' data, split once from the typed array when the shapes fit it exactly (then
-    /// `data` is empty): large models are copied once, not twice.
-    cores: Vec<Vec<f64>>,
+/// Model input, converted (copied once, shapes checked) by the core's
+/// [`compress::train_from_flat`]; an error surfaces when the job runs.
+pub struct ModelIn(CoreResult<TensorTrain>);
+
+fn usizes(v: &[u32]) -> Vec<usize> {
+    v.iter().map(|&x| x as usize).collect()
 }
 
 fn model_in(kind: String, dims: Vec<u32>, bond_dims: Vec<u32>, data: &Float64Array) -> ModelIn {
-    let src: &[f64] = data;
-    let n = dims.len();
-    let lens: Vec<usize> = if bond_dims.len() == n + 1 {
-        (0..n).map(|k| bond_dims[k] as usize * dims[k] as usize * bond_dims[k + 1] as usize).collect()
-    } else {
-        Vec::new()
-    };
-    if n > 0 && lens.len() == n && lens.iter().sum::<usize>() == src.len() {
-        let mut off = 0;
-        let cores = lens
-            .iter()
-            .map(|&len| {
-                off += len;
-                src[off - len..off].to_vec()
-            })
-            .collect();
-        return ModelIn { kind, dims, bond_dims, data: Vec::new(), cores };
-    }
-    ModelIn { kind, dims, bond_dims, data: src.to_vec(), cores: Vec::new() }
+    ModelIn(
+        Kind::parse_field(&kind, "model.kind")
+            .and_then(|k| compress::train_from_flat(k, &usizes(&dims), &usizes(&bond_dims), data, "model")),
+    )
 }
 
-/// Like [`to_tt`] but moves the split core buffers (no second copy).
-fn into_tt(mut m: ModelIn) -> CoreResult<TensorTrain> {
-    if m.cores.is_empty() {
-        return to_tt(&m);
-    }
-    let kind = Kind::parse(&m.kind, "model.kind")?;
-    let bufs = std::mem::take(&mut m.cores);
-    let cores = bufs
-        .into_iter()
-        .enumerate()
-        .map(|(k, data)| {
-            Core::new(m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize, data)
-                .map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))
-        })
-        .collect::<CoreResult<Vec<Core>>>()?;
-    TensorTrain::new(kind, cores)
-}
-
-/// Builds the train from `m.data` (the unsplit path of [`into_tt`]).
-fn to_tt(m: &ModelIn) -> CoreResult<TensorTrain> {
-    let kind = Kind::parse(&m.kind, "model.kind")?;
-    let n = m.dims.len();
-    if m.bond_dims.len() != n + 1 {
-        return Err(Error::invalid_input(format!("model.bondDims must have {} values (sites + 1), got {}", n + 1, m.bond_dims.len())));
-    }
-    let mut cores = Vec::with_capacity(n);
-    let mut off = 0usize;
-    for k in 0..n {
-        let (l, d, r) = (m.bond_dims[k] as usize, m.dims[k] as usize, m.bond_dims[k + 1] as usize);
-        let len = l * d * r;
-        if off + len > m.data.len() {
-            return Err(Error::invalid_input(format!("model.data has {} values, too few for the shapes (core {k})", m.data.len())));
-        }
-        cores.push(
-            Core::new(l, d, r, m.data[off..off + len].to_vec()).map_err(|e| Error::invalid_input(format!("core {k}: {}", e.message)))?,
-        );
-        off += len;
-    }
-    if off != m.data.len() {
-        return Err(Error::invalid_input(format!("model.data has {} values but the shapes need {off}", m.data.len())));
-    }
-    TensorTrain::new(kind, cores)
+fn into_tt(m: ModelIn) -> CoreResult<TensorTrain> {
+    m.0
 }
 
 pub(crate) fn from_tt(t: &TensorTrain) -> MpsModel {
@@ -120,14 +61,6 @@ fn from_tt_scaled(t: &TensorTrain, f: f64) -> MpsModel {
         bond_dims: t.bond_dims().iter().map(|&d| d as u32).collect(),
         data: Float64Array::new(data),
     }
-}
-
-fn n_sites(patterns: &[u8], sites: u32) -> CoreResult<usize> {
-    let n = sites as usize;
-    if n == 0 || patterns.len() % n != 0 {
-        return Err(Error::invalid_input(format!("patterns has {} values, not a multiple of sites = {sites}", patterns.len())));
-    }
-    Ok(n)
 }
 
 #[napi(object)]
@@ -190,6 +123,9 @@ pub struct MpsFitOptions {
 #[napi(object)]
 pub struct MpsSweep {
     pub nll_train: f64,
+    /// NLL on the validation split.
+    pub nll_validation: f64,
+    /// Deprecated alias of `nll_validation` (one release).
     pub nll_heldout: f64,
     pub max_bond: u32,
     /// Bond-dimension limit of the half-sweep (the ladder's rung).
@@ -203,6 +139,7 @@ pub struct MpsSweep {
 fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
     MpsSweep {
         nll_train: h.nll_train,
+        nll_validation: h.nll_heldout,
         nll_heldout: h.nll_heldout,
         max_bond: h.max_bond as u32,
         chi: h.chi as u32,
@@ -217,26 +154,40 @@ pub struct MpsFitResult {
     pub sites: u32,
     pub chi: u32,
     pub n_train: u32,
+    /// Test-split size (never used for fitting or selection).
+    pub n_test: u32,
+    /// Deprecated alias of `n_test` (one release).
     pub n_heldout: u32,
     pub n_distinct_train: u32,
     pub nll_train: f64,
+    /// NLL on the test split.
+    pub nll_test: f64,
+    /// Deprecated alias of `nll_test` (one release).
     pub nll_heldout: f64,
     pub n_validation: u32,
     pub nll_validation: f64,
     pub init_mix: f64,
     pub init_mix_candidates: Vec<MpsInitCandidate>,
     pub init_nll_train: f64,
+    /// Validation NLL of the initial state.
+    pub init_nll_validation: f64,
+    /// Deprecated alias of `init_nll_validation` (one release).
     pub init_nll_heldout: f64,
     pub nll_independent: f64,
     pub nll_independent_train: f64,
     pub nll_ising: f64,
     pub nll_ising_train: f64,
     /// Standard error of ln Z of the pairwise model (0 when exact).
+    pub ising_log_z_stderr: f64,
+    /// Deprecated alias of `ising_log_z_stderr` (one release).
     pub ising_log_z_se: f64,
     /// Most L-BFGS iterations a site's pseudo-likelihood regression used (0 without baselines).
     pub ising_iterations: u32,
     /// Whether every site's regression converged (true without baselines).
     pub ising_converged: bool,
+    /// Iterations and convergence of the K-pairwise fit (0 / true when not fitted).
+    pub k_pairwise_iterations: u32,
+    pub k_pairwise_converged: bool,
     /// Whether the Ising (and K-pairwise) baselines are exact maximum-likelihood fits (small
     /// binary systems); otherwise pseudo-likelihood.
     pub ising_exact_ml: bool,
@@ -276,95 +227,18 @@ pub fn mps_fit(
     let o = options.unwrap_or_default();
     let pats = patterns.to_vec();
     Job::new(o.threads, token, move |exec| {
-        let n = n_sites(&pats, sites)?;
-        let dims: Vec<usize> = match &o.dims {
-            Some(d) => {
-                if d.len() != n {
-                    return Err(Error::invalid_input(format!("dims has {} values for {n} sites", d.len())));
-                }
-                d.iter().map(|&x| x as usize).collect()
-            }
-            None => data::infer_dims(&pats, n),
-        };
-        let seed = o.seed.unwrap_or(0) as u64;
-        let (train, val, held) = data::split3(&pats, n, o.heldout.unwrap_or(0.2), o.validation.unwrap_or(0.2), seed)?;
-        if train.is_empty() {
-            return Err(Error::invalid_input("no training patterns after the test and validation splits"));
-        }
-        let defaults = learn::LearnOptions::default();
-        let opts = learn::LearnOptions {
-            max_bond: o.chi.map_or(defaults.max_bond, |c| c as usize),
-            init_mix: o.init_mix.unwrap_or(defaults.init_mix),
-            init_mix_grid: match (&o.init_mix, &o.init_mix_grid) {
-                (Some(_), _) => Vec::new(),
-                (None, Some(g)) => g.clone(),
-                (None, None) => defaults.init_mix_grid.clone(),
-            },
-            max_half_sweeps: o.max_half_sweeps.map_or(defaults.max_half_sweeps, |c| c as usize),
-            patience: o.patience.map_or(defaults.patience, |c| c as usize),
-            cutoff: o.cutoff.unwrap_or(defaults.cutoff),
-            grow: o.grow.unwrap_or(defaults.grow),
-            smoothing_grid: o.smoothing_grid.clone().unwrap_or_else(|| defaults.smoothing_grid.clone()),
-            learning_rate: o.learning_rate.unwrap_or(defaults.learning_rate),
-            steps_per_bond: o.steps_per_bond.map_or(defaults.steps_per_bond, |c| c as usize),
-            shrink: o.shrink.unwrap_or(defaults.shrink),
-            seed,
-            ..defaults
-        };
-        // the baselines' fits do not report progress: the MPS fit covers 80% of the bar then
-        let fit_exec = if o.baselines.unwrap_or(true) { exec.part(0.0, 0.8) } else { exec.clone() };
-        let (model, rep) = match Kind::parse(o.kind.as_deref().unwrap_or("born"), "kind")? {
-            Kind::Born => learn::fit(&dims, &train, &val, &opts, &fit_exec)?,
-            Kind::Probability => {
-                let pd = ptt::PttOptions::default();
-                let po = ptt::PttOptions {
-                    max_bond: opts.max_bond,
-                    pseudocount_grid: o.pseudocounts.clone().unwrap_or(pd.pseudocount_grid),
-                    restarts: o.restarts.map_or(pd.restarts, |r| r as usize),
-                    noise: o.noise.unwrap_or(pd.noise),
-                    max_iters: o.max_iters.map_or(pd.max_iters, |r| r as usize),
-                    patience: o.patience.map_or(pd.patience, |r| r as usize),
-                    seed,
-                };
-                ptt::fit(&dims, &train, &val, &po, &fit_exec)?
-            }
-        };
-        let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
-        let (ent, _) = entropy::bond_entropies(&model, exec)?;
-        let (mut ni, mut nit, mut ns, mut nst, mut se) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
-        let (mut ising_iterations, mut ising_converged, mut ising_exact_ml) = (0, true, false);
-        let (mut nk, mut nkt) = (f64::NAN, f64::NAN);
-        if o.baselines.unwrap_or(true) {
-            let ind = Independent::fit(&dims, &train, 0.5)?;
-            nit = ind.nll_bits(&train)?;
-            if !held.is_empty() {
-                ni = ind.nll_bits(&held)?;
-            }
-            let pw = Pairwise::fit(&dims, &train, &PairwiseOptions { seed, ..Default::default() }, exec)?;
-            nst = pw.nll_bits(&train)?;
-            if !held.is_empty() {
-                ns = pw.nll_bits(&held)?;
-            }
-            se = pw.log_z_se;
-            ising_iterations = pw.iterations as u32;
-            ising_converged = pw.converged;
-            ising_exact_ml = pw.exact_ml;
-            if dims.iter().all(|&d| d == 2) {
-                let kp = kpairwise::fit_k_pairwise(&dims, &train, &PairwiseOptions { seed, ..Default::default() }, exec)?;
-                nkt = kp.nll_bits(&train)?;
-                if !held.is_empty() {
-                    nk = kp.nll_bits(&held)?;
-                }
-            }
-        }
+        let r = pipeline::fit_patterns(&pats, sites as usize, &fit_options(&o)?, exec)?;
+        let rep = &r.fit;
         Ok(MpsFitResult {
-            sites: n as u32,
-            chi: opts.max_bond as u32,
+            sites: r.sites as u32,
+            chi: r.max_bond as u32,
             n_train: rep.n_train as u32,
-            n_heldout: (held.len() / n) as u32,
+            n_test: r.n_test as u32,
+            n_heldout: r.n_test as u32,
             n_distinct_train: rep.n_distinct_train as u32,
             nll_train: rep.nll_train,
-            nll_heldout: nll_test,
+            nll_test: r.nll_test,
+            nll_heldout: r.nll_test,
             n_validation: rep.n_heldout as u32,
             nll_validation: rep.nll_heldout,
             init_mix: rep.init_mix,
@@ -380,25 +254,58 @@ pub fn mps_fit(
                 })
                 .collect(),
             init_nll_train: rep.init_nll_train,
+            init_nll_validation: rep.init_nll_heldout,
             init_nll_heldout: rep.init_nll_heldout,
-            nll_independent: ni,
-            nll_independent_train: nit,
-            nll_ising: ns,
-            nll_ising_train: nst,
-            ising_log_z_se: se,
-            ising_iterations,
-            ising_converged,
-            ising_exact_ml,
-            nll_k_pairwise: nk,
-            nll_k_pairwise_train: nkt,
-            bond_entropies: ent,
+            nll_independent: r.nll_independent,
+            nll_independent_train: r.nll_independent_train,
+            nll_ising: r.nll_ising,
+            nll_ising_train: r.nll_ising_train,
+            ising_log_z_stderr: r.ising_log_z_stderr,
+            ising_log_z_se: r.ising_log_z_stderr,
+            ising_iterations: r.ising_iterations as u32,
+            ising_converged: r.ising_converged,
+            ising_exact_ml: r.ising_exact_ml,
+            nll_k_pairwise: r.nll_k_pairwise,
+            nll_k_pairwise_train: r.nll_k_pairwise_train,
+            k_pairwise_iterations: r.k_pairwise_iterations as u32,
+            k_pairwise_converged: r.k_pairwise_converged,
             history: rep.history.iter().map(sweep_out).collect(),
             curve: rep.curve.iter().map(sweep_out).collect(),
             smoothing: rep.smoothing,
             warning: rep.warning.clone(),
-            model: from_tt(&model),
+            model: from_tt(&r.model),
+            bond_entropies: r.bond_entropies,
         })
     })
+}
+
+/// Maps the napi options onto the core's (defaults: [`pipeline::PipelineOptions::default`]).
+fn fit_options(o: &MpsFitOptions) -> CoreResult<pipeline::PipelineOptions> {
+    let mut p = pipeline::PipelineOptions::default();
+    set(&mut p.kind, o.kind.as_deref().map(|k| Kind::parse_field(k, "kind")).transpose()?);
+    p.dims = o.dims.as_deref().map(usizes);
+    set(&mut p.test, o.heldout);
+    set(&mut p.validation, o.validation);
+    set(&mut p.seed, o.seed.map(u64::from));
+    set(&mut p.max_bond, o.chi.map(|c| c as usize));
+    p.init_mix = o.init_mix;
+    p.patience = o.patience.map(|c| c as usize);
+    set(&mut p.baselines, o.baselines);
+    let l = &mut p.learn;
+    set(&mut l.init_mix_grid, o.init_mix_grid.clone());
+    set(&mut l.max_half_sweeps, o.max_half_sweeps.map(|c| c as usize));
+    set(&mut l.cutoff, o.cutoff);
+    set(&mut l.grow, o.grow);
+    set(&mut l.smoothing_grid, o.smoothing_grid.clone());
+    set(&mut l.learning_rate, o.learning_rate);
+    set(&mut l.steps_per_bond, o.steps_per_bond.map(|c| c as usize));
+    set(&mut l.shrink, o.shrink);
+    let t = &mut p.ptt;
+    set(&mut t.pseudocount_grid, o.pseudocounts.clone());
+    set(&mut t.restarts, o.restarts.map(|c| c as usize));
+    set(&mut t.noise, o.noise);
+    set(&mut t.max_iters, o.max_iters.map(|c| c as usize));
+    Ok(p)
 }
 
 #[napi(object)]
@@ -463,12 +370,11 @@ pub fn mps_compress(
 ) -> AsyncTask<Job<MpsCompressResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
-        let kind = Kind::parse(&kind, "model.kind")?;
-        let d: Vec<usize> = dims.iter().map(|&x| x as usize).collect();
-        let b: Vec<usize> = bond_dims.iter().map(|&x| x as usize).collect();
-        let src: &[f64] = &data;
-        let cores = compress::CoreRef::split(&d, &b, src, "model")?;
-        let opts = compress::CompressOptions { max_bond: o.max_bond.unwrap_or(32) as usize, cutoff: o.cutoff.unwrap_or(0.0) };
+        let kind = Kind::parse_field(&kind, "model.kind")?;
+        let cores = compress::CoreRef::split(&usizes(&dims), &usizes(&bond_dims), &data, "model")?;
+        let mut opts = compress::CompressOptions::default();
+        set(&mut opts.max_bond, o.max_bond.map(|c| c as usize));
+        set(&mut opts.cutoff, o.cutoff);
         let (c, rep) = compress::compress_borrowed(kind, &cores, &opts, exec)?;
         let f = (rep.log_scale / c.n_sites() as f64).exp();
         Ok(MpsCompressResult { model: from_tt_scaled(&c, f), discarded: rep.discarded, total_discarded: rep.total_discarded })
@@ -479,9 +385,8 @@ pub fn mps_compress(
 #[napi]
 pub fn mps_random(kind: String, dims: Vec<u32>, chi: u32, seed: u32) -> Result<MpsModel> {
     crate::job::guard(|| {
-        let k = Kind::parse(&kind, "kind")?;
-        let d: Vec<usize> = dims.iter().map(|&x| x as usize).collect();
-        Ok(from_tt(&TensorTrain::random(k, &d, chi as usize, seed as u64)?))
+        let k = Kind::parse_field(&kind, "kind")?;
+        Ok(from_tt(&TensorTrain::random(k, &usizes(&dims), chi as usize, seed as u64)?))
     })
 }
 
@@ -574,6 +479,8 @@ pub struct MpsEntropies {
     pub bond_entropies: Vec<f64>,
     pub renyi2: f64,
     pub shannon: f64,
+    pub shannon_stderr: f64,
+    /// Deprecated alias of `shannon_stderr` (one release).
     pub shannon_std_error: f64,
     pub shannon_ci_low: f64,
     pub shannon_ci_high: f64,
@@ -595,12 +502,15 @@ pub fn mps_entropies(
         let t = into_tt(model)?;
         let (bond, _) = entropy::bond_entropies(&t, exec)?;
         let r2 = entropy::renyi2(&t, exec)?;
-        let n = o.samples.unwrap_or(10_000) as usize;
-        let est = if n >= 2 { Some(entropy::shannon_sampled(&t, n, o.seed.unwrap_or(0) as u64, exec)?) } else { None };
+        let mut so = entropy::ShannonOptions::default();
+        set(&mut so.samples, o.samples.map(|c| c as usize));
+        set(&mut so.seed, o.seed.map(u64::from));
+        let est = entropy::shannon_optional(&t, &so, exec)?;
         Ok(MpsEntropies {
             bond_entropies: bond,
             renyi2: r2,
             shannon: est.as_ref().map_or(f64::NAN, |e| e.value),
+            shannon_stderr: est.as_ref().map_or(f64::NAN, |e| e.std_error),
             shannon_std_error: est.as_ref().map_or(f64::NAN, |e| e.std_error),
             shannon_ci_low: est.as_ref().map_or(f64::NAN, |e| e.ci_low),
             shannon_ci_high: est.as_ref().map_or(f64::NAN, |e| e.ci_high),

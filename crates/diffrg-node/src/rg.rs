@@ -2,11 +2,12 @@
 
 use crate::graph::NativeGraph;
 use crate::job::{CancelToken, Job};
+use crate::set;
 use diffrg_core::graph::Graph;
 use diffrg_core::laplacian::LaplacianKind;
 use diffrg_core::rg::FlowOptions;
 use diffrg_core::rg::{self as flow, GraphStats, KernelMethod, Rule, StepOptions, TauPolicy};
-use diffrg_core::{Error, Result};
+use diffrg_core::Result;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -60,21 +61,11 @@ fn step_options(
     target_size: Option<u32>,
 ) -> Result<StepOptions> {
     let mut s = StepOptions::default();
-    if let Some(t) = tau {
-        s.tau = t;
-    }
-    if let Some(r) = rule {
-        s.rule = Rule::parse_field(r, "rule")?;
-    }
-    if let Some(l) = laplacian {
-        s.laplacian = LaplacianKind::parse_field(l, "laplacian")?;
-    }
-    if let Some(m) = method {
-        s.method = KernelMethod::parse_field(m, "method")?;
-    }
-    if let Some(t) = tie_tolerance {
-        s.tie_tolerance = t;
-    }
+    set(&mut s.tau, tau);
+    set(&mut s.rule, rule.map(|r| Rule::parse_field(r, "rule")).transpose()?);
+    set(&mut s.laplacian, laplacian.map(|l| LaplacianKind::parse_field(l, "laplacian")).transpose()?);
+    set(&mut s.method, method.map(|m| KernelMethod::parse_field(m, "method")).transpose()?);
+    set(&mut s.tie_tolerance, tie_tolerance);
     s.target_size = target_size.map(|t| t as usize);
     Ok(s)
 }
@@ -191,21 +182,13 @@ pub fn rg_flow(graph: &NativeGraph, options: Option<RgFlowOptions>, token: Optio
     let g = graph.inner.clone();
     Job::new(o.threads, token, move |exec| {
         let step = step_options(o.tau, o.rule.as_deref(), o.laplacian.as_deref(), o.method.as_deref(), o.tie_tolerance, o.target_size)?;
-        let policy = match o.policy.as_deref().unwrap_or("fixed") {
-            "fixed" => TauPolicy::Fixed,
-            "strongest-transition" => TauPolicy::StrongestTransition,
-            "fraction" => {
-                TauPolicy::TargetFraction(o.fraction.ok_or_else(|| Error::invalid_input("fraction is required with policy 'fraction'"))?)
-            }
-            p => return Err(Error::invalid_input(format!("policy must be fixed, strongest-transition or fraction (got '{p}')"))),
-        };
-        let fo = FlowOptions {
-            step,
-            policy,
-            steps: o.steps.unwrap_or(3) as usize,
-            unweighted: o.unweighted.unwrap_or(true),
-            curve_points: o.curve_points.unwrap_or(100) as usize,
-        };
+        let mut fo = FlowOptions { step, ..Default::default() };
+        if let Some(p) = o.policy.as_deref() {
+            fo.policy = TauPolicy::from_name(p, o.fraction)?;
+        }
+        set(&mut fo.steps, o.steps.map(|x| x as usize));
+        set(&mut fo.unweighted, o.unweighted);
+        set(&mut fo.curve_points, o.curve_points.map(|x| x as usize));
         let r = flow::rg_flow(&g, &fo, exec)?;
         let initial = FlowStats {
             n: r.initial.n as u32,

@@ -1,7 +1,8 @@
 //! Clustered LIF simulator (`simulateLif`): options in, spike trains + ground truth out.
 
 use crate::job::{CancelToken, Job};
-use diffrg_core::sim::{subsample, Connectivity, LifOptions, NetworkOptions, SubsampleMode};
+use crate::set;
+use diffrg_core::sim::{subsample, Connectivity, LifOptions, NetworkOptions, Observe, SubsampleMode};
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -127,8 +128,12 @@ fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
     })
 }
 
-fn mode_of(s: Option<&str>) -> diffrg_core::Result<SubsampleMode> {
-    s.map_or(Ok(SubsampleMode::Random), |m| SubsampleMode::parse_field(m, "observeMode"))
+fn observe_of(o: &LifSimOptions) -> diffrg_core::Result<Observe> {
+    let mut obs = Observe::default();
+    set(&mut obs.fraction, o.observe);
+    set(&mut obs.mode, o.observe_mode.as_deref().map(|m| SubsampleMode::parse_field(m, "observeMode")).transpose()?);
+    obs.check()?;
+    Ok(obs)
 }
 
 fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Float64Array) {
@@ -147,16 +152,12 @@ pub fn simulate_lif(options: Option<LifSimOptions>, token: Option<&CancelToken>)
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
         let opts = lif_options(&o)?;
-        let observe = o.observe.unwrap_or(1.0);
-        let mode = mode_of(o.observe_mode.as_deref())?;
-        if !(observe.is_finite() && (0.0..=1.0).contains(&observe)) {
-            return Err(Error::invalid_input(format!("observe must be a fraction in [0, 1], got {observe}")));
-        }
+        let obs = observe_of(&o)?;
         let report = |f: f64| exec.progress.set(f);
         let r = diffrg_core::sim::simulate(&opts, exec, Some(&report))?;
         let c = &r.connectivity;
         // The subsample uses its own stream derived from the seed.
-        let observed = subsample(c.labels(), observe, mode, opts.seed ^ 0x0b5e_7ed0_0b5e_7ed0)?;
+        let observed = subsample(c.labels(), obs.fraction, obs.mode, opts.seed ^ 0x0b5e_7ed0_0b5e_7ed0)?;
         let (sources, targets, weights, delays) = edge_arrays(c);
         Ok(LifSimResult {
             n: c.n() as u32,

@@ -14,6 +14,9 @@ import type { Graph } from '../../graph';
 import { InvalidInputError } from '../../errors';
 import { writeFilesAtomic } from '../../io/atomic';
 import { addCommonOptions, info, intOption, numberOption, jsonText, printJson, UsageError, seedOption, warn, withProgress } from '../common';
+import { DEFAULTS } from '../../defaults';
+
+const D = DEFAULTS.dtnr;
 import { LIMITS } from '../../limits';
 
 interface DtnrCliOpts extends PatternCliOptions {
@@ -49,6 +52,7 @@ function scaleJson(r: DtnrResult) {
     nllDirectTrain: s.nllDirectTrain,
     heldoutFloored: s.heldoutFloored,
     entropyExact: s.entropyExact,
+    entropyStderr: s.entropyStderr,
     entropyStdError: s.entropyStdError,
     entropyCi: [s.entropyCiLow, s.entropyCiHigh],
     multiInformationCi: [s.multiInformationCiLow, s.multiInformationCiHigh],
@@ -58,6 +62,7 @@ function scaleJson(r: DtnrResult) {
     bondDimsBefore: s.bondDimsBefore,
     bondEntropies: s.bondEntropies,
     negativeMass: s.negativeMass,
+    negativeMassStderr: s.negativeMassStderr,
     negativeMassStdError: s.negativeMassStdError,
     negativeMassLowerBound: s.negativeMassLowerBound,
     negativeMassEstimated: s.negativeMassEstimated,
@@ -97,16 +102,16 @@ export function register(program: Command): void {
       .option('--bin <width>', 'bin width for activity input (5ms, 0.005s, 500us)')
       .option('--cap <n>', 'largest count per bin and site of the input (default 1 = binary)', intOption('--cap'))
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
-      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi', 1, LIMITS.chi), 32)
-      .option('--block <map>', 'block variable: any (any spike in the block) | count (spike count, capped at --block-cap)', 'any')
-      .option('--block-cap <n>', 'cap of the count block map', intOption('--block-cap'), 3)
-      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps', 1, LIMITS.rgSteps), 8)
-      .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), 0.5)
-      .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), 0.2)
-      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, LIMITS.samples), 20000)
-      .option('--seed <s>', 'seed of the splits and estimates', seedOption(), 0)
+      .option('--chi <n>', 'bond-dimension limit of the fits and of every recompression', intOption('--chi', 1, LIMITS.chi), D.chi)
+      .option('--block <map>', 'block variable: any (any spike in the block) | count (spike count, capped at --block-cap)', D.block)
+      .option('--block-cap <n>', 'cap of the count block map', intOption('--block-cap'), D.cap)
+      .option('--steps <n>', 'RG flow steps (stops early at one supernode)', intOption('--steps', 1, LIMITS.rgSteps), D.flowSteps)
+      .option('--fraction <f>', 'supernodes kept per RG step (tau by bisection)', numberOption('--fraction'), D.flowFraction)
+      .option('--heldout <f>', 'held-out fraction of the consistency check', numberOption('--heldout'), D.heldout)
+      .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, LIMITS.samples), D.samples)
+      .option('--seed <s>', 'seed of the splits and estimates', seedOption(), D.seed)
       .option('--no-direct', 'skip the direct fits of the consistency check')
-      .option('--kind <kind>', 'model of scale 0 and of the direct fits: born (Born machine) | probability (non-negative train learned by EM)', 'born')
+      .option('--kind <kind>', 'model of scale 0 and of the direct fits: born (Born machine) | probability (non-negative train learned by EM)', D.kind)
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
   ).action(async (activity: string, opts: DtnrCliOpts, cmd: Command) => {
     if (opts.kind !== 'born' && opts.kind !== 'probability') throw new UsageError(`--kind must be born or probability (got '${opts.kind}')`);

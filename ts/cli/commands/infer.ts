@@ -18,16 +18,19 @@ import { LGD_SHARD_FORMAT, writeLgdShardFile } from '../../io/lgd-shard';
 import { nativeResult } from '../../infer-shard';
 import { shardOption } from './scan';
 import type { ShardSpec } from '../../spectral';
+import { parseBin } from '../../patterns';
 
 const METHODS: InferMethod[] = ['lgd', 'correlation', 'partial-correlation', 'var'];
 
-/** Parses `5ms`, `0.005s`, `500us` or a bare number of seconds. */
+/** Parses `5ms`, `0.005s`, `500us` or a bare number of seconds (the facade's `parseBin`; a bad
+ * value is a usage error). */
 export function parseDuration(value: string): number {
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)\s*(ms|s|us|µs)?\s*$/i.exec(value);
-  if (!m) throw new UsageError(`--bin must be a duration like 5ms, 0.005s or 500us (got '${value}')`);
-  const v = Number(m[1]) * ({ ms: 1e-3, s: 1, us: 1e-6, 'µs': 1e-6 }[(m[2] ?? 's').toLowerCase()] ?? 1);
-  if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`--bin must be positive (got '${value}')`);
-  return v;
+  try {
+    return parseBin(value, '--bin');
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 interface Opts {

@@ -10,6 +10,9 @@ import { loadCliPatterns, patternLoadOptions, type PatternCliOptions } from '../
 import { readGraph } from '../../io/graph';
 import { InvalidInputError } from '../../errors';
 import { addCommonOptions, info, intOption, numberOption, printJson, UsageError, seedOption, warn, withProgress } from '../common';
+import { DEFAULTS } from '../../defaults';
+
+const D = DEFAULTS.mpsFit;
 import { LIMITS } from '../../limits';
 
 interface FitOpts extends PatternCliOptions {
@@ -54,16 +57,16 @@ export function register(program: Command): void {
       .option('--input <kind>', 'auto | patterns | activity', 'auto')
       .option('--order <order>', 'site order: identity | random | community | FILE (permutation of 0-based site indices)', 'identity')
       .option('--graph <file>', 'graph (node ids = neuron ids / column indices) for --order community instead of inferring one from the data')
-      .option('--chi <n>', 'maximum bond dimension', intOption('--chi', 1, LIMITS.chi), 32)
-      .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', seedOption(), 0)
-      .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), 0.2)
-      .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), 0.2)
+      .option('--chi <n>', 'maximum bond dimension', intOption('--chi', 1, LIMITS.chi), D.chi)
+      .option('--seed <s>', 'seed of the split, the random order, Leiden and AIS', seedOption(), D.seed)
+      .option('--heldout <f>', 'test fraction (never used for fitting or selection; held-out NLLs are measured on it)', numberOption('--heldout'), D.heldout)
+      .option('--validation <f>', 'validation fraction of the remaining patterns (early stopping, choice of the initial mixing weight)', numberOption('--validation'), D.validation)
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
-      .option('--smoothing <alphas>', 'candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: 0,0.1,0.3)', gridOption('--smoothing'))
+      .option('--smoothing <alphas>', `candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: ${D.smoothingGrid.join(',')})`, gridOption('--smoothing'))
       .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
-      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts)', 'born')
-      .option('--pseudocounts <lambdas>', 'probability trains: Dirichlet masses per hidden state, comma-separated, chosen on the validation split (default: 1,10)', gridOption('--pseudocounts'))
-      .option('--restarts <n>', 'probability trains: ladders with different seeds per pseudocount, best by validation (default 1)', intOption('--restarts', 1, 1000))
+      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts)', D.kind)
+      .option('--pseudocounts <lambdas>', `probability trains: Dirichlet masses per hidden state, comma-separated, chosen on the validation split (default: ${D.pseudocounts.join(',')})`, gridOption('--pseudocounts'))
+      .option('--restarts <n>', `probability trains: ladders with different seeds per pseudocount, best by validation (default ${D.restarts})`, intOption('--restarts', 1, 1000))
       .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
@@ -111,6 +114,7 @@ export function register(program: Command): void {
       kind: r.model.kind,
       chi: r.chi,
       nllTrain: r.nllTrain,
+      nllTest: r.nllTest,
       nllHeldout: r.nllHeldout,
       nllIndependent: r.nllIndependent,
       nllIsing: r.nllIsing,
@@ -123,6 +127,7 @@ export function register(program: Command): void {
       ...(loaded.binSeconds !== undefined ? { binSeconds: loaded.binSeconds } : {}),
       patterns: raw.rows,
       nTrain: r.nTrain,
+      nTest: r.nTest,
       nHeldout: r.nHeldout,
       nValidation: r.nValidation,
       nllValidation: r.nllValidation,
@@ -131,12 +136,15 @@ export function register(program: Command): void {
       nDistinctTrain: r.nDistinctTrain,
       nllIndependentTrain: r.nllIndependentTrain,
       nllIsingTrain: r.nllIsingTrain,
+      isingLogZStderr: r.isingLogZStderr,
       isingLogZSe: r.isingLogZSe,
       isingIterations: r.isingIterations,
       isingConverged: r.isingConverged,
       isingExactMl: r.isingExactMl,
       nllKPairwise: r.nllKPairwise,
       nllKPairwiseTrain: r.nllKPairwiseTrain,
+      kPairwiseIterations: r.kPairwiseIterations,
+      kPairwiseConverged: r.kPairwiseConverged,
       halfSweeps: r.history.length,
       maxBond: Math.max(...r.model.bondDims),
       bondDims: r.model.bondDims.slice(1, -1),

@@ -104,7 +104,9 @@ pub mod var;
 
 pub use linear::{fit_ou, fit_var, participation_ratio, prediction, OuFit, Prediction, VarFit};
 pub use ou::{ou_rate, ou_rate_of};
-pub use pipeline::{analyse, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics};
+pub use pipeline::{
+    analyse, analyse_stream, effective_dynamics, projections, Coarsening, DynamicsOptions, EntropyProduction, Estimators, ScaleDynamics,
+};
 pub use prg::{phenomenological_rg, PrgOptions, PrgResult};
 pub use sfi::{sfi, SfiFit, SfiOptions};
 pub use spectral::{spectral_rate, SpectralOptions, SpectralRate};

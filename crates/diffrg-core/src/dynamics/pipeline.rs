@@ -49,6 +49,35 @@ pub struct Estimators {
     pub states: bool,
 }
 
+/// One estimator's name (the `estimators` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimator {
+    Ou,
+    Var,
+    Spectral,
+    Sfi,
+    States,
+}
+
+named_enum!(Estimator, "estimator" { Ou => "ou", Var => "var", Spectral => "spectral", Sfi => "sfi", States => "states" });
+
+impl Estimators {
+    /// The set named by `names`. Errors: `ERR_INVALID_INPUT` naming the `estimators` option.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Estimators> {
+        let mut e = Estimators { ou: false, var: false, spectral: false, sfi: false, states: false };
+        for s in names {
+            match Estimator::parse_field(s.as_ref(), "estimators")? {
+                Estimator::Ou => e.ou = true,
+                Estimator::Var => e.var = true,
+                Estimator::Spectral => e.spectral = true,
+                Estimator::Sfi => e.sfi = true,
+                Estimator::States => e.states = true,
+            }
+        }
+        Ok(e)
+    }
+}
+
 impl Default for Estimators {
     /// The three linear estimators (the nonlinear ones hold the trajectory: asked for by name).
     fn default() -> Self {
@@ -327,6 +356,29 @@ pub enum Coarsening {
     Assignment(Vec<Option<usize>>, Reduce),
     /// The top-`K` principal components of the whole recording (see [`pca`]).
     Pca(usize),
+}
+
+/// Fits every scale of a streamed recording ([`LinearStats`] pushed chunk by chunk): the
+/// streamed variables, then each of `coarse`. The nonlinear estimators need the whole
+/// trajectory, so on a stream they are diagnostics, not estimates.
+///
+/// # Errors
+/// `ERR_INVALID_INPUT` when `o.horizon` differs from the stream's, as [`analyse`] otherwise.
+pub fn analyse_stream(stats: &LinearStats, coarse: &[Coarsening], o: &DynamicsOptions, exec: &Exec) -> Result<Vec<ScaleDynamics>> {
+    let horizon = stats.lags.last().copied().unwrap_or(1);
+    if o.horizon != horizon {
+        return Err(Error::invalid_input(format!("horizon must be the stream's ({horizon})")));
+    }
+    let p = projections(stats, coarse)?;
+    let mut scales = analyse(stats, &p, o, exec)?;
+    for (name, on) in [("sfi", o.estimators.sfi), ("states", o.estimators.states)] {
+        if on {
+            scales[0]
+                .diagnostics
+                .push(format!("{name}: needs the whole trajectory in memory; not computed on a stream (use entropyProduction)"));
+        }
+    }
+    Ok(scales)
 }
 
 /// The projection matrices of `coarse` for the finest variables of `stats`.

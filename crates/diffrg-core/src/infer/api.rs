@@ -24,24 +24,9 @@ pub enum Method {
     Var,
 }
 
+named_enum!(Method, "method" { Lgd => "lgd", Correlation => "correlation", PartialCorrelation => "partial-correlation", Var => "var" });
+
 impl Method {
-    pub fn parse(s: &str) -> Result<Method> {
-        match s {
-            "lgd" => Ok(Method::Lgd),
-            "correlation" => Ok(Method::Correlation),
-            "partial-correlation" => Ok(Method::PartialCorrelation),
-            "var" => Ok(Method::Var),
-            _ => Err(Error::invalid_input(format!("method must be one of lgd, correlation, partial-correlation, var (got '{s}')"))),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Lgd => "lgd",
-            Method::Correlation => "correlation",
-            Method::PartialCorrelation => "partial-correlation",
-            Method::Var => "var",
-        }
-    }
     pub fn directed(self) -> bool {
         matches!(self, Method::Lgd | Method::Var)
     }

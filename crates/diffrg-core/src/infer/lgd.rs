@@ -21,75 +21,14 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::infer::api::{assemble, CvPoint, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
+use crate::infer::api::{assemble, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
 use crate::infer::baselines::{generator_of, net, strongest_lag, unscale, var_stats};
 use crate::infer::covariance::CovarianceSet;
-use crate::infer::lowrank::{lipschitz, sparse_low_rank, SlrFit, SlrOptions};
+use crate::infer::lowrank::{lipschitz, sparse_low_rank};
+use crate::infer::penalty::{penalty_scales, select_penalties};
 use crate::infer::surrogates::surrogate_pvalues;
-use crate::infer::yule_walker::{design, gaussian_loglik, residual_diag, scaled, standard_scale, VarDesign};
+use crate::infer::yule_walker::{design, residual_diag, scaled, standard_scale, VarDesign};
 use faer::Mat;
-
-/// Noise-level penalty scales `(λ₀, μ₀)` for `T` bins.
-pub fn penalty_scales(n: usize, p: usize, t: usize) -> (f64, f64) {
-    let tf = t as f64;
-    let groups = ((n * n).max(2)) as f64;
-    let l0 = ((p as f64).sqrt() + (2.0 * groups.ln()).sqrt()) / tf.sqrt();
-    let m0 = ((n as f64).sqrt() + ((n * p) as f64).sqrt()) / tf.sqrt();
-    (l0, m0)
-}
-
-fn offdiag_nnz(s: &Mat<f64>, n: usize, p: usize) -> usize {
-    let mut c = 0;
-    for i in 0..n {
-        for j in 0..n {
-            if i != j && (0..p).any(|k| s[(i, k * n + j)] != 0.0) {
-                c += 1;
-            }
-        }
-    }
-    c
-}
-
-struct Cv<'a> {
-    train: &'a VarDesign,
-    test: &'a VarDesign,
-    lip: f64,
-    l0: f64,
-    m0: f64,
-    points: Vec<CvPoint>,
-    /// Progress: fits done of at most `planned` (the grids, two neighbours, the full refit).
-    fits: usize,
-    planned: usize,
-}
-
-impl Cv<'_> {
-    fn eval(&mut self, a: f64, b: f64, warm: Option<&SlrFit>, o: &InferOptions, exec: &Exec) -> Result<(f64, SlrFit)> {
-        // The penalty search only ranks candidates: a 10x looser tolerance is enough there.
-        let solver = SlrOptions { tol: o.solver.tol * 10.0, ..o.solver.clone() };
-        self.fits += 1;
-        exec.progress.set_done(self.fits - 1, self.planned);
-        if let Some(pt) = self.points.iter().find(|x| x.lambda_multiplier == a && x.mu_multiplier == b) {
-            let ll = pt.loglik;
-            let fit = sparse_low_rank(self.train, a * self.l0, b * self.m0, self.lip, warm, &solver, exec)?;
-            return Ok((ll, fit));
-        }
-        let mu = if b.is_finite() { b * self.m0 } else { f64::INFINITY };
-        let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &solver, exec)?;
-        let bmat = &fit.s + &fit.l;
-        let noise = residual_diag(self.train, bmat.as_ref(), exec);
-        let resid = residual_diag(self.test, bmat.as_ref(), exec);
-        let ll = gaussian_loglik(&resid, &noise);
-        self.points.push(CvPoint {
-            lambda_multiplier: a,
-            mu_multiplier: b,
-            loglik: ll,
-            rank: fit.rank,
-            edges: offdiag_nnz(&fit.s, self.train.n, self.train.p),
-            iterations: fit.iterations,
-        });
-        Ok((ll, fit))
-    }
-}
 
 /// Wald statistic of a lag-summed coupling `s_ij = Σ_k B̃_k,ij` (standardised units):
 ///
@@ -260,29 +199,6 @@ fn tiered_score_of(selected: &[bool], wald: &Mat<f64>) -> Mat<f64> {
     })
 }
 
-/// Standard error of the held-out log-likelihood difference between couplings `b1` and `b2`
-/// (paired: the same held-out bins). With `d_t = (b1 - b2) x_past`, `δ_i = Var(d_i)` (from
-/// `Γ` of the held-out segment) and `r_i` the held-out residual variance of `b2`, the per-bin
-/// difference of neuron `i`'s term `-(e_1² - e_2²)/(2σ_i²)` has variance
-/// `≈ (4 r_i δ_i + 2 δ_i²)/(4σ_i⁴)` (Gaussian innovations independent of the past); summed
-/// over neurons and divided by the `T` held-out bins.
-pub(crate) fn paired_loglik_se(train: &VarDesign, test: &VarDesign, b1: &Mat<f64>, b2: &Mat<f64>, t: usize, exec: &Exec) -> f64 {
-    let diff = b1 - b2;
-    let par = exec.par();
-    let mut dg = Mat::<f64>::zeros(test.n, test.n * test.p);
-    exec.install(|| faer::linalg::matmul::matmul(dg.as_mut(), faer::Accum::Replace, diff.as_ref(), test.gamma.as_ref(), 1.0, par));
-    let noise = residual_diag(train, b2.as_ref(), exec);
-    let r = residual_diag(test, b2.as_ref(), exec);
-    let mut var = 0.0;
-    for i in 0..test.n {
-        let delta: f64 = (0..test.n * test.p).map(|c| dg[(i, c)] * diff[(i, c)]).sum::<f64>().max(0.0);
-        if noise[i] > 0.0 {
-            var += (4.0 * r[i].max(0.0) * delta + 2.0 * delta * delta) / (4.0 * noise[i] * noise[i]);
-        }
-    }
-    (var / t.max(1) as f64).sqrt()
-}
-
 /// Runs LGD on the statistics of one covariance pass (see the module docs). The pass must
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
@@ -392,62 +308,8 @@ pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result
     let sc = standard_scale(&train.cov[0]);
     let d_tr = design(&scaled(&train.cov[..=p], &sc), p)?;
     let d_te = design(&scaled(&test.cov[..=p], &sc), p)?;
-    let (l0, m0) = penalty_scales(n, p, train.n_bins);
-    let planned = o.lambda_grid.len() + o.mu_grid.len() + 3;
-    let mut cv = Cv { train: &d_tr, test: &d_te, lip: lipschitz(&d_tr.gamma, exec)?, l0, m0, points: vec![], fits: 0, planned };
-    let mut lgrid = o.lambda_grid.clone();
-    lgrid.sort_by(|a, b| b.total_cmp(a)); // strongest penalty first (warm starts)
-    let mut mgrid = o.mu_grid.clone();
-    mgrid.sort_by(|a, b| b.total_cmp(a));
-
-    let mut best = (f64::NEG_INFINITY, lgrid[0], f64::INFINITY);
-    let mut warm: Option<SlrFit> = None;
-    let mut best_fit: Option<SlrFit> = None;
-    for &a in &lgrid {
-        let (ll, fit) = cv.eval(a, f64::INFINITY, warm.as_ref(), o, exec)?;
-        if ll > best.0 {
-            best = (ll, a, f64::INFINITY);
-            best_fit = Some(fit.clone());
-        }
-        warm = Some(fit);
-    }
-    let a_star = best.1;
-    let sparse_only = (best, best_fit.clone());
-    warm = best_fit.clone();
-    for &b in &mgrid {
-        let (ll, fit) = cv.eval(a_star, b, warm.as_ref(), o, exec)?;
-        if ll > best.0 {
-            best = (ll, a_star, b);
-            best_fit = Some(fit.clone());
-        }
-        warm = Some(fit);
-    }
-    if best.2.is_finite() {
-        let b_star = best.2;
-        let pos = lgrid.iter().position(|&x| x == a_star).unwrap_or(0);
-        let neighbours: Vec<f64> =
-            [pos.checked_sub(1), Some(pos + 1)].into_iter().flatten().filter_map(|k| lgrid.get(k).copied()).collect();
-        for a in neighbours {
-            let (ll, fit) = cv.eval(a, b_star, best_fit.as_ref(), o, exec)?;
-            if ll > best.0 {
-                best = (ll, a, b_star);
-                best_fit = Some(fit);
-            }
-        }
-    }
-    // One-standard-error rule (Hastie, Tibshirani & Friedman 2009, §7.10): keep the latent
-    // part only if it beats the best purely sparse model by more than the paired standard
-    // error of the held-out log-likelihood difference.
-    if best.2.is_finite() {
-        if let (Some(fl), Some(fs)) = (&best_fit, &sparse_only.1) {
-            let se = paired_loglik_se(&d_tr, &d_te, &(&fl.s + &fl.l), &(&fs.s + &fs.l), test.n_bins, exec);
-            if best.0 - sparse_only.0 .0 <= se {
-                best = sparse_only.0;
-                best_fit = sparse_only.1;
-            }
-        }
-    }
-    let (_, a_star, b_star) = best;
+    let sel = select_penalties(&d_tr, &d_te, train.n_bins, test.n_bins, o, exec)?;
+    let (a_star, b_star, planned) = (sel.lambda_multiplier, sel.mu_multiplier, sel.planned);
 
     // Full-data refit at the chosen multipliers.
     exec.progress.set_done(planned - 1, planned);
@@ -456,7 +318,7 @@ pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result
     let lambda = a_star * l0f;
     let mu = if b_star.is_finite() { b_star * m0f } else { f64::INFINITY };
     let lip = lipschitz(&vs.design.gamma, exec)?;
-    let fit = sparse_low_rank(&vs.design, lambda, mu, lip, best_fit.as_ref(), &o.solver, exec)?;
+    let fit = sparse_low_rank(&vs.design, lambda, mu, lip, sel.fit.as_ref(), &o.solver, exec)?;
     exec.progress.set(1.0);
 
     // De-sparsified statistic and surrogates.
@@ -482,7 +344,8 @@ pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result
         lag: strongest_lag(&deb, n, p),
         sparse: Some(unscale(&net(&fit.s, n, p), &vs.scale)),
     };
-    let diagnostics = Diagnostics { lambda, mu, cv: cv.points, iterations: fit.iterations, converged: fit.converged, ..Default::default() };
+    let diagnostics =
+        Diagnostics { lambda, mu, cv: sel.points, iterations: fit.iterations, converged: fit.converged, ..Default::default() };
     let mut g = assemble(Method::Lgd, st, diagnostics);
     g.hidden = Some(HiddenModes {
         rank: fit.rank,
@@ -501,6 +364,7 @@ mod tests {
     use crate::infer::api::{infer_dense, infer_raster};
     use crate::infer::covariance::OwnedRaster;
     use crate::infer::metrics::{aupr, auroc};
+    use crate::infer::penalty::paired_loglik_se;
     use crate::infer::synthetic::*;
 
     fn scores(g: &InferredGraph) -> Vec<f64> {
@@ -742,112 +606,6 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod scale {
-    use crate::exec::Exec;
-    use crate::infer::api::{covariance_plan, infer_from_covariances, InferOptions, Method};
-    use crate::infer::covariance::{lagged_covariances, OwnedRaster};
-    use crate::infer::metrics::{aupr, auroc};
-    use crate::infer::synthetic::*;
-    use std::time::Instant;
-
-    /// Speed at the scale: 1,000 observed neurons (of 2,000), one hour at 1 ms bins,
-    /// ~5 Hz. Run with
-    /// `cargo test --release -p diffrg-core infer::lgd::scale -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn one_hour_thousand_neurons() {
-        let n_obs: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-        let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(3_600_000);
-        let threads = crate::exec::resolve_threads(None);
-        let truth = clustered_network(&NetworkOptions {
-            n: 2 * n_obs,
-            clusters: 20,
-            degree_in: 8.0,
-            degree_out: 2.0,
-            inhibitory_fraction: 0.0,
-            w_exc: 0.04,
-            seed: 1,
-            ..Default::default()
-        })
-        .unwrap();
-        let t0 = Instant::now();
-        let trains = simulate_hawkes(&truth, 0.0035, &[0.5, 0.3, 0.2], t, 2).unwrap();
-        let obs = observe(truth.n, 0.5, 3);
-        let sub: Vec<Vec<u32>> = obs.iter().map(|&i| trains[i].clone()).collect();
-        drop(trains);
-        let raster = OwnedRaster::from_trains(t, &sub).unwrap();
-        drop(sub);
-        let spikes = raster.view().total_spikes();
-        eprintln!(
-            "simulated {} neurons x {t} bins in {:.1}s: {spikes} observed spikes ({:.2} Hz at 1 ms bins)",
-            truth.n,
-            t0.elapsed().as_secs_f64(),
-            spikes as f64 / (n_obs as f64 * t as f64 / 1000.0)
-        );
-        let exec = Exec::with_threads(threads);
-        let labels = edge_labels(&truth, &obs);
-        // LGD_METHODS=none|lgd|var|lgd,var (default lgd,var): run under `/usr/bin/time` once with
-        // `none` to separate the simulation's CPU time from the inference's.
-        let methods = std::env::var("LGD_METHODS").unwrap_or_else(|_| "lgd,var".into());
-        for method in [Method::Lgd, Method::Var] {
-            if !methods.split(',').any(|m| m == method.as_str()) {
-                continue;
-            }
-            let o = InferOptions { method, max_lag: 1, bin_seconds: 0.001, ..Default::default() };
-            let t1 = Instant::now();
-            let plan = covariance_plan(&o, t).unwrap();
-            let set = lagged_covariances(&raster.view(), &plan, &exec).unwrap();
-            let cov_s = t1.elapsed().as_secs_f64();
-            let t2 = Instant::now();
-            let g = infer_from_covariances(&set, &o, &exec).unwrap();
-            let fit_s = t2.elapsed().as_secs_f64();
-            let s = g.offdiag_scores();
-            eprintln!(
-                "{} on {threads} threads: covariance pass {cov_s:.1}s, fit+surrogates {fit_s:.1}s, total {:.1}s; AUROC {:.3} AUPR {:.3}; rank {:?}; cv points {}; generator defined {:?}",
-                method.as_str(),
-                cov_s + fit_s,
-                auroc(&s, &labels).unwrap(),
-                aupr(&s, &labels).unwrap(),
-                g.hidden.as_ref().map(|h| h.rank),
-                g.diagnostics.cv.len(),
-                g.generator.as_ref().map(|x| x.defined)
-            );
-        }
-    }
-}
-
-#[cfg(test)]
-mod cov_timing {
-    use crate::exec::Exec;
-    use crate::infer::covariance::{lagged_covariances, CovOptions, OwnedRaster};
-    use crate::infer::synthetic::*;
-    use std::time::Instant;
-
-    /// `cargo test --release -p diffrg-core infer::lgd::cov_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn covariance_pass_breakdown() {
-        let n: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-        let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
-        let truth =
-            clustered_network(&NetworkOptions { n, clusters: 10, inhibitory_fraction: 0.0, w_exc: 0.04, ..Default::default() }).unwrap();
-        let trains = simulate_hawkes(&truth, 0.004, &[0.5, 0.5], t, 2).unwrap();
-        let r = OwnedRaster::from_trains(t, &trains).unwrap();
-        let exec = Exec::with_threads(2);
-        for (label, o) in [
-            ("lags 0..1", CovOptions { max_lag: 1, ..Default::default() }),
-            ("lags 0..1 + split", CovOptions { max_lag: 1, split_bin: Some(t * 4 / 5), ..Default::default() }),
-            (
-                "lags 0..1 + 19 shifts",
-                CovOptions { max_lag: 1, shifts: (1..20).map(|m| m * t / 50).collect(), shift_lags: vec![1], ..Default::default() },
-            ),
-        ] {
-            let t0 = Instant::now();
-            let s = lagged_covariances(&r.view(), &o, &exec).unwrap();
-            eprintln!("{label}: {:.3}s ({} spikes)", t0.elapsed().as_secs_f64(), s.total_activity);
-        }
-    }
-}
-
+// Timing harnesses: crates/diffrg-core/examples/lgd_scale.rs (one hour x 1,000 neurons) and
+// examples/lgd_covariance_pass.rs, run by `npm run bench -- lgd-scale` (benches/lgd-scale.mjs).
 // The LIF comparison (seeds x fractions x methods) lives in `lif_accuracy.rs`.

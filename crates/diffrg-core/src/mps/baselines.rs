@@ -22,11 +22,11 @@
 
 use super::data::{site_marginals, Distinct};
 use super::dense::log_sum_exp;
+pub(crate) use super::lbfgs::lbfgs;
+pub use super::lbfgs::SolverReport;
 use super::tt::check_patterns;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::f64::consts::LN_2;
 
@@ -135,101 +135,6 @@ pub(crate) fn feature_layout(dims: &[usize]) -> (Vec<usize>, usize) {
         f += d - 1;
     }
     (off, f)
-}
-
-/// What an iterative solver did: iterations used and whether its convergence test was met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SolverReport {
-    pub iterations: usize,
-    pub converged: bool,
-}
-
-/// Compact L-BFGS with backtracking (Nocedal & Wright, alg. 7.5); minimises `fg`.
-///
-/// Converged: gradient norm below 1e-7, or a relative decrease below 1e-12, or no further
-/// decrease along the search direction. Cancellation is checked every iteration.
-pub(crate) fn lbfgs(x: &mut [f64], max_iter: usize, exec: &Exec, mut fg: impl FnMut(&[f64], &mut [f64]) -> f64) -> Result<SolverReport> {
-    let n = x.len();
-    let mem = 8;
-    let mut g = vec![0.0; n];
-    let mut f = fg(x, &mut g);
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
-    let mut gnew = vec![0.0; n];
-    let mut report = SolverReport::default();
-    for it in 0..max_iter {
-        exec.check()?;
-        report.iterations = it;
-        let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if gnorm < 1e-7 {
-            report.converged = true;
-            return Ok(report);
-        }
-        // two-loop recursion
-        let mut q = g.clone();
-        let k = s_hist.len();
-        let mut alpha = vec![0.0; k];
-        for i in (0..k).rev() {
-            let rho = 1.0 / dot(&y_hist[i], &s_hist[i]);
-            alpha[i] = rho * dot(&s_hist[i], &q);
-            q.iter_mut().zip(&y_hist[i]).for_each(|(a, b)| *a -= alpha[i] * b);
-        }
-        let gamma = if k > 0 { dot(&s_hist[k - 1], &y_hist[k - 1]) / dot(&y_hist[k - 1], &y_hist[k - 1]) } else { 1.0 / gnorm.max(1.0) };
-        q.iter_mut().for_each(|v| *v *= gamma);
-        for i in 0..k {
-            let rho = 1.0 / dot(&y_hist[i], &s_hist[i]);
-            let beta = rho * dot(&y_hist[i], &q);
-            q.iter_mut().zip(&s_hist[i]).for_each(|(a, b)| *a += (alpha[i] - beta) * b);
-        }
-        let mut dg = -dot(&g, &q);
-        if dg >= 0.0 {
-            q = g.clone();
-            dg = -dot(&g, &g);
-            s_hist.clear();
-            y_hist.clear();
-        }
-        let mut t = 1.0;
-        let mut xnew = vec![0.0; n];
-        let mut fnew = f64::INFINITY;
-        for _ in 0..30 {
-            xnew.iter_mut().zip(x.iter().zip(&q)).for_each(|(o, (a, b))| *o = a - t * b);
-            fnew = fg(&xnew, &mut gnew);
-            if fnew <= f + 1e-4 * t * dg {
-                break;
-            }
-            t *= 0.5;
-        }
-        if !(fnew < f) {
-            // no decrease along a descent direction: at the optimum up to round-off
-            report.converged = true;
-            return Ok(report);
-        }
-        let s: Vec<f64> = xnew.iter().zip(x.iter()).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = gnew.iter().zip(&g).map(|(a, b)| a - b).collect();
-        let converged = (f - fnew).abs() < 1e-12 * f.abs().max(1.0);
-        if dot(&s, &y) > 1e-12 {
-            if s_hist.len() == mem {
-                s_hist.remove(0);
-                y_hist.remove(0);
-            }
-            s_hist.push(s);
-            y_hist.push(y);
-        }
-        x.copy_from_slice(&xnew);
-        g.copy_from_slice(&gnew);
-        f = fnew;
-        report.iterations = it + 1;
-        if converged {
-            report.converged = true;
-            return Ok(report);
-        }
-    }
-    Ok(report)
-}
-
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 impl Pairwise {
@@ -396,117 +301,6 @@ impl Pairwise {
         Ok(())
     }
 
-    /// Annealed importance sampling estimate of `ln Z` and its standard error.
-    fn ais(&self, marg: &[Vec<f64>], opts: &PairwiseOptions, exec: &Exec) -> Result<(f64, f64)> {
-        let n = self.dims.len();
-        let nf = self.h.len();
-        let chains = opts.ais_chains.max(2);
-        let steps = opts.ais_steps.max(1);
-        let lp0: Vec<Vec<f64>> = marg.iter().map(|p| p.iter().map(|x| x.ln()).collect()).collect();
-        let log_p0 = |s: &[u8]| -> f64 { s.iter().enumerate().map(|(k, &v)| lp0[k][v as usize]).sum() };
-        let logw: Vec<f64> = exec.install(|| {
-            (0..chains)
-                .into_par_iter()
-                .map(|c| -> Result<f64> {
-                    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-                    rng.set_stream(c as u64);
-                    // exact sample from p0
-                    let mut s: Vec<u8> = (0..n)
-                        .map(|k| {
-                            let mut u = rng.random::<f64>();
-                            let mut v = marg[k].len() - 1;
-                            for (a, &p) in marg[k].iter().enumerate() {
-                                if u < p {
-                                    v = a;
-                                    break;
-                                }
-                                u -= p;
-                            }
-                            v as u8
-                        })
-                        .collect();
-                    // local fields: field[ft] = sum_{active b} J[ft, b]
-                    let mut field = vec![0.0; nf];
-                    let recompute = |s: &[u8], field: &mut Vec<f64>| {
-                        field.iter_mut().for_each(|x| *x = 0.0);
-                        for (k, &v) in s.iter().enumerate() {
-                            if v > 0 {
-                                let b = self.offsets[k] + v as usize - 1;
-                                for ft in 0..nf {
-                                    field[ft] += self.j[ft * nf + b];
-                                }
-                            }
-                        }
-                    };
-                    recompute(&s, &mut field);
-                    let mut count = s.iter().filter(|&&x| x > 0).count();
-                    let mut lw = 0.0;
-                    let mut logits = vec![0.0; 256];
-                    for t in 1..=steps {
-                        if t % 64 == 0 {
-                            exec.check()?;
-                        }
-                        let (b0, b1) = ((t - 1) as f64 / steps as f64, t as f64 / steps as f64);
-                        lw += (b1 - b0) * (self.log_f(&s) - log_p0(&s));
-                        // one Gibbs sweep at beta = b1
-                        for k in 0..n {
-                            let d = self.dims[k];
-                            let old = s[k];
-                            // remove own contribution is unnecessary: J within a site is 0
-                            let others = count - (old > 0) as usize;
-                            for a in 0..d {
-                                let mut energy = if a == 0 {
-                                    0.0
-                                } else {
-                                    let f = self.offsets[k] + a - 1;
-                                    self.h[f] + field[f]
-                                };
-                                if !self.v.is_empty() {
-                                    energy += self.v[others + (a > 0) as usize];
-                                }
-                                logits[a] = (1.0 - b1) * lp0[k][a] + b1 * energy;
-                            }
-                            let lse = log_sum_exp(&logits[..d]);
-                            let mut u = rng.random::<f64>();
-                            let mut new = d - 1;
-                            for a in 0..d {
-                                let p = (logits[a] - lse).exp();
-                                if u < p {
-                                    new = a;
-                                    break;
-                                }
-                                u -= p;
-                            }
-                            if new as u8 != old {
-                                if old > 0 {
-                                    let b = self.offsets[k] + old as usize - 1;
-                                    for ft in 0..nf {
-                                        field[ft] -= self.j[ft * nf + b];
-                                    }
-                                }
-                                if new > 0 {
-                                    let b = self.offsets[k] + new - 1;
-                                    for ft in 0..nf {
-                                        field[ft] += self.j[ft * nf + b];
-                                    }
-                                }
-                                s[k] = new as u8;
-                                count = others + (new > 0) as usize;
-                            }
-                        }
-                    }
-                    Ok(lw)
-                })
-                .collect::<Result<Vec<_>>>()
-        })?;
-        // ln Z = ln Z0 + ln mean exp(lw), Z0 = 1 (p0 normalised)
-        let m = logw.len() as f64;
-        let lmean = log_sum_exp(&logw) - m.ln();
-        let r: Vec<f64> = logw.iter().map(|v| (v - lmean).exp()).collect();
-        let var = r.iter().map(|x| (x - 1.0).powi(2)).sum::<f64>() / (m - 1.0);
-        Ok((lmean, (var / m).sqrt()))
-    }
-
     /// `log2 P` per pattern.
     pub fn log2_prob(&self, patterns: &[u8]) -> Result<Vec<f64>> {
         check_patterns(&self.dims, patterns, "patterns")?;
@@ -523,6 +317,8 @@ impl Pairwise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     /// Exact samples of a small pairwise model by enumeration.
     fn draw(model: &Pairwise, n: usize, seed: u64) -> Vec<u8> {

@@ -27,7 +27,33 @@ pub enum BlockMap {
     Count { cap: usize },
 }
 
+/// The names of the [`BlockMap`] variants (the `block` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockMapName {
+    Any,
+    Count,
+}
+
+named_enum!(BlockMapName, "block map" { Any => "any", Count => "count" });
+
 impl BlockMap {
+    /// The name of this map.
+    pub fn name(self) -> BlockMapName {
+        match self {
+            BlockMap::Any => BlockMapName::Any,
+            BlockMap::Count { .. } => BlockMapName::Count,
+        }
+    }
+    /// Default `cap` of [`BlockMap::Count`].
+    pub const DEFAULT_CAP: usize = 3;
+    /// The map named `name`; `cap` (default [`Self::DEFAULT_CAP`]) applies to `"count"`.
+    /// Errors: `ERR_INVALID_INPUT` naming the `block` option.
+    pub fn from_name(name: &str, cap: Option<usize>) -> Result<BlockMap> {
+        Ok(match BlockMapName::parse_field(name, "block")? {
+            BlockMapName::Any => BlockMap::Any,
+            BlockMapName::Count => BlockMap::Count { cap: cap.unwrap_or(Self::DEFAULT_CAP) },
+        })
+    }
     /// Number of values of the block variable (2 for `Any`, `cap + 1` for `Count`).
     pub fn values(self) -> usize {
         match self {

@@ -105,6 +105,21 @@ impl<'a> CoreRef<'a> {
     }
 }
 
+/// A tensor train from flat arrays: per-site `dims`, the N + 1 `bonds`, and the cores
+/// row-major and concatenated in `data` (copied once). Errors (`ERR_INVALID_INPUT`) name
+/// `field`.
+pub fn train_from_flat(kind: Kind, dims: &[usize], bonds: &[usize], data: &[f64], field: &str) -> Result<TensorTrain> {
+    let cores = CoreRef::split(dims, bonds, data, field)?
+        .into_iter()
+        .enumerate()
+        .map(|(k, c)| {
+            Core::new(c.left, c.dim, c.right, c.data.to_vec())
+                .map_err(|e| Error::invalid_input(format!("{field}: core {k}: {}", e.message)))
+        })
+        .collect::<Result<Vec<Core>>>()?;
+    TensorTrain::new(kind, cores)
+}
+
 /// The shape checks of [`TensorTrain::new`] on borrowed cores (finiteness is checked per core
 /// inside the kernel, while the core is in cache).
 fn check_shapes(cores: &[CoreRef<'_>]) -> Result<()> {

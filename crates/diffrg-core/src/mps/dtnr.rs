@@ -66,6 +66,22 @@ pub struct DtnrOptions {
     pub probability: Option<PttOptions>,
 }
 
+impl DtnrOptions {
+    /// Supernodes kept per step of the RG flow that provides the DTNR's scales (the flow runs
+    /// with the `fraction` tau policy; the facade and the CLI read these).
+    pub const FLOW_FRACTION: f64 = 0.5;
+    /// Steps of that flow (it stops early at one supernode).
+    pub const FLOW_STEPS: usize = 8;
+    /// Selects the model family: probability trains get [`PttOptions`] seeded with `seed`.
+    pub fn with_kind(mut self, kind: crate::mps::Kind) -> Self {
+        self.probability = match kind {
+            crate::mps::Kind::Born => None,
+            crate::mps::Kind::Probability => Some(PttOptions { seed: self.seed, ..Default::default() }),
+        };
+        self
+    }
+}
+
 impl Default for DtnrOptions {
     fn default() -> Self {
         DtnrOptions {

@@ -60,6 +60,29 @@ pub struct Estimate {
     pub samples: usize,
 }
 
+/// Options of the sampled Shannon estimate as the API exposes it (`mpsEntropies`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShannonOptions {
+    /// Exact samples; fewer than 2 skips the estimate. Default 10000.
+    pub samples: usize,
+    /// Default 0.
+    pub seed: u64,
+}
+
+impl Default for ShannonOptions {
+    fn default() -> Self {
+        ShannonOptions { samples: 10_000, seed: 0 }
+    }
+}
+
+/// [`shannon_sampled`] with `o`, `None` when `o.samples < 2`.
+pub fn shannon_optional(tt: &TensorTrain, o: &ShannonOptions, exec: &Exec) -> Result<Option<Estimate>> {
+    if o.samples < 2 {
+        return Ok(None);
+    }
+    shannon_sampled(tt, o.samples, o.seed, exec).map(Some)
+}
+
 /// Shannon entropy in bits from `n` exact samples (n >= 2). For probability trains the
 /// log-probabilities are re-evaluated with [`log2_prob`] (the sampler clips negative weights).
 pub fn shannon_sampled(tt: &TensorTrain, n: usize, seed: u64, exec: &Exec) -> Result<Estimate> {

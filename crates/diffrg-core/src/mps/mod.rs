@@ -11,7 +11,9 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
-//! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
+//! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models;
+//!   [`lbfgs`] their solver, `ais` their partition function beyond exact enumeration.
+//! - [`pipeline`]: the `mpsFit` pipeline (three-way split, fit, baselines, test-split scores).
 //! - [`kpairwise`]: the K-pairwise model and exact maximum-likelihood refinement (small N).
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
 //! - [`hierarchy`], [`coarse`], [`dtnr`]: the RG flow of the joint distribution along nested
@@ -19,6 +21,7 @@
 //!
 //! See docs/mps.md for the equations and references.
 
+mod ais;
 pub mod baselines;
 pub mod block;
 pub mod canonical;
@@ -32,8 +35,10 @@ pub mod env;
 pub mod eval;
 pub mod hierarchy;
 pub mod kpairwise;
+pub mod lbfgs;
 pub mod learn;
 pub mod marginals;
+pub mod pipeline;
 pub mod ptt;
 pub mod sample;
 pub mod select;

@@ -32,22 +32,7 @@ pub enum Kind {
     Probability,
 }
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Born => "born",
-            Kind::Probability => "probability",
-        }
-    }
-    /// Parses `"born"` or `"probability"`; `field` names the argument in the error.
-    pub fn parse(s: &str, field: &str) -> Result<Kind> {
-        match s {
-            "born" => Ok(Kind::Born),
-            "probability" => Ok(Kind::Probability),
-            _ => Err(Error::invalid_input(format!("{field} must be 'born' or 'probability', got '{s}'"))),
-        }
-    }
-}
+named_enum!(Kind, "kind" { Born => "born", Probability => "probability" });
 
 /// One core `A[l, s, r]`, row-major `(l * dim + s) * right + r`.
 #[derive(Debug, Clone, PartialEq)]

@@ -32,6 +32,30 @@ pub enum TauPolicy {
     TargetFraction(f64),
 }
 
+/// The names of the [`TauPolicy`] variants (the `policy` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TauPolicyName {
+    Fixed,
+    StrongestTransition,
+    Fraction,
+}
+
+named_enum!(TauPolicyName, "policy" { Fixed => "fixed", StrongestTransition => "strongest-transition", Fraction => "fraction" });
+
+impl TauPolicy {
+    /// The policy named `name` (`"fraction"` needs `fraction`). Errors: `ERR_INVALID_INPUT`
+    /// naming the `policy` / `fraction` option.
+    pub fn from_name(name: &str, fraction: Option<f64>) -> Result<TauPolicy> {
+        Ok(match TauPolicyName::parse_field(name, "policy")? {
+            TauPolicyName::Fixed => TauPolicy::Fixed,
+            TauPolicyName::StrongestTransition => TauPolicy::StrongestTransition,
+            TauPolicyName::Fraction => {
+                TauPolicy::TargetFraction(fraction.ok_or_else(|| Error::invalid_input("fraction is required with policy 'fraction'"))?)
+            }
+        })
+    }
+}
+
 /// Options of a flow.
 #[derive(Debug, Clone)]
 pub struct FlowOptions {

@@ -13,4 +13,4 @@ pub mod subsample;
 pub use connectivity::{Connectivity, NetworkOptions};
 pub use lif::{simulate, simulate_stimulated, LifOptions, LifResult, StimRecord};
 pub use stim::{Controller, DriveMode, Schedule, Stimulation, Telegraph};
-pub use subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
+pub use subsample::{observed_edges, observed_spikes, subsample, Observe, SubsampleMode};

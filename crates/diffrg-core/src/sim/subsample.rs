@@ -25,6 +25,31 @@ pub enum SubsampleMode {
 
 named_enum!(SubsampleMode, "mode" { Random => "random", Stratified => "stratified", Clusters => "clusters" });
 
+/// Which neurons a simulated experiment observes (the `observe` / `observeMode` options).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observe {
+    /// Observed fraction in `[0, 1]`. Default 1 (every neuron).
+    pub fraction: f64,
+    /// Default [`SubsampleMode::Random`].
+    pub mode: SubsampleMode,
+}
+
+impl Default for Observe {
+    fn default() -> Self {
+        Observe { fraction: 1.0, mode: SubsampleMode::Random }
+    }
+}
+
+impl Observe {
+    /// Range check, run before a simulation so that a bad fraction fails before the work.
+    pub fn check(&self) -> Result<()> {
+        if !(self.fraction.is_finite() && (0.0..=1.0).contains(&self.fraction)) {
+            return Err(Error::invalid_input(format!("observe must be a fraction in [0, 1], got {}", self.fraction)));
+        }
+        Ok(())
+    }
+}
+
 /// Picks `k` distinct items of `items` uniformly (partial Fisher-Yates on a copy).
 fn pick(items: &[u32], k: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
     let mut v = items.to_vec();
