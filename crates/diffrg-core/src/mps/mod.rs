@@ -11,6 +11,7 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
+//! - [`mixture`]: mixtures of trains as one train, mixture weights by EM, bagged ensembles.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models.
 //! - [`kpairwise`]: the K-pairwise model and exact maximum-likelihood refinement (small N).
 //! - [`block`]: contraction of contiguous site blocks by a block map (coarse-graining).
@@ -34,6 +35,7 @@ pub mod hierarchy;
 pub mod kpairwise;
 pub mod learn;
 pub mod marginals;
+pub mod mixture;
 pub mod ptt;
 pub mod sample;
 pub mod select;
