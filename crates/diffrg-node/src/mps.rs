@@ -3,7 +3,7 @@
 
 use crate::job::{CancelToken, Job};
 use diffrg_core::mps::baselines::{Independent, Pairwise, PairwiseOptions};
-use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, ptt, sample, Core, Kind, TensorTrain};
+use diffrg_core::mps::{compress, data, entropy, eval, kpairwise, learn, marginals, mixture, ptt, sample, Core, Kind, TensorTrain};
 use diffrg_core::{Error, Result as CoreResult};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -171,9 +171,18 @@ pub struct MpsFitOptions {
     pub shrink: Option<f64>,
     /// Also fit the independent and pairwise (pseudo-likelihood) baselines. @default true
     pub baselines: Option<bool>,
-    /// 'born' (Born machine, two-site sweeps) or 'probability' (non-negative train learned by
-    /// EM with smoothed counts, docs/mps.md). @default 'born'
+    /// 'born' (Born machine, two-site sweeps), 'probability' (non-negative train learned by
+    /// EM with smoothed counts) or 'mixture' (bagged probability trains plus a Born machine,
+    /// mixture weights on the validation split; the model is a probability train; docs/mps.md).
+    /// @default 'born'
     pub kind: Option<String>,
+    /// Mixtures: bagged probability trains (each on a bootstrap resample). @default 4
+    pub components: Option<u32>,
+    /// Mixtures: resample the training set per probability train (false: seeds only).
+    /// @default true
+    pub bootstrap: Option<bool>,
+    /// Mixtures: bond dimension of the added Born machine (0: none). @default 2
+    pub born_chi: Option<u32>,
     /// Probability trains: candidate Dirichlet masses per hidden state chosen on the validation
     /// split. @default [1, 10]
     pub pseudocounts: Option<Vec<f64>>,
@@ -252,6 +261,20 @@ pub struct MpsFitResult {
     pub smoothing: f64,
     /// Set when the model is a product state although the training data are correlated.
     pub warning: Option<String>,
+    /// Mixtures: every component (empty for the other kinds).
+    pub components: Vec<MpsComponent>,
+}
+
+/// One component of a mixture fit.
+#[napi(object)]
+pub struct MpsComponent {
+    /// 'probability' (bagged EM train) or 'born'.
+    pub kind: String,
+    /// Mixture weight (fitted on the validation split).
+    pub weight: f64,
+    /// The component's own validation NLL (bits per pattern).
+    pub nll_validation: f64,
+    pub max_bond: u32,
 }
 
 /// One candidate initial state of the validation selection (NLL in bits per pattern; NaN when
@@ -313,21 +336,45 @@ pub fn mps_fit(
         };
         // the baselines' fits do not report progress: the MPS fit covers 80% of the bar then
         let fit_exec = if o.baselines.unwrap_or(true) { exec.part(0.0, 0.8) } else { exec.clone() };
-        let (model, rep) = match Kind::parse(o.kind.as_deref().unwrap_or("born"), "kind")? {
-            Kind::Born => learn::fit(&dims, &train, &val, &opts, &fit_exec)?,
-            Kind::Probability => {
-                let pd = ptt::PttOptions::default();
-                let po = ptt::PttOptions {
-                    max_bond: opts.max_bond,
-                    pseudocount_grid: o.pseudocounts.clone().unwrap_or(pd.pseudocount_grid),
-                    restarts: o.restarts.map_or(pd.restarts, |r| r as usize),
-                    noise: o.noise.unwrap_or(pd.noise),
-                    max_iters: o.max_iters.map_or(pd.max_iters, |r| r as usize),
-                    patience: o.patience.map_or(pd.patience, |r| r as usize),
-                    seed,
+        let pd = ptt::PttOptions::default();
+        let po = ptt::PttOptions {
+            max_bond: opts.max_bond,
+            pseudocount_grid: o.pseudocounts.clone().unwrap_or(pd.pseudocount_grid),
+            restarts: o.restarts.map_or(pd.restarts, |r| r as usize),
+            noise: o.noise.unwrap_or(pd.noise),
+            max_iters: o.max_iters.map_or(pd.max_iters, |r| r as usize),
+            patience: o.patience.map_or(pd.patience, |r| r as usize),
+            seed,
+        };
+        let mut components = Vec::new();
+        let (model, rep) = match o.kind.as_deref().unwrap_or("born") {
+            "mixture" => {
+                let ed = mixture::EnsembleOptions::default();
+                let eo = mixture::EnsembleOptions {
+                    components: o.components.map_or(ed.components, |c| c as usize),
+                    bootstrap: o.bootstrap.unwrap_or(ed.bootstrap),
+                    born_chi: o.born_chi.map_or(ed.born_chi, |c| c as usize),
+                    ptt: po,
+                    born: opts.clone(),
                 };
-                ptt::fit(&dims, &train, &val, &po, &fit_exec)?
+                let (m, rep, comps) = mixture::fit_ensemble(&dims, &train, &val, &eo, &fit_exec)?;
+                components = comps
+                    .iter()
+                    .map(|c| MpsComponent {
+                        kind: c.kind.as_str().to_string(),
+                        weight: c.weight,
+                        nll_validation: c.nll_validation,
+                        max_bond: c.max_bond as u32,
+                    })
+                    .collect();
+                (m, rep)
             }
+            k => match Kind::parse(k, "kind")
+                .map_err(|_| Error::invalid_input(format!("kind must be 'born', 'probability' or 'mixture', got '{k}'")))?
+            {
+                Kind::Born => learn::fit(&dims, &train, &val, &opts, &fit_exec)?,
+                Kind::Probability => ptt::fit(&dims, &train, &val, &po, &fit_exec)?,
+            },
         };
         let nll_test = if held.is_empty() { f64::NAN } else { learn::nll(&model, &held, exec)? };
         let (ent, _) = entropy::bond_entropies(&model, exec)?;
@@ -396,6 +443,7 @@ pub fn mps_fit(
             curve: rep.curve.iter().map(sweep_out).collect(),
             smoothing: rep.smoothing,
             warning: rep.warning.clone(),
+            components,
             model: from_tt(&model),
         })
     })

@@ -326,10 +326,10 @@ mod tests {
         let a = ptt::product(&[vec![0.5, 0.5], vec![0.5, 0.5]]);
         let b = ptt::product(&[vec![0.5, 0.5]]);
         assert!(mixture(&[], &[]).is_err());
-        assert!(mixture(&[a.clone()], &[1.0, 2.0]).is_err());
+        assert!(mixture(std::slice::from_ref(&a), &[1.0, 2.0]).is_err());
         assert!(mixture(&[a.clone(), b], &[1.0, 1.0]).is_err());
-        assert!(mixture(&[a.clone()], &[-1.0]).is_err());
-        assert!(mixture(&[a.clone()], &[0.0]).is_err());
+        assert!(mixture(std::slice::from_ref(&a), &[-1.0]).is_err());
+        assert!(mixture(std::slice::from_ref(&a), &[0.0]).is_err());
         assert!(mixture(&[a], &[f64::NAN]).is_err());
         assert!(mixture_weights(&[], 10).is_err());
         assert!(mixture_weights(&[vec![0.0], vec![]], 10).is_err());
