@@ -116,8 +116,9 @@ export interface MpsFitOptions extends RunOptions {
   kind?: MpsKind | 'mixture';
   /** Mixtures: bagged probability trains, each on a bootstrap resample. @default 4 */
   components?: number;
-  /** Mixtures: resample the training set per probability train (false: seeds only). @default true */
-  bootstrap?: boolean;
+  /** Mixtures: fit each probability train on a bootstrap resample of the training set (false:
+   * the full set, seeds only). @default true */
+  resample?: boolean;
   /** Mixtures: bond dimension of the added Born machine (0: none). @default 2 */
   bornChi?: number;
   /** Probability trains: candidate Dirichlet masses per hidden state, chosen on the validation

@@ -178,9 +178,9 @@ pub struct MpsFitOptions {
     pub kind: Option<String>,
     /// Mixtures: bagged probability trains (each on a bootstrap resample). @default 4
     pub components: Option<u32>,
-    /// Mixtures: resample the training set per probability train (false: seeds only).
-    /// @default true
-    pub bootstrap: Option<bool>,
+    /// Mixtures: fit each probability train on a bootstrap resample of the training set
+    /// (false: the full set, seeds only). @default true
+    pub resample: Option<bool>,
     /// Mixtures: bond dimension of the added Born machine (0: none). @default 2
     pub born_chi: Option<u32>,
     /// Probability trains: candidate Dirichlet masses per hidden state chosen on the validation
@@ -352,7 +352,7 @@ pub fn mps_fit(
                 let ed = mixture::EnsembleOptions::default();
                 let eo = mixture::EnsembleOptions {
                     components: o.components.map_or(ed.components, |c| c as usize),
-                    bootstrap: o.bootstrap.unwrap_or(ed.bootstrap),
+                    bootstrap: o.resample.unwrap_or(ed.bootstrap),
                     born_chi: o.born_chi.map_or(ed.born_chi, |c| c as usize),
                     ptt: po,
                     born: opts.clone(),
