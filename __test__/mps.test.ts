@@ -113,6 +113,20 @@ describe('mps engine through the API', () => {
     await expect(diffrg.fitMps(data, { kind: 'probability', validation: 0, baselines: false })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
   });
 
+  it('mixtures (bagged probability trains + Born machine) are normalised and not worse on validation than any component', async () => {
+    const data = latentClusters(3, 3, 3000, 4);
+    const community = Array.from({ length: 9 }, (_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
+    const r = await diffrg.fitMps(diffrg.reorderPatterns(data, community), { chi: 4, seed: 1, kind: 'mixture', components: 2, pseudocounts: [1], smoothingGrid: [0], baselines: false, threads: 2 });
+    expect(r.model.kind).toBe('probability');
+    expect(r.components.map((c) => c.kind)).toEqual(['probability', 'probability', 'born']);
+    expect(r.components.reduce((a, c) => a + c.weight, 0)).toBeCloseTo(1, 9);
+    for (const c of r.components) expect(r.nllValidation).toBeLessThanOrEqual(c.nllValidation + 1e-9);
+    const lp = await diffrg.mpsLogProb(r.model, allPatterns(9));
+    expect(lp.reduce((a, v) => a + 2 ** v, 0)).toBeCloseTo(1, 10);
+    await expect(diffrg.fitMps(data, { kind: 'mixture', components: 0, bornChi: 0, baselines: false })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    await expect(diffrg.fitMps(data, { kind: 'mixture', components: -1 })).rejects.toThrow(/components/);
+  });
+
   it('ordering matters: contiguous clusters beat the interleaved identity and a random order (synthetic latent clusters)', async () => {
     const data = latentClusters(4, 4, 5000, 9);
     const community = Array.from({ length: 16 }, (_, i) => i).sort((a, b) => (a % 4) - (b % 4) || a - b);

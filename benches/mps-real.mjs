@@ -8,8 +8,10 @@
 // Not a timing benchmark (no peer). Env: MPS_REAL_SMOKE=1 (seconds: one recording cut to 1500
 // patterns, a short simulation, chi 2 and 4, one split), MPS_REAL_SPLITS (default 3),
 // MPS_REAL_CHIS (default 2,4,8,16), MPS_REAL_DATA (comma-separated recording names),
-// MPS_REAL_KINDS (default born,probability: the non-negative train learned by EM, community order),
-// MPS_REAL_PROB_CHIS (default 2,8: the probability train's chis).
+// MPS_REAL_KINDS (default born,probability,mixture: the non-negative train learned by EM, community order),
+// MPS_REAL_PROB_CHIS (default 2,8: the probability train's chis; also the mixture's), 'mixture' in
+// MPS_REAL_KINDS adds the bagged mixture (4 probability trains on bootstrap resamples + a Born
+// machine at chi 2, weights on the validation split; community order; MPS_REAL_MIX_CHIS, default 8).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffrg, here, machine } from './_common.mjs';
@@ -20,14 +22,16 @@ const threads = Number(process.env.DIFFRG_THREADS ?? 0) || undefined;
 const splits = smoke ? 1 : Number(process.env.MPS_REAL_SPLITS ?? 3);
 const chis = (process.env.MPS_REAL_CHIS ?? (smoke ? '2,4' : '2,4,8,16')).split(',').map(Number);
 // the Born machine in every order; the probability train (EM, docs/mps.md) in community order
-const kinds = (process.env.MPS_REAL_KINDS ?? 'born,probability').split(',');
+const kinds = (process.env.MPS_REAL_KINDS ?? 'born,probability,mixture').split(',');
 const born = kinds.includes('born');
 const orders = born ? ['community', 'identity', 'random'] : ['community'];
-const columns = [...(born ? orders : []), ...(kinds.includes('probability') ? ['probability'] : [])];
+const columns = [...(born ? orders : []), ...kinds.filter((k) => k !== 'born')];
 // EM costs more per rung: the probability train at fewer chis, one pseudocount (1; 10 lost on
 // every rung on Jan1912da02, docs/mps.md)
 const probChis = (process.env.MPS_REAL_PROB_CHIS ?? (smoke ? '2' : '2,8')).split(',').map(Number);
-const allChis = [...new Set([...(born ? chis : []), ...probChis])].sort((a, b) => a - b);
+const mixChis = (process.env.MPS_REAL_MIX_CHIS ?? (smoke ? '2' : '8')).split(',').map(Number);
+const chisOf = (kind) => (kind === 'born' ? chis : kind === 'mixture' ? mixChis : probChis);
+const allChis = [...new Set(kinds.flatMap(chisOf))].sort((a, b) => a - b);
 console.log(`machine: ${machine()}; diffrg threads: ${diffrg.resolvedThreads(threads)}; ${smoke ? 'SMOKE mode; ' : ''}${splits} split(s) (test 20%, validation 20% of the rest), chi ${chis.join(',')}`);
 
 const dataDir = join(here, '..', 'data', 'aplysia-pedal-bruno2015');
@@ -116,16 +120,17 @@ for (const ds of datasets) {
       const pats = diffrg.reorderPatterns(loaded.patterns, so.order);
       if (s === 0 && o === 'community') cuts = cutStats(pats);
       for (const kind of o === 'community' ? kinds : ['born']) {
-        for (const chi of kind === 'born' ? chis : probChis) {
-          const first = o === orders[0] && kind === kinds[0] && chi === (kind === 'born' ? chis : probChis)[0];
-          const extra = kind === 'probability' ? { pseudocounts: [1] } : {};
+        for (const chi of chisOf(kind)) {
+          const first = o === orders[0] && kind === kinds[0] && chi === chisOf(kind)[0];
+          const extra = kind === 'born' ? {} : { pseudocounts: [1] };
           const r = await diffrg.fitMps(pats, { chi, seed: s, baselines: first, kind, ...extra, threads });
           if (first) {
             res.independent.push(r.nllIndependent);
             res.ising.push(r.nllIsing);
             res.kpairwise.push(r.nllKPairwise);
           }
-          const key = `${kind === 'born' ? o : 'probability'} ${chi}`;
+          const key = `${kind === 'born' ? o : kind} ${chi}`;
+          if (kind === 'mixture') (res[`mixture weights ${chi}`] ??= []).push(r.components.map((c) => `${c.kind === 'born' ? 'B' : 'P'}${c.weight.toFixed(2)}`).join(' '));
           (res[key] ??= []).push(r.nllHeldout);
           (bonds[key] ??= []).push(Math.max(...r.model.bondDims));
         }
@@ -135,7 +140,7 @@ for (const ds of datasets) {
   console.log(`\n${ds.name}: ${loaded.patterns.sites} sites, ${loaded.patterns.rows} patterns; held-out NLL (bits/pattern), mean ± sd over ${splits} split(s)`);
   console.log(`  community order (split 0): ${cuts}`);
   console.log(`  independent ${fmt(res.independent)}   Ising (PL) ${fmt(res.ising)}   K-pairwise (PL) ${fmt(res.kpairwise)}`);
-  const title = (c) => (c === 'probability' ? 'prob. train community (bond)' : `MPS ${c} (max bond)`);
+  const title = (c) => (c === 'probability' ? 'prob. train community (bond)' : c === 'mixture' ? 'mixture community (bond)' : `MPS ${c} (max bond)`);
   console.log(`  ${'chi'.padEnd(5)}${columns.map((c) => title(c).padEnd(30)).join('')}`);
   for (const chi of allChis) {
     const cell = (c) => (res[`${c} ${chi}`] ? `${fmt(res[`${c} ${chi}`])} (${bonds[`${c} ${chi}`].join('/')})` : '-');
@@ -153,6 +158,12 @@ for (const ds of datasets) {
     const dp = (base) => stats(res[`probability ${bp}`].map((v, i) => v - base[i]));
     const vsBorn = born ? `; - MPS community (chi ${best}): ${f2(dp(res[`community ${best}`]))}` : '';
     console.log(`  probability train (chi ${bp}) - Ising: ${f2(dp(res.ising))}; - K-pairwise: ${f2(dp(res.kpairwise))}${vsBorn} bits/pattern`);
+  }
+  if (columns.includes('mixture')) {
+    const bm = mixChis.map((c) => [c, stats(res[`mixture ${c}`]).m]).sort((a, b) => a[1] - b[1])[0][0];
+    const dm = (base) => stats(res[`mixture ${bm}`].map((v, i) => v - base[i]));
+    console.log(`  mixture (chi ${bm}) - Ising: ${f2(dm(res.ising))}; - K-pairwise: ${f2(dm(res.kpairwise))} bits/pattern`);
+    for (const c of mixChis) console.log(`  mixture chi ${c} weights per split (P: bagged prob. trains, B: Born machine chi 2): ${res[`mixture weights ${c}`].join(' | ')}`);
   }
 }
 console.log(`\ntotal ${((Date.now() - started) / 60000).toFixed(1)} min`);

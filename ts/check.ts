@@ -105,7 +105,7 @@ for (const k of [
   'targetSize', 'tau', 'tauCount', 'tauMExc', 'tauMInh', 'tauMax', 'tauMin', 'tauSynExc', 'tauSynInh', 'testFraction', 'theta', 'threads',
   'tieTolerance', 'trainFraction', 'vReset', 'vThreshold', 'validation', 'wEe', 'wEi', 'wExt', 'wIe', 'wIi', 'wRatio',
 ]) OPTION_KINDS[k] = ['number'];
-for (const k of ['anchored', 'baselines', 'clusterInhibitory', 'direct', 'directed', 'dropSelfLoops', 'force', 'generator', 'largestComponent', 'linearOnly', 'png', 'shuffleIds', 'symmetrize', 'unweighted']) {
+for (const k of ['anchored', 'baselines', 'clusterInhibitory', 'direct', 'directed', 'dropSelfLoops', 'force', 'generator', 'largestComponent', 'linearOnly', 'png', 'resample', 'shuffleIds', 'symmetrize', 'unweighted']) {
   OPTION_KINDS[k] = ['boolean'];
 }
 for (const k of ['block', 'delimiter', 'format', 'input', 'key', 'laplacian', 'layout', 'method', 'negative', 'nwb', 'observeMode', 'policy', 'reduce', 'reorth', 'rule', 'series', 'units']) {

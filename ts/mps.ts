@@ -110,8 +110,17 @@ export interface MpsFitOptions extends RunOptions {
   /** Also fit the independent and pairwise (Ising, pseudo-likelihood) baselines. @default true */
   baselines?: boolean;
   /** 'born': Born machine by two-site sweeps; 'probability': non-negative train learned by EM
-   * with smoothed counts along the same bond ladder (docs/mps.md). @default 'born' */
-  kind?: MpsKind;
+   * with smoothed counts along the same bond ladder; 'mixture': `components` bagged probability
+   * trains plus a Born machine at `bornChi`, weights fitted on the validation split, returned as
+   * one probability train (docs/mps.md). @default 'born' */
+  kind?: MpsKind | 'mixture';
+  /** Mixtures: bagged probability trains, each on a bootstrap resample. @default 4 */
+  components?: number;
+  /** Mixtures: fit each probability train on a bootstrap resample of the training set (false:
+   * the full set, seeds only). @default true */
+  resample?: boolean;
+  /** Mixtures: bond dimension of the added Born machine (0: none). @default 2 */
+  bornChi?: number;
   /** Probability trains: candidate Dirichlet masses per hidden state, chosen on the validation
    * split. @default [1, 10] */
   pseudocounts?: number[];
@@ -182,6 +191,9 @@ export interface MpsFitResult {
   /** Bits, at bonds 1..N-1. */
   bondEntropies: number[];
   history: MpsSweep[];
+  /** Mixtures: every component with its weight, own validation NLL and largest bond (empty
+   * for the other kinds). */
+  components: { kind: string; weight: number; nllValidation: number; maxBond: number }[];
 }
 
 /** One half-sweep: NLLs in bits (nllValidation: on the validation split), the largest bond,
@@ -207,6 +219,8 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('stepsPerBond', options.stepsPerBond, 1, 1000);
   checkInteger('restarts', options.restarts, 1, 1000);
   checkInteger('maxIters', options.maxIters, 0, 1_000_000);
+  checkInteger('components', options.components, 0, 1000);
+  checkInteger('bornChi', options.bornChi, 0, LIMITS.chi);
   const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
   return { ...r, model: fromNative(r.model) };

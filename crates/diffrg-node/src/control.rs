@@ -208,7 +208,7 @@ fn to_options(o: &ClosedLoopOptionsJs, policy: Policy) -> diffrg_core::Result<Cl
         c.seed = s as u64;
     }
     if let Some(m) = &o.infer_method {
-        c.infer_method = Method::parse(m)?;
+        c.infer_method = Method::parse_field(m, "inferMethod")?;
     }
     for (v, f) in [(o.q, &mut c.tracking.q), (o.qi, &mut c.tracking.qi), (o.r, &mut c.tracking.r), (o.max_drive, &mut c.tracking.hi)] {
         if let Some(v) = v {

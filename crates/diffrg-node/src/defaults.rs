@@ -33,6 +33,10 @@ pub struct MpsFitDefaults {
     pub restarts: u32,
     pub noise: f64,
     pub max_iters: u32,
+    /// Mixtures: bagged probability trains, bootstrap resampling, the Born machine's bond.
+    pub components: u32,
+    pub resample: bool,
+    pub born_chi: u32,
 }
 
 /// Defaults of `dtnr` (and of the RG flow that provides its scales).
@@ -125,6 +129,9 @@ pub fn defaults() -> napi::Result<Defaults> {
             restarts: p.ptt.restarts as u32,
             noise: p.ptt.noise,
             max_iters: p.ptt.max_iters as u32,
+            components: p.mixture.components as u32,
+            resample: p.mixture.bootstrap,
+            born_chi: p.mixture.born_chi as u32,
         },
         dtnr: DtnrDefaults {
             kind: if d.probability.is_some() { "probability" } else { "born" }.into(),

@@ -104,9 +104,18 @@ pub struct MpsFitOptions {
     pub shrink: Option<f64>,
     /// Also fit the independent and pairwise (pseudo-likelihood) baselines. @default true
     pub baselines: Option<bool>,
-    /// 'born' (Born machine, two-site sweeps) or 'probability' (non-negative train learned by
-    /// EM with smoothed counts, docs/mps.md). @default 'born'
+    /// 'born' (Born machine, two-site sweeps), 'probability' (non-negative train learned by
+    /// EM with smoothed counts) or 'mixture' (bagged probability trains plus a Born machine,
+    /// mixture weights on the validation split; the model is a probability train; docs/mps.md).
+    /// @default 'born'
     pub kind: Option<String>,
+    /// Mixtures: bagged probability trains (each on a bootstrap resample). @default 4
+    pub components: Option<u32>,
+    /// Mixtures: fit each probability train on a bootstrap resample of the training set
+    /// (false: the full set, seeds only). @default true
+    pub resample: Option<bool>,
+    /// Mixtures: bond dimension of the added Born machine (0: none). @default 2
+    pub born_chi: Option<u32>,
     /// Probability trains: candidate Dirichlet masses per hidden state chosen on the validation
     /// split. @default [1, 10]
     pub pseudocounts: Option<Vec<f64>>,
@@ -203,6 +212,20 @@ pub struct MpsFitResult {
     pub smoothing: f64,
     /// Set when the model is a product state although the training data are correlated.
     pub warning: Option<String>,
+    /// Mixtures: every component (empty for the other kinds).
+    pub components: Vec<MpsComponent>,
+}
+
+/// One component of a mixture fit.
+#[napi(object)]
+pub struct MpsComponent {
+    /// 'probability' (bagged EM train) or 'born'.
+    pub kind: String,
+    /// Mixture weight (fitted on the validation split).
+    pub weight: f64,
+    /// The component's own validation NLL (bits per pattern).
+    pub nll_validation: f64,
+    pub max_bond: u32,
 }
 
 /// One candidate initial state of the validation selection (NLL in bits per pattern; NaN when
@@ -273,6 +296,16 @@ pub fn mps_fit(
             curve: rep.curve.iter().map(sweep_out).collect(),
             smoothing: rep.smoothing,
             warning: rep.warning.clone(),
+            components: r
+                .components
+                .iter()
+                .map(|c| MpsComponent {
+                    kind: c.kind.as_str().to_string(),
+                    weight: c.weight,
+                    nll_validation: c.nll_validation,
+                    max_bond: c.max_bond as u32,
+                })
+                .collect(),
             model: from_tt(&r.model),
             bond_entropies: r.bond_entropies,
         })
@@ -282,7 +315,7 @@ pub fn mps_fit(
 /// Maps the napi options onto the core's (defaults: [`pipeline::PipelineOptions::default`]).
 fn fit_options(o: &MpsFitOptions) -> CoreResult<pipeline::PipelineOptions> {
     let mut p = pipeline::PipelineOptions::default();
-    set(&mut p.kind, o.kind.as_deref().map(|k| Kind::parse_field(k, "kind")).transpose()?);
+    set(&mut p.kind, o.kind.as_deref().map(|k| pipeline::Family::parse_field(k, "kind")).transpose()?);
     p.dims = o.dims.as_deref().map(usizes);
     set(&mut p.test, o.heldout);
     set(&mut p.validation, o.validation);
@@ -305,6 +338,10 @@ fn fit_options(o: &MpsFitOptions) -> CoreResult<pipeline::PipelineOptions> {
     set(&mut t.restarts, o.restarts.map(|c| c as usize));
     set(&mut t.noise, o.noise);
     set(&mut t.max_iters, o.max_iters.map(|c| c as usize));
+    let m = &mut p.mixture;
+    set(&mut m.components, o.components.map(|c| c as usize));
+    set(&mut m.bootstrap, o.resample);
+    set(&mut m.born_chi, o.born_chi.map(|c| c as usize));
     Ok(p)
 }
 

@@ -64,7 +64,7 @@ export function register(program: Command): void {
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
       .option('--smoothing <alphas>', `candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: ${D.smoothingGrid.join(',')})`, gridOption('--smoothing'))
       .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
-      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts)', D.kind)
+      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts) | mixture (4 bagged probability trains + a Born machine at chi 2, weights on the validation split)', D.kind)
       .option('--pseudocounts <lambdas>', `probability trains: Dirichlet masses per hidden state, comma-separated, chosen on the validation split (default: ${D.pseudocounts.join(',')})`, gridOption('--pseudocounts'))
       .option('--restarts <n>', `probability trains: ladders with different seeds per pseudocount, best by validation (default ${D.restarts})`, intOption('--restarts', 1, 1000))
       .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
@@ -73,7 +73,7 @@ export function register(program: Command): void {
     if (!(opts.validation >= 0 && opts.validation < 1)) throw new UsageError(`--validation must be in [0, 1) (got ${opts.validation})`);
     if (!(opts.heldout >= 0 && opts.heldout < 1)) throw new UsageError(`--heldout must be in [0, 1) (got ${opts.heldout})`);
     if (opts.initMix !== undefined && !(opts.initMix >= 0 && opts.initMix < 1)) throw new UsageError(`--init-mix must be in [0, 1) (got ${opts.initMix})`);
-    if (!['born', 'probability'].includes(opts.kind)) throw new UsageError(`--kind must be born or probability (got '${opts.kind}')`);
+    if (!['born', 'probability', 'mixture'].includes(opts.kind)) throw new UsageError(`--kind must be born, probability or mixture (got '${opts.kind}')`);
     const loadOptions = patternLoadOptions(opts);
     if (!['identity', 'random', 'community'].includes(opts.order) && !existsSync(opts.order)) {
       throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${opts.order}')`);
@@ -98,7 +98,7 @@ export function register(program: Command): void {
         initMix: opts.initMix,
         smoothingGrid: opts.smoothing,
         grow: opts.grow,
-        kind: opts.kind as MpsKind,
+        kind: opts.kind as MpsKind | 'mixture',
         pseudocounts: opts.pseudocounts,
         restarts: opts.restarts,
         baselines: opts.baselines,
@@ -133,6 +133,7 @@ export function register(program: Command): void {
       nllValidation: r.nllValidation,
       initMix: r.initMix,
       initMixCandidates: r.initMixCandidates,
+      ...(r.components.length ? { components: r.components } : {}),
       nDistinctTrain: r.nDistinctTrain,
       nllIndependentTrain: r.nllIndependentTrain,
       nllIsingTrain: r.nllIsingTrain,

@@ -11,6 +11,7 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
+//! - [`mixture`]: mixtures of trains as one train, mixture weights by EM, bagged ensembles.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models;
 //!   [`lbfgs`] their solver, `ais` their partition function beyond exact enumeration.
 //! - [`pipeline`]: the `mpsFit` pipeline (three-way split, fit, baselines, test-split scores).
@@ -38,6 +39,7 @@ pub mod kpairwise;
 pub mod lbfgs;
 pub mod learn;
 pub mod marginals;
+pub mod mixture;
 pub mod pipeline;
 pub mod ptt;
 pub mod sample;

@@ -1,24 +1,38 @@
 //! The `mpsFit` pipeline: split the patterns three ways (train / validation / test), fit a
 //! Born machine ([`super::learn`]) or a probability train ([`super::ptt`]) with selection on
 //! the validation split, and score it and the baselines (independent, pairwise, K-pairwise) on
-//! the test split, which is never used for fitting or selection (docs/mps.md).
+//! the test split, which is never used for fitting or selection (docs/mps.md). A `mixture`
+//! fit ([`super::mixture::fit_ensemble`]) bags probability trains and a small Born machine
+//! into one probability train.
 //!
 //! Vocabulary: `validation` is the split that early stopping and selection see; `test` is the
 //! held-out split reported at top level ([`PipelineReport::nll_test`]).
 
 use super::baselines::{Independent, Pairwise, PairwiseOptions};
 use super::learn::{self, FitReport, LearnOptions};
+use super::mixture::{self, ComponentReport, EnsembleOptions};
 use super::ptt::{self, PttOptions};
-use super::{data, entropy, kpairwise, Kind, TensorTrain};
+use super::{data, entropy, kpairwise, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+
+/// The model family a pipeline fits: a Born machine, a probability train, or a mixture of
+/// bagged probability trains and a Born machine (stored as one probability train).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Born,
+    Probability,
+    Mixture,
+}
+
+named_enum!(Family, "kind" { Born => "born", Probability => "probability", Mixture => "mixture" });
 
 /// Options of [`fit_patterns`]. The model options live in `learn` (Born machines) and `ptt`
 /// (probability trains); `seed` and `max_bond` here override theirs.
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {
-    /// Model family. Default [`Kind::Born`].
-    pub kind: Kind,
+    /// Model family. Default [`Family::Born`].
+    pub kind: Family,
     /// Alphabet size per site. Default `None`: the largest value + 1 per site (at least 2).
     pub dims: Option<Vec<usize>>,
     /// Fraction of the patterns in the test split. Default 0.2.
@@ -43,13 +57,16 @@ pub struct PipelineOptions {
     pub fit_progress_share: f64,
     pub learn: LearnOptions,
     pub ptt: PttOptions,
+    /// Mixtures: `components`, `bootstrap` and `born_chi` (its `ptt` and `born` options are
+    /// replaced by the two above).
+    pub mixture: EnsembleOptions,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
         let learn = LearnOptions::default();
         PipelineOptions {
-            kind: Kind::Born,
+            kind: Family::Born,
             dims: None,
             test: 0.2,
             validation: 0.2,
@@ -62,6 +79,7 @@ impl Default for PipelineOptions {
             fit_progress_share: 0.8,
             learn,
             ptt: PttOptions::default(),
+            mixture: EnsembleOptions::default(),
         }
     }
 }
@@ -93,6 +111,8 @@ pub struct PipelineReport {
     pub k_pairwise_iterations: usize,
     pub k_pairwise_converged: bool,
     pub bond_entropies: Vec<f64>,
+    /// Mixtures: every component (empty for the other families).
+    pub components: Vec<ComponentReport>,
 }
 
 /// NLL of `model` on `patterns`, NaN when there are none.
@@ -123,21 +143,27 @@ pub fn fit_patterns(patterns: &[u8], sites: usize, o: &PipelineOptions, exec: &E
         return Err(Error::invalid_input("no training patterns after the test and validation splits"));
     }
     let fit_exec = if o.baselines { exec.part(0.0, o.fit_progress_share) } else { exec.clone() };
-    let (model, fit) = match o.kind {
-        Kind::Born => {
-            let mut lo = LearnOptions { max_bond: o.max_bond, seed: o.seed, ..o.learn.clone() };
-            if let Some(m) = o.init_mix {
-                lo.init_mix = m;
-                lo.init_mix_grid = Vec::new();
-            }
-            if let Some(p) = o.patience {
-                lo.patience = p;
-            }
-            learn::fit(&dims, &train, &val, &lo, &fit_exec)?
+    let born = || {
+        let mut lo = LearnOptions { max_bond: o.max_bond, seed: o.seed, ..o.learn.clone() };
+        if let Some(m) = o.init_mix {
+            lo.init_mix = m;
+            lo.init_mix_grid = Vec::new();
         }
-        Kind::Probability => {
-            let po = PttOptions { max_bond: o.max_bond, seed: o.seed, patience: o.patience.unwrap_or(o.ptt.patience), ..o.ptt.clone() };
-            ptt::fit(&dims, &train, &val, &po, &fit_exec)?
+        if let Some(p) = o.patience {
+            lo.patience = p;
+        }
+        lo
+    };
+    let po = PttOptions { max_bond: o.max_bond, seed: o.seed, patience: o.patience.unwrap_or(o.ptt.patience), ..o.ptt.clone() };
+    let mut components = Vec::new();
+    let (model, fit) = match o.kind {
+        Family::Born => learn::fit(&dims, &train, &val, &born(), &fit_exec)?,
+        Family::Probability => ptt::fit(&dims, &train, &val, &po, &fit_exec)?,
+        Family::Mixture => {
+            let eo = EnsembleOptions { ptt: po, born: born(), ..o.mixture.clone() };
+            let (m, rep, comps) = mixture::fit_ensemble(&dims, &train, &val, &eo, &fit_exec)?;
+            components = comps;
+            (m, rep)
         }
     };
     let nll_test = nll_or_nan(&test, |p| learn::nll(&model, p, exec))?;
@@ -161,6 +187,7 @@ pub fn fit_patterns(patterns: &[u8], sites: usize, o: &PipelineOptions, exec: &E
         k_pairwise_iterations: 0,
         k_pairwise_converged: true,
         bond_entropies,
+        components,
         model,
     };
     if o.baselines {
