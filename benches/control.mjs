@@ -3,11 +3,12 @@
 // simulation of the demonstration's network at 1,000 neurons against real time (a JS
 // controller holding a constant drive, so the time is the simulator's plus the callback's).
 // Env: CONTROL_BENCH_N (100 coarse states), CONTROL_BENCH_M (10 inputs).
-// Not measured: cleo (PyPI `cleosim`, not in this workplace's package lists).
+// The closed loop is also run in cleo (PyPI `cleosim`, Brian2 runtime mode; benches/peers/control_cleo.py)
+// on a network of the same size and control period; not in smoke mode (its Cython build takes minutes).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffrg, machine, peer, rng, row, sized, time } from './_common.mjs';
+import { SMOKE, diffrg, machine, peer, rng, row, sized, time } from './_common.mjs';
 
 const n = Number(process.env.CONTROL_BENCH_N ?? sized(100, 8));
 const m = Number(process.env.CONTROL_BENCH_M ?? sized(10, 2));
@@ -78,3 +79,8 @@ const loop = await time(
 console.log(
   `closed loop, 1,000 neurons, ${duration} s simulated, JS controller (${calls} calls), 1 thread: ${loop.seconds.toFixed(3)} s wall = ${(duration / loop.seconds).toFixed(2)}x real time`,
 );
+const cleo = SMOKE ? null : peer('control_cleo.py', { duration });
+if (cleo) {
+  console.log(`cleo ${cleo.version} (Brian2 ${cleo.codegen}; build + 0.1 s warm-up ${cleo.build_s.toFixed(1)} s, not timed; ${cleo.calls} IO-processor calls; E rate ${cleo.rate_exc.toFixed(1)} Hz)`);
+}
+row(`closed loop, 1,000 neurons, ${duration} s, 10 ms period`, loop.seconds, cleo?.run_s, 'cleo');

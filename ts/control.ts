@@ -195,6 +195,11 @@ export function closedLoopSummary(r: ClosedLoopResult) {
     targetAssembly: r.targetAssembly,
     targetRate: r.targetRate,
     stepHz: r.stepHz,
+    // diagnostics: false / near 1 when the target is out of reach within the drive bounds
+    reachable: r.reachable,
+    saturatedFraction: r.closedLoop.saturatedFraction,
+    // the closed loop's final error on the observed neurons (what the controller sees)
+    observedFinalErrorFraction: r.closedLoop.observedFinalErrorFraction,
   };
 }
 

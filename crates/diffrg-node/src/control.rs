@@ -234,6 +234,11 @@ pub struct LoopRunJs {
     pub reference: Float64Array,
     pub qp_iterations: u32,
     pub qp_converged: bool,
+    /// Fraction of the last second's periods with some channel's drive at a bound.
+    pub saturated_fraction: f64,
+    /// The final error measured on the observed neurons of the target assembly (what the
+    /// controller sees), as a fraction of the observed step.
+    pub observed_final_error_fraction: f64,
 }
 
 fn run_js(r: LoopRun) -> LoopRunJs {
@@ -249,6 +254,8 @@ fn run_js(r: LoopRun) -> LoopRunJs {
         reference: Float64Array::new(r.reference),
         qp_iterations: r.qp_iterations as u32,
         qp_converged: r.qp_converged,
+        saturated_fraction: r.saturated_fraction,
+        observed_final_error_fraction: r.observed_final_error_fraction,
     }
 }
 
@@ -274,6 +281,8 @@ pub struct ClosedLoopJs {
     pub open_loop: LoopRunJs,
     pub random_partition: LoopRunJs,
     pub step_hz: f64,
+    /// False when the target is out of reach of the identified model within the drive bounds.
+    pub reachable: bool,
     pub channels: u32,
     pub assemblies: u32,
     pub period: f64,
@@ -312,6 +321,7 @@ pub fn simulate_lif_closed_loop(
             open_loop: run_js(r.open_loop),
             random_partition: run_js(r.random_partition),
             step_hz: r.step_hz,
+            reachable: r.reachable,
             channels: r.channels as u32,
             assemblies: r.assemblies as u32,
             period: r.period,

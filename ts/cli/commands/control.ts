@@ -167,7 +167,8 @@ export function register(program: Command): void {
     info(
       `identification: ${s.identification.communities} communities (ARI ${f(s.identification.ari)}), held-out R2 ${f(s.identification.predictionR2, 3)}\n` +
         `closed loop (${s.controller}): final error ${f(100 * s.closedLoop.finalErrorFraction, 1)}% of the ${f(s.stepHz, 1)} Hz step, off-target ${f(s.closedLoop.offTargetMaxHz)} Hz, RMS ${f(s.closedLoop.rmsErrorHz)} Hz\n` +
-        `open loop (static inverse): RMS ${f(s.openLoop.rmsErrorHz)} Hz; random partition: off-target ${f(s.randomPartition.offTargetMaxHz)} Hz`,
+        `open loop (static inverse): RMS ${f(s.openLoop.rmsErrorHz)} Hz; random partition: off-target ${f(s.randomPartition.offTargetMaxHz)} Hz` +
+        (s.reachable ? '' : `\nthe target is out of reach within the drive bounds (drive saturated in ${f(100 * s.saturatedFraction, 0)}% of the last second): the loop holds the nearest reachable set point`),
     );
   });
 }

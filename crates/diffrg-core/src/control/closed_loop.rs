@@ -95,6 +95,8 @@ pub struct ClosedLoopOptions {
     pub w_ratio: f64,
     /// Telegraph high level (Hz; low level 0). Default 400.
     pub excitation: f64,
+    /// Post-stratify the coarse rates by stimulation (see [`rate_weights`]). Default true.
+    pub stratify: bool,
     /// Seed of everything. Default 1.
     pub seed: u64,
 }
@@ -126,6 +128,7 @@ impl Default for ClosedLoopOptions {
             in_fraction: 0.5,
             w_ratio: 2.5,
             excitation: 400.0,
+            stratify: true,
             seed: 1,
         }
     }
@@ -170,6 +173,13 @@ pub struct LoopRun {
     /// MPC: largest QP iteration count and whether all QPs converged.
     pub qp_iterations: usize,
     pub qp_converged: bool,
+    /// Fraction of the last second's periods in which some channel's drive sat at a bound.
+    pub saturated_fraction: f64,
+    /// The same error as `final_error_fraction` measured on what the controller sees: the
+    /// (post-stratified) rate of the observed neurons of the target assembly, against the
+    /// target, as a fraction of the observed step. Small while `final_error_fraction` is large:
+    /// the loop holds the observed sample and the miss is the sample's unrepresentativeness.
+    pub observed_final_error_fraction: f64,
 }
 
 /// Result of [`closed_loop`].
@@ -181,6 +191,10 @@ pub struct ClosedLoopResult {
     pub random_partition: LoopRun,
     /// Baseline rate of the observed target-assembly neurons and the requested step.
     pub step_hz: f64,
+    /// Whether the identified model reaches the set point within the drive bounds (the static
+    /// inverse needed no clipping). `false`: the target is out of reach for this assembly and
+    /// drive range; the run still holds the nearest reachable set point.
+    pub reachable: bool,
     pub channels: usize,
     pub assemblies: usize,
     pub period: f64,
@@ -274,18 +288,54 @@ fn setup(o: &ClosedLoopOptions, exec: &Exec) -> Result<Setup> {
     Ok(Setup { conn, stim: Stimulation { channels, mode: DriveMode::Rate, period: o.period, observed } })
 }
 
-/// Coarse rates (Hz) per period: `x[p * k + c]` = mean count of community `c` / period.
-fn coarse_rates(rec: &StimRecord, labels: &[usize], k: usize, period: f64) -> Vec<f64> {
-    let sizes = community_sizes(labels, k);
+/// Weights `w_i` of the observed neurons in their group's rate `Σ_i w_i n_i / Δ` (groups
+/// `0..k` in `labels`, others weight 0).
+///
+/// Plain mean: `w_i = 1/|group|`. Post-stratified by stimulation (`stratify`): a group's rate
+/// is `f · mean(reached members) + (1 - f) · mean(other members)`, `f` the fraction of an
+/// assembly that its channel reaches (a design quantity the experimenter knows, like the opsin
+/// expression fraction). Reached cells respond to the drive several times more than the
+/// others, so the plain mean of a sample with more (or fewer) reached cells than the assembly
+/// over- (or under-) states the assembly's response, and a loop holding that mean makes the
+/// assembly under- (or over-) shoot; post-stratification (survey sampling: the stratum means
+/// weighted by the known population shares) removes that bias. A group without members in one
+/// stratum falls back to the plain mean.
+fn rate_weights(labels: &[usize], k: usize, reached: &[bool], f: f64, stratify: bool) -> Vec<f64> {
+    let (mut nr, mut nu) = (vec![0usize; k], vec![0usize; k]);
+    for (i, &l) in labels.iter().enumerate() {
+        if l < k {
+            if reached[i] {
+                nr[l] += 1;
+            } else {
+                nu[l] += 1;
+            }
+        }
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            if l >= k {
+                0.0
+            } else if !stratify || nr[l] == 0 || nu[l] == 0 {
+                1.0 / (nr[l] + nu[l]) as f64
+            } else if reached[i] {
+                f / nr[l] as f64
+            } else {
+                (1.0 - f) / nu[l] as f64
+            }
+        })
+        .collect()
+}
+
+/// Coarse rates (Hz) per period: `x[p * k + c]` = weighted count of group `c` / period.
+fn coarse_rates(rec: &StimRecord, labels: &[usize], w: &[f64], k: usize, period: f64) -> Vec<f64> {
     let mut x = vec![0.0; rec.periods * k];
     for p in 0..rec.periods {
         for (i, &l) in labels.iter().enumerate() {
             if l < k {
-                x[p * k + l] += rec.counts[p * rec.observed + i] as f64;
+                x[p * k + l] += w[i] * rec.counts[p * rec.observed + i] as f64 / period;
             }
-        }
-        for c in 0..k {
-            x[p * k + c] /= sizes[c] as f64 * period;
         }
     }
     x
@@ -298,8 +348,8 @@ fn community_sizes(labels: &[usize], k: usize) -> Vec<usize> {
 }
 
 /// ARX fit with `x_t` = coarse rates of period `t`, `u_t` = drive of period `t + 1`.
-fn identify(rec: &StimRecord, labels: &[usize], k: usize, period: f64) -> Result<ArxFit> {
-    let x = coarse_rates(rec, labels, k, period);
+fn identify(rec: &StimRecord, labels: &[usize], w: &[f64], k: usize, period: f64) -> Result<ArxFit> {
+    let x = coarse_rates(rec, labels, w, k, period);
     let m = rec.channels;
     let mut u = vec![0.0; rec.periods * m];
     for p in 0..rec.periods.saturating_sub(1) {
@@ -338,11 +388,13 @@ enum Mode {
 struct Runner<'a> {
     tracker: Tracker,
     labels: &'a [usize],
-    sizes: Vec<usize>,
-    /// Fraction of each community's members in the target assembly, and which observed
-    /// neurons are in it.
+    /// Rate weights of the observed neurons in their community and in the target assembly's
+    /// observed sample ([`rate_weights`]).
+    w: Vec<f64>,
+    w_target: Vec<f64>,
+    k: usize,
+    /// Weight of each community's members in the target assembly.
     frac: Vec<f64>,
-    in_target: Vec<bool>,
     mode: Mode,
     o: &'a ClosedLoopOptions,
     u0: Vec<f64>,
@@ -356,7 +408,7 @@ struct Runner<'a> {
 
 impl Controller for Runner<'_> {
     fn control(&mut self, t: f64, counts: &[u32]) -> Result<Vec<f64>> {
-        let (k, period) = (self.sizes.len(), self.o.period);
+        let (k, period) = (self.k, self.o.period);
         if t <= 0.5 * period {
             self.tracker.reset(&vec![0.0; k], &self.u0);
             return Ok(self.u0.clone());
@@ -365,14 +417,9 @@ impl Controller for Runner<'_> {
         let mut tgt = 0.0;
         for (i, &l) in self.labels.iter().enumerate() {
             if l < k {
-                y[l] += counts[i] as f64;
+                y[l] += self.w[i] * counts[i] as f64 / period;
             }
-            if self.in_target[i] {
-                tgt += counts[i] as f64;
-            }
-        }
-        for c in 0..k {
-            y[c] /= self.sizes[c] as f64 * period;
+            tgt += self.w_target[i] * counts[i] as f64 / period;
         }
         if t - period >= self.o.settle - 1e-9 && t < self.o.step_time + 1e-9 {
             for c in 0..k {
@@ -395,8 +442,7 @@ impl Controller for Runner<'_> {
             self.started = true;
             let bp = self.baseline_periods.max(1) as f64;
             let x_b: Vec<f64> = self.y_sum.iter().map(|s| s / bp).collect();
-            let n_target = self.in_target.iter().filter(|&&b| b).count().max(1) as f64;
-            self.step_hz = self.o.target_rate - self.target_sum / (bp * n_target * period);
+            self.step_hz = self.o.target_rate - self.target_sum / bp;
             let dx: Vec<f64> = self.frac.iter().map(|f| f * self.step_hz).collect();
             self.u_static = self.tracker.set_target(&x_b, &dx, &self.u0)?;
         }
@@ -449,14 +495,26 @@ fn mean_over(r: &[f64], a: usize, l: usize, from: usize, to: usize) -> f64 {
     (from..to).map(|p| r[p * a + l]).sum::<f64>() / (to - from).max(1) as f64
 }
 
-fn run(o: &ClosedLoopOptions, s: &Setup, fit: &ArxFit, labels: &[usize], k: usize, mode: Mode, exec: &Exec) -> Result<(LoopRun, f64)> {
+fn run(
+    o: &ClosedLoopOptions,
+    s: &Setup,
+    fit: &ArxFit,
+    labels: &[usize],
+    k: usize,
+    mode: Mode,
+    exec: &Exec,
+) -> Result<(LoopRun, f64, bool)> {
     let sizes = community_sizes(labels, k);
     let (ex, lab) = (s.conn.excitatory(), s.conn.labels());
     let in_target: Vec<bool> = s.stim.observed.iter().map(|&i| ex[i] && lab[i] as usize == o.target_assembly).collect();
+    let reached = reached(s);
+    let w = rate_weights(labels, k, &reached, o.drive_fraction, o.stratify);
+    let tl: Vec<usize> = in_target.iter().map(|&b| if b { 0 } else { usize::MAX }).collect();
+    let w_target = rate_weights(&tl, 1, &reached, o.drive_fraction, o.stratify);
     let mut frac = vec![0.0; k];
     for (i, &l) in labels.iter().enumerate() {
         if l < k && in_target[i] {
-            frac[l] += 1.0 / sizes[l] as f64;
+            frac[l] += w[i];
         }
     }
     // Poisson variance of a community rate at the fitted mean level
@@ -467,9 +525,10 @@ fn run(o: &ClosedLoopOptions, s: &Setup, fit: &ArxFit, labels: &[usize], k: usiz
     let mut runner = Runner {
         tracker,
         labels,
-        sizes,
+        w,
+        w_target,
+        k,
         frac,
-        in_target,
         mode,
         o,
         u0: vec![o.operating_drive; m],
@@ -503,6 +562,17 @@ fn run(o: &ClosedLoopOptions, s: &Setup, fit: &ArxFit, labels: &[usize], k: usiz
         p += w;
     }
     let reference = (0..periods).map(|p| if p < step { baseline_hz[ta] } else { o.target_rate }).collect();
+    let m = s.stim.channels.len();
+    let (lo, hi) = (o.tracking.lo, o.tracking.hi);
+    let sat = (last..periods).filter(|&p| rec.drive[p * m..(p + 1) * m].iter().any(|&u| u <= lo || u >= hi)).count();
+    let saturated_fraction = sat as f64 / (periods - last).max(1) as f64;
+    // the observed target estimate of the last second (counts of period p are in rec row p)
+    let nobs = rec.observed;
+    let obs_final = (last..periods)
+        .map(|p| (0..nobs).map(|i| runner.w_target[i] * rec.counts[p * nobs + i] as f64).sum::<f64>() / o.period)
+        .sum::<f64>()
+        / (periods - last).max(1) as f64;
+    let observed_final_error_fraction = (obs_final - o.target_rate).abs() / runner.step_hz.abs().max(1e-9);
     Ok((
         LoopRun {
             final_error_fraction,
@@ -516,9 +586,19 @@ fn run(o: &ClosedLoopOptions, s: &Setup, fit: &ArxFit, labels: &[usize], k: usiz
             periods,
             qp_iterations: runner.tracker.qp_iterations,
             qp_converged: runner.tracker.qp_converged,
+            saturated_fraction,
+            observed_final_error_fraction,
         },
         runner.step_hz,
+        !runner.tracker.clipped,
     ))
+}
+
+/// Which observed neurons a channel reaches.
+fn reached(s: &Setup) -> Vec<bool> {
+    let mut r = vec![false; s.conn.n()];
+    s.stim.channels.iter().flatten().for_each(|&i| r[i] = true);
+    s.stim.observed.iter().map(|&i| r[i]).collect()
 }
 
 /// Stationary mean of the model at zero drive deviation: `(I - A)^{-1}(B ū + c)` is not known
@@ -560,7 +640,8 @@ pub fn closed_loop(o: &ClosedLoopOptions, exec: &Exec) -> Result<ClosedLoopResul
         }
     }
     labels.iter_mut().filter(|l| **l < k0).for_each(|l| *l = new_id[*l]);
-    let fit = identify(&rec, &labels, k, o.period)?;
+    let reach = reached(&s);
+    let fit = identify(&rec, &labels, &rate_weights(&labels, k, &reach, o.drive_fraction, o.stratify), k, o.period)?;
     let exc: Vec<usize> = (0..labels.len()).filter(|&i| ex[s.stim.observed[i]]).collect();
     let ari = adjusted_rand_index(
         &exc.iter().map(|&i| labels[i].min(k)).collect::<Vec<_>>(),
@@ -574,10 +655,10 @@ pub fn closed_loop(o: &ClosedLoopOptions, exec: &Exec) -> Result<ClosedLoopResul
     for (j, &i) in kept.iter().enumerate() {
         rnd[i] = perm[j];
     }
-    let fit_rnd = identify(&rec, &rnd, k, o.period)?;
-    let (closed, step_hz) = run(o, &s, &fit, &labels, k, Mode::Feedback, &exec.part(0.6, 0.73))?;
-    let (open, _) = run(o, &s, &fit, &labels, k, Mode::StaticInverse, &exec.part(0.73, 0.86))?;
-    let (random, _) = run(o, &s, &fit_rnd, &rnd, k, Mode::Feedback, &exec.part(0.86, 1.0))?;
+    let fit_rnd = identify(&rec, &rnd, &rate_weights(&rnd, k, &reach, o.drive_fraction, o.stratify), k, o.period)?;
+    let (closed, step_hz, reachable) = run(o, &s, &fit, &labels, k, Mode::Feedback, &exec.part(0.6, 0.73))?;
+    let (open, _, _) = run(o, &s, &fit, &labels, k, Mode::StaticInverse, &exec.part(0.73, 0.86))?;
+    let (random, _, _) = run(o, &s, &fit_rnd, &rnd, k, Mode::Feedback, &exec.part(0.86, 1.0))?;
     Ok(ClosedLoopResult {
         identification: Identification {
             prediction_r2: fit.r2,
@@ -593,6 +674,7 @@ pub fn closed_loop(o: &ClosedLoopOptions, exec: &Exec) -> Result<ClosedLoopResul
         open_loop: open,
         random_partition: random,
         step_hz,
+        reachable,
         channels: m,
         assemblies: o.assemblies,
         period: o.period,
@@ -668,6 +750,7 @@ mod tests {
                 o.edges_per_node = envf("CL_EPN", o.edges_per_node);
                 o.dwell = envf("CL_DWELL", o.dwell);
                 o.tracking.anti_windup = std::env::var("CL_AW").is_ok();
+                o.stratify = std::env::var("CL_NOSTRAT").is_err();
                 if std::env::var("CL_MPC").is_ok() {
                     o.tracking.policy = Policy::Mpc;
                 }
@@ -678,7 +761,10 @@ mod tests {
                 let r = closed_loop(&o, &exec).unwrap();
                 let (c, op, rp) = (&r.closed_loop, &r.open_loop, &r.random_partition);
                 eprintln!(
-                    "seed {seed} target {ta}: {:.1}s R2 {:.3} k {} ari {:.3} rho {:.3} step {:.1} | closed fin {:.3} off {:.2} rms {:.2} | open fin {:.3} off {:.2} rms {:.2} | rand fin {:.3} off {:.2} rms {:.2} | base {:?} fin {:?} qp {}",
+                    "seed {seed} target {ta}: reach {} sat {:.2} obsfin {:.3} {:.1}s R2 {:.3} k {} ari {:.3} rho {:.3} step {:.1} | closed fin {:.3} off {:.2} rms {:.2} | open fin {:.3} off {:.2} rms {:.2} | rand fin {:.3} off {:.2} rms {:.2} | base {:?} fin {:?} qp {}",
+                    r.reachable,
+                    c.saturated_fraction,
+                    c.observed_final_error_fraction,
                     t0.elapsed().as_secs_f64(),
                     r.identification.prediction_r2,
                     r.identification.communities,

@@ -100,6 +100,9 @@ pub struct Tracker {
     pub qp_iterations: usize,
     /// Whether every QP converged (MPC).
     pub qp_converged: bool,
+    /// Whether the last [`Tracker::set_target`] had to clip the static inverse to the bounds
+    /// (the requested change is out of reach: `x_r` is the nearest reachable set point).
+    pub clipped: bool,
 }
 
 fn diag(n: usize, v: f64) -> Mat<f64> {
@@ -183,6 +186,7 @@ impl Tracker {
             y: vec![],
             qp_iterations: 0,
             qp_converged: true,
+            clipped: false,
         })
     }
 
@@ -247,6 +251,7 @@ impl Tracker {
         crate::error::ensure_finite("target", dx)?;
         let du = matvec(&pinv(&self.g)?, dx);
         self.u_r = (0..m).map(|j| (u0[j] + du[j]).clamp(self.opts.lo, self.opts.hi)).collect();
+        self.clipped = (0..m).any(|j| self.u_r[j] != u0[j] + du[j]);
         let applied: Vec<f64> = (0..m).map(|j| self.u_r[j] - u0[j]).collect();
         let gx = matvec(&self.g, &applied);
         self.x_r = (0..n).map(|i| x_b[i] + gx[i]).collect();
