@@ -749,6 +749,7 @@ mod tests {
                 o.excitation = envf("CL_EXC", o.excitation);
                 o.edges_per_node = envf("CL_EPN", o.edges_per_node);
                 o.dwell = envf("CL_DWELL", o.dwell);
+                o.observe = envf("CL_OBS", o.observe);
                 o.tracking.anti_windup = std::env::var("CL_AW").is_ok();
                 o.stratify = std::env::var("CL_NOSTRAT").is_err();
                 if std::env::var("CL_MPC").is_ok() {
