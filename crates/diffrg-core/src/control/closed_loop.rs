@@ -724,6 +724,20 @@ mod tests {
         std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d)
     }
 
+    #[test]
+    fn post_stratified_weights_reweight_the_strata_to_the_reach_fraction() {
+        // group 0: 3 reached + 1 not; group 1: only unreached (plain mean); neuron 6 left out
+        let labels = [0, 0, 0, 0, 1, 1, usize::MAX];
+        let reached = [true, true, true, false, false, false, true];
+        let w = rate_weights(&labels, 2, &reached, 0.5, true);
+        let want = [0.5 / 3.0, 0.5 / 3.0, 0.5 / 3.0, 0.5, 0.5, 0.5, 0.0];
+        assert!(w.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15), "{w:?}");
+        // a group's weights sum to 1, so a uniform rate is reproduced
+        assert!((w[..4].iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        let plain = rate_weights(&labels, 2, &reached, 0.5, false);
+        assert!(plain[..4].iter().all(|&x| (x - 0.25).abs() < 1e-15) && plain[6] == 0.0);
+    }
+
     /// Tuning harness: `cargo test --release -p diffrg-core control::closed_loop -- --ignored --nocapture`
     /// (env `CL_SEEDS`, `CL_TARGETS`, `CL_ID`, `CL_DUR`, `CL_U0`, `CL_Q`, `CL_QI`, `CL_R`, `CL_MPC`).
     #[test]
