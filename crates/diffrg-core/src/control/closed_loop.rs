@@ -13,7 +13,8 @@
 //!    `infer_method`, on the period counts), its `edges_per_node · N` strongest couplings
 //!    (|weight|, undirected), Leiden; communities smaller than `min_community` are left out of
 //!    the coarse state. ARI against the planted assemblies over the observed excitatory neurons.
-//! 4. Coarse state = community rates (Hz); ARX / DMDc fit ([`super::sysid`]) with held-out R².
+//! 4. Coarse state = community rates (Hz) over the excitatory members, post-stratified by
+//!    stimulation ([`rate_weights`]); ARX / DMDc fit ([`super::sysid`]) with held-out R².
 //! 5. Control run (`duration`): open loop at `u_0` until `step_time` (the baseline, measured
 //!    over `[settle, step_time)`), then the target: the observed neurons of the target assembly
 //!    should move by `Δ = target_rate - baseline`, i.e. community `k` by `Δ f_k` (`f_k` the
