@@ -137,7 +137,14 @@ pub fn defaults() -> napi::Result<Defaults> {
             latent_classes: p.mixture.latent_classes as u32,
         },
         dtnr: DtnrDefaults {
-            kind: if d.probability.is_some() { "probability" } else { "born" }.into(),
+            kind: if d.mixture.is_some() {
+                "mixture"
+            } else if d.probability.is_some() {
+                "probability"
+            } else {
+                "born"
+            }
+            .into(),
             chi: d.max_bond as u32,
             block: d.map.name().as_str().into(),
             cap: match d.map {
