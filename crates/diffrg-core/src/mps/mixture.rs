@@ -21,8 +21,10 @@
 //! **Bagged ensemble** ([`fit_ensemble`]): `components` probability trains
 //! ([`super::ptt::fit`]) each fitted on a bootstrap resample of the training patterns (Breiman
 //! 1996; for densities Ridgeway 2002, "Looking for lumps", and Rosset & Segal 2002), with its own
-//! seed for the split-and-perturb growth, optionally plus one Born machine ([`super::learn::fit`])
-//! at bond dimension `born_chi` on the full training set; all use the validation split for early
+//! seed for the split-and-perturb growth, a latent-class model ([`super::latent::fit`], up to
+//! `min(latent_classes, max_bond)` classes: correlations independent of the site order, which
+//! the chains lose between distant sites) and one Born machine ([`super::learn::fit`])
+//! at bond dimension `born_chi` on the full training set (each optional); all use the validation split for early
 //! stopping, and the mixture weights are fitted on the validation split. Departure: the weights
 //! are estimated on the same validation split that stops the components (R numbers from
 //! hundreds of patterns; the test split stays untouched).
