@@ -65,6 +65,10 @@ describe('dtnr (API)', () => {
     expect(p.models.map((m) => m.kind)).toEqual(['probability', 'probability', 'probability']);
     for (const s of p.scales) expect(Math.abs(s.negativeMass)).toBe(0);
     expect(p.scales[1].nllHeldout).toBeLessThan(p.scales[1].nllIndependent);
+    // the mixture of fitMps at scale 0: a probability train whose bonds the flow keeps
+    const mix = await diffrg.dtnr(data, graph, { chi: 2, assignments: [a1, a2], direct: false, kind: 'mixture', threads: 2 });
+    expect(mix.models.map((m) => m.kind)).toEqual(['probability', 'probability', 'probability']);
+    for (const s of mix.scales.slice(1)) expect(s.truncationError).toBeLessThan(1e-12);
     await expect(diffrg.dtnr(data, graph, { kind: 'tree' as never })).rejects.toThrow(/kind/);
     await expect(diffrg.dtnr(data, graph, { assignments: [a2, a1] })).rejects.toThrow(/not nested/);
     await expect(diffrg.dtnr({ rows: 1, sites: 3, data: new Uint8Array(3) }, graph)).rejects.toBeInstanceOf(diffrg.InvalidInputError);

@@ -118,12 +118,15 @@ describe('mps engine through the API', () => {
     const community = Array.from({ length: 9 }, (_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
     const r = await diffrg.fitMps(diffrg.reorderPatterns(data, community), { chi: 4, seed: 1, kind: 'mixture', components: 2, pseudocounts: [1], smoothingGrid: [0], baselines: false, threads: 2 });
     expect(r.model.kind).toBe('probability');
-    expect(r.components.map((c) => c.kind)).toEqual(['probability', 'probability', 'born']);
+    expect(r.components.map((c) => c.kind)).toEqual(['probability', 'probability', 'latent', 'born']);
+    // the latent-class component is capped by chi; the curve says which component each record belongs to
+    expect(r.components[2].maxBond).toBeLessThanOrEqual(4);
+    expect(new Set(r.curve.map((c) => c.component))).toEqual(new Set([0, 1, 2, 3]));
     expect(r.components.reduce((a, c) => a + c.weight, 0)).toBeCloseTo(1, 9);
     for (const c of r.components) expect(r.nllValidation).toBeLessThanOrEqual(c.nllValidation + 1e-9);
     const lp = await diffrg.mpsLogProb(r.model, allPatterns(9));
     expect(lp.reduce((a, v) => a + 2 ** v, 0)).toBeCloseTo(1, 10);
-    await expect(diffrg.fitMps(data, { kind: 'mixture', components: 0, bornChi: 0, baselines: false })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
+    await expect(diffrg.fitMps(data, { kind: 'mixture', components: 0, bornChi: 0, latentClasses: 0, baselines: false })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
     await expect(diffrg.fitMps(data, { kind: 'mixture', components: -1 })).rejects.toThrow(/components/);
   });
 

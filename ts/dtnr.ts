@@ -38,9 +38,11 @@ export interface DtnrOptions extends RunOptions {
   direct?: boolean;
   /** Maximum half-sweeps of every fit. @default 12 */
   maxHalfSweeps?: number;
-  /** Model of scale 0 and of the direct fits: 'born' (Born machine) or 'probability'
-   * (non-negative train learned by EM with smoothed counts; docs/mps.md). @default 'born' */
-  kind?: MpsKind;
+  /** Model of scale 0 and of the direct fits: 'born' (Born machine), 'probability'
+   * (non-negative train learned by EM with smoothed counts) or 'mixture' (the `fitMps` mixture:
+   * bagged EM trains, latent classes and a Born machine, one probability train; docs/mps.md).
+   * @default 'born' */
+  kind?: MpsKind | 'mixture';
   /**
    * Nested composed supernode assignments (`assignments[t-1][i]` = scale-t supernode of node
    * i) instead of running the RG flow.

@@ -111,8 +111,9 @@ export interface MpsFitOptions extends RunOptions {
   baselines?: boolean;
   /** 'born': Born machine by two-site sweeps; 'probability': non-negative train learned by EM
    * with smoothed counts along the same bond ladder; 'mixture': `components` bagged probability
-   * trains plus a Born machine at `bornChi`, weights fitted on the validation split, returned as
-   * one probability train (docs/mps.md). @default 'born' */
+   * trains, a latent-class model (up to `latentClasses` classes) and a Born machine at `bornChi`,
+   * weights fitted on the validation split, returned as one probability train (docs/mps.md).
+   * @default 'born' */
   kind?: MpsKind | 'mixture';
   /** Mixtures: bagged probability trains, each on a bootstrap resample. @default 4 */
   components?: number;
@@ -121,6 +122,9 @@ export interface MpsFitOptions extends RunOptions {
   resample?: boolean;
   /** Mixtures: bond dimension of the added Born machine (0: none). @default 2 */
   bornChi?: number;
+  /** Mixtures: largest class count of the latent-class component (a mixture of independent-site
+   * models, order-free correlations; also capped by `chi`; 0: none). @default 32 */
+  latentClasses?: number;
   /** Probability trains: candidate Dirichlet masses per hidden state, chosen on the validation
    * split. @default [1, 10] */
   pseudocounts?: number[];
@@ -191,8 +195,8 @@ export interface MpsFitResult {
   /** Bits, at bonds 1..N-1. */
   bondEntropies: number[];
   history: MpsSweep[];
-  /** Mixtures: every component with its weight, own validation NLL and largest bond (empty
-   * for the other kinds). */
+  /** Mixtures: every component ('probability': bagged EM train, 'latent': latent-class model,
+   * 'born') with its weight, own validation NLL and largest bond (empty for the other kinds). */
   components: { kind: string; weight: number; nllValidation: number; maxBond: number }[];
 }
 
@@ -207,6 +211,8 @@ export interface MpsSweep {
   chi: number;
   smoothing: number;
   initMix: number;
+  /** Mixtures: index into `components` of the fit this record belongs to (0 for the other kinds). */
+  component: number;
 }
 
 /** Learns a Born machine (exact empirical initialisation + two-site DMRG sweeps). */
@@ -221,6 +227,7 @@ export async function fitMps(patterns: PatternMatrix, options: MpsFitOptions = {
   checkInteger('maxIters', options.maxIters, 0, 1_000_000);
   checkInteger('components', options.components, 0, 1000);
   checkInteger('bornChi', options.bornChi, 0, LIMITS.chi);
+  checkInteger('latentClasses', options.latentClasses, 0, LIMITS.chi);
   const { signal: _s, onProgress: _p, ...rest } = options;
   const r = await runNative(options, (token) => native.mpsFit(patterns.data, patterns.sites, rest, token));
   return { ...r, model: fromNative(r.model) };

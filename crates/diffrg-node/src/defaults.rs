@@ -33,10 +33,12 @@ pub struct MpsFitDefaults {
     pub restarts: u32,
     pub noise: f64,
     pub max_iters: u32,
-    /// Mixtures: bagged probability trains, bootstrap resampling, the Born machine's bond.
+    /// Mixtures: bagged probability trains, bootstrap resampling, the Born machine's bond, the
+    /// latent-class component's largest class count.
     pub components: u32,
     pub resample: bool,
     pub born_chi: u32,
+    pub latent_classes: u32,
 }
 
 /// Defaults of `dtnr` (and of the RG flow that provides its scales).
@@ -132,9 +134,17 @@ pub fn defaults() -> napi::Result<Defaults> {
             components: p.mixture.components as u32,
             resample: p.mixture.bootstrap,
             born_chi: p.mixture.born_chi as u32,
+            latent_classes: p.mixture.latent_classes as u32,
         },
         dtnr: DtnrDefaults {
-            kind: if d.probability.is_some() { "probability" } else { "born" }.into(),
+            kind: if d.mixture.is_some() {
+                "mixture"
+            } else if d.probability.is_some() {
+                "probability"
+            } else {
+                "born"
+            }
+            .into(),
             chi: d.max_bond as u32,
             block: d.map.name().as_str().into(),
             cap: match d.map {

@@ -7,7 +7,7 @@ use crate::mps::{from_tt, MpsModel};
 use crate::set;
 use diffrg_core::mps::block::BlockMap;
 use diffrg_core::mps::dtnr::{dtnr as run_dtnr, DtnrOptions as CoreOptions};
-use diffrg_core::mps::Kind;
+use diffrg_core::mps::pipeline::Family;
 use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -37,8 +37,9 @@ pub struct DtnrOptions {
     pub direct: Option<bool>,
     /// Maximum half-sweeps of every fit. @default 12
     pub max_half_sweeps: Option<u32>,
-    /// Model of scale 0 and of the direct fits: 'born' (Born machine) or 'probability'
-    /// (non-negative train learned by EM with smoothed counts, docs/mps.md). @default 'born'
+    /// Model of scale 0 and of the direct fits: 'born' (Born machine), 'probability'
+    /// (non-negative train learned by EM with smoothed counts) or 'mixture' (the `mps fit`
+    /// mixture: bagged EM trains, latent classes and a Born machine; docs/mps.md). @default 'born'
     pub kind: Option<String>,
     pub threads: Option<u32>,
 }
@@ -138,7 +139,7 @@ pub fn dtnr(
         set(&mut opts.samples, o.samples.map(|x| x as usize));
         set(&mut opts.direct, o.direct);
         if let Some(k) = o.kind.as_deref() {
-            opts = opts.with_kind(Kind::parse_field(k, "kind")?);
+            opts = opts.with_family(Family::parse_field(k, "kind")?);
         }
         let a: Vec<Vec<usize>> = assignments.iter().map(|v| v.iter().map(|&x| x as usize).collect()).collect();
         let r = run_dtnr(&g, &pats, &a, &opts, exec)?;

@@ -116,6 +116,9 @@ pub struct MpsFitOptions {
     pub resample: Option<bool>,
     /// Mixtures: bond dimension of the added Born machine (0: none). @default 2
     pub born_chi: Option<u32>,
+    /// Mixtures: largest class count of the added latent-class component (a mixture of
+    /// independent-site models; also capped by `chi`; 0: none). @default 32
+    pub latent_classes: Option<u32>,
     /// Probability trains: candidate Dirichlet masses per hidden state chosen on the validation
     /// split. @default [1, 10]
     pub pseudocounts: Option<Vec<f64>>,
@@ -143,6 +146,8 @@ pub struct MpsSweep {
     pub smoothing: f64,
     /// Mixing weight of the run's initial state (1: product-state start).
     pub init_mix: f64,
+    /// Mixtures: index into `components` of the fit the record belongs to (0 otherwise).
+    pub component: u32,
 }
 
 fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
@@ -154,6 +159,7 @@ fn sweep_out(h: &learn::SweepRecord) -> MpsSweep {
         chi: h.chi as u32,
         smoothing: h.smoothing,
         init_mix: h.init_mix,
+        component: h.component as u32,
     }
 }
 
@@ -219,7 +225,7 @@ pub struct MpsFitResult {
 /// One component of a mixture fit.
 #[napi(object)]
 pub struct MpsComponent {
-    /// 'probability' (bagged EM train) or 'born'.
+    /// 'probability' (bagged EM train), 'latent' (latent-class model) or 'born'.
     pub kind: String,
     /// Mixture weight (fitted on the validation split).
     pub weight: f64,
@@ -300,7 +306,7 @@ pub fn mps_fit(
                 .components
                 .iter()
                 .map(|c| MpsComponent {
-                    kind: c.kind.as_str().to_string(),
+                    kind: c.component.as_str().to_string(),
                     weight: c.weight,
                     nll_validation: c.nll_validation,
                     max_bond: c.max_bond as u32,
@@ -342,6 +348,7 @@ fn fit_options(o: &MpsFitOptions) -> CoreResult<pipeline::PipelineOptions> {
     set(&mut m.components, o.components.map(|c| c as usize));
     set(&mut m.bootstrap, o.resample);
     set(&mut m.born_chi, o.born_chi.map(|c| c as usize));
+    set(&mut m.latent_classes, o.latent_classes.map(|c| c as usize));
     Ok(p)
 }
 

@@ -111,10 +111,10 @@ export function register(program: Command): void {
       .option('--samples <n>', 'samples of the sampled entropy / negative-mass estimates', intOption('--samples', 2, LIMITS.samples), D.samples)
       .option('--seed <s>', 'seed of the splits and estimates', seedOption(), D.seed)
       .option('--no-direct', 'skip the direct fits of the consistency check')
-      .option('--kind <kind>', 'model of scale 0 and of the direct fits: born (Born machine) | probability (non-negative train learned by EM)', D.kind)
+      .option('--kind <kind>', 'model of scale 0 and of the direct fits: born (Born machine) | probability (non-negative train learned by EM) | mixture (EM trains + latent classes + Born machine, as in mps fit)', D.kind)
       .option('--out <dir>', 'write scales.json, scales.csv, order.csv and the models (NPZ) into this directory'),
   ).action(async (activity: string, opts: DtnrCliOpts, cmd: Command) => {
-    if (opts.kind !== 'born' && opts.kind !== 'probability') throw new UsageError(`--kind must be born or probability (got '${opts.kind}')`);
+    if (!['born', 'probability', 'mixture'].includes(opts.kind)) throw new UsageError(`--kind must be born, probability or mixture (got '${opts.kind}')`);
     if (opts.block !== 'any' && opts.block !== 'count') throw new UsageError(`--block must be any or count (got '${opts.block}')`);
     if (opts.block !== 'count' && cmd.getOptionValueSource('blockCap') === 'cli') throw new UsageError('--block-cap applies to --block count only');
     if (!(opts.fraction > 0 && opts.fraction < 1)) throw new UsageError(`--fraction must be in (0, 1) (got ${opts.fraction})`);
@@ -145,7 +145,7 @@ export function register(program: Command): void {
         samples: opts.samples,
         seed: opts.seed,
         direct: opts.direct,
-        kind: opts.kind as MpsKind,
+        kind: opts.kind as MpsKind | 'mixture',
         flow: { policy: 'fraction', fraction: opts.fraction, steps: opts.steps, curvePoints: 0 },
         threads: opts.threads,
         onProgress,

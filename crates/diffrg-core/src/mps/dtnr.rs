@@ -5,8 +5,11 @@
 //! 1. Sites are placed in the leaf order of the flow's hierarchy ([`super::hierarchy`]), so every
 //!    supernode at every scale is a contiguous block of sites.
 //! 2. Scale 0: a Born machine `P_0 = Psi^2` is fitted to the (reordered) training patterns
-//!    ([`super::learn::fit`], early stopping on a validation split), or a probability train
-//!    learned by EM ([`super::ptt::fit`], `probability`).
+//!    ([`super::learn::fit`], early stopping on a validation split), a probability train
+//!    learned by EM ([`super::ptt::fit`], `probability`), or the mixture of the `mps fit`
+//!    pipeline ([`super::mixture::fit_ensemble`], `mixture`: bagged EM trains, a latent-class
+//!    model and a Born machine, weights on the validation split; recompressed to its own
+//!    largest bond, so that the flow does not truncate the fitted model's capacity).
 //! 3. Scale t -> t+1: the model's sites inside each scale-(t+1) supernode are contracted with
 //!    the block map `f` (any spike, or the spike count capped), which gives the exact
 //!    pushforward `P_{t+1}(v) = sum_{s : f(s_B) = v_B} P_t(s)` as a probability train
@@ -29,6 +32,8 @@ use super::entropy::{bond_entropies, shannon_sampled};
 use super::hierarchy::{leaf_order, Hierarchy};
 use super::learn::{FitReport, LearnOptions};
 use super::marginals::marginals;
+use super::mixture::EnsembleOptions;
+use super::pipeline::Family;
 use super::ptt::PttOptions;
 use super::sample::sample;
 use super::tt::{check_patterns, Kind, TensorTrain};
@@ -64,6 +69,10 @@ pub struct DtnrOptions {
     /// Fit probability trains by EM ([`super::ptt`]; its `max_bond` is replaced by `max_bond`)
     /// instead of Born machines, at scale 0 and for the direct models. Default None (Born).
     pub probability: Option<PttOptions>,
+    /// Fit the mixture of [`super::mixture::fit_ensemble`] (its `ptt.max_bond` is replaced by
+    /// `max_bond`) at scale 0 and for the direct models; takes precedence over `probability`.
+    /// Default None.
+    pub mixture: Option<EnsembleOptions>,
 }
 
 impl DtnrOptions {
@@ -78,7 +87,24 @@ impl DtnrOptions {
             crate::mps::Kind::Born => None,
             crate::mps::Kind::Probability => Some(PttOptions { seed: self.seed, ..Default::default() }),
         };
+        self.mixture = None;
         self
+    }
+    /// Selects the model family by the pipeline's name (`born`, `probability`, `mixture`); the
+    /// mixture gets the pipeline's defaults seeded with `seed`.
+    pub fn with_family(self, family: Family) -> Self {
+        match family {
+            Family::Born => self.with_kind(crate::mps::Kind::Born),
+            Family::Probability => self.with_kind(crate::mps::Kind::Probability),
+            Family::Mixture => {
+                let seed = self.seed;
+                let mut o = self.with_kind(crate::mps::Kind::Born);
+                let d = EnsembleOptions::default();
+                o.mixture =
+                    Some(EnsembleOptions { ptt: PttOptions { seed, ..d.ptt.clone() }, born: LearnOptions { seed, ..d.born.clone() }, ..d });
+                o
+            }
+        }
     }
 }
 
@@ -97,6 +123,7 @@ impl Default for DtnrOptions {
             direct: true,
             pseudocount: 0.5,
             probability: None,
+            mixture: None,
         }
     }
 }
@@ -269,13 +296,15 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
     let (n_train, n_validation, n_heldout) = (fit0.len() / n, val0.len() / n, test.len() / n);
     let learn = LearnOptions { max_bond: opts.max_bond, ..opts.learn.clone() };
     let prob = opts.probability.as_ref().map(|p| PttOptions { max_bond: opts.max_bond, ..p.clone() });
+    let mix = opts.mixture.as_ref().map(|m| EnsembleOptions { ptt: PttOptions { max_bond: opts.max_bond, ..m.ptt.clone() }, ..m.clone() });
     let fit = |dims: &[usize], train: &[u8], val: &[u8], exec: &Exec| -> Result<(TensorTrain, FitReport)> {
-        match &prob {
-            Some(p) => super::ptt::fit(dims, train, val, p, exec),
-            None => super::learn::fit(dims, train, val, &learn, exec),
+        match (&mix, &prob) {
+            (Some(m), _) => super::mixture::fit_ensemble(dims, train, val, m, exec).map(|(t, r, _)| (t, r)),
+            (None, Some(p)) => super::ptt::fit(dims, train, val, p, exec),
+            (None, None) => super::learn::fit(dims, train, val, &learn, exec),
         }
     };
-    let comp = CompressOptions { max_bond: opts.max_bond, cutoff: opts.cutoff };
+    let mut comp = CompressOptions { max_bond: opts.max_bond, cutoff: opts.cutoff };
     let mut data = Split { fit: fit0, val: val0, test };
     let mut dims = dims0;
     let mut nvars = n;
@@ -289,6 +318,10 @@ pub fn dtnr(g: &Graph, patterns: &[u8], assignments: &[Vec<usize>], opts: &DtnrO
         let scale_part = exec.part(t as f64 / hierarchy.variables.len() as f64, (t + 1) as f64 / hierarchy.variables.len() as f64);
         let (model, trunc, neg, before) = if t == 0 {
             let (m, _) = fit(&dims, &data.fit, &data.val, &scale_part)?;
+            if mix.is_some() {
+                // a mixture's bonds are the sum of its components': keep them through the flow
+                comp.max_bond = comp.max_bond.max(m.max_bond());
+            }
             let b = m.bond_dims();
             (m, 0.0, NegativeMass { value: 0.0, std_error: 0.0, lower_bound: 0.0, estimated: false }, b)
         } else {

@@ -221,3 +221,32 @@ fn flowed_model_matches_a_direct_fit_on_coarse_data() {
     // pairs of one cluster share its latent state; the clusters themselves are independent
     assert!(mi[1] > 0.1 && mi[2].abs() < 0.05 && mi[0] > mi[1], "{mi:?}");
 }
+
+#[test]
+fn mixture_flow_keeps_the_fitted_bonds_and_equals_the_pushforward() {
+    // at chi 2 the mixture's bonds (sum of its components') exceed chi: the flow recompresses
+    // to the fitted model's largest bond, so it stays the exact, non-negative pushforward
+    let (g, pats, assignments) = clustered();
+    let mut opts =
+        DtnrOptions { max_bond: 2, samples: 2000, direct: false, ..Default::default() }.with_family(crate::mps::pipeline::Family::Mixture);
+    let m = opts.mixture.as_mut().unwrap();
+    m.components = 2;
+    m.ptt.pseudocount_grid = vec![1.0];
+    let r = dtnr(&g, &pats, &assignments, &opts, &Exec::with_threads(2)).unwrap();
+    assert_eq!(r.models[0].kind(), Kind::Probability);
+    assert!(r.models[0].max_bond() > 2, "bonds {:?}", r.models[0].bond_dims());
+    let p0 = r.models[0].dense_probabilities().unwrap();
+    let dims0 = r.models[0].dims();
+    for t in 1..r.scales.len() {
+        let mut bl: Vec<(usize, usize)> = r.hierarchy.blocks[t - 1].clone();
+        for s in (0..t - 1).rev() {
+            bl = bl.iter().map(|&(a, b)| (r.hierarchy.blocks[s][a].0, r.hierarchy.blocks[s][b - 1].1)).collect();
+        }
+        let want = pushforward(&p0, &dims0, &bl, BlockMap::Any);
+        let got = r.models[t].dense_probabilities().unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-9, "scale {t}: {a} vs {b}");
+        }
+        assert!(r.scales[t].truncation_error < 1e-12 && r.scales[t].negative_mass.value.abs() < 1e-12);
+    }
+}

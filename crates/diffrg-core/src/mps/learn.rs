@@ -105,6 +105,9 @@ pub struct SweepRecord {
     pub smoothing: f64,
     /// Mixing weight `eps` of the run's initial state (1: product-state start).
     pub init_mix: f64,
+    /// Mixtures: index of the component (in `components[]`) whose fit the record belongs to; 0
+    /// for the single fits.
+    pub component: usize,
 }
 
 /// Result diagnostics of [`fit`].
@@ -304,6 +307,7 @@ pub(crate) fn refine(
                 chi: opts.max_bond,
                 smoothing: 0.0,
                 init_mix,
+                component: 0,
             });
             let sc = score(tr, va);
             if sc < best.0 - 1e-9 {

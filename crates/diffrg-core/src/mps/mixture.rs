@@ -21,13 +21,16 @@
 //! **Bagged ensemble** ([`fit_ensemble`]): `components` probability trains
 //! ([`super::ptt::fit`]) each fitted on a bootstrap resample of the training patterns (Breiman
 //! 1996; for densities Ridgeway 2002, "Looking for lumps", and Rosset & Segal 2002), with its own
-//! seed for the split-and-perturb growth, optionally plus one Born machine ([`super::learn::fit`])
-//! at bond dimension `born_chi` on the full training set; all use the validation split for early
+//! seed for the split-and-perturb growth, a latent-class model ([`super::latent::fit`], up to
+//! `min(latent_classes, max_bond)` classes: correlations independent of the site order, which
+//! the chains lose between distant sites) and one Born machine ([`super::learn::fit`])
+//! at bond dimension `born_chi` on the full training set (each optional); all use the validation split for early
 //! stopping, and the mixture weights are fitted on the validation split. Departure: the weights
 //! are estimated on the same validation split that stops the components (R numbers from
 //! hundreds of patterns; the test split stays untouched).
 
 use super::canonical::log_norm;
+use super::latent::{self, LatentOptions};
 use super::learn::{self, FitReport, LearnOptions};
 use super::ptt::{self, PttOptions};
 use super::tt::{check_patterns, Core, Kind, TensorTrain};
@@ -158,6 +161,10 @@ pub struct EnsembleOptions {
     /// Bond dimension of an added Born machine fitted on the full training set (0: none).
     /// Default 2 (the bond the validation split supports on the Aplysia recordings, docs/mps.md).
     pub born_chi: usize,
+    /// Largest class count of an added latent-class component ([`super::latent`]; also capped
+    /// by the probability trains' `max_bond`, so `--chi` bounds every component's bond; 0: none).
+    /// Default 32.
+    pub latent_classes: usize,
     /// Options of every probability train (`seed` is the base seed: component r uses
     /// `seed + r`; `restarts` applies per component).
     pub ptt: PttOptions,
@@ -167,7 +174,14 @@ pub struct EnsembleOptions {
 
 impl Default for EnsembleOptions {
     fn default() -> Self {
-        EnsembleOptions { components: 4, bootstrap: true, born_chi: 2, ptt: PttOptions::default(), born: LearnOptions::default() }
+        EnsembleOptions {
+            components: 4,
+            bootstrap: true,
+            born_chi: 2,
+            latent_classes: 32,
+            ptt: PttOptions::default(),
+            born: LearnOptions::default(),
+        }
     }
 }
 
@@ -198,16 +212,17 @@ pub fn fit_ensemble(
     exec: &Exec,
 ) -> Result<(TensorTrain, FitReport, Vec<ComponentReport>)> {
     let n = dims.len();
-    if opts.components == 0 && opts.born_chi == 0 {
-        return Err(Error::invalid_input("an ensemble needs at least one component (components or bornChi)"));
+    if opts.components == 0 && opts.born_chi == 0 && opts.latent_classes == 0 {
+        return Err(Error::invalid_input("an ensemble needs at least one component (components, latentClasses or bornChi)"));
     }
     check_patterns(dims, train, "train")?;
     if val.is_empty() {
         return Err(Error::invalid_input("an ensemble fit needs a non-empty validation split"));
     }
     check_patterns(dims, val, "validation")?;
-    let total = opts.components + usize::from(opts.born_chi > 0);
+    let total = opts.components + usize::from(opts.latent_classes > 0) + usize::from(opts.born_chi > 0);
     let mut models = Vec::with_capacity(total);
+    let mut labels = Vec::with_capacity(total);
     let mut curve = Vec::new();
     let mut first: Option<FitReport> = None;
     for r in 0..opts.components {
@@ -216,24 +231,38 @@ pub fn fit_ensemble(
         let seed = opts.ptt.seed.wrapping_add(r as u64);
         let data = if opts.bootstrap { bootstrap(train, n, seed.wrapping_mul(7919).wrapping_add(17)) } else { train.to_vec() };
         let (m, rep) = ptt::fit(dims, &data, val, &PttOptions { seed, ..opts.ptt.clone() }, &part)?;
-        curve.extend(rep.curve.iter().cloned());
+        curve.extend(rep.curve.iter().map(|c| learn::SweepRecord { component: models.len(), ..c.clone() }));
         first.get_or_insert(rep);
         models.push(m);
+        labels.push(Component::Probability);
+    }
+    if opts.latent_classes > 0 {
+        let part = exec.part(opts.components as f64 / total as f64, (opts.components + 1) as f64 / total as f64);
+        let lo =
+            LatentOptions { max_classes: opts.latent_classes.min(opts.ptt.max_bond).max(1), seed: opts.ptt.seed, ..Default::default() };
+        let (m, rep, _) = latent::fit(dims, train, val, &lo, &part)?;
+        curve.extend(rep.curve.iter().map(|c| learn::SweepRecord { component: models.len(), ..c.clone() }));
+        first.get_or_insert(rep);
+        models.push(m);
+        labels.push(Component::Latent);
     }
     if opts.born_chi > 0 {
-        let part = exec.part(opts.components as f64 / total as f64, 1.0);
+        let part = exec.part((total - 1) as f64 / total as f64, 1.0);
         let (m, rep) = learn::fit(dims, train, val, &LearnOptions { max_bond: opts.born_chi, ..opts.born.clone() }, &part)?;
-        curve.extend(rep.curve.iter().cloned());
+        curve.extend(rep.curve.iter().map(|c| learn::SweepRecord { component: models.len(), ..c.clone() }));
         first.get_or_insert(rep);
         models.push(m);
+        labels.push(Component::Born);
     }
     let lp: Vec<Vec<f64>> = models.iter().map(|m| super::eval::log2_prob(m, val, exec)).collect::<Result<_>>()?;
     let (weights, nll_val) = mixture_weights(&lp, 10_000)?;
     let comps = models
         .iter()
+        .zip(&labels)
         .zip(&weights)
         .zip(&lp)
-        .map(|((m, &w), l)| ComponentReport {
+        .map(|(((m, &label), &w), l)| ComponentReport {
+            component: label,
             kind: m.kind(),
             weight: w,
             nll_validation: -l.iter().sum::<f64>() / l.len() as f64,
@@ -252,9 +281,24 @@ pub fn fit_ensemble(
     Ok((mix, rep, comps))
 }
 
+/// What a component of a fitted ensemble is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// A bagged probability train learned by EM ([`super::ptt`]).
+    Probability,
+    /// The latent-class model ([`super::latent`]).
+    Latent,
+    /// The Born machine ([`super::learn`]).
+    Born,
+}
+
+named_enum!(Component, "component" { Probability => "probability", Latent => "latent", Born => "born" });
+
 /// One component of a fitted ensemble.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentReport {
+    pub component: Component,
+    /// Its storage kind (a latent-class model is a probability train).
     pub kind: Kind,
     pub weight: f64,
     /// Its own validation NLL (bits per pattern).
@@ -386,8 +430,12 @@ mod tests {
             ..Default::default()
         };
         let (m, rep, comps) = fit_ensemble(&dims, tr, va, &opts, &Exec::with_threads(2)).unwrap();
-        assert_eq!(comps.len(), 4);
-        assert_eq!(comps[3].kind, Kind::Born);
+        assert_eq!(comps.len(), 5);
+        let labels: Vec<Component> = comps.iter().map(|c| c.component).collect();
+        assert_eq!(labels[2..], [Component::Probability, Component::Latent, Component::Born]);
+        assert_eq!(comps[4].kind, Kind::Born);
+        // the latent-class component is capped by the trains' chi
+        assert!(comps[3].max_bond <= 4 && comps[3].kind == Kind::Probability);
         assert!((comps.iter().map(|c| c.weight).sum::<f64>() - 1.0).abs() < 1e-9);
         let val = learn::nll(&m, va, &Exec::sequential()).unwrap();
         assert!((val - rep.nll_heldout).abs() < 1e-9, "{val} vs {}", rep.nll_heldout);
@@ -402,6 +450,13 @@ mod tests {
         let (m2, _, _) = fit_ensemble(&dims, tr, va, &opts, &Exec::sequential()).unwrap();
         assert_eq!(m, m2);
         assert!(fit_ensemble(&dims, tr, &[], &opts, &Exec::sequential()).is_err());
-        assert!(fit_ensemble(&dims, tr, va, &EnsembleOptions { components: 0, born_chi: 0, ..opts.clone() }, &Exec::sequential()).is_err());
+        assert!(fit_ensemble(
+            &dims,
+            tr,
+            va,
+            &EnsembleOptions { components: 0, born_chi: 0, latent_classes: 0, ..opts.clone() },
+            &Exec::sequential()
+        )
+        .is_err());
     }
 }

@@ -11,6 +11,7 @@
 //! - [`learn`]: exact initialisation from data and two-site DMRG likelihood sweeps.
 //! - [`select`]: regularisation: the initial state chosen on a validation split.
 //! - [`ptt`]: non-negative (probability) trains learned by EM with smoothed counts.
+//! - [`latent`]: latent-class models (mixtures of independent-site models) as trains.
 //! - [`mixture`]: mixtures of trains as one train, mixture weights by EM, bagged ensembles.
 //! - [`baselines`]: independent-site and pairwise (Ising/Potts) pseudo-likelihood models;
 //!   [`lbfgs`] their solver, `ais` their partition function beyond exact enumeration.
@@ -36,6 +37,7 @@ pub mod env;
 pub mod eval;
 pub mod hierarchy;
 pub mod kpairwise;
+pub mod latent;
 pub mod lbfgs;
 pub mod learn;
 pub mod marginals;

@@ -239,6 +239,40 @@ pub fn grow(tt: &TensorTrain, bonds: &[usize], noise: f64, rng: &mut ChaCha8Rng)
     TensorTrain::new(Kind::Probability, cores).expect("grown cores are consistent")
 }
 
+/// EM with early stopping on a validation split, shared by the EM learners ([`fit`],
+/// [`super::latent::fit`]): `step(m)` returns the next state, the training NLL of `m`, its
+/// validation NLL and its largest bond; runs at most `max_iters + 1` steps and stops after
+/// `patience` steps without a validation improvement (1e-9). Returns the best state with its
+/// training and validation NLL, and `(train, validation, bond)` of every step.
+pub(crate) fn early_stopped<M>(
+    start: M,
+    max_iters: usize,
+    patience: usize,
+    exec: &Exec,
+    mut step: impl FnMut(&M) -> Result<(M, f64, f64, usize)>,
+) -> Result<((M, f64, f64), Vec<(f64, f64, usize)>)> {
+    let mut m = start;
+    let mut best: Option<(M, f64, f64)> = None;
+    let mut stale = 0;
+    let mut trace = Vec::new();
+    for _ in 0..=max_iters {
+        exec.check()?;
+        let (next, tr, va, bond) = step(&m)?;
+        trace.push((tr, va, bond));
+        if best.as_ref().is_none_or(|b| va < b.2 - 1e-9) {
+            best = Some((m, tr, va));
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= patience {
+                break;
+            }
+        }
+        m = next;
+    }
+    Ok((best.expect("at least one step"), trace))
+}
+
 /// Bond caps `min(chi, prod_{j<=k} d_j, prod_{j>k} d_j)` for bonds 1..N-1.
 fn caps(dims: &[usize], chi: usize) -> Vec<usize> {
     let b = super::tt::max_bonds(dims, chi);
@@ -298,38 +332,30 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &E
                 chi: 1,
                 smoothing: lambda,
                 init_mix: 1.0,
+                component: 0,
             });
             let mut history = vec![curve.last().expect("pushed").clone()];
             for (ri, &chi) in rungs.iter().enumerate().filter(|(_, c)| **c > 1) {
                 exec.check()?;
                 exec.progress.set((run as f64 + ri as f64 / rungs.len() as f64) / runs as f64);
-                let mut tt = grow(&rung_best.0, &caps(dims, chi), opts.noise, &mut rng);
-                let mut local = (tt.clone(), f64::INFINITY, f64::INFINITY);
-                let mut stale = 0;
-                let mut rec = Vec::new();
-                for _ in 0..=opts.max_iters {
-                    exec.check()?;
-                    let va = nll(&tt, &v, exec)?;
-                    let (next, tr) = em_step(&tt, &data, &q, lambda, exec)?;
-                    rec.push(SweepRecord {
+                let tt = grow(&rung_best.0, &caps(dims, chi), opts.noise, &mut rng);
+                let (local, trace) = early_stopped(tt, opts.max_iters, opts.patience, exec, |tt| {
+                    let va = nll(tt, &v, exec)?;
+                    let (next, tr) = em_step(tt, &data, &q, lambda, exec)?;
+                    Ok((next, tr, va, tt.max_bond()))
+                })?;
+                let rec: Vec<SweepRecord> = trace
+                    .into_iter()
+                    .map(|(tr, va, b)| SweepRecord {
                         nll_train: tr,
                         nll_heldout: va,
-                        max_bond: tt.max_bond(),
+                        max_bond: b,
                         chi,
                         smoothing: lambda,
                         init_mix: 1.0,
-                    });
-                    if va < local.2 - 1e-9 {
-                        local = (tt, tr, va);
-                        stale = 0;
-                    } else {
-                        stale += 1;
-                        if stale >= opts.patience {
-                            break;
-                        }
-                    }
-                    tt = next;
-                }
+                        component: 0,
+                    })
+                    .collect();
                 curve.extend(rec.iter().cloned());
                 if !(local.2 < rung_best.2 - 1e-9) {
                     break;
