@@ -79,6 +79,7 @@ export const inferPatternGraph = api('inferPatternGraph', { data: 'loaded', opti
 export const siteSubgraph = api('siteSubgraph', { graph: 'graph', ids: 'numbers' }, patterns.siteSubgraph);
 
 export const inferSpikes = api('inferSpikes', { spikes: 'spikeTable', options: 'options?' }, infer.inferSpikes);
+export const binSpikeTimes = api('binSpikeTimes', { times: 'numbers', binSeconds: 'number', start: 'number?', end: 'number?' }, infer.binSpikeTimes);
 export const inferDense = api('inferDense', { activity: 'raster', options: 'options?' }, infer.inferDense);
 export const writeGraphCsv = api('writeGraphCsv', { file: 'string', edges: 'array', nodes: 'labels?' }, infer.writeGraphCsv);
 

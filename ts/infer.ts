@@ -122,6 +122,20 @@ function nativeOptions(options: InferOptions, binSeconds: number) {
   return { ...rest, binSeconds, threads };
 }
 
+/** The bin index of a time outside the window in {@link binSpikeTimes}' `index`. */
+export const OUTSIDE = 0xffffffff;
+
+/**
+ * Bins spike times (any order) with the core's rule: bin k = floor((t - start) / binSeconds)
+ * covers [start + k bin, start + (k + 1) bin); the window [start, end) holds
+ * ceil((end - start) / bin - 1e-9) bins (the last may be partial; a time in it is clamped to the
+ * last bin); times before `start` or at or after `end` get {@link OUTSIDE}. `start` defaults to
+ * 0 and `end` to one bin after the latest time (`start + binSeconds` without times).
+ */
+export function binSpikeTimes(times: ArrayLike<number>, binSeconds: number, start?: number, end?: number): { bins: number; start: number; end: number; index: Uint32Array } {
+  return callNative(() => native.binSpikeTimes(times instanceof Float64Array ? times : Float64Array.from(times), binSeconds, start, end));
+}
+
 /** Infers a directed graph among the neurons of a spike table. */
 export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}): Promise<InferResult> {
   const bin = options.binSeconds ?? 0.005;
@@ -130,33 +144,25 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   const { neurons, times } = spikes;
   if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
   const idOf = new Map<number, number>();
-  let tmin = Infinity;
-  let tmax = -Infinity;
   for (let k = 0; k < neurons.length; k++) {
     const id = neurons[k];
     const t = times[k];
     if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer below 2^53`);
     if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
     if (!idOf.has(id)) idOf.set(id, 0);
-    if (t < tmin) tmin = t;
-    if (t > tmax) tmax = t;
   }
   if (idOf.size === 0) throw new InvalidInputError('spikes: the table is empty');
   const ids = [...idOf.keys()].sort((a, b) => a - b);
   ids.forEach((id, i) => idOf.set(id, i));
-  const start = options.start ?? 0;
-  const end = options.end ?? tmax + bin;
-  if (!(end > start)) throw new InvalidInputError(`end (${end}) must be after start (${start})`);
-  const nBins = Math.ceil((end - start) / bin - 1e-9);
-  if (nBins > 0xffffffff) throw new InvalidInputError(`${nBins} bins exceed the 2^32 limit; use a larger bin`);
+  // The core's binning rule (activity::bin_events; docs/activity-io.md, "Binning").
+  const { bins: nBins, index } = binSpikeTimes(times, bin, options.start, options.end);
   const nb = new Uint32Array(neurons.length);
   const bb = new Uint32Array(neurons.length);
   let m = 0;
   for (let k = 0; k < neurons.length; k++) {
-    const b = Math.floor((times[k] - start) / bin);
-    if (b < 0 || b >= nBins) continue;
+    if (index[k] === OUTSIDE) continue;
     nb[m] = idOf.get(neurons[k])!;
-    bb[m] = b;
+    bb[m] = index[k];
     m++;
   }
   const r = await runNative(options, (token) =>
