@@ -78,4 +78,35 @@ describe('binning through the core', () => {
     expect(code(() => diffrg.binSpikeTimes([0.1], 0.1, 1, 1))).toBe('ERR_INVALID_INPUT');
     expect(code(() => diffrg.binSpikeTimes([0.1], 1e-9, 0, 1e3))).toBe('ERR_TOO_LARGE');
   });
+
+  it('spikeTrainStats and pairPurity are the core\'s, against brute force', () => {
+    const spikeTimes = new Float64Array([0.1, 0.3, 0.4, 0.9, 0.2, 0.5, 2.5]);
+    const spikeOffsets = new Float64Array([0, 4, 4, 7]);
+    const st = diffrg.spikeTrainStats({ spikeOffsets, spikeTimes }, 0, 2);
+    expect([...st.count]).toEqual([4, 0, 2]);
+    expect(st.rate[0]).toBeCloseTo(2, 12);
+    const isi = [0.2, 0.1, 0.5];
+    const m = isi.reduce((a, b) => a + b) / 3;
+    const sd = Math.sqrt(isi.reduce((a, b) => a + (b - m) ** 2, 0) / 2);
+    expect(st.isiCv[0]).toBeCloseTo(sd / m, 12);
+    expect(Number.isNaN(st.isiCv[1]) && Number.isNaN(st.isiCv[2])).toBe(true);
+    const block = [0, 0, 0, 1, 1, 2, 2, 2, 2, 5];
+    const label = [1, 1, 2, 2, 2, 3, 3, 1, 3, 3];
+    const items = [0, 1, 2, 3, 5, 6, 7, 9];
+    let together = 0;
+    let same = 0;
+    let sameAll = 0;
+    for (let x = 0; x < items.length; x++) {
+      for (let y = x + 1; y < items.length; y++) {
+        const [a, b] = [items[x], items[y]];
+        if (label[a] === label[b]) sameAll++;
+        if (block[a] === block[b]) {
+          together++;
+          if (label[a] === label[b]) same++;
+        }
+      }
+    }
+    const p = diffrg.pairPurity(block, label, items);
+    expect(p).toEqual({ purity: same / together, chance: sameAll / ((items.length * (items.length - 1)) / 2), pairs: together });
+  });
 });

@@ -7,6 +7,7 @@ import { InvalidInputError } from './errors';
 import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { LIMITS } from './limits';
 import { writeFileAtomic } from './io/atomic';
+import { binSpikeTimes, OUTSIDE } from './spikes';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
 
@@ -120,20 +121,6 @@ function checkMethodOptions(options: InferOptions): void {
 function nativeOptions(options: InferOptions, binSeconds: number) {
   const { signal: _s, onProgress: _p, threads, binSeconds: _b, start: _st, end: _e, ...rest } = options;
   return { ...rest, binSeconds, threads };
-}
-
-/** The bin index of a time outside the window in {@link binSpikeTimes}' `index`. */
-export const OUTSIDE = 0xffffffff;
-
-/**
- * Bins spike times (any order) with the core's rule: bin k = floor((t - start) / binSeconds)
- * covers [start + k bin, start + (k + 1) bin); the window [start, end) holds
- * ceil((end - start) / bin - 1e-9) bins (the last may be partial; a time in it is clamped to the
- * last bin); times before `start` or at or after `end` get {@link OUTSIDE}. `start` defaults to
- * 0 and `end` to one bin after the latest time (`start + binSeconds` without times).
- */
-export function binSpikeTimes(times: ArrayLike<number>, binSeconds: number, start?: number, end?: number): { bins: number; start: number; end: number; index: Uint32Array } {
-  return callNative(() => native.binSpikeTimes(times instanceof Float64Array ? times : Float64Array.from(times), binSeconds, start, end));
 }
 
 /** Infers a directed graph among the neurons of a spike table. */
