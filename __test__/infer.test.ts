@@ -199,7 +199,7 @@ describe('simulate lif -> infer (end to end)', () => {
 describe('LGD vs baselines on a clustered LIF simulation (issue section 3)', () => {
   it('beats correlation, partial correlation and VAR in AUROC and AUPR with 50% and 20% observed', async () => {
     // 400 neurons (80% E, 4 clusters), 40 E + 10 I inputs per neuron, 60 s; 5 ms bins, 2 lags.
-    // docs/lgd.md has the same comparison over 5 seeds (infer::lif_accuracy).
+    // docs/lgd.md has the same comparison over 5 seeds (examples/reports/lif_accuracy.rs).
     const sim = await diffrg.simulateLif({ neurons: 400, clusters: 4, kExc: 40, kInh: 10, duration: 60, seed: 1, threads: 2 });
     const u = rng(11);
     const order = shuffled(Array.from({ length: sim.n }, (_, i) => i), u);

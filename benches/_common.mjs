@@ -60,3 +60,21 @@ export function row(task, ours, theirs, peerName) {
 }
 
 export { rng } from '../__test__/synthetic.mjs';
+
+/**
+ * Runs Rust report harnesses of crates/diffrg-core/examples/reports (one binary, `reports <name>`),
+ * built once in the addon's release profile and target (dependencies shared with `npm run build`;
+ * `cargo build` is a no-op when nothing changed). `env` holds the harness's size knobs.
+ */
+let reportsBinary;
+export function coreReport(name, env = {}) {
+  const root = join(here, '..');
+  if (!reportsBinary) {
+    const host = createRequire(import.meta.url)('../scripts/host.js');
+    execFileSync('cargo', ['build', '--quiet', '--release', '--target', host, '-p', 'diffrg-core', '--example', 'reports'], { cwd: root, stdio: 'inherit' });
+    reportsBinary = join(root, 'target', host, 'release', 'examples', process.platform === 'win32' ? 'reports.exe' : 'reports');
+  }
+  const shown = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
+  console.log(`-- ${name}${shown ? ` (${shown})` : ''}${SMOKE ? ' [smoke]' : ''}`);
+  execFileSync(reportsBinary, [name], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+}

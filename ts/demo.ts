@@ -32,6 +32,7 @@
 import { Graph } from './graph';
 import { simulateLif, type LifSimulation } from './sim';
 import { inferSpikes, rankMetrics, type InferResult } from './infer';
+import { binSpikeTimes, OUTSIDE, pairPurity, spikeTrainStats } from './spikes';
 import { leiden, communityOrdering, adjustedRandIndex, normalizedMutualInformation } from './community';
 import { spectralScan } from './spectral';
 import { rgFlow } from './rg';
@@ -99,50 +100,13 @@ function connectionProbabilities(sim: LifSimulation): { inside: number; between:
   return { inside: inside / pairsInside, between: between / pairsBetween };
 }
 
-/** Median coefficient of variation of the inter-spike intervals of E neurons with >= 10 spikes (1 for a Poisson process). */
+/** Median coefficient of variation of the inter-spike intervals (the core's `spikeTrainStats`) of E neurons with >= 10 spikes (1 for a Poisson process). */
 function medianIsiCv(sim: LifSimulation): number {
+  const stats = spikeTrainStats(sim, 0, sim.duration);
   const cvs: number[] = [];
-  for (let i = 0; i < sim.n; i++) {
-    const a = sim.spikeOffsets[i];
-    const b = sim.spikeOffsets[i + 1];
-    if (!sim.excitatory[i] || b - a < 10) continue;
-    let sum = 0;
-    let sq = 0;
-    for (let k = a + 1; k < b; k++) {
-      const isi = sim.spikeTimes[k] - sim.spikeTimes[k - 1];
-      sum += isi;
-      sq += isi * isi;
-    }
-    const m = sum / (b - a - 1);
-    cvs.push(Math.sqrt(Math.max(0, sq / (b - a - 1) - m * m)) / m);
-  }
+  for (let i = 0; i < sim.n; i++) if (sim.excitatory[i] && stats.count[i] >= 10) cvs.push(stats.isiCv[i]);
   cvs.sort((x, y) => x - y);
   return cvs.length ? (cvs[(cvs.length - 1) >> 1] + cvs[cvs.length >> 1]) / 2 : NaN;
-}
-
-/**
- * Pair purity of a partition against reference labels over the items in `items`: among the pairs
- * of items that share a block, the fraction that also share a reference label. `chance` is the
- * same fraction over all pairs of items (what a partition blind to the labels gets on average).
- */
-export function pairPurity(block: ArrayLike<number>, label: ArrayLike<number>, items: number[]): { purity: number; chance: number; pairs: number } {
-  let together = 0;
-  let same = 0;
-  let sameAll = 0;
-  for (let x = 0; x < items.length; x++) {
-    for (let y = x + 1; y < items.length; y++) {
-      const a = items[x];
-      const b = items[y];
-      const l = label[a] === label[b];
-      if (l) sameAll++;
-      if (block[a] === block[b]) {
-        together++;
-        if (l) same++;
-      }
-    }
-  }
-  const all = (items.length * (items.length - 1)) / 2;
-  return { purity: together ? same / together : NaN, chance: all ? sameAll / all : NaN, pairs: together };
 }
 
 /** Options of {@link runDemo}. */
@@ -313,13 +277,12 @@ export async function runDemo(opts: DemoOptions) {
   const count = (id: number) => sim.spikeOffsets[id + 1] - sim.spikeOffsets[id];
   const chosen = [...observed].sort((a, b) => count(b) - count(a) || a - b).slice(0, 40).sort((a, b) => a - b);
   const bin = 0.01;
+  // whole bins of the recording, binned by the core's rule (docs/activity-io.md, "Binning")
   const bins = Math.floor(sim.duration / bin);
   const data = new Uint8Array(bins * chosen.length);
   chosen.forEach((id, col) => {
-    for (let k = sim.spikeOffsets[id]; k < sim.spikeOffsets[id + 1]; k++) {
-      const b = Math.floor(sim.spikeTimes[k] / bin);
-      if (b < bins) data[b * chosen.length + col] = 1;
-    }
+    const { index } = binSpikeTimes(sim.spikeTimes.subarray(sim.spikeOffsets[id], sim.spikeOffsets[id + 1]), bin, 0, bins * bin);
+    for (const b of index) if (b !== OUTSIDE) data[b * chosen.length + col] = 1;
   });
   const patterns: PatternMatrix = { rows: bins, sites: chosen.length, data };
   const colOf = new Map(chosen.map((id, c) => [id, c]));

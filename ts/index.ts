@@ -9,6 +9,7 @@ import { checkInteger, checkThreads, runNative } from './run';
 import * as mps from './mps';
 import * as patterns from './patterns';
 import * as infer from './infer';
+import * as spikeTrains from './spikes';
 import * as spectral from './spectral';
 import * as graphIo from './io/graph';
 import * as sim from './sim';
@@ -79,6 +80,9 @@ export const inferPatternGraph = api('inferPatternGraph', { data: 'loaded', opti
 export const siteSubgraph = api('siteSubgraph', { graph: 'graph', ids: 'numbers' }, patterns.siteSubgraph);
 
 export const inferSpikes = api('inferSpikes', { spikes: 'spikeTable', options: 'options?' }, infer.inferSpikes);
+export const binSpikeTimes = api('binSpikeTimes', { times: 'numbers', binSeconds: 'number', start: 'number?', end: 'number?' }, spikeTrains.binSpikeTimes);
+export const spikeTrainStats = api('spikeTrainStats', { trains: 'object', start: 'number', end: 'number' }, spikeTrains.spikeTrainStats);
+export const pairPurity = api('pairPurity', { block: 'numbers', label: 'numbers', items: 'numbers?' }, spikeTrains.pairPurity);
 export const inferDense = api('inferDense', { activity: 'raster', options: 'options?' }, infer.inferDense);
 export const writeGraphCsv = api('writeGraphCsv', { file: 'string', edges: 'array', nodes: 'labels?' }, infer.writeGraphCsv);
 

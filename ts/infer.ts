@@ -7,6 +7,7 @@ import { InvalidInputError } from './errors';
 import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { LIMITS } from './limits';
 import { writeFileAtomic } from './io/atomic';
+import { binSpikeTimes, OUTSIDE } from './spikes';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
 
@@ -130,33 +131,25 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   const { neurons, times } = spikes;
   if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
   const idOf = new Map<number, number>();
-  let tmin = Infinity;
-  let tmax = -Infinity;
   for (let k = 0; k < neurons.length; k++) {
     const id = neurons[k];
     const t = times[k];
     if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer below 2^53`);
     if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
     if (!idOf.has(id)) idOf.set(id, 0);
-    if (t < tmin) tmin = t;
-    if (t > tmax) tmax = t;
   }
   if (idOf.size === 0) throw new InvalidInputError('spikes: the table is empty');
   const ids = [...idOf.keys()].sort((a, b) => a - b);
   ids.forEach((id, i) => idOf.set(id, i));
-  const start = options.start ?? 0;
-  const end = options.end ?? tmax + bin;
-  if (!(end > start)) throw new InvalidInputError(`end (${end}) must be after start (${start})`);
-  const nBins = Math.ceil((end - start) / bin - 1e-9);
-  if (nBins > 0xffffffff) throw new InvalidInputError(`${nBins} bins exceed the 2^32 limit; use a larger bin`);
+  // The core's binning rule (activity::bin_events; docs/activity-io.md, "Binning").
+  const { bins: nBins, index } = binSpikeTimes(times, bin, options.start, options.end);
   const nb = new Uint32Array(neurons.length);
   const bb = new Uint32Array(neurons.length);
   let m = 0;
   for (let k = 0; k < neurons.length; k++) {
-    const b = Math.floor((times[k] - start) / bin);
-    if (b < 0 || b >= nBins) continue;
+    if (index[k] === OUTSIDE) continue;
     nb[m] = idOf.get(neurons[k])!;
-    bb[m] = b;
+    bb[m] = index[k];
     m++;
   }
   const r = await runNative(options, (token) =>

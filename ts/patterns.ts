@@ -10,6 +10,7 @@ import { InvalidInputError, IoError, ParseError } from './errors';
 import { readActivity, type ReadActivityOptions, type SpikeTrains, type Raster } from './io/activity';
 import { readPatternsAsync, randomOrder, type MpsInput, type MpsModel, type PatternMatrix } from './mps';
 import { inferSpikes, type InferMethod, type SpikeTable } from './infer';
+import { binSpikeTimes, OUTSIDE } from './spikes';
 import { Graph } from './graph';
 import { communityOrdering, leiden, encodeLabels } from './community';
 import { checkSeed, type RunOptions } from './run';
@@ -119,28 +120,32 @@ export function binSpikes(spikes: SpikeTrains, binSeconds: number, options: { ca
   const file = options.file ?? '<spikes>';
   const n = spikes.ids.length;
   if (n === 0) throw new InvalidInputError(`${file}: no neurons`);
-  const start = options.start ?? 0;
-  let last = -Infinity;
-  for (const t of spikes.times) if (t.length) last = Math.max(last, t[t.length - 1]);
-  const end = options.end ?? (Number.isFinite(last) ? last + binSeconds : start + binSeconds);
-  if (!Number.isFinite(start) || !Number.isFinite(end) || !(end > start)) throw new InvalidInputError(`${file}: end (${end}) must be after start (${start})`);
-  const bins = Math.ceil((end - start) / binSeconds - 1e-9);
-  if (bins * n > 2 ** 31) throw new InvalidInputError(`${file}: ${bins} bins x ${n} sites is too large; use a larger bin`);
-  const data = new Uint8Array(bins * n);
   let total = 0;
   spikes.times.forEach((ts) => (total += ts.length));
+  const flat = new Float64Array(total);
+  let e = 0;
+  spikes.times.forEach((ts) => {
+    flat.set(ts, e);
+    e += ts.length;
+  });
+  // The core's binning rule (activity::bin_events; docs/activity-io.md, "Binning").
+  const { bins, start, end, index } = binSpikeTimes(flat, binSeconds, options.start, options.end);
+  if (bins * n > 2 ** 31) throw new InvalidInputError(`${file}: ${bins} bins x ${n} sites is too large; use a larger bin`);
+  const data = new Uint8Array(bins * n);
   const evNeuron = new Float64Array(total);
   const evTime = new Float64Array(total);
-  let e = 0;
+  e = 0;
+  let k0 = 0;
   spikes.times.forEach((ts, k) => {
-    for (const t of ts) {
-      const b = Math.floor((t - start) / binSeconds);
-      if (b < 0 || b >= bins) continue;
+    for (let j = 0; j < ts.length; j++) {
+      const b = index[k0 + j];
+      if (b === OUTSIDE) continue;
       const idx = b * n + k;
       if (data[idx] < cap) data[idx]++;
       evNeuron[e] = k;
-      evTime[e++] = t;
+      evTime[e++] = ts[j];
     }
+    k0 += ts.length;
   });
   return {
     patterns: { rows: bins, sites: n, data },

@@ -173,3 +173,23 @@ pub fn stochastic_block_model(sizes: Vec<u32>, p_in: f64, p_out: f64, directed: 
 fn to_usize(a: &Uint32Array) -> Vec<usize> {
     a.iter().map(|&l| l as usize).collect()
 }
+
+#[napi(object)]
+pub struct PairPurityJs {
+    /// Among the pairs of items in one block, the fraction that share a label (NaN without pairs).
+    pub purity: f64,
+    /// The same fraction over all pairs of items.
+    pub chance: f64,
+    /// Pairs of items in one block.
+    pub pairs: f64,
+}
+
+/// Pair purity of a partition against reference labels (`community::metrics::pair_purity`).
+#[napi]
+pub fn pair_purity(block: Uint32Array, label: Uint32Array) -> Result<PairPurityJs> {
+    let (a, b) = (to_usize(&block), to_usize(&label));
+    guard(|| {
+        let p = community::metrics::pair_purity(&a, &b)?;
+        Ok(PairPurityJs { purity: p.purity, chance: p.chance, pairs: p.pairs as f64 })
+    })
+}

@@ -2,6 +2,7 @@
 //! No numerics live here. The generated loader (`native/index.js`) and typings
 //! (`native/index.d.ts`) are produced by `napi build` and never edited by hand.
 
+mod activity;
 mod community;
 mod control;
 mod defaults;

@@ -110,18 +110,9 @@ fn core_options(o: &ScanOptions) -> diffrg_core::Result<scan::ScanOptions> {
     }
     slq.deflate = o.deflate.map(|d| d as usize);
     s.slq = slq;
-    if let Some(p) = o.prominence {
-        if !(p.is_finite() && p >= 0.0) {
-            return Err(Error::invalid_input(format!("prominence must be a finite number >= 0 (got {p})")));
-        }
-        s.prominence = p;
-    }
-    if let Some(t) = o.plateau_tolerance {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Error::invalid_input(format!("plateauTolerance must be a finite number > 0 (got {t})")));
-        }
-        s.plateau_tolerance = t;
-    }
+    // range checks: the core's (spectral::scan::validate_options)
+    crate::set(&mut s.prominence, o.prominence);
+    crate::set(&mut s.plateau_tolerance, o.plateau_tolerance);
     Ok(s)
 }
 

@@ -7,5 +7,5 @@
 pub mod raster;
 pub mod spikes;
 
-pub use raster::{BinBlock, BinGrid, BinOptions, BlockBinner, DenseRaster, Reduce, SparseRaster};
+pub use raster::{bin_events, BinBlock, BinGrid, BinOptions, BlockBinner, DenseRaster, EventBins, Reduce, SparseRaster};
 pub use spikes::{train_stats, SpikeTrains, TrainStats};

@@ -8,10 +8,14 @@
 //!   Memory is O(n + spikes in one block); downstream estimators (lagged covariances) consume
 //!   blocks without ever materialising the whole raster.
 //!
-//! Binning convention ([`BinGrid`]): bin `b` covers `[t_start + b w, t_start + (b + 1) w)`; a
-//! spike at time `t` falls in bin `floor((t - t_start) / w)`; spikes before `t_start` or at or
-//! after `t_stop` are dropped. Without `t_stop` the grid ends with the bin holding the last
-//! spike; with it, the last bin may be partial (`ceil((t_stop - t_start) / w)` bins).
+//! Binning convention ([`BinGrid`], the one rule of the core, the binding and the TypeScript
+//! facade; docs/activity.md): bin `b` covers `[t_start + b w, t_start + (b + 1) w)`; a spike at
+//! time `t` falls in bin `min(floor((t - t_start) / w), bins - 1)` (the last edge clamped);
+//! spikes before `t_start` or at or after `t_stop` are dropped. With `t_stop` the window holds
+//! `ceil((t_stop - t_start) / w - 1e-9)` bins, so the last bin may be partial and a window that is
+//! a whole number of bins up to rounding gets no extra sliver bin ([`BIN_TOLERANCE`]). Without
+//! `t_stop`, [`BinGrid::resolve`] ends the grid with the bin holding the last spike, and
+//! [`bin_events`] (the facade's default) ends the window one bin after the last spike.
 
 use super::spikes::{check_window, SpikeTrains};
 use crate::error::{ensure_fits, Error, Result};
@@ -47,36 +51,37 @@ pub struct BinGrid {
 impl BinGrid {
     /// Resolves `opts` against a recording (used only when `t_stop` is `None`).
     pub fn resolve(opts: &BinOptions, trains: &SpikeTrains) -> Result<BinGrid> {
-        let w = opts.bin_width;
-        if !w.is_finite() || w <= 0.0 {
-            return Err(Error::invalid_input(format!("bin_width must be a positive finite number of seconds, got {w}")));
-        }
         let t0 = opts.t_start.unwrap_or(0.0);
-        if !t0.is_finite() {
-            return Err(Error::not_finite(format!("t_start is {t0}")));
+        if let Some(t1) = opts.t_stop {
+            return BinGrid::window(t0, t1, opts.bin_width);
         }
-        let (t_stop, bins) = match opts.t_stop {
-            Some(t1) => {
-                check_window(t0, t1)?;
-                (t1, ((t1 - t0) / w).ceil())
-            }
-            None => {
-                // The last spike at or after t_start defines the end.
-                let last = (0..trains.n()).filter_map(|r| trains.train(r).last().copied()).fold(f64::NEG_INFINITY, f64::max);
-                if last < t0 {
-                    (t0, 0.0)
-                } else {
-                    let b = ((last - t0) / w).floor() + 1.0;
-                    (t0 + b * w, b)
-                }
-            }
+        let w = check_width(opts.bin_width, t0)?;
+        // The last spike at or after t_start defines the end.
+        let last = (0..trains.n()).filter_map(|r| trains.train(r).last().copied()).fold(f64::NEG_INFINITY, f64::max);
+        let (t_stop, bins) = if last < t0 {
+            (t0, 0.0)
+        } else {
+            let b = ((last - t0) / w).floor() + 1.0;
+            (t0 + b * w, b)
         };
+        BinGrid::checked(t0, w, bins, t_stop)
+    }
+
+    /// The grid of the window `[t_start, t_stop)` in bins of `bin_width`
+    /// (`ceil((t_stop - t_start) / bin_width - 1e-9)` bins, at least one).
+    pub fn window(t_start: f64, t_stop: f64, bin_width: f64) -> Result<BinGrid> {
+        let w = check_width(bin_width, t_start)?;
+        check_window(t_start, t_stop)?;
+        BinGrid::checked(t_start, w, window_bins(t_start, t_stop, w), t_stop)
+    }
+
+    fn checked(t_start: f64, bin_width: f64, bins: f64, t_stop: f64) -> Result<BinGrid> {
         if bins > u32::MAX as f64 {
             return Err(Error::too_large(format!(
-                "{bins} bins of width {w} s exceed the 2^32 bin limit; use a wider bin_width or a shorter window"
+                "{bins} bins of width {bin_width} s exceed the 2^32 bin limit; use a wider bin_width or a shorter window"
             )));
         }
-        Ok(BinGrid { t_start: t0, bin_width: w, bins: bins as usize, t_stop })
+        Ok(BinGrid { t_start, bin_width, bins: bins as usize, t_stop })
     }
 
     /// Bin index of time `t`, `None` outside `[t_start, t_stop)`.
@@ -92,6 +97,65 @@ impl BinGrid {
     pub fn bin_start(&self, b: usize) -> f64 {
         self.t_start + b as f64 * self.bin_width
     }
+}
+
+/// Rounding allowance, in bins, of the bin count of a window: `(t_stop - t_start) / w` computed
+/// in floating point exceeds a whole number by up to a few ulps (e.g. `0.035 / 0.005 = 7.000000000000001`).
+pub const BIN_TOLERANCE: f64 = 1e-9;
+
+/// A positive finite bin width and a finite start, or a typed error.
+fn check_width(w: f64, t0: f64) -> Result<f64> {
+    if !w.is_finite() || w <= 0.0 {
+        return Err(Error::invalid_input(format!("bin_width must be a positive finite number of seconds, got {w}")));
+    }
+    if !t0.is_finite() {
+        return Err(Error::not_finite(format!("t_start is {t0}")));
+    }
+    Ok(w)
+}
+
+/// Number of bins of the window `[t0, t1)` (as a float, checked against the bin limit by the caller).
+fn window_bins(t0: f64, t1: f64, w: f64) -> f64 {
+    ((t1 - t0) / w - BIN_TOLERANCE).ceil().max(1.0)
+}
+
+/// Flat spike times binned on one window: the facade's binning of spike tables and trains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBins {
+    pub grid: BinGrid,
+    /// Bin of each time, [`EventBins::OUTSIDE`] for a time outside `[t_start, t_stop)`.
+    pub index: Vec<u32>,
+}
+
+impl EventBins {
+    /// The index of a time outside the window.
+    pub const OUTSIDE: u32 = u32::MAX;
+}
+
+/// Bins spike times given in any order on the window `[t_start, t_stop)` (`t_start` default 0;
+/// `t_stop` default one bin after the latest time, or `t_start + w` without times) with the rule
+/// of [`BinGrid`]. O(times). Errors: a bad bin width or window (`ERR_INVALID_INPUT`,
+/// `ERR_NOT_FINITE`), a non-finite time (`ERR_NOT_FINITE`, naming `times[k]`), more than 2^32 - 1
+/// bins (`ERR_TOO_LARGE`).
+pub fn bin_events(times: &[f64], bin_width: f64, t_start: Option<f64>, t_stop: Option<f64>) -> Result<EventBins> {
+    if let Some(k) = times.iter().position(|t| !t.is_finite()) {
+        return Err(Error::not_finite(format!("times[{k}] is {}", times[k])));
+    }
+    let t0 = t_start.unwrap_or(0.0);
+    let t1 = match t_stop {
+        Some(t1) => t1,
+        None if times.is_empty() => t0 + bin_width,
+        None => times.iter().copied().fold(f64::NEG_INFINITY, f64::max) + bin_width,
+    };
+    let grid = BinGrid::window(t0, t1, bin_width)?;
+    if grid.bins >= EventBins::OUTSIDE as usize {
+        return Err(Error::too_large(format!(
+            "{} bins of width {bin_width} s exceed the 2^32 - 1 bin limit; use a wider bin or a shorter window",
+            grid.bins
+        )));
+    }
+    let index = times.iter().map(|&t| grid.bin_of(t).map_or(EventBins::OUTSIDE, |b| b as u32)).collect();
+    Ok(EventBins { grid, index })
 }
 
 /// Spike counts, CSR with one row per neuron (columns = bins with non-zero count, increasing).
@@ -438,6 +502,67 @@ mod tests {
             }
         }
         d
+    }
+
+    #[test]
+    fn bin_events_edges_ends_and_rounding() {
+        // On an edge: the bin that starts there (when the quotient is exact); t = end is dropped,
+        // as is t < start; the default end is one bin after the latest time.
+        let e = bin_events(&[0.0, 0.25, 0.5, 0.74, 0.75, -0.1, 1.0], 0.25, None, None).unwrap();
+        assert_eq!(e.grid.bins, 5);
+        assert_eq!(e.grid.t_stop, 1.25);
+        assert_eq!(e.index, vec![0, 1, 2, 2, 3, EventBins::OUTSIDE, 4]);
+        let e = bin_events(&[0.5, 1.0], 0.25, Some(0.5), Some(1.0)).unwrap();
+        assert_eq!((e.grid.bins, e.index.clone()), (2, vec![0, EventBins::OUTSIDE]));
+        // 0.035 / 0.005 = 7.000000000000001: seven bins, not an eighth sliver
+        let e = bin_events(&[0.0349999], 0.005, None, Some(0.035)).unwrap();
+        assert_eq!((e.grid.bins, e.index[0]), (7, 6));
+        // a partial last bin; a time in the rounding sliver past the last whole bin is clamped into it
+        assert_eq!(bin_events(&[], 0.1, None, Some(0.25)).unwrap().grid.bins, 3);
+        let w = 0.1;
+        let t1 = 11.0 * w * (1.0 + 1e-12);
+        let e = bin_events(&[11.0 * w * (1.0 + 5e-13)], w, None, Some(t1)).unwrap();
+        assert_eq!((e.grid.bins, e.index[0]), (11, 10));
+        // no times: one bin from the start; ordering of the input does not matter
+        let e = bin_events(&[], 0.5, Some(2.0), None).unwrap();
+        assert_eq!((e.grid.bins, e.grid.t_stop), (1, 2.5));
+        let e = bin_events(&[0.9, 0.1, 0.5], 0.2, None, None).unwrap();
+        assert_eq!((e.grid.bins, e.index.clone()), (6, vec![4, 0, 2]));
+    }
+
+    #[test]
+    fn bin_events_matches_the_sparse_raster() {
+        let s = random_trains(20, 4);
+        let flat: Vec<f64> = (0..s.n()).flat_map(|r| s.train(r).to_vec()).collect();
+        let e = bin_events(&flat, 0.03, Some(0.1), Some(1.7)).unwrap();
+        let opts = BinOptions { bin_width: 0.03, t_start: Some(0.1), t_stop: Some(1.7) };
+        let r = SparseRaster::from_spikes(&s, &opts, &Exec::sequential()).unwrap();
+        assert_eq!(e.grid, *r.grid());
+        let mut counts = vec![0u32; s.n() * e.grid.bins];
+        let mut k = 0;
+        for row in 0..s.n() {
+            for _ in s.train(row) {
+                if e.index[k] != EventBins::OUTSIDE {
+                    counts[row * e.grid.bins + e.index[k] as usize] += 1;
+                }
+                k += 1;
+            }
+        }
+        let d = r.to_dense(1 << 30).unwrap();
+        assert_eq!(counts.iter().map(|&c| c as f64).collect::<Vec<_>>(), d.data());
+    }
+
+    #[test]
+    fn bin_events_rejects_bad_input() {
+        assert_eq!(bin_events(&[0.1], 0.0, None, None).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(bin_events(&[0.1], f64::NAN, None, None).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(bin_events(&[0.1, f64::INFINITY], 0.1, None, None).unwrap_err().code, ErrorCode::NotFinite);
+        assert!(bin_events(&[0.1, f64::NAN], 0.1, None, None).unwrap_err().message.contains("times[1]"));
+        assert_eq!(bin_events(&[0.1], 0.1, Some(1.0), Some(1.0)).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(bin_events(&[0.1], 0.1, Some(f64::NAN), None).unwrap_err().code, ErrorCode::NotFinite);
+        // all times before the start: the default end is not after it
+        assert_eq!(bin_events(&[0.1], 0.1, Some(5.0), None).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(bin_events(&[0.1], 1e-9, None, Some(1e3)).unwrap_err().code, ErrorCode::TooLarge);
     }
 
     #[test]

@@ -96,6 +96,31 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64> {
     Ok((sum_ij - expected) / den)
 }
 
+/// Pair purity of a partition `block` against reference labels `label` (same items): among the
+/// pairs of items in one block, the fraction that share a label, `sum_ij C(n_ij) / sum_i C(a_i)`
+/// (the pair-counting precision; NaN without such pairs). `chance` is the same fraction over all
+/// pairs, `sum_j C(b_j) / C(n)` (what a partition blind to the labels gets on average; NaN for
+/// fewer than two items); `pairs` counts the pairs in one block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairPurity {
+    pub purity: f64,
+    pub chance: f64,
+    pub pairs: u64,
+}
+
+/// [`PairPurity`] from the contingency table. Errors: `ERR_INVALID_INPUT` when the lengths
+/// differ. Complexity: O(n log n).
+pub fn pair_purity(block: &[usize], label: &[usize]) -> Result<PairPurity> {
+    let t = Contingency::new(block, label)?;
+    let c2 = |x: usize| (x as u64) * (x as u64).saturating_sub(1) / 2;
+    let same: u64 = t.cells.iter().map(|&(_, _, c)| c2(c)).sum();
+    let together: u64 = t.row.iter().map(|&x| c2(x)).sum();
+    let same_all: u64 = t.col.iter().map(|&x| c2(x)).sum();
+    let all = c2(block.len());
+    let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+    Ok(PairPurity { purity: ratio(same, together), chance: ratio(same_all, all), pairs: together })
+}
+
 /// Normalized mutual information `I(U;V) / ((H(U) + H(V)) / 2)` (natural logarithms; the
 /// ratio does not depend on the base).
 ///
@@ -370,5 +395,29 @@ mod tests {
         assert_eq!((l, k), (vec![0, 1, 0, 2, 1], 3));
         assert_eq!(separate_community(&[1, 0, 0], &[false; 3]).unwrap(), (vec![1, 0, 0], 2));
         assert_eq!(separate_community(&[0], &[]).unwrap_err().code, crate::ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn pair_purity_matches_brute_force() {
+        let block = [0, 0, 0, 1, 1, 2, 2, 2, 2, 5];
+        let label = [1, 1, 2, 2, 2, 3, 3, 1, 3, 3];
+        let (mut together, mut same, mut same_all, mut all) = (0u64, 0u64, 0u64, 0u64);
+        for x in 0..block.len() {
+            for y in x + 1..block.len() {
+                all += 1;
+                same_all += u64::from(label[x] == label[y]);
+                if block[x] == block[y] {
+                    together += 1;
+                    same += u64::from(label[x] == label[y]);
+                }
+            }
+        }
+        let p = pair_purity(&block, &label).unwrap();
+        assert_eq!(p.pairs, together);
+        assert_eq!(p.purity, same as f64 / together as f64);
+        assert_eq!(p.chance, same_all as f64 / all as f64);
+        let one = pair_purity(&[3], &[1]).unwrap();
+        assert!(one.purity.is_nan() && one.chance.is_nan() && one.pairs == 0);
+        assert!(pair_purity(&[0, 1], &[0]).is_err());
     }
 }

@@ -89,6 +89,7 @@ pub struct EpEstimate {
     pub bias: Option<f64>,
 }
 
+pub mod assemblies;
 #[cfg(test)]
 mod lif_tests;
 pub mod linear;

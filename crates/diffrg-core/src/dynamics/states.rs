@@ -533,43 +533,6 @@ mod tests {
         assert!(r.diagnostics.iter().any(|d| d.contains("one direction")));
     }
 
-    /// Figures of docs/dynamics.md: plug-in and corrected rates over seeds (`--ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn measure_bias_over_seeds() {
-        let four = [0.7, 0.2, 0.1, 0.0, 0.2, 0.5, 0.2, 0.1, 0.1, 0.2, 0.6, 0.1, 0.0, 0.1, 0.1, 0.8];
-        for (name, t, k, exact) in [
-            ("reversible ring a=b=0.2", ring(0.2, 0.2), 3, 0.0),
-            ("reversible 4-state", four.to_vec(), 4, 0.0),
-            ("ring a=0.3 b=0.1", ring(0.3, 0.1), 3, 0.2 * 3f64.ln()),
-        ] {
-            let (mut raw, mut cor, mut cover) = (Vec::new(), Vec::new(), 0);
-            for seed in 1..=20 {
-                let labels = chain(&t, k, 20_000, seed);
-                let r = states_from_labels(
-                    &labels,
-                    k,
-                    1.0,
-                    &StatesOptions { bootstrap: 100, seed, ..Default::default() },
-                    &Exec::with_threads(2),
-                )
-                .unwrap();
-                raw.push(r.plug_in);
-                cor.push(r.estimate.per_step.unwrap());
-                cover += usize::from(r.estimate.ci[0] <= exact && exact <= r.estimate.ci[1]);
-            }
-            let m = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-            let sd = |v: &[f64]| (v.iter().map(|x| (x - m(v)).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-            println!(
-                "{name}: exact {exact:.5}; plug-in {:.5} ± {:.5}; corrected {:.5} ± {:.5}; CI coverage {cover}/20 (2e4 steps, 20 seeds)",
-                m(&raw),
-                sd(&raw),
-                m(&cor),
-                sd(&cor)
-            );
-        }
-    }
-
     #[test]
     fn default_states_grow_with_the_data() {
         assert_eq!(default_states(10), 2);

@@ -29,5 +29,3 @@ pub use api::{
     InferredGraph, Method,
 };
 pub use covariance::{CountRaster, OwnedRaster};
-#[cfg(test)]
-mod lif_accuracy;

@@ -314,6 +314,42 @@ pub fn offdiag<T: Copy>(a: &[T], m: usize) -> Vec<T> {
     (0..m).flat_map(|s| (0..m).filter(move |&t| t != s).map(move |t| (s, t))).map(|(s, t)| a[s * m + t]).collect()
 }
 
+/// The hidden-assemblies case (docs/lgd.md, "Hidden population modes"): LGD with its default
+/// penalty search and the same LGD without a latent part (`mu_grid` empty: only `mu = inf`) on
+/// VAR(1) data (`steps` samples) of a clustered graph of `n` neurons with `hubs` slow common-input
+/// hubs per cluster (hidden assemblies) that are never observed, `frac` of the others observed.
+/// Returns (selected rank, AUROC, AUROC without the latent part, AUPR, AUPR without). Shared by
+/// the test in `lgd.rs` and the `hidden_assemblies` report (examples/reports).
+#[doc(hidden)]
+pub fn hidden_assemblies(n: usize, hubs: usize, steps: usize, frac: f64, seed: u64) -> Result<(usize, f64, f64, f64, f64)> {
+    use crate::infer::api::{infer_dense, InferOptions};
+    use crate::infer::metrics::{aupr, auroc};
+    let truth = clustered_network(&NetworkOptions {
+        n,
+        clusters: 4,
+        degree_in: 3.0,
+        degree_out: 0.5,
+        hubs,
+        w_hub: 1.0,
+        hub_self: 3.0,
+        seed,
+        ..Default::default()
+    })?;
+    let hub_ids: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
+    let (x, _) = simulate_var1(&truth, 0.3, 0.9, steps, seed + 1)?;
+    let visible: Vec<usize> = (0..truth.n).filter(|i| !hub_ids.contains(i)).collect();
+    let obs: Vec<usize> = observe(visible.len(), frac, seed + 2).into_iter().map(|k| visible[k]).collect();
+    let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+    let labels = edge_labels(&truth, &obs);
+    let exec = crate::exec::Exec::with_threads(2);
+    let full = infer_dense(xo.as_ref(), &InferOptions { generator: false, ..Default::default() }, &exec)?;
+    let sparse = infer_dense(xo.as_ref(), &InferOptions { generator: false, mu_grid: vec![], ..Default::default() }, &exec)?;
+    debug_assert_eq!(hub_ids.len(), 4 * hubs);
+    debug_assert_eq!(sparse.hidden.as_ref().map_or(0, |h| h.rank), 0);
+    let (sf, ss) = (full.offdiag_scores(), sparse.offdiag_scores());
+    Ok((full.hidden.as_ref().map_or(0, |h| h.rank), auroc(&sf, &labels)?, auroc(&ss, &labels)?, aupr(&sf, &labels)?, aupr(&ss, &labels)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

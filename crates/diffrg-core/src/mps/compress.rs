@@ -179,8 +179,9 @@ fn check_finite(k: usize, data: &[f64]) -> Result<()> {
 /// Right Gram environment of bond b as a factor: `G_b = exp(log) F F^T`, `F` (`dim x dim`,
 /// row-major) lower-triangular (Cholesky) when `tri`, else a general square root.
 #[derive(Debug, Clone)]
-struct GramFactor {
-    f: Vec<f64>,
+#[doc(hidden)]
+pub struct GramFactor {
+    pub f: Vec<f64>,
     dim: usize,
     tri: bool,
     log: f64,
@@ -189,7 +190,8 @@ struct GramFactor {
 /// `out (m x n) = a (m x k) * b (k x n)`, row-major, split into contiguous row blocks over the
 /// current rayon pool (each task writes its own contiguous slice of `out`). `b_lower`: only
 /// the lower triangle of `b` is read (it is lower-triangular).
-fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64>, b_lower: bool) {
+#[doc(hidden)]
+pub fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64>, b_lower: bool) {
     let n = b.ncols();
     debug_assert_eq!(out.len(), m * n);
     let product = |dst: &mut [f64], lhs: &[f64], rows: usize| {
@@ -221,14 +223,16 @@ fn rows_matmul(out: &mut [f64], a: &[f64], m: usize, k: usize, b: MatRef<'_, f64
 /// Column-major `n x n` view (the Gram matrices and their factors are stored column-major,
 /// faer's native layout for its factorizations).
 #[inline]
-fn cview(data: &[f64], n: usize) -> MatRef<'_, f64> {
+#[doc(hidden)]
+pub fn cview(data: &[f64], n: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(&data[..n * n], n, n)
 }
 
 /// Lower triangle of `x x^T` for `x` (`m x k`, row-major), stored column-major: the columns
 /// of `x` are split over the current rayon pool, each part accumulated in its own buffer, then
 /// summed. The strict upper triangle of the result is zero.
-fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
+#[doc(hidden)]
+pub fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
     let part = |c0: usize, c1: usize| -> Vec<f64> {
         let mut out = vec![0.0; m * m];
         let xs = view(x, m, k).subcols(c0, c1 - c0);
@@ -265,7 +269,8 @@ fn lower_gram(x: &[f64], m: usize, k: usize) -> Vec<f64> {
 /// lower triangle read), in place: sequential Cholesky when it succeeds (the strict upper
 /// triangle zeroed), else `V sqrt(max(lambda, 0))` from the eigen-decomposition of the matrix
 /// `original()` returns (the Cholesky attempt overwrote `g`).
-fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) -> Result<(Vec<f64>, bool)> {
+#[doc(hidden)]
+pub fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) -> Result<(Vec<f64>, bool)> {
     use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltRegularization};
     let mut buf = faer::dyn_stack::MemBuffer::new(cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
     let ok = cholesky_in_place(
@@ -299,7 +304,8 @@ fn psd_factor(mut g: Vec<f64>, n: usize, original: impl FnOnce() -> Vec<f64>) ->
 /// `B` (`d D^3` with the triangular `F`), `d D^3` for the lower triangle of `B B^T` and `D^3/3`
 /// for the Cholesky, against `4 d D^3` for the plain `A G A^T`. With `check`, every core is
 /// checked for finiteness just before its product (cores 1..N-1; core 0 is left to the caller).
-fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<GramFactor>> {
+#[doc(hidden)]
+pub fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<GramFactor>> {
     let n = cores.len();
     let mut out = vec![GramFactor { f: vec![1.0], dim: 1, tri: true, log: 0.0 }; n + 1];
     // one product buffer for all sites (overwritten by every product)
@@ -330,20 +336,27 @@ fn gram_factors(cores: &[CoreRef<'_>], check: bool, exec: &Exec) -> Result<Vec<G
 /// faer's tridiagonal reduction + implicit QR (divide and conquer from 32 up), sequential,
 /// with the workspace allocated once for the largest size. Returns the eigenvalues in
 /// non-increasing order and the matching eigenvectors as the columns of a row-major buffer.
-struct Eigh {
+#[doc(hidden)]
+pub struct Eigh {
     buf: faer::dyn_stack::MemBuffer,
     cap: usize,
     params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64>,
 }
 
+impl Default for Eigh {
+    fn default() -> Eigh {
+        Eigh::new()
+    }
+}
+
 impl Eigh {
-    fn new() -> Eigh {
+    pub fn new() -> Eigh {
         let mut params: faer::Spec<faer::linalg::evd::SelfAdjointEvdParams, f64> = Default::default();
         params.recursion_threshold = 32;
         Eigh { buf: faer::dyn_stack::MemBuffer::new(faer::dyn_stack::StackReq::empty()), cap: 0, params }
     }
 
-    fn solve(&mut self, rho: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    pub fn solve(&mut self, rho: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
         if m > self.cap {
             self.buf = faer::dyn_stack::MemBuffer::new(self_adjoint_evd_scratch::<f64>(m, ComputeEigenvectors::Yes, Par::Seq, self.params));
@@ -578,76 +591,5 @@ mod tests {
         let (c, rep) = compress(&t, &CompressOptions::default(), &Exec::sequential()).unwrap();
         assert_eq!(c, t);
         assert!(rep.discarded.is_empty());
-    }
-
-    /// Phase timings of the benchmark case (100 sites, chi 128 -> 32); run with
-    /// `cargo test --release -p diffrg-core mps::compress::tests::phases -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn phases() {
-        for threads in [1usize, 2] {
-            let ex = Exec::with_threads(threads);
-            println!("{threads} thread(s):");
-            ex.install(|| phases_in(&ex));
-        }
-    }
-
-    fn phases_in(ex: &Exec) {
-        use std::time::Instant;
-        let t = TensorTrain::random(Kind::Born, &[2; 100], 128, 1).unwrap();
-        let best = |f: &mut dyn FnMut()| -> f64 {
-            let mut b = f64::INFINITY;
-            for _ in 0..7 {
-                let t0 = Instant::now();
-                f();
-                b = b.min(t0.elapsed().as_secs_f64());
-            }
-            b * 1e3
-        };
-        let opts = CompressOptions { max_bond: 32, cutoff: 0.0 };
-        let flat: Vec<f64> = t.cores().iter().flat_map(|c| c.data.iter().copied()).collect();
-        let refs = CoreRef::split(&t.dims(), &t.bond_dims(), &flat, "model").unwrap();
-        let total = best(&mut || {
-            compress_borrowed(Kind::Born, &refs, &opts, ex).unwrap();
-        });
-        let gram = best(&mut || {
-            gram_factors(&refs, true, ex).unwrap();
-        });
-        let copy = best(&mut || {
-            std::hint::black_box(t.clone());
-        });
-        // one bulk site of the Gram pass and one eigen-decomposition of the sweep, 99 times each
-        let (l, d, r) = (128usize, 2usize, 128usize);
-        let a = &t.core(50).data;
-        let g = gram_factors(&refs, false, ex).unwrap();
-        let mut bm = vec![0.0; l * d * r];
-        let prod = best(&mut || {
-            for _ in 0..99 {
-                rows_matmul(&mut bm, a, l * d, r, cview(&g[51].f, r), true);
-            }
-        });
-        let mut gg = Vec::new();
-        let syrk = best(&mut || {
-            for _ in 0..99 {
-                gg = lower_gram(&bm, l, d * r);
-            }
-        });
-        rescale(&mut gg);
-        let chol = best(&mut || {
-            for _ in 0..99 {
-                std::hint::black_box(psd_factor(gg.clone(), l, || unreachable!()).unwrap());
-            }
-        });
-        let rho = lower_gram(&bm[..64 * 256], 64, 256);
-        let mut eigh = Eigh::new();
-        let eig = best(&mut || {
-            for _ in 0..99 {
-                std::hint::black_box(eigh.solve(&rho, 64).unwrap());
-            }
-        });
-        println!(
-            "  compress (borrowed input, finiteness checks) {total:.1} ms; Gram pass {gram:.1} ms; a clone of the input train {copy:.1} ms"
-        );
-        println!("  x99: B = A F {prod:.1} ms, lower(B B^T) {syrk:.1} ms, Cholesky(128) {chol:.1} ms, eigen-decomposition(64) {eig:.1} ms");
     }
 }

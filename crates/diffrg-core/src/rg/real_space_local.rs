@@ -381,29 +381,6 @@ mod tests {
         assert_eq!(partition_local(&g, 1.0, &LocalOptions::default(), &ex).unwrap_err().code, crate::ErrorCode::Aborted);
     }
 
-    /// One localized step at scale: `DIFFRG_LOCAL=ba:100000:0.3 cargo test -p diffrg-core
-    /// --release local_step_report -- --ignored --nocapture` (graph `ba` m=2, `er` <k>=4,
-    /// `torus`, `tree`; N; tau), 2 threads.
-    #[test]
-    #[ignore]
-    fn local_step_report() {
-        let spec = std::env::var("DIFFRG_LOCAL").unwrap_or_else(|_| "ba:20000:0.3".into());
-        let parts: Vec<&str> = spec.split(':').collect();
-        let n: usize = parts[1].parse().unwrap();
-        let tau: f64 = parts[2].parse().unwrap();
-        let g = match parts[0] {
-            "er" => erdos_renyi(n, 4.0, 7),
-            "torus" => torus((n as f64).sqrt().round() as usize, 2),
-            "tree" => random_tree(n, 7),
-            _ => barabasi_albert(n, 2, 7),
-        };
-        let gs: usize = std::env::var("DIFFRG_GLOBAL_SUPPORT").ok().and_then(|s| s.parse().ok()).unwrap_or(4096);
-        let t0 = std::time::Instant::now();
-        let (a, d) = partition_local(&g, tau, &LocalOptions { global_support: gs, ..Default::default() }, &Exec::with_threads(2)).unwrap();
-        let k = a.iter().max().map_or(0, |&m| m + 1);
-        eprintln!("{spec}: {} -> {k} in {:.1} s; {d:?}", g.n(), t0.elapsed().as_secs_f64());
-    }
-
     /// N = 3000 families (slow in the dev profile): `cargo test --release -- --ignored`.
     #[test]
     #[ignore]

@@ -60,27 +60,3 @@ mod tests {
         assert_eq!(e.code, crate::ErrorCode::TooLarge);
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use crate::graph::generators::barabasi_albert;
-
-    /// `cargo test -p diffrg-core --release dense_eig_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn dense_eig_timing() {
-        let n: usize = std::env::var("DIFFRG_EIG_N").ok().and_then(|s| s.parse().ok()).unwrap_or(4000);
-        let g = barabasi_albert(n, 3, 1);
-        for threads in [1usize, 2] {
-            let exec = Exec::with_threads(threads);
-            let t = std::time::Instant::now();
-            let v = laplacian_eigenvalues(&g, LaplacianKind::Combinatorial, &exec, DEFAULT_DENSE_LIMIT_BYTES).unwrap();
-            eprintln!(
-                "faer self_adjoint_eigenvalues n={n} threads={threads}: {:.3} s (lam_max {:.3})",
-                t.elapsed().as_secs_f64(),
-                v[n - 1]
-            );
-        }
-    }
-}

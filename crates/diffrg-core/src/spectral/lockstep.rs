@@ -213,7 +213,7 @@ impl LockstepLaplacian {
 
     /// `acc = (L X)_i` (row i of the product with the stored block `x`).
     #[inline(always)]
-    pub(crate) fn row_product<const B: usize>(&self, i: usize, x: &[f64], acc: &mut [f64; B]) {
+    pub fn row_product<const B: usize>(&self, i: usize, x: &[f64], acc: &mut [f64; B]) {
         let (a, e) = (self.indptr[i], self.indptr[i + 1]);
         let xi = &x[i * B..i * B + B];
         let mut s = [0.0f64; B];
@@ -500,9 +500,10 @@ fn lockstep_run<const B: usize>(
 }
 
 /// Deterministic ±1 test probes (`count` vectors of length `n`); `centred` subtracts each
-/// vector's mean (the null space of a connected combinatorial Laplacian).
-#[cfg(test)]
-fn sign_probes(n: usize, count: usize, centred: bool) -> Vec<Vec<f64>> {
+/// vector's mean (the null space of a connected combinatorial Laplacian). Tests and the
+/// timing report (examples/reports/lockstep_speed.rs).
+#[doc(hidden)]
+pub fn sign_probes(n: usize, count: usize, centred: bool) -> Vec<Vec<f64>> {
     (0..count)
         .map(|c| {
             let v: Vec<f64> = (0..n).map(|i| if (i * 2654435761 + c * 97) % 11 < 5 { 1.0 } else { -1.0 }).collect();
@@ -677,62 +678,5 @@ mod tests {
         assert!(!r[2].alpha.is_empty() && r[2].alpha.len() <= 5);
         exec.cancel.cancel();
         assert_eq!(lockstep_lanczos::<8>(&lop, &probes, 5, &exec).unwrap_err().code, crate::ErrorCode::Aborted);
-    }
-}
-
-/// Timing report of the kernel alone (BA m = 3, N = 10^6, 30 probes in one block of 32):
-/// setup phases, then wall and process CPU time of the Lanczos runs. `PT` threads (default 2),
-/// `PS` steps (default 100), `DIFFRG_NO_SIMD=1` for the baseline kernels; last, the CPU time of
-/// the sparse product alone:
-/// `PT=2 cargo test -p diffrg-core --release lockstep_speed_report -- --ignored --nocapture`.
-/// CPU time (from /proc/self/stat) is less disturbed than wall time when the machine is shared.
-#[cfg(test)]
-mod speed_report {
-    use super::*;
-    use crate::graph::generators::barabasi_albert;
-
-    fn cpu_seconds() -> f64 {
-        let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let f: Vec<&str> = s.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        let tick = |k: usize| f.get(k).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-        (tick(11) + tick(12)) / 100.0
-    }
-
-    #[test]
-    #[ignore]
-    fn lockstep_speed_report() {
-        let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d);
-        let (threads, steps, n) = (env("PT", 2), env("PS", 100), 1_000_000);
-        let g = barabasi_albert(n, 3, 1);
-        let t = std::time::Instant::now();
-        let op = SymLaplacian::new(&g, LaplacianKind::Combinatorial);
-        let comp = g.components();
-        let z = op.null_values(&comp);
-        let lop = LockstepLaplacian::new(&op, &comp, &z, NodeOrder::Degree);
-        eprintln!("operator, null space and relabelling: {:.3} s", t.elapsed().as_secs_f64());
-        let probes = super::sign_probes(n, 30, false);
-        let exec = Exec::with_threads(threads);
-        let (t, c0) = (std::time::Instant::now(), cpu_seconds());
-        let r = exec.install(|| lockstep_lanczos::<32>(&lop, &probes, steps, &exec)).unwrap();
-        eprintln!(
-            "{} runs x {steps} steps on {threads} threads ({:?}): wall {:.3} s, cpu {:.2} s",
-            r.len(),
-            Level::detect(),
-            t.elapsed().as_secs_f64(),
-            cpu_seconds() - c0
-        );
-        // the sparse product alone (gathers of 256-byte rows, no recurrence), 10 times, one thread
-        let x: Vec<f64> = (0..n * 32).map(|k| (k % 7) as f64).collect();
-        let (mut acc, mut sink, c0) = ([0.0; 32], 0.0, cpu_seconds());
-        for _ in 0..10 {
-            for i in 0..n {
-                lop.row_product::<32>(i, &x, &mut acc);
-                sink += acc[3];
-            }
-        }
-        eprintln!(
-            "sparse product alone (baseline build of the loop, 1 thread): {:.1} ms per product ({sink})",
-            (cpu_seconds() - c0) * 100.0
-        );
     }
 }

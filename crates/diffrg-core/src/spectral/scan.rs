@@ -106,11 +106,7 @@ pub struct ScanResult {
 /// Scans `g`. Errors: `ERR_INVALID_INPUT` for a bad grid, `ERR_TOO_LARGE` when `Exact` is
 /// requested but the dense matrix does not fit, `ERR_ABORTED`.
 pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanResult> {
-    if let Some(grid) = opts.tau {
-        validate_grid(&grid)?;
-    } else if opts.tau_count == 0 {
-        return Err(Error::invalid_input("tauCount must be >= 1"));
-    }
+    validate_options(opts)?;
     let n = g.n();
     let comp = if g.is_directed() { g.symmetrized().components() } else { g.components() };
     let components = comp.iter().max().map_or(0, |&m| m + 1);
@@ -170,11 +166,7 @@ pub fn spectral_scan(g: &Graph, opts: &ScanOptions, exec: &Exec) -> Result<ScanR
 ///
 /// Errors: `ERR_INVALID_INPUT` for a bad grid, `ERR_ABORTED`.
 pub fn scan_measure(m: &SlqMeasure, edges: usize, opts: &ScanOptions, exec: &Exec) -> Result<ScanResult> {
-    if let Some(grid) = opts.tau {
-        validate_grid(&grid)?;
-    } else if opts.tau_count == 0 {
-        return Err(Error::invalid_input("tauCount must be >= 1"));
-    }
+    validate_options(opts)?;
     let n = m.n;
     let (lam2, lam_max) = m.extremes();
     let taus = grid(opts, n, lam2, lam_max);
@@ -199,6 +191,24 @@ pub fn scan_measure(m: &SlqMeasure, edges: usize, opts: &ScanOptions, exec: &Exe
         steps: m.steps,
         deflated: m.exact.len(),
     })
+}
+
+/// The grid, transition and plateau settings of `opts` (`ERR_INVALID_INPUT` / `ERR_NOT_FINITE`).
+fn validate_options(opts: &ScanOptions) -> Result<()> {
+    if let Some(grid) = opts.tau {
+        validate_grid(&grid)?;
+    } else if opts.tau_count == 0 {
+        return Err(Error::invalid_input("tauCount must be >= 1"));
+    }
+    let p = opts.prominence;
+    if !(p.is_finite() && p >= 0.0) {
+        return Err(Error::invalid_input(format!("prominence must be a finite number >= 0 (got {p})")));
+    }
+    let t = opts.plateau_tolerance;
+    if !(t.is_finite() && t > 0.0) {
+        return Err(Error::invalid_input(format!("plateauTolerance must be a finite number > 0 (got {t})")));
+    }
+    Ok(())
 }
 
 fn validate_grid(g: &TauGrid) -> Result<()> {
@@ -238,6 +248,20 @@ mod tests {
 
     fn exact_scan(g: &Graph) -> ScanResult {
         spectral_scan(g, &ScanOptions { method: Method::Exact, ..Default::default() }, &Exec::with_threads(2)).unwrap()
+    }
+
+    #[test]
+    fn bad_transition_and_plateau_settings_are_typed() {
+        let g = ring(8);
+        let ex = Exec::sequential();
+        for o in [
+            ScanOptions { prominence: -0.1, ..Default::default() },
+            ScanOptions { prominence: f64::NAN, ..Default::default() },
+            ScanOptions { plateau_tolerance: 0.0, ..Default::default() },
+            ScanOptions { plateau_tolerance: f64::INFINITY, ..Default::default() },
+        ] {
+            assert_eq!(spectral_scan(&g, &o, &ex).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        }
     }
 
     #[test]

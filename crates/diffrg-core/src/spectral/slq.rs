@@ -589,53 +589,6 @@ mod tests {
         }
     }
 
-    /// `cargo test -p diffrg-core --release slq_accuracy_report -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn slq_accuracy_report() {
-        let n: usize = std::env::var("DIFFRG_SLQ_N").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
-        let side = (n as f64).sqrt().round() as usize;
-        let taus = log_grid(1e-3, 1e3, 200);
-        for deflate in [None] {
-            let opts = SlqOptions { deflate, ..Default::default() };
-            for (name, g) in [("BA m=2", barabasi_albert(n, 2, 11)), ("ER <k>=4", erdos_renyi(n, 4.0, 5)), ("torus", torus(side, 2))] {
-                let t0 = std::time::Instant::now();
-                let m = slq(&g, LaplacianKind::Combinatorial, &opts, &Exec::with_threads(2)).unwrap();
-                let dt = t0.elapsed().as_secs_f64();
-                let (err, cmax, serr) = max_heat_error(&g, LaplacianKind::Combinatorial, &opts, &taus);
-                let (l2, lm) = m.extremes();
-                let tg = log_grid(0.01 / lm, 10.0 / l2.unwrap(), 100);
-                let cm = m.thermodynamics(&tg).specific_heat.iter().cloned().fold(0.0, f64::max);
-                let se = m.stderr(&tg).1.iter().cloned().fold(0.0, f64::max) / cm;
-                eprintln!("{name} n={} deflate={deflate:?}: deflated {} (dim {}), slq {dt:.2} s, se/cmax {se:.4}, max|dC|/maxC = {:.4}, max|dS| = {serr:.4}", g.n(), m.exact.len(), m.deflation_dim, err / cmax);
-            }
-        }
-    }
-
-    /// Wall time of the large-graph path (BA m = 3, 30 probes x 100 steps, 2 threads):
-    /// `DIFFRG_SLQ_N=1000000 cargo test -p diffrg-core --release slq_speed_report -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn slq_speed_report() {
-        let n: usize = std::env::var("DIFFRG_SLQ_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-        let g = barabasi_albert(n, 3, 1);
-        let exec = Exec::with_threads(2);
-        let opts = SlqOptions::default();
-        let t0 = std::time::Instant::now();
-        let m = slq(&g, LaplacianKind::Combinatorial, &opts, &exec).unwrap();
-        let dt = t0.elapsed().as_secs_f64();
-        let (_, lm) = m.extremes();
-        let taus = log_grid(1e-3, 1e3, 200);
-        let c = m.thermodynamics(&taus).specific_heat;
-        let cmax = c.iter().cloned().fold(0.0, f64::max);
-        eprintln!(
-            "BA m=3 n={n}: slq {dt:.2} s ({} probes x {} steps), lam_max {lm:.4}, max C {cmax:.6}, C(tau=1) {:.6}",
-            m.probes.len(),
-            m.steps,
-            c[100]
-        );
-    }
-
     /// Absurd step counts or deflation requests are refused before allocating.
     #[test]
     fn memory_is_checked_before_allocating() {

@@ -1,14 +1,15 @@
 //! Time of the streaming covariance pass alone, plain / with the time split / with 19
 //! surrogate shifts (`LGD_N` neurons, `LGD_T` bins). Run by `npm run bench -- lgd-scale`
 //! (benches/lgd-scale.mjs); moved out of src/ (was an `#[ignore]` test in infer/lgd.rs).
+use crate::env;
 use diffrg_core::exec::Exec;
 use diffrg_core::infer::covariance::{lagged_covariances, CovOptions, OwnedRaster};
 use diffrg_core::infer::synthetic::*;
 use std::time::Instant;
 
-fn main() {
-    let n: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+pub fn run() {
+    let n: usize = env("LGD_N", 200);
+    let t: usize = env("LGD_T", 200_000);
     let truth =
         clustered_network(&NetworkOptions { n, clusters: 10, inhibitory_fraction: 0.0, w_exc: 0.04, ..Default::default() }).unwrap();
     let trains = simulate_hawkes(&truth, 0.004, &[0.5, 0.5], t, 2).unwrap();

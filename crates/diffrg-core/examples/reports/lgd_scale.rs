@@ -3,6 +3,7 @@
 //! `LGD_N` (observed neurons), `LGD_T` (bins), `LGD_METHODS` (lgd,var), `LGD_THREADS`.
 //! Run by `npm run bench -- lgd-scale` (benches/lgd-scale.mjs); moved out of src/ (was an
 //! `#[ignore]` test in infer/lgd.rs).
+use crate::env;
 use diffrg_core::exec::Exec;
 use diffrg_core::infer::api::{covariance_plan, infer_from_covariances, InferOptions, Method};
 use diffrg_core::infer::covariance::{lagged_covariances, OwnedRaster};
@@ -10,11 +11,10 @@ use diffrg_core::infer::metrics::{aupr, auroc};
 use diffrg_core::infer::synthetic::*;
 use std::time::Instant;
 
-fn main() {
-    let n_obs: usize = std::env::var("LGD_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let t: usize = std::env::var("LGD_T").ok().and_then(|s| s.parse().ok()).unwrap_or(3_600_000);
-    let threads =
-        std::env::var("LGD_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| diffrg_core::exec::resolve_threads(None));
+pub fn run() {
+    let n_obs: usize = env("LGD_N", 1000);
+    let t: usize = env("LGD_T", 3_600_000);
+    let threads = env("LGD_THREADS", diffrg_core::exec::resolve_threads(None));
     let truth = clustered_network(&NetworkOptions {
         n: 2 * n_obs,
         clusters: 20,

@@ -1,29 +1,21 @@
-//! LGD vs baselines on the clustered LIF simulator (issue section 3): seeds × observed
-//! fractions × methods, AUROC / AUPR of directed edges among observed neurons. An ignored
-//! harness (the simulations take a few seconds each in release):
-//!
-//! `cargo test --release -p diffrg-core infer::lif_accuracy -- --ignored --nocapture`
-//!
-//! Environment: `LIF_SEEDS` (default `1,2,3,4,5`), `LIF_N` (400), `LIF_SECONDS` (60),
-//! `LIF_BIN_MS` (5), `LIF_LAG` (2), `LIF_P_RATIO` (in/out-cluster E→E connection probability
-//! ratio; default derived by `sim::connectivity`, 2 here). Prints one markdown row per (seed, fraction) and the means.
-
-use crate::activity::{BinOptions, SparseRaster};
-use crate::exec::Exec;
-use crate::infer::api::{covariance_plan, infer_from_covariances, InferOptions, Method};
-use crate::infer::baselines::{net, var_stats};
-use crate::infer::covariance::lagged_covariances;
-use crate::infer::lgd::{moderated_z, null_centred_net};
-use crate::infer::metrics::{aupr, auroc};
-use crate::infer::raster::CountRaster;
-use crate::infer::synthetic::offdiag;
-use crate::sim::lif::{simulate, LifOptions};
-use crate::sim::subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
+//! LGD vs baselines on the clustered LIF simulator (docs/lgd.md): seeds x observed fractions
+//! x methods, AUROC / AUPR of directed edges among observed neurons; one markdown row per
+//! (seed, fraction) and the means. Environment: `LIF_SEEDS` (1,2,3,4,5), `LIF_N` (400),
+//! `LIF_SECONDS` (60), `LIF_BIN_MS` (5), `LIF_LAG` (2), `LIF_P_RATIO` (in/out-cluster E->E
+//! connection probability ratio; default derived by `sim::connectivity`), `LIF_MU_GRID`,
+//! `LIF_VERBOSE` (print the penalty search).
+use crate::env;
+use diffrg_core::activity::{BinOptions, SparseRaster};
+use diffrg_core::exec::Exec;
+use diffrg_core::infer::api::{covariance_plan, infer_from_covariances, InferOptions, Method};
+use diffrg_core::infer::covariance::lagged_covariances;
+use diffrg_core::infer::lgd::var_with_lgd_score;
+use diffrg_core::infer::metrics::{aupr, auroc};
+use diffrg_core::infer::raster::CountRaster;
+use diffrg_core::infer::synthetic::offdiag;
+use diffrg_core::sim::lif::{simulate, LifOptions};
+use diffrg_core::sim::subsample::{observed_edges, observed_spikes, subsample, SubsampleMode};
 use faer::Mat;
-
-fn env(k: &str, d: f64) -> f64 {
-    std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d)
-}
 
 /// `|m|` (row = target) as off-diagonal scores in `source * n + target` order.
 fn score_of(m: &Mat<f64>) -> Vec<f64> {
@@ -32,16 +24,14 @@ fn score_of(m: &Mat<f64>) -> Vec<f64> {
     offdiag(&full, n)
 }
 
-#[test]
-#[ignore]
-fn lif_lgd_vs_baselines() {
-    let n = env("LIF_N", 400.0) as usize;
+pub fn run() {
+    let n = env("LIF_N", 400);
     let seeds: Vec<u64> = std::env::var("LIF_SEEDS")
         .unwrap_or_else(|_| "1,2,3,4,5".into())
         .split(',')
         .map(|s| s.trim().parse().expect("LIF_SEEDS"))
         .collect();
-    let (bin_ms, p) = (env("LIF_BIN_MS", 5.0), env("LIF_LAG", 2.0) as usize);
+    let (bin_ms, p) = (env("LIF_BIN_MS", 5.0), env("LIF_LAG", 2));
     let exec = Exec::with_threads(2);
     let cols = ["lgd", "var", "partial-correlation", "correlation", "var + LGD score"];
     let mut sums = vec![vec![[0.0f64; 2]; cols.len()]; 2];
@@ -103,10 +93,7 @@ fn lif_lgd_vs_baselines() {
             }
             // The VAR estimate ranked by LGD's moderated, null-centred statistic (no sparse
             // selection, no latent part): separates the score from the model.
-            let vs = var_stats(&set, &io, &exec).unwrap();
-            let centred = null_centred_net(&vs, m, p, &exec);
-            let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, m, p)).collect();
-            let z = moderated_z(&vs.design, &vs.solver, &centred, &sur, vs.b.as_ref(), &exec).unwrap();
+            let z = var_with_lgd_score(&set, &io, &exec).unwrap();
             let s = score_of(&z);
             res.push([auroc(&s, &truth).unwrap(), aupr(&s, &truth).unwrap()]);
             if (1..4).all(|k| res[0][0] > res[k][0] && res[0][1] > res[k][1]) {
