@@ -257,12 +257,17 @@ impl LgdNullInputs {
         if let Some(k) = sur.iter().position(|s| s.nrows() != n || s.ncols() != n) {
             return Err(Error::invalid_input(format!("surrogate {k} is not {n} x {n}")));
         }
-        let (z, pv) = surrogate_pvalues(&self.stat, sur)?;
+        // p-values test the direct (de-sparsified) coupling; the reported z-score is the
+        // moderated statistic of the total coupling B_YW = S̃ + L̂ that also orders the ranking
+        // tiers. Community detection weighs edges by it: on clustered networks the hidden-mode
+        // part L̂ holds the shared within-community drive (the block mean of the coupling), so
+        // z-scores of S̃ alone lose the communities (docs/lgd.md, "Output").
+        let (_, pv) = surrogate_pvalues(&self.stat, sur)?;
         let zmod = moderated_z_with(&self.inv_white_sd, &self.centred, sur);
         let score = tiered_score_of(&self.selected, &zmod);
         let g = assemble(
             Method::Lgd,
-            RowStats { score: Some(score), weight: Mat::zeros(n, n), z, p: pv, lag: vec![], sparse: None },
+            RowStats { score: Some(score), weight: Mat::zeros(n, n), z: zmod, p: pv, lag: vec![], sparse: None },
             Diagnostics::default(),
         );
         Ok(NullStats { zscore: g.zscore, pvalue: g.pvalue, qvalue: g.qvalue, score: g.score })
