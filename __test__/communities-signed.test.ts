@@ -75,17 +75,7 @@ describe("signed graphs under Dale's principle", () => {
     const neurons: number[] = [];
     const times: number[] = [];
     for (const i of obs) for (const t of spikeTrain(sim, i)) (neurons.push(i), times.push(t));
-    const r = await inferSpikes({ neurons, times }, { method: 'var', binSeconds: 0.005, generator: false, seed: 1, threads: 2 });
-    const d = tmp();
-    const gf = path.join(d, 'g.csv');
-    await writeGraphCsv(gf, r.edges(1), r.ids);
     const truth = new Map(obs.map((i) => [String(i), String(sim.labels[i])]));
-    const signed = readGraph(gf, { negative: 'dale', weightColumn: 'zscore' });
-    const found = await analyzeCommunities(signed.graph, { truth, negativeSources: signed.negativeSources });
-    // the net-negative sources are the inhibitory neurons
-    const neg = new Set(signed.negativeSources);
-    const agree = obs.filter((i) => neg.has(String(i)) === (sim.excitatory[i] === 0)).length;
-    expect(agree / obs.length).toBeGreaterThan(0.95);
     // reference: Leiden on the true excitatory synapses among the observed neurons
     const seen = new Set(obs);
     const rows = ['source,target,weight'];
@@ -95,9 +85,22 @@ describe("signed graphs under Dale's principle", () => {
     }
     const ref = await analyzeCommunities(parseGraph(`# nodes: ${obs.join(',')}\n${rows.join('\n')}`, 'truth.csv').graph, { truth });
     expect(ref.ari!).toBeGreaterThan(0.5);
-    expect(found.ari!).toBeGreaterThan(ref.ari! - 0.15);
-    // the raw weights with the negative ones dropped (what the reader did before) fall far behind
-    const raw = await analyzeCommunities(readGraph(gf, { negative: 'drop' }).graph, { truth });
-    expect(found.ari!).toBeGreaterThan(raw.ari! + 0.2);
-  }, 20_000);
+    // both directed methods (LGD's z-score is that of its total coupling, hidden modes included)
+    for (const method of ['var', 'lgd'] as const) {
+      const r = await inferSpikes({ neurons, times }, { method, binSeconds: 0.005, generator: false, seed: 1, threads: 2 });
+      const d = tmp();
+      const gf = path.join(d, 'g.csv');
+      await writeGraphCsv(gf, r.edges(1), r.ids);
+      const signed = readGraph(gf, { negative: 'dale', weightColumn: 'zscore' });
+      const found = await analyzeCommunities(signed.graph, { truth, negativeSources: signed.negativeSources });
+      // the net-negative sources are the inhibitory neurons
+      const neg = new Set(signed.negativeSources);
+      const agree = obs.filter((i) => neg.has(String(i)) === (sim.excitatory[i] === 0)).length;
+      expect(agree / obs.length, method).toBeGreaterThan(0.95);
+      expect(found.ari!, method).toBeGreaterThan(ref.ari! - 0.15);
+      // the raw weights with the negative ones dropped (what the reader did before) fall far behind
+      const raw = await analyzeCommunities(readGraph(gf, { negative: 'drop' }).graph, { truth });
+      expect(found.ari!, method).toBeGreaterThan(raw.ari! + 0.2);
+    }
+  }, 30_000);
 });

@@ -62,7 +62,10 @@ async function network(sim, strength, seed, seconds, dir) {
     return { n: r.n, neurons, times, sources: r.sources, targets: r.targets, weights: r.weights, labels: r.labels, rates: [r.rateExc, r.rateInh] };
   }
   const out = join(dir, 'brian2');
-  const b = peer('sim_brian2.py', { build: { n: N, clusters: K, p_ratio: strength, duration: seconds, seed }, out, threads: THREADS });
+  // One OpenMP thread: Brian2's random streams depend on the thread count, so the network's
+  // spikes (and every figure) would otherwise change with DIFFRG_THREADS; one thread is also
+  // the faster choice on a loaded 2-core machine (223 s for 10 minutes).
+  const b = peer('sim_brian2.py', { build: { n: N, clusters: K, p_ratio: strength, duration: seconds, seed }, out, threads: 1 });
   const u32 = (f) => new Uint32Array(readFileSync(join(out, f)).buffer.slice(0));
   const f64 = (f) => new Float64Array(readFileSync(join(out, f)).buffer.slice(0));
   return { n: N, neurons: Array.from(u32('spike_neurons.u32')), times: Array.from(f64('spike_times.f64')), sources: u32('sources.u32'), targets: u32('targets.u32'), weights: f64('weights.f64'), labels: u32('labels.u32'), rates: [b.rate_exc, b.rate_inh] };

@@ -148,6 +148,8 @@ def simulate(meta, src, tgt, weights, d, exc, threads, build_dir_arg):
     )
     G.tau_m = np.where(np.arange(n) < ne, meta["tau_m_exc"], meta["tau_m_inh"]) * second
     rng = np.random.default_rng(meta["seed"])
+    # Seeds Brian2's own generator (the Poisson drive); without it every run is a new realisation.
+    b2.seed(int(meta["seed"]))
     G.v = (meta["v_reset"] + (meta["v_threshold"] - meta["v_reset"]) * rng.random(n)) * mV
 
     syn = []

@@ -147,6 +147,10 @@ pub struct InferredGraph {
     pub weight: Vec<f64>,
     /// LGD: the sparse component `S` (summed over lags, original units); empty otherwise.
     pub sparse_weight: Vec<f64>,
+    /// Signed z-score against the surrogate null. Baselines: of the statistic the p-values
+    /// test. LGD: the moderated, null-centred z of the total coupling `B_YW = S̃ + L̂` (direct
+    /// part plus hidden-mode part; the statistic that orders its ranking tiers), while its
+    /// p-values test the direct part `S̃ = B_YW - L̂` alone (docs/lgd.md, "Output").
     pub zscore: Vec<f64>,
     pub pvalue: Vec<f64>,
     /// Benjamini-Hochberg q-values over all ordered pairs (unordered pairs if undirected).

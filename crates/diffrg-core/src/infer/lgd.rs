@@ -268,12 +268,17 @@ impl LgdNullInputs {
         if let Some(k) = sur.iter().position(|s| s.nrows() != n || s.ncols() != n) {
             return Err(Error::invalid_input(format!("surrogate {k} is not {n} x {n}")));
         }
-        let (z, pv) = surrogate_pvalues(&self.stat, sur)?;
+        // p-values test the direct (de-sparsified) coupling; the reported z-score is the
+        // moderated statistic of the total coupling B_YW = S̃ + L̂ that also orders the ranking
+        // tiers. Community detection weighs edges by it: on clustered networks the hidden-mode
+        // part L̂ holds the shared within-community drive (the block mean of the coupling), so
+        // z-scores of S̃ alone lose the communities (docs/lgd.md, "Output").
+        let (_, pv) = surrogate_pvalues(&self.stat, sur)?;
         let zmod = moderated_z_with(&self.inv_white_sd, &self.centred, sur);
         let score = tiered_score_of(&self.selected, &zmod);
         let g = assemble(
             Method::Lgd,
-            RowStats { score: Some(score), weight: Mat::zeros(n, n), z, p: pv, lag: vec![], sparse: None },
+            RowStats { score: Some(score), weight: Mat::zeros(n, n), z: zmod, p: pv, lag: vec![], sparse: None },
             Diagnostics::default(),
         );
         Ok(NullStats { zscore: g.zscore, pvalue: g.pvalue, qvalue: g.qvalue, score: g.score })
@@ -528,6 +533,66 @@ mod tests {
         assert!(rank > 0, "no latent part selected");
         assert!(roc > roc0 + 0.002, "AUROC {roc} vs {roc0} without the latent part");
         assert!(pr > pr0, "AUPR {pr} vs {pr0} without the latent part");
+    }
+
+    /// Within-cluster minus between-cluster mean of an `n × n` output array (off-diagonal pairs
+    /// of observed neurons), in units of its standard deviation over all pairs.
+    fn cluster_contrast(a: &[f64], n: usize, cluster: &dyn Fn(usize) -> usize) -> f64 {
+        let (mut w, mut b, mut all) = (vec![], vec![], vec![]);
+        for s in 0..n {
+            for t in 0..n {
+                if s != t {
+                    let v = a[s * n + t];
+                    all.push(v);
+                    if cluster(s) == cluster(t) {
+                        w.push(v)
+                    } else {
+                        b.push(v)
+                    }
+                }
+            }
+        }
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+        let m = mean(&all);
+        let sd = (all.iter().map(|v| (v - m).powi(2)).sum::<f64>() / all.len() as f64).sqrt();
+        (mean(&w) - mean(&b)) / sd
+    }
+
+    /// LGD's `zscore` is that of the total coupling `B_YW = S̃ + L̂`: when hidden hubs drive
+    /// whole clusters and a latent part is selected, the z-scores keep the within-cluster drive
+    /// that `L̂` absorbs (what community detection weighs edges by), unlike the direct part
+    /// `S̃ = B_YW - L̂` (`weight`).
+    #[test]
+    fn zscore_keeps_the_cluster_drive_the_latent_part_absorbs() {
+        let truth = clustered_network(&NetworkOptions {
+            n: 120,
+            clusters: 4,
+            degree_in: 3.0,
+            degree_out: 0.5,
+            hubs: 2,
+            w_hub: 1.0,
+            hub_self: 3.0,
+            seed: 31,
+            ..Default::default()
+        })
+        .unwrap();
+        let hub_ids: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
+        let (x, _) = simulate_var1(&truth, 0.3, 0.9, 20_000, 32).unwrap();
+        let visible: Vec<usize> = (0..truth.n).filter(|i| !hub_ids.contains(i)).collect();
+        let obs: Vec<usize> = observe(visible.len(), 0.5, 33).into_iter().map(|k| visible[k]).collect();
+        let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+        let exec = Exec::with_threads(2);
+        let lgd = infer_dense(xo.as_ref(), &InferOptions { generator: false, ..Default::default() }, &exec).unwrap();
+        let var = infer_dense(xo.as_ref(), &InferOptions { method: Method::Var, generator: false, ..Default::default() }, &exec).unwrap();
+        let rank = lgd.hidden.as_ref().map_or(0, |h| h.rank);
+        let cl = |k: usize| truth.clusters[obs[k]];
+        let (m, n) = (lgd.n, lgd.n);
+        let (cz, cv, cw) =
+            (cluster_contrast(&lgd.zscore, m, &cl), cluster_contrast(&var.zscore, n, &cl), cluster_contrast(&lgd.weight, m, &cl));
+        eprintln!("rank {rank}: cluster contrast of LGD zscore {cz:.3}, VAR zscore {cv:.3}, LGD weight (S~) {cw:.3}");
+        assert!(rank > 0, "no latent part selected");
+        assert!(cz > cw, "LGD zscore contrast {cz} <= that of S~ {cw}");
+        assert!(cz > 0.8 * cv, "LGD zscore contrast {cz} far below VAR's {cv}");
     }
 
     #[test]
