@@ -204,6 +204,23 @@ describe('diffrg mps CLI', () => {
     expect(cli(['mps', 'fit', csv, '--kind', 'tree', '--out', out]).code).toBe(2);
   });
 
+  it('mps fit --kind mixture takes its component flags, and refuses them for other kinds', () => {
+    const out = path.join(dir, 'mix.npz');
+    const r = cli(['mps', 'fit', csv, '--chi', '4', '--seed', '1', '--kind', 'mixture', '--components', '1', '--born-chi', '0', '--latent-classes', '2', '--pseudocounts', '1', '--no-baselines', '--out', out, '--json', '--threads', '2']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // one bagged train + the latent-class model, no Born machine
+    const kinds = j.components.map((c: { kind: string }) => c.kind).sort();
+    expect(kinds).not.toContain('born');
+    expect(j.components.length).toBeLessThanOrEqual(2);
+    for (const c of j.components) if (c.kind === 'latent') expect(c.maxBond).toBeLessThanOrEqual(2);
+    expect(diffrg.loadMps(out).kind).toBe('probability');
+    const refused = cli(['mps', 'fit', csv, '--latent-classes', '4', '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--latent-classes applies to --kind mixture only/);
+    expect(cli(['mps', 'fit', csv, '--kind', 'mixture', '--born-chi', '-1', '--out', out]).code).toBe(2);
+  });
+
   it('usage and input errors have the documented exit codes', () => {
     expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--order', 'no-such-order']).code).toBe(2);
     expect(cli(['mps', 'fit', csv, '--out', path.join(dir, 'x.npz'), '--bin', '5 parsecs']).code).toBe(2);

@@ -28,6 +28,10 @@ interface FitOpts extends PatternCliOptions {
   kind: string;
   pseudocounts?: number[];
   restarts?: number;
+  components?: number;
+  bornChi?: number;
+  latentClasses?: number;
+  resample: boolean;
   baselines: boolean;
   out: string;
   json?: boolean;
@@ -64,9 +68,13 @@ export function register(program: Command): void {
       .option('--init-mix <eps>', 'fixed weight of the independent model in the initial state (default: chosen on the validation split)', numberOption('--init-mix'))
       .option('--smoothing <alphas>', `candidate weights of the smoothing pseudo-data, comma-separated, chosen on the validation split (0 = none) (default: ${D.smoothingGrid.join(',')})`, gridOption('--smoothing'))
       .option('--no-grow', 'fit at --chi directly instead of growing the bond dimension 2, 4, 8, ... on the validation split')
-      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts) | mixture (4 bagged probability trains + a Born machine at chi 2, weights on the validation split)', D.kind)
+      .option('--kind <kind>', 'born (Born machine, two-site sweeps) | probability (non-negative train learned by EM with smoothed counts) | mixture (bagged probability trains + a latent-class model + a Born machine, weights on the validation split; one probability train)', D.kind)
       .option('--pseudocounts <lambdas>', `probability trains: Dirichlet masses per hidden state, comma-separated, chosen on the validation split (default: ${D.pseudocounts.join(',')})`, gridOption('--pseudocounts'))
       .option('--restarts <n>', `probability trains: ladders with different seeds per pseudocount, best by validation (default ${D.restarts})`, intOption('--restarts', 1, 1000))
+      .option('--components <n>', `mixture: bagged probability trains (default ${D.components})`, intOption('--components', 0, 1000))
+      .option('--born-chi <n>', `mixture: bond dimension of the Born-machine component, 0 = none (default ${D.bornChi})`, intOption('--born-chi', 0, LIMITS.chi))
+      .option('--latent-classes <n>', `mixture: largest class count of the latent-class component (also capped by --chi), 0 = none (default ${D.latentClasses})`, intOption('--latent-classes', 0, LIMITS.chi))
+      .option('--no-resample', 'mixture: fit every bagged train on the full training split (seeds differ only) instead of a bootstrap resample')
       .option('--no-baselines', 'skip the independent, Ising and K-pairwise baselines')
       .requiredOption('--out <model.npz>', 'where to write the model (NPZ)'),
   ).action(async (activity: string, opts: FitOpts) => {
@@ -79,6 +87,8 @@ export function register(program: Command): void {
       throw new UsageError(`--order must be identity, random, community or a readable FILE (got '${opts.order}')`);
     }
     if (opts.graph !== undefined && opts.order !== 'community') throw new UsageError('--graph applies to --order community only');
+    const mixtureFlags = [opts.components !== undefined && '--components', opts.bornChi !== undefined && '--born-chi', opts.latentClasses !== undefined && '--latent-classes', !opts.resample && '--no-resample'].filter(Boolean);
+    if (mixtureFlags.length > 0 && opts.kind !== 'mixture') throw new UsageError(`${mixtureFlags.join(', ')} appl${mixtureFlags.length > 1 ? 'y' : 'ies'} to --kind mixture only`);
     const loaded = await loadCliPatterns(activity, loadOptions);
     const graph = opts.graph !== undefined ? readGraph(opts.graph, { negative: 'abs' }).graph : undefined;
     const so = await siteOrder(opts.order, loaded, { seed: opts.seed, graph, threads: opts.threads }).catch((err: unknown) => {
@@ -101,6 +111,10 @@ export function register(program: Command): void {
         kind: opts.kind as MpsKind | 'mixture',
         pseudocounts: opts.pseudocounts,
         restarts: opts.restarts,
+        components: opts.components,
+        bornChi: opts.bornChi,
+        latentClasses: opts.latentClasses,
+        resample: opts.resample,
         baselines: opts.baselines,
         threads: opts.threads,
         onProgress,
