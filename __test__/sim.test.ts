@@ -10,6 +10,28 @@ function readCsv(file: string): { header: string; rows: string[][] } {
 }
 
 describe('simulateLif', () => {
+  it('connectionProbabilities counts E->E synapses over ordered pairs inside and between clusters', async () => {
+    const sim = await diffrg.simulateLif({ neurons: 300, clusters: 3, duration: 0.01, seed: 4 });
+    const p = diffrg.connectionProbabilities(sim);
+    // brute force over all ordered pairs of distinct excitatory neurons
+    const edge = new Set<number>();
+    for (let e = 0; e < sim.sources.length; e++) edge.add(sim.sources[e] * sim.n + sim.targets[e]);
+    const k = [0, 0];
+    const pairs = [0, 0];
+    for (let a = 0; a < sim.n; a++) {
+      for (let b = 0; b < sim.n; b++) {
+        if (a === b || !sim.excitatory[a] || !sim.excitatory[b]) continue;
+        const g = sim.labels[a] === sim.labels[b] ? 0 : 1;
+        pairs[g]++;
+        if (edge.has(a * sim.n + b)) k[g]++;
+      }
+    }
+    expect(p.inside).toBe(k[0] / pairs[0]);
+    expect(p.between).toBe(k[1] / pairs[1]);
+    expect(p.inside).toBeGreaterThan(p.between);
+    expect(() => diffrg.connectionProbabilities({ ...sim, targets: sim.targets.subarray(1) })).toThrow(diffrg.InvalidInputError);
+  });
+
   it('is deterministic for a seed, independent of threads, and differs across seeds', async () => {
     const opts = { neurons: 600, clusters: 3, duration: 0.3, seed: 7 };
     const a = await diffrg.simulateLif({ ...opts, threads: 1 });
@@ -67,6 +89,8 @@ describe('simulateLif', () => {
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, observe: 2 })).rejects.toThrow(/observe/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, observeMode: 'nope' as never })).rejects.toThrow(/observeMode/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, seed: 1.5 })).rejects.toThrow(/seed/);
+    // one seed type everywhere: u32, like every other seeded call
+    await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, seed: 2 ** 32 })).rejects.toThrow(/seed must be an integer in \[0, 4294967295\]/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 4, feedforward: 1.5 })).rejects.toThrow(/feedforward must be in \[0, 1\]/);
     await expect(diffrg.simulateLif({ neurons: 100, clusters: 2, feedforward: 0.5 })).rejects.toThrow(/at least 3 clusters/);
     const ctrl = new AbortController();

@@ -19,6 +19,7 @@ const SMOKE_SIZES = {
   feedforward: { FF_T: 2, FF_SEEDS: 1 },
   states_bias: { STATES_SEEDS: 2, STATES_STEPS: 2000, STATES_BOOTSTRAP: 10 },
   mps_compress: { MPS_SITES: 16, MPS_CHI: 64 },
+  closed_loop: { CL_ID: 10 },
 };
 
 console.log(`machine: ${machine()}`);

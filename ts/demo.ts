@@ -30,7 +30,7 @@
  * E->E weights x3.5, 20 E + 8 I inputs per neuron.
  */
 import { Graph } from './graph';
-import { simulateLif, type LifSimulation } from './sim';
+import { connectionProbabilities, simulateLif, type LifSimulation } from './sim';
 import { inferSpikes, rankMetrics, type InferResult } from './infer';
 import { binSpikeTimes, OUTSIDE, pairPurity, spikeTrainStats } from './spikes';
 import { leiden, communityOrdering, adjustedRandIndex, normalizedMutualInformation } from './community';
@@ -71,33 +71,6 @@ function score(r: InferResult, truthPairs: Set<number>, nAll: number): { auroc: 
     }
   }
   return rankMetrics(s, t);
-}
-
-/**
- * Fraction of ordered E->E pairs that are synapses, inside an assembly and between assemblies
- * (from the simulator's ground truth).
- */
-function connectionProbabilities(sim: LifSimulation): { inside: number; between: number } {
-  const size = new Map<number, number>();
-  let nE = 0;
-  for (let i = 0; i < sim.n; i++) {
-    if (!sim.excitatory[i]) continue;
-    nE++;
-    size.set(sim.labels[i], (size.get(sim.labels[i]) ?? 0) + 1);
-  }
-  let pairsInside = 0;
-  for (const s of size.values()) pairsInside += s * (s - 1);
-  const pairsBetween = nE * (nE - 1) - pairsInside;
-  let inside = 0;
-  let between = 0;
-  for (let e = 0; e < sim.sources.length; e++) {
-    const a = sim.sources[e];
-    const b = sim.targets[e];
-    if (!sim.excitatory[a] || !sim.excitatory[b]) continue;
-    if (sim.labels[a] === sim.labels[b]) inside++;
-    else between++;
-  }
-  return { inside: inside / pairsInside, between: between / pairsBetween };
 }
 
 /** Median coefficient of variation of the inter-spike intervals (the core's `spikeTrainStats`) of E neurons with >= 10 spikes (1 for a Poisson process). */

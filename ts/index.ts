@@ -99,6 +99,7 @@ export const parseGraph = api('parseGraph', { data: 'text', file: 'string', opti
 export const simulateLif = api('simulateLif', { options: 'options?' }, sim.simulateLif);
 export const writeLifOutputs = api('writeLifOutputs', { sim: 'simulation', dir: 'string' }, sim.writeLifOutputs);
 export const spikeTrain = api('spikeTrain', { sim: 'simulation', i: 'number' }, sim.spikeTrain);
+export const connectionProbabilities = api('connectionProbabilities', { sim: 'simulation' }, sim.connectionProbabilities);
 
 export const writeFileAtomic = api('writeFileAtomic', { file: 'string', data: 'text' }, atomic.writeFileAtomic);
 export const writeFileAtomicSync = api('writeFileAtomicSync', { file: 'string', data: 'text' }, atomic.writeFileAtomicSync);

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import native = require('./native');
-import { runNative, type RunOptions } from './run';
+import { callNative, checkSeed, runNative, type RunOptions } from './run';
 import { InvalidInputError } from './errors';
 import { writeFilesAtomic } from './io/atomic';
 
@@ -110,6 +110,15 @@ export function spikeTrain(sim: LifSimulation, i: number): Float64Array {
 }
 
 /**
+ * Realised E->E connection probabilities of a simulated network (the core's
+ * `sim::connection_probabilities`, docs/lif.md): the fraction of ordered pairs of distinct
+ * excitatory neurons that are synapses, inside a cluster and between clusters (NaN without pairs).
+ */
+export function connectionProbabilities(sim: LifSimulation): { inside: number; between: number } {
+  return callNative(() => native.connectionProbabilities(sim.sources, sim.targets, sim.labels, sim.excitatory));
+}
+
+/**
  * Simulates a clustered E/I LIF network (current-based, exponential synapses, delays, Poisson
  * drive). Deterministic for a seed, whatever the number of threads.
  */
@@ -122,6 +131,7 @@ export async function simulateLif(options: SimulateLifOptions = {}): Promise<Lif
     const v = rest[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 2 ** 31)) throw new InvalidInputError(`${k} must be a positive integer (got ${v})`);
   }
+  checkSeed(rest.seed);
   return runNative(options, (token) => native.simulateLif(rest, token), progressIntervalMs);
 }
 

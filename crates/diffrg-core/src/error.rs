@@ -93,6 +93,16 @@ pub fn ensure_finite(field: &str, values: &[f64]) -> Result<()> {
     }
 }
 
+/// A count limit given as a number (a JavaScript number may exceed 2^32): `x >= 0`, the fraction
+/// dropped, values above 1e30 (and +inf) capped at 1e30. Fails with [`ErrorCode::InvalidInput`]
+/// naming `field` for a negative value or NaN.
+pub fn count_limit(field: &str, x: f64) -> Result<u128> {
+    if !(x >= 0.0) {
+        return Err(Error::invalid_input(format!("{field} must be >= 0 (got {x})")));
+    }
+    Ok(x.min(1e30) as u128)
+}
+
 /// Fails with [`ErrorCode::TooLarge`] when a dense allocation of `elements` f64 values would
 /// exceed `limit_bytes`; `what` names the object and `advice` says what to do instead.
 pub fn ensure_fits(what: &str, elements: u128, limit_bytes: u128, advice: &str) -> Result<()> {
@@ -105,4 +115,20 @@ pub fn ensure_fits(what: &str, elements: u128, limit_bytes: u128, advice: &str) 
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_limit_truncates_caps_and_names_the_field() {
+        assert_eq!(count_limit("exactLimit", 0.0).unwrap(), 0);
+        assert_eq!(count_limit("exactLimit", 1048576.9).unwrap(), 1 << 20);
+        assert_eq!(count_limit("exactLimit", f64::INFINITY).unwrap(), 1e30 as u128);
+        for bad in [-1.0, f64::NAN, f64::NEG_INFINITY] {
+            let e = count_limit("exactLimit", bad).unwrap_err();
+            assert!(e.code == ErrorCode::InvalidInput && e.message.starts_with("exactLimit must be >= 0"), "{e:?}");
+        }
+    }
 }

@@ -4,7 +4,6 @@ use crate::graph::NativeGraph;
 use crate::job::{guard, CancelToken, Job};
 use crate::set;
 use diffrg_core::community::{self, planted, LeidenOptions, OrderingOptions};
-use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -142,31 +141,16 @@ pub fn separate_community(labels: Uint32Array, separate: Uint8Array) -> Result<S
 /// Ring of `cliques` cliques of `size` nodes (node v is in clique floor(v / size)).
 #[napi]
 pub fn ring_of_cliques(cliques: u32, size: u32) -> Result<NativeGraph> {
-    guard(|| {
-        if (cliques as u64) * (size as u64) > 1 << 24 {
-            return Err(Error::too_large(format!("ring of cliques with {cliques} x {size} nodes exceeds 2^24 nodes")));
-        }
-        Ok(NativeGraph::wrap(planted::ring_of_cliques(cliques as usize, size as usize).0))
-    })
+    guard(|| Ok(NativeGraph::wrap(planted::ring_of_cliques(cliques as usize, size as usize)?.0)))
 }
 
 /// Stochastic block model with the given block sizes (nodes numbered block by block).
 #[napi]
 pub fn stochastic_block_model(sizes: Vec<u32>, p_in: f64, p_out: f64, directed: Option<bool>, seed: Option<u32>) -> Result<NativeGraph> {
+    let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
     guard(|| {
-        for (name, p) in [("pIn", p_in), ("pOut", p_out)] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(Error::invalid_input(format!("{name} must be a probability in [0, 1] (got {p})")));
-            }
-        }
-        let n: u64 = sizes.iter().map(|&s| s as u64).sum();
-        if n > 20_000 {
-            return Err(Error::too_large(format!("the O(N^2) SBM sampler is limited to 20000 nodes (got {n})")));
-        }
-        let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
-        Ok(NativeGraph::wrap(
-            planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or_default(), seed.unwrap_or_default().into()).0,
-        ))
+        let (g, _) = planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or_default(), seed.unwrap_or_default().into())?;
+        Ok(NativeGraph::wrap(g))
     })
 }
 

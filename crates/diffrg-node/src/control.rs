@@ -174,8 +174,8 @@ pub struct ClosedLoopOptionsJs {
     pub id_duration: Option<f64>,
     /// Start of the step (s). @default 2
     pub step_time: Option<f64>,
-    /// Non-negative integer seed. @default 1
-    pub seed: Option<f64>,
+    /// Integer seed in [0, 2^32 - 1]. @default 1
+    pub seed: Option<u32>,
     /// Control period = bin (s). @default 0.01
     pub period: Option<f64>,
     /// "lgd" | "var" | "correlation" | "partial-correlation". @default "correlation"
@@ -200,13 +200,7 @@ fn to_options(o: &ClosedLoopOptionsJs, policy: Policy) -> diffrg_core::Result<Cl
     set!(assemblies => assemblies as usize, assembly_size => assembly_size as usize, inhibitory => inhibitory as usize,
         observe => observe as f64, target_assembly => target_assembly as usize, target_rate => target_rate as f64,
         duration => duration as f64, id_duration => id_duration as f64, step_time => step_time as f64, period => period as f64,
-        operating_drive => operating_drive as f64);
-    if let Some(s) = o.seed {
-        if !(s >= 0.0 && s.fract() == 0.0 && s <= 2f64.powi(53)) {
-            return Err(Error::invalid_input(format!("seed must be a non-negative integer (got {s})")));
-        }
-        c.seed = s as u64;
-    }
+        operating_drive => operating_drive as f64, seed => seed as u64);
     if let Some(m) = &o.infer_method {
         c.infer_method = Method::parse_field(m, "inferMethod")?;
     }
@@ -287,7 +281,7 @@ pub struct ClosedLoopJs {
     pub assemblies: u32,
     pub period: f64,
     pub controller: String,
-    pub seed: f64,
+    pub seed: u32,
     pub target_assembly: u32,
     pub target_rate: f64,
 }
@@ -326,7 +320,7 @@ pub fn simulate_lif_closed_loop(
             assemblies: r.assemblies as u32,
             period: r.period,
             controller: r.policy.as_str().into(),
-            seed: c.seed as f64,
+            seed: c.seed as u32,
             target_assembly: c.target_assembly as u32,
             target_rate: c.target_rate,
         })

@@ -103,11 +103,7 @@ pub fn defaults() -> napi::Result<Defaults> {
     let f = FlowOptions::default();
     let c = CompressOptions::default();
     let e = ShannonOptions::default();
-    let policy = match f.policy {
-        diffrg_core::rg::TauPolicy::Fixed => "fixed",
-        diffrg_core::rg::TauPolicy::StrongestTransition => "strongest-transition",
-        diffrg_core::rg::TauPolicy::TargetFraction(_) => "fraction",
-    };
+    let policy = f.policy.name().as_str();
     let seed = |s: u64| u32::try_from(s).map_err(|_| crate::job::to_napi(Error::internal("a default seed exceeds u32")));
     Ok(Defaults {
         mps_fit: MpsFitDefaults {

@@ -5,10 +5,10 @@ use crate::graph::NativeGraph;
 use crate::job::{CancelToken, Job};
 use crate::mps::{from_tt, MpsModel};
 use crate::set;
+use diffrg_core::error::count_limit;
 use diffrg_core::mps::block::BlockMap;
-use diffrg_core::mps::dtnr::{dtnr as run_dtnr, DtnrOptions as CoreOptions};
+use diffrg_core::mps::dtnr::{check_columns, dtnr as run_dtnr, DtnrOptions as CoreOptions};
 use diffrg_core::mps::pipeline::Family;
-use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -117,20 +117,13 @@ pub fn dtnr(
     let g = graph.inner.clone();
     let pats = patterns.to_vec();
     Job::new(o.threads, token, move |exec| {
-        if sites as usize != g.n() {
-            return Err(Error::invalid_input(format!("patterns have {sites} columns but the graph has {} nodes", g.n())));
-        }
+        check_columns(&g, sites as usize)?;
         let mut opts = CoreOptions::default();
         if let Some(b) = o.block.as_deref() {
             opts.map = BlockMap::from_name(b, o.cap.map(|c| c as usize))?;
         }
         set(&mut opts.learn.max_half_sweeps, o.max_half_sweeps.map(|x| x as usize));
-        if let Some(x) = o.exact_limit {
-            if !(x >= 0.0) {
-                return Err(Error::invalid_input(format!("exactLimit must be >= 0 (got {x})")));
-            }
-            opts.exact_limit = x.min(1e30) as u128;
-        }
+        set(&mut opts.exact_limit, o.exact_limit.map(|x| count_limit("exactLimit", x)).transpose()?);
         set(&mut opts.max_bond, o.chi.map(|x| x as usize));
         set(&mut opts.cutoff, o.cutoff);
         set(&mut opts.heldout, o.heldout);

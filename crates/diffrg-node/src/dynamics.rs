@@ -188,7 +188,7 @@ fn scale_js(s: ScaleDynamics) -> ScaleDynamicsJs {
 }
 
 fn reduce_of(o: &DynamicsOptions) -> diffrg_core::Result<Reduce> {
-    o.reduce.as_deref().map_or(Ok(Reduce::Sum), |r| Reduce::parse_field(r, "reduce"))
+    o.reduce.as_deref().map_or(Ok(Reduce::default()), |r| Reduce::parse_field(r, "reduce"))
 }
 
 fn core_options(o: &DynamicsOptions) -> diffrg_core::Result<CoreOptions> {

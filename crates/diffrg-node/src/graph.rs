@@ -50,22 +50,12 @@ impl NativeGraph {
         options: Option<GraphBuildOptions>,
     ) -> Result<NativeGraph> {
         let o = options.unwrap_or_default();
-        if sources.len() != targets.len() || weights.as_ref().is_some_and(|w| w.len() != sources.len()) {
-            return Err(to_napi(diffrg_core::Error::invalid_input(format!(
-                "edge arrays differ in length: sources {}, targets {}, weights {}",
-                sources.len(),
-                targets.len(),
-                weights.as_ref().map_or(sources.len(), |w| w.len())
-            ))));
-        }
-        let edges: Vec<(usize, usize, f64)> =
-            (0..sources.len()).map(|k| (sources[k] as usize, targets[k] as usize, weights.as_ref().map_or(1.0, |w| w[k]))).collect();
         let mut opts = EdgeListOptions::default();
         set(&mut opts.directed, o.directed);
         set(&mut opts.symmetrize, o.symmetrize);
         set(&mut opts.unweighted, o.unweighted);
         set(&mut opts.drop_self_loops, o.drop_self_loops);
-        Graph::from_edges(n as usize, &edges, &opts).map(NativeGraph::wrap).map_err(to_napi)
+        Graph::from_edge_arrays(n as usize, &sources, &targets, weights.as_deref(), &opts).map(NativeGraph::wrap).map_err(to_napi)
     }
 
     /// Builds a graph from CSR arrays (row i lists the out-neighbours of i; columns sorted and
@@ -78,19 +68,8 @@ impl NativeGraph {
         weights: Option<Float64Array>,
         directed: Option<bool>,
     ) -> Result<NativeGraph> {
-        let mut ptr = Vec::with_capacity(indptr.len());
-        for (k, &v) in indptr.iter().enumerate() {
-            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {
-                return Err(to_napi(diffrg_core::Error::invalid_input(format!("indptr[{k}] = {v} is not a non-negative integer"))));
-            }
-            ptr.push(v as usize);
-        }
-        let w = match weights {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; indices.len()],
-        };
-        let indices = indices.to_vec();
-        guard(move || Graph::from_csr(n as usize, ptr, indices, w, directed.unwrap_or_default()).map(NativeGraph::wrap))
+        let (indices, weights) = (indices.to_vec(), weights.map(|w| w.to_vec()));
+        guard(move || Graph::from_csr_numbers(n as usize, &indptr, indices, weights, directed.unwrap_or_default()).map(NativeGraph::wrap))
     }
 
     /// Uniform random labelled tree (Pruefer code).
@@ -149,12 +128,7 @@ impl NativeGraph {
     /// The subgraph induced by `nodes` (node k of the result is `nodes[k]`).
     #[napi]
     pub fn induced(&self, nodes: Uint32Array) -> Result<NativeGraph> {
-        let n = self.inner.n();
-        if let Some(k) = nodes.iter().position(|&v| v as usize >= n) {
-            return Err(to_napi(diffrg_core::Error::invalid_input(format!("nodes[{k}] = {} out of range for {n} nodes", nodes[k]))));
-        }
-        let nodes: Vec<usize> = nodes.iter().map(|&v| v as usize).collect();
-        Ok(NativeGraph::wrap(self.inner.induced(&nodes)))
+        self.inner.subgraph(&nodes).map(NativeGraph::wrap).map_err(to_napi)
     }
     /// The CSR arrays (indptr as doubles: it may exceed 2^32).
     #[napi]

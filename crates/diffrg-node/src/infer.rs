@@ -6,7 +6,6 @@ use diffrg_core::infer::metrics;
 use diffrg_core::infer::shard::{lgd_shard_dense_neuron_major, lgd_shard_raster, merge_lgd_null, LgdShard, SurrogatePart};
 use diffrg_core::infer::{infer_dense_neuron_major, infer_raster, InferOptions, InferredGraph, Method, OwnedRaster};
 use diffrg_core::spectral::shard::Shard;
-use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -135,9 +134,6 @@ pub fn infer_spikes(
     let bins = bins.to_vec();
     Job::new(o.threads, token, move |exec| {
         let opts = options_from_js(&o)?;
-        if n_neurons == 0 {
-            return Err(Error::invalid_input("nNeurons must be positive"));
-        }
         let raster = OwnedRaster::from_events(n_neurons as usize, n_bins as usize, &neurons, &bins)?;
         if let Some(sh) = o.shard {
             return Ok(shard_to_js(lgd_shard_raster(&raster.view(), &opts, shard_of(sh), exec)?, n_neurons as usize));

@@ -4,7 +4,7 @@
 use crate::job::{CancelToken, Job};
 use crate::set;
 use diffrg_core::mps::{compress, entropy, eval, learn, marginals, pipeline, sample, Kind, TensorTrain};
-use diffrg_core::{Error, Result as CoreResult};
+use diffrg_core::Result as CoreResult;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -42,18 +42,9 @@ fn into_tt(m: ModelIn) -> CoreResult<TensorTrain> {
 }
 
 pub(crate) fn from_tt(t: &TensorTrain) -> MpsModel {
-    from_tt_scaled(t, 1.0)
-}
-
-/// [`from_tt`] with every entry multiplied by `f` (one pass, one buffer).
-fn from_tt_scaled(t: &TensorTrain, f: f64) -> MpsModel {
     let mut data = Vec::with_capacity(t.cores().iter().map(|c| c.data.len()).sum());
     for c in t.cores() {
-        if f == 1.0 {
-            data.extend_from_slice(&c.data);
-        } else {
-            data.extend(c.data.iter().map(|x| x * f));
-        }
+        data.extend_from_slice(&c.data);
     }
     MpsModel {
         kind: t.kind().as_str().into(),
@@ -419,9 +410,8 @@ pub fn mps_compress(
         let mut opts = compress::CompressOptions::default();
         set(&mut opts.max_bond, o.max_bond.map(|c| c as usize));
         set(&mut opts.cutoff, o.cutoff);
-        let (c, rep) = compress::compress_borrowed(kind, &cores, &opts, exec)?;
-        let f = (rep.log_scale / c.n_sites() as f64).exp();
-        Ok(MpsCompressResult { model: from_tt_scaled(&c, f), discarded: rep.discarded, total_discarded: rep.total_discarded })
+        let (c, rep) = compress::compress_borrowed_rescaled(kind, &cores, &opts, exec)?;
+        Ok(MpsCompressResult { model: from_tt(&c), discarded: rep.discarded, total_discarded: rep.total_discarded })
     })
 }
 
@@ -490,10 +480,7 @@ pub fn mps_marginals(
     let model = model_in(kind, dims, bond_dims, &data);
     Job::new(o.threads, token, move |exec| {
         let t = into_tt(model)?;
-        if evidence.len() % 2 != 0 {
-            return Err(Error::invalid_input("evidence must hold (site, value) pairs"));
-        }
-        let ev: Vec<(usize, u8)> = evidence.chunks(2).map(|p| (p[0] as usize, p[1].min(255) as u8)).collect();
+        let ev = marginals::evidence_pairs(&evidence)?;
         let single = marginals::conditional_marginals(&t, &ev, exec)?;
         let (mut pi, mut pj, mut pt) = (Vec::new(), Vec::new(), Vec::new());
         if pairs {

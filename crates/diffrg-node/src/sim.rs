@@ -1,9 +1,8 @@
 //! Clustered LIF simulator (`simulateLif`): options in, spike trains + ground truth out.
 
-use crate::job::{CancelToken, Job};
+use crate::job::{guard, CancelToken, Job};
 use crate::set;
-use diffrg_core::sim::{subsample, Connectivity, LifOptions, NetworkOptions, Observe, SubsampleMode};
-use diffrg_core::Error;
+use diffrg_core::sim::{LifOptions, NetworkOptions, Observe, SubsampleMode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -15,8 +14,8 @@ pub struct LifSimOptions {
     pub clusters: Option<u32>,
     /// Simulated time in seconds. @default 1
     pub duration: Option<f64>,
-    /// Non-negative integer seed. @default 1
-    pub seed: Option<f64>,
+    /// Integer seed in [0, 2^32 - 1]. @default 1
+    pub seed: Option<u32>,
     pub dt: Option<f64>,
     pub tau_m_exc: Option<f64>,
     pub tau_m_inh: Option<f64>,
@@ -79,15 +78,7 @@ pub struct LifSimResult {
     pub observed: Uint32Array,
 }
 
-fn seed_of(v: Option<f64>) -> diffrg_core::Result<u64> {
-    match v {
-        None => Ok(1),
-        Some(s) if s.is_finite() && s >= 0.0 && s.fract() == 0.0 && s <= 9007199254740991.0 => Ok(s as u64),
-        Some(s) => Err(Error::invalid_input(format!("seed must be a non-negative integer below 2^53, got {s}"))),
-    }
-}
-
-fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
+fn lif_options(o: &LifSimOptions) -> LifOptions {
     let d = LifOptions::default();
     let dn = NetworkOptions::default();
     let network = NetworkOptions {
@@ -110,7 +101,7 @@ fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
         shuffle_ids: o.shuffle_ids.unwrap_or(dn.shuffle_ids),
         feedforward: o.feedforward.unwrap_or(dn.feedforward),
     };
-    Ok(LifOptions {
+    LifOptions {
         network,
         duration: o.duration.unwrap_or(d.duration),
         dt: o.dt.unwrap_or(d.dt),
@@ -124,8 +115,8 @@ fn lif_options(o: &LifSimOptions) -> diffrg_core::Result<LifOptions> {
         ext_rate_exc: o.ext_rate_exc.unwrap_or(d.ext_rate_exc),
         ext_rate_inh: o.ext_rate_inh.unwrap_or(d.ext_rate_inh),
         w_ext: o.w_ext.unwrap_or(d.w_ext),
-        seed: seed_of(o.seed)?,
-    })
+        seed: o.seed.map_or(d.seed, u64::from),
+    }
 }
 
 fn observe_of(o: &LifSimOptions) -> diffrg_core::Result<Observe> {
@@ -136,29 +127,18 @@ fn observe_of(o: &LifSimOptions) -> diffrg_core::Result<Observe> {
     Ok(obs)
 }
 
-fn edge_arrays(c: &Connectivity) -> (Uint32Array, Uint32Array, Float64Array, Float64Array) {
-    let (indptr, targets, weights) = c.csr();
-    let mut sources = Vec::with_capacity(c.nnz());
-    for s in 0..c.n() {
-        sources.extend(std::iter::repeat_n(s as u32, indptr[s + 1] - indptr[s]));
-    }
-    let delays = c.delays().iter().map(|&d| d as f64 * c.dt()).collect();
-    (Uint32Array::new(sources), Uint32Array::new(targets.to_vec()), Float64Array::new(weights.to_vec()), Float64Array::new(delays))
-}
-
 /// Simulates the clustered LIF network; see docs/lif.md.
 #[napi(ts_return_type = "Promise<LifSimResult>")]
 pub fn simulate_lif(options: Option<LifSimOptions>, token: Option<&CancelToken>) -> AsyncTask<Job<LifSimResult>> {
     let o = options.unwrap_or_default();
     Job::new(o.threads, token, move |exec| {
-        let opts = lif_options(&o)?;
+        let opts = lif_options(&o);
         let obs = observe_of(&o)?;
         let report = |f: f64| exec.progress.set(f);
         let r = diffrg_core::sim::simulate(&opts, exec, Some(&report))?;
         let c = &r.connectivity;
-        // The subsample uses its own stream derived from the seed.
-        let observed = subsample(c.labels(), obs.fraction, obs.mode, opts.seed ^ 0x0b5e_7ed0_0b5e_7ed0)?;
-        let (sources, targets, weights, delays) = edge_arrays(c);
+        let observed = obs.select(c.labels(), opts.seed)?;
+        let (_, targets, weights) = c.csr();
         Ok(LifSimResult {
             n: c.n() as u32,
             clusters: c.clusters() as u32,
@@ -170,13 +150,35 @@ pub fn simulate_lif(options: Option<LifSimOptions>, token: Option<&CancelToken>)
             rate_inh: r.rate_inh,
             spike_offsets: Float64Array::new(r.spikes.offsets().iter().map(|&x| x as f64).collect()),
             spike_times: Float64Array::new(r.spikes.times().to_vec()),
-            sources,
-            targets,
-            weights,
-            delays,
+            sources: Uint32Array::new(c.sources()),
+            targets: Uint32Array::new(targets.to_vec()),
+            weights: Float64Array::new(weights.to_vec()),
+            delays: Float64Array::new(c.delay_seconds()),
             labels: Uint32Array::new(c.labels().to_vec()),
             excitatory: Uint8Array::new(c.excitatory().iter().map(|&e| e as u8).collect()),
             observed: Uint32Array::new(observed),
         })
+    })
+}
+
+#[napi(object)]
+pub struct ConnectionProbabilitiesJs {
+    pub inside: f64,
+    pub between: f64,
+}
+
+/// Realised E->E connection probabilities inside and between label groups
+/// (`sim::connection_probabilities`; NaN where there is no pair).
+#[napi]
+pub fn connection_probabilities(
+    sources: Uint32Array,
+    targets: Uint32Array,
+    labels: Uint32Array,
+    excitatory: Uint8Array,
+) -> Result<ConnectionProbabilitiesJs> {
+    guard(|| {
+        let exc: Vec<bool> = excitatory.iter().map(|&e| e != 0).collect();
+        let p = diffrg_core::sim::connection_probabilities(&sources, &targets, &labels, &exc)?;
+        Ok(ConnectionProbabilitiesJs { inside: p.inside, between: p.between })
     })
 }

@@ -6,7 +6,6 @@ use diffrg_core::laplacian::LaplacianKind;
 use diffrg_core::spectral::scan::{self, Method, TauGrid};
 use diffrg_core::spectral::shard::{merge_shards, Shard};
 use diffrg_core::spectral::slq::{slq, ProbeQuadrature, ReorthPolicy, SlqMeasure, SlqOptions};
-use diffrg_core::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -90,10 +89,8 @@ fn core_options(o: &ScanOptions) -> diffrg_core::Result<scan::ScanOptions> {
     if let Some(c) = o.tau_count {
         s.tau_count = c as usize;
     }
-    match (o.tau_min, o.tau_max) {
-        (None, None) => {}
-        (Some(min), Some(max)) => s.tau = Some(TauGrid { min, max, count: s.tau_count }),
-        _ => return Err(Error::invalid_input("tauMin and tauMax must be given together")),
+    if let Some(t) = TauGrid::from_bounds(o.tau_min, o.tau_max, s.tau_count)? {
+        s.tau = Some(t);
     }
     let mut slq = SlqOptions::default();
     if let Some(p) = o.probes {
@@ -222,21 +219,7 @@ pub fn slq_shard(
 }
 
 fn to_measure(s: SlqShard) -> diffrg_core::Result<(SlqMeasure, usize)> {
-    let total: usize = s.lengths.iter().map(|&l| l as usize).sum();
-    if s.nodes.len() != total || s.weights.len() != total {
-        return Err(Error::invalid_input(format!(
-            "shard: nodes ({}) and weights ({}) must hold sum(lengths) = {total} values",
-            s.nodes.len(),
-            s.weights.len()
-        )));
-    }
-    let mut probes = Vec::with_capacity(s.lengths.len());
-    let mut at = 0;
-    for &l in &s.lengths {
-        let l = l as usize;
-        probes.push(ProbeQuadrature { nodes: s.nodes[at..at + l].to_vec(), weights: s.weights[at..at + l].to_vec() });
-        at += l;
-    }
+    let probes = ProbeQuadrature::from_flat(&s.lengths, &s.nodes, &s.weights)?;
     let m = SlqMeasure {
         n: s.n as usize,
         exact: s.exact,

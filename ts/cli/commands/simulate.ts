@@ -43,7 +43,7 @@ export function register(program: Command): void {
       .addOption(new Option('--neurons <n>', 'number of neurons (80% excitatory)').argParser(intOption('--neurons')).default(10000))
       .addOption(new Option('--clusters <k>', 'number of excitatory clusters').argParser(intOption('--clusters')).default(20))
       .addOption(new Option('--duration <seconds>', 'simulated time in seconds').argParser(numberOption('--duration', true)).default(1))
-      .addOption(new Option('--seed <s>', 'random seed (non-negative integer)').argParser(seedOption(Number.MAX_SAFE_INTEGER)).default(1))
+      .addOption(new Option('--seed <s>', 'random seed (non-negative integer)').argParser(seedOption()).default(1))
       .addOption(new Option('--observe <fraction>', 'fraction of neurons observed (written to spikes.csv)').argParser(fraction('--observe')).default(1))
       .addOption(new Option('--observe-mode <mode>', 'how observed neurons are chosen').choices(['random', 'stratified', 'clusters']).default('random'))
       .addOption(new Option('--dt <seconds>', 'integration step').argParser(numberOption('--dt', true)))

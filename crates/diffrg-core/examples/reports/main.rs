@@ -5,6 +5,7 @@
 //! addon's release profile and pass tiny sizes under `DIFFRG_BENCH_SMOKE=1`. Sizes and knobs are
 //! environment variables, listed per harness in benches/README.md.
 
+mod closed_loop;
 mod dense_eig;
 mod dynamics;
 mod hidden_assemblies;
@@ -56,6 +57,7 @@ const REPORTS: &[(&str, fn(), &str)] = &[
     ("feedforward", dynamics::feedforward, "assembly entropy production against feed-forward coupling"),
     ("states_bias", dynamics::states_bias, "plug-in and corrected state-space entropy rates over seeds (docs/dynamics.md)"),
     ("mps_compress", mps_compress::run, "phases of MPS compression, 100 sites chi 128 -> 32 (docs/mps.md)"),
+    ("closed_loop", closed_loop::run, "the coarse-to-fine control demonstration over seeds and targets (docs/control.md)"),
 ];
 
 fn main() {

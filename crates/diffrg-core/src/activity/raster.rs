@@ -381,9 +381,10 @@ impl<'a> BlockBinner<'a> {
     }
 }
 
-/// How [`DenseRaster::rebin`] combines bins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How [`DenseRaster::rebin`] combines bins (default [`Reduce::Sum`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduce {
+    #[default]
     Sum,
     Mean,
 }

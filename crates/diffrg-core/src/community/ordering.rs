@@ -372,7 +372,7 @@ mod tests {
     #[test]
     fn ring_of_cliques_with_shuffled_labels() {
         let (cliques, size) = (9, 5);
-        let (g0, truth0) = ring_of_cliques(cliques, size);
+        let (g0, truth0) = ring_of_cliques(cliques, size).unwrap();
         let n = g0.n();
         for seed in 0..4 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -409,7 +409,7 @@ mod tests {
     #[test]
     fn anchored_order_puts_bridge_nodes_at_block_boundaries() {
         let (cliques, size) = (7, 5);
-        let (g, truth) = ring_of_cliques(cliques, size);
+        let (g, truth) = ring_of_cliques(cliques, size).unwrap();
         let n = g.n();
         let opts = OrderingOptions { anchored: true, ..Default::default() };
         let o = community_ordering(&g, &truth, &opts, &Exec::sequential()).unwrap();
@@ -434,7 +434,7 @@ mod tests {
         // 6 communities along a path (clique chain without the closing edge): the spectral order
         // must follow the chain, reversed or not.
         let size = 4;
-        let (ring, _) = ring_of_cliques(6, size);
+        let (ring, _) = ring_of_cliques(6, size).unwrap();
         let edges: Vec<_> = ring.edges().into_iter().filter(|&(i, j, _)| !(i.min(j) == 0 && i.max(j) == 6 * size - 1)).collect();
         let g = Graph::from_edges(6 * size, &edges, &EdgeListOptions::default()).unwrap();
         let labels: Vec<usize> = (0..g.n()).map(|v| v / size).collect();

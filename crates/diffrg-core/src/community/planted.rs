@@ -1,5 +1,6 @@
 //! Graphs with planted community structure, for tests, benchmarks and demos.
 
+use crate::error::{Error, Result};
 use crate::graph::{EdgeListOptions, Graph};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -7,7 +8,13 @@ use rand_chacha::ChaCha8Rng;
 /// Ring of `cliques` complete graphs of `size` nodes; clique `c` holds nodes
 /// `c*size..(c+1)*size` and its last node is joined to the first node of clique `c+1`
 /// (cyclically). Returns the graph and the clique of every node.
-pub fn ring_of_cliques(cliques: usize, size: usize) -> (Graph, Vec<usize>) {
+///
+/// # Errors
+/// `ERR_TOO_LARGE` above [`MAX_RING_NODES`] nodes.
+pub fn ring_of_cliques(cliques: usize, size: usize) -> Result<(Graph, Vec<usize>)> {
+    if (cliques as u128) * (size as u128) > MAX_RING_NODES as u128 {
+        return Err(Error::too_large(format!("ring of cliques with {cliques} x {size} nodes exceeds 2^24 nodes")));
+    }
     let n = cliques * size;
     let mut edges = Vec::new();
     for c in 0..cliques {
@@ -25,14 +32,32 @@ pub fn ring_of_cliques(cliques: usize, size: usize) -> (Graph, Vec<usize>) {
         }
     }
     let g = Graph::from_edges(n, &edges, &EdgeListOptions::default()).expect("valid ring of cliques");
-    (g, (0..n).map(|v| v / size).collect())
+    Ok((g, (0..n).map(|v| v / size).collect()))
 }
+
+/// Largest [`ring_of_cliques`] (2^24 nodes).
+pub const MAX_RING_NODES: usize = 1 << 24;
+/// Largest [`stochastic_block_model`]: its sampler visits all N^2 pairs.
+pub const MAX_SBM_NODES: usize = 20_000;
 
 /// Stochastic block model: blocks of the given sizes (nodes numbered block by block), edge
 /// probability `p_in` inside a block and `p_out` between blocks, weight 1. A directed model
 /// draws `i -> j` and `j -> i` independently. Returns the graph and the block of every node.
 /// Complexity: O(N^2) (meant for N up to a few thousand).
-pub fn stochastic_block_model(sizes: &[usize], p_in: f64, p_out: f64, directed: bool, seed: u64) -> (Graph, Vec<usize>) {
+///
+/// # Errors
+/// `ERR_INVALID_INPUT` naming `pIn` / `pOut` when it is not a probability in `[0, 1]`;
+/// `ERR_TOO_LARGE` above [`MAX_SBM_NODES`] nodes.
+pub fn stochastic_block_model(sizes: &[usize], p_in: f64, p_out: f64, directed: bool, seed: u64) -> Result<(Graph, Vec<usize>)> {
+    for (name, p) in [("pIn", p_in), ("pOut", p_out)] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::invalid_input(format!("{name} must be a probability in [0, 1] (got {p})")));
+        }
+    }
+    let total: u128 = sizes.iter().map(|&s| s as u128).sum();
+    if total > MAX_SBM_NODES as u128 {
+        return Err(Error::too_large(format!("the O(N^2) SBM sampler is limited to {MAX_SBM_NODES} nodes (got {total})")));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let block: Vec<usize> = sizes.iter().enumerate().flat_map(|(b, &s)| std::iter::repeat_n(b, s)).collect();
     let n = block.len();
@@ -50,5 +75,28 @@ pub fn stochastic_block_model(sizes: &[usize], p_in: f64, p_out: f64, directed: 
         }
     }
     let opts = EdgeListOptions { directed, ..Default::default() };
-    (Graph::from_edges(n, &edges, &opts).expect("valid SBM"), block)
+    Ok((Graph::from_edges(n, &edges, &opts).expect("valid SBM"), block))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn sizes_and_probabilities_are_checked() {
+        let (g, truth) = ring_of_cliques(3, 4).unwrap();
+        assert_eq!((g.n(), truth[5]), (12, 1));
+        assert_eq!(ring_of_cliques(1 << 12, (1 << 12) + 1).unwrap_err().code, ErrorCode::TooLarge);
+        assert_eq!(ring_of_cliques(usize::MAX, 2).unwrap_err().code, ErrorCode::TooLarge);
+        let (g, block) = stochastic_block_model(&[3, 2], 1.0, 0.0, false, 1).unwrap();
+        assert_eq!((g.n(), block), (5, vec![0, 0, 0, 1, 1]));
+        for (p_in, p_out, field) in [(1.5, 0.1, "pIn"), (0.5, f64::NAN, "pOut"), (-0.1, 0.1, "pIn")] {
+            let e = stochastic_block_model(&[3, 3], p_in, p_out, false, 1).unwrap_err();
+            assert!(e.code == ErrorCode::InvalidInput && e.message.starts_with(field), "{e:?}");
+        }
+        let e = stochastic_block_model(&[MAX_SBM_NODES, 1], 0.5, 0.1, false, 1).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TooLarge);
+        assert!(stochastic_block_model(&[], 0.5, 0.1, true, 1).unwrap().0.n() == 0);
+    }
 }

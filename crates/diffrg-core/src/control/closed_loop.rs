@@ -721,10 +721,6 @@ pub fn simulate_custom(o: &ClosedLoopOptions, ctl: &mut dyn Controller, exec: &E
 mod tests {
     use super::*;
 
-    fn envf(k: &str, d: f64) -> f64 {
-        std::env::var(k).ok().and_then(|s| s.parse().ok()).unwrap_or(d)
-    }
-
     #[test]
     fn post_stratified_weights_reweight_the_strata_to_the_reach_fraction() {
         // group 0: 3 reached + 1 not; group 1: only unreached (plain mean); neuron 6 left out
@@ -737,70 +733,5 @@ mod tests {
         assert!((w[..4].iter().sum::<f64>() - 1.0).abs() < 1e-15);
         let plain = rate_weights(&labels, 2, &reached, 0.5, false);
         assert!(plain[..4].iter().all(|&x| (x - 0.25).abs() < 1e-15) && plain[6] == 0.0);
-    }
-
-    /// Tuning harness: `cargo test --release -p diffrg-core control::closed_loop -- --ignored --nocapture`
-    /// (env `CL_SEEDS`, `CL_TARGETS`, `CL_ID`, `CL_DUR`, `CL_U0`, `CL_Q`, `CL_QI`, `CL_R`, `CL_MPC`).
-    #[test]
-    #[ignore]
-    fn closed_loop_harness() {
-        let seeds: Vec<u64> = std::env::var("CL_SEEDS").unwrap_or("1".into()).split(',').map(|s| s.parse().unwrap()).collect();
-        let targets: Vec<usize> = std::env::var("CL_TARGETS").unwrap_or("0".into()).split(',').map(|s| s.parse().unwrap()).collect();
-        let exec = Exec::with_threads(1);
-        for &seed in &seeds {
-            for &ta in &targets {
-                let mut o = ClosedLoopOptions { seed, target_assembly: ta, ..Default::default() };
-                o.id_duration = envf("CL_ID", o.id_duration);
-                o.duration = envf("CL_DUR", o.duration);
-                o.operating_drive = envf("CL_U0", o.operating_drive);
-                o.target_rate = envf("CL_RATE", o.target_rate);
-                o.tracking.q = envf("CL_Q", o.tracking.q);
-                o.tracking.qi = envf("CL_QI", o.tracking.qi);
-                o.tracking.r = envf("CL_R", o.tracking.r);
-                o.k_exc = envf("CL_KE", o.k_exc);
-                o.k_inh = envf("CL_KI", o.k_inh);
-                o.in_fraction = envf("CL_IN", o.in_fraction);
-                o.w_ratio = envf("CL_W", o.w_ratio);
-                o.excitation = envf("CL_EXC", o.excitation);
-                o.edges_per_node = envf("CL_EPN", o.edges_per_node);
-                o.dwell = envf("CL_DWELL", o.dwell);
-                o.observe = envf("CL_OBS", o.observe);
-                o.tracking.anti_windup = std::env::var("CL_AW").is_ok();
-                o.stratify = std::env::var("CL_NOSTRAT").is_err();
-                if std::env::var("CL_MPC").is_ok() {
-                    o.tracking.policy = Policy::Mpc;
-                }
-                if std::env::var("CL_LGD").is_ok() {
-                    o.infer_method = Method::Lgd;
-                }
-                let t0 = std::time::Instant::now();
-                let r = closed_loop(&o, &exec).unwrap();
-                let (c, op, rp) = (&r.closed_loop, &r.open_loop, &r.random_partition);
-                eprintln!(
-                    "seed {seed} target {ta}: reach {} sat {:.2} obsfin {:.3} {:.1}s R2 {:.3} k {} ari {:.3} rho {:.3} step {:.1} | closed fin {:.3} off {:.2} rms {:.2} | open fin {:.3} off {:.2} rms {:.2} | rand fin {:.3} off {:.2} rms {:.2} | base {:?} fin {:?} qp {}",
-                    r.reachable,
-                    c.saturated_fraction,
-                    c.observed_final_error_fraction,
-                    t0.elapsed().as_secs_f64(),
-                    r.identification.prediction_r2,
-                    r.identification.communities,
-                    r.identification.ari,
-                    r.identification.spectral_radius,
-                    r.step_hz,
-                    c.final_error_fraction,
-                    c.off_target_max_hz,
-                    c.rms_error_hz,
-                    op.final_error_fraction,
-                    op.off_target_max_hz,
-                    op.rms_error_hz,
-                    rp.final_error_fraction,
-                    rp.off_target_max_hz,
-                    rp.rms_error_hz,
-                    c.baseline_hz.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
-                    c.final_hz.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
-                    c.qp_iterations,
-                );
-            }
-        }
     }
 }

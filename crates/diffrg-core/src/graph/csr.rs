@@ -104,6 +104,38 @@ impl Graph {
         Ok(Graph { n, directed, indptr, indices, weights })
     }
 
+    /// [`Graph::from_edges`] from parallel `sources` / `targets` / `weights` arrays (weight 1
+    /// without `weights`). Errors: `ERR_INVALID_INPUT` when the arrays differ in length, then as
+    /// [`Graph::from_edges`].
+    pub fn from_edge_arrays(n: usize, sources: &[u32], targets: &[u32], weights: Option<&[f64]>, opts: &EdgeListOptions) -> Result<Graph> {
+        if sources.len() != targets.len() || weights.is_some_and(|w| w.len() != sources.len()) {
+            return Err(Error::invalid_input(format!(
+                "edge arrays differ in length: sources {}, targets {}, weights {}",
+                sources.len(),
+                targets.len(),
+                weights.map_or(sources.len(), |w| w.len())
+            )));
+        }
+        let edges: Vec<(usize, usize, f64)> =
+            (0..sources.len()).map(|k| (sources[k] as usize, targets[k] as usize, weights.map_or(1.0, |w| w[k]))).collect();
+        Graph::from_edges(n, &edges, opts)
+    }
+
+    /// [`Graph::from_csr`] with `indptr` given as numbers (JavaScript offsets may exceed 2^32)
+    /// and weight 1 without `weights`. Errors: `ERR_INVALID_INPUT` naming `indptr[k]` when an
+    /// offset is not a non-negative integer, then as [`Graph::from_csr`].
+    pub fn from_csr_numbers(n: usize, indptr: &[f64], indices: Vec<u32>, weights: Option<Vec<f64>>, directed: bool) -> Result<Graph> {
+        let mut ptr = Vec::with_capacity(indptr.len());
+        for (k, &v) in indptr.iter().enumerate() {
+            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {
+                return Err(Error::invalid_input(format!("indptr[{k}] = {v} is not a non-negative integer")));
+            }
+            ptr.push(v as usize);
+        }
+        let w = weights.unwrap_or_else(|| vec![1.0; indices.len()]);
+        Graph::from_csr(n, ptr, indices, w, directed)
+    }
+
     /// Validates and wraps CSR arrays (rows sorted, no duplicates, finite non-negative weights;
     /// an undirected graph must be symmetric).
     pub fn from_csr(n: usize, indptr: Vec<usize>, indices: Vec<u32>, weights: Vec<f64>, directed: bool) -> Result<Graph> {
@@ -250,6 +282,16 @@ impl Graph {
         }
         out
     }
+    /// [`Graph::induced`] of node ids given from outside. Errors: `ERR_INVALID_INPUT` naming
+    /// `nodes[k]` when an id is out of range.
+    pub fn subgraph(&self, nodes: &[u32]) -> Result<Graph> {
+        let n = self.n;
+        if let Some(k) = nodes.iter().position(|&v| v as usize >= n) {
+            return Err(Error::invalid_input(format!("nodes[{k}] = {} out of range for {n} nodes", nodes[k])));
+        }
+        Ok(self.induced(&nodes.iter().map(|&v| v as usize).collect::<Vec<_>>()))
+    }
+
     /// The subgraph induced by `nodes` (in that order): node `k` of the result is `nodes[k]`.
     pub fn induced(&self, nodes: &[usize]) -> Graph {
         let mut pos = vec![u32::MAX; self.n];
@@ -290,6 +332,28 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edge_and_csr_arrays_are_checked_then_built_as_the_plain_constructors() {
+        let o = EdgeListOptions::default();
+        let g = Graph::from_edge_arrays(3, &[0, 1], &[1, 2], Some(&[2.0, 3.0]), &o).unwrap();
+        let h = Graph::from_edges(3, &[(0, 1, 2.0), (1, 2, 3.0)], &o).unwrap();
+        assert_eq!((g.indptr(), g.indices(), g.weights()), (h.indptr(), h.indices(), h.weights()));
+        let u = Graph::from_edge_arrays(3, &[0], &[1], None, &o).unwrap();
+        assert_eq!(u.weights(), &[1.0, 1.0]);
+        for (s, t, w) in [(&[0u32][..], &[][..], None), (&[0][..], &[1][..], Some(&[1.0, 2.0][..]))] {
+            assert_eq!(Graph::from_edge_arrays(3, s, t, w, &o).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        }
+        let c = Graph::from_csr_numbers(3, &[0.0, 1.0, 3.0, 4.0], vec![1, 0, 2, 1], None, false).unwrap();
+        assert_eq!((c.indptr(), c.weights()), (&[0usize, 1, 3, 4][..], &[1.0; 4][..]));
+        let s = c.subgraph(&[2, 1]).unwrap();
+        assert_eq!((s.n(), s.indices()), (2, &[1u32, 0][..]));
+        assert!(c.subgraph(&[0, 3]).unwrap_err().message.starts_with("nodes[1] = 3"));
+        for bad in [-1.0, 0.5, f64::NAN] {
+            let e = Graph::from_csr_numbers(1, &[0.0, bad], vec![], None, true).unwrap_err();
+            assert!(e.code == crate::ErrorCode::InvalidInput && e.message.starts_with("indptr[1]"), "{e:?}");
+        }
+    }
 
     #[test]
     fn duplicate_undirected_edges_sum_to_a_symmetric_graph() {

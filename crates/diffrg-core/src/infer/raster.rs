@@ -108,6 +108,9 @@ impl OwnedRaster {
     /// From unsorted spike events `(neuron[k], bin[k])` (e.g. a spike table binned by the
     /// caller). Errors name the first event out of range.
     pub fn from_events(n_neurons: usize, n_bins: usize, neurons: &[u32], bins: &[u32]) -> Result<Self> {
+        if n_neurons == 0 {
+            return Err(Error::invalid_input("nNeurons must be positive"));
+        }
         if neurons.len() != bins.len() {
             return Err(Error::invalid_input(format!("spike events: {} neuron ids but {} bins", neurons.len(), bins.len())));
         }
@@ -167,5 +170,6 @@ mod tests {
         assert_eq!(a, b);
         assert!(OwnedRaster::from_events(3, 10, &[3], &[0]).unwrap_err().message.contains("event 0"));
         assert!(OwnedRaster::from_events(3, 10, &[0], &[10]).is_err());
+        assert!(OwnedRaster::from_events(0, 10, &[], &[]).unwrap_err().message.contains("nNeurons"));
     }
 }

@@ -396,6 +396,25 @@ pub fn compress_borrowed(kind: Kind, cores: &[CoreRef<'_>], opts: &CompressOptio
     compress_cores(kind, cores, opts, true, exec)
 }
 
+/// [`compress_borrowed`] with the result rescaled to the input's norm: every core multiplied by
+/// `exp(log_scale / N)`, so that the returned train itself approximates the input (the report
+/// keeps `log_scale`).
+pub fn compress_borrowed_rescaled(
+    kind: Kind,
+    cores: &[CoreRef<'_>],
+    opts: &CompressOptions,
+    exec: &Exec,
+) -> Result<(TensorTrain, CompressReport)> {
+    let (mut c, rep) = compress_borrowed(kind, cores, opts, exec)?;
+    let f = (rep.log_scale / c.n_sites() as f64).exp();
+    if f != 1.0 {
+        for core in c.cores_mut() {
+            core.data.iter_mut().for_each(|x| *x *= f);
+        }
+    }
+    Ok((c, rep))
+}
+
 fn compress_cores(
     kind: Kind,
     cores: &[CoreRef<'_>],
@@ -490,6 +509,22 @@ mod tests {
                 assert!((err / nrm - rep.total_discarded).abs() < 1e-10, "chi={chi}: {} vs {}", err / nrm, rep.total_discarded);
             }
         }
+    }
+
+    #[test]
+    fn rescaled_result_approximates_the_input_itself() {
+        let t = TensorTrain::random(Kind::Born, &[2, 3, 2, 2, 2, 2], 6, 5).unwrap();
+        let refs: Vec<CoreRef<'_>> = t.cores().iter().map(CoreRef::from).collect();
+        let opts = CompressOptions { max_bond: 3, cutoff: 0.0 };
+        let (c, rep) = compress_borrowed(Kind::Born, &refs, &opts, &Exec::sequential()).unwrap();
+        let (r, rep2) = compress_borrowed_rescaled(Kind::Born, &refs, &opts, &Exec::sequential()).unwrap();
+        assert!(rep.log_scale.abs() > 1e-3 && rep2.log_scale == rep.log_scale);
+        let f = (rep.log_scale / 6.0).exp();
+        for (a, b) in c.cores().iter().zip(r.cores()) {
+            assert!(a.data.iter().zip(&b.data).all(|(x, y)| x * f == *y));
+        }
+        let (err, nrm) = frob_err(&t, &r, 0.0);
+        assert!((err / nrm - rep.total_discarded).abs() < 1e-10, "{} vs {}", err / nrm, rep.total_discarded);
     }
 
     #[test]

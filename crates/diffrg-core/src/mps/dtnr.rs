@@ -257,6 +257,18 @@ fn coarse_split(s: &Split, n: usize, blocks: &[(usize, usize)], map: BlockMap) -
     }
 }
 
+/// Checks that a pattern matrix of `sites` columns has one column per node of `g` (the check a
+/// caller with a row-major matrix and its column count makes before [`dtnr`]).
+///
+/// # Errors
+/// `ERR_INVALID_INPUT` when `sites` differs from the number of nodes.
+pub fn check_columns(g: &Graph, sites: usize) -> Result<()> {
+    if sites != g.n() {
+        return Err(Error::invalid_input(format!("patterns have {sites} columns but the graph has {} nodes", g.n())));
+    }
+    Ok(())
+}
+
 /// Runs the DTNR flow of `patterns` (row-major, one column per node of `g`, values 0..255)
 /// along the nested `assignments` of an RG flow of `g` (`assignments[t - 1]` = composed
 /// assignment after step t). See the module docs.

@@ -94,6 +94,23 @@ fn value(l: &Env, r: &Env, ln_z: f64) -> f64 {
     }
 }
 
+/// Evidence given flat as `[site, value, site, value, ...]` (how it crosses from JavaScript),
+/// as `(site, value)` pairs. Sites are checked against the model by the marginal functions.
+///
+/// # Errors
+/// `ERR_INVALID_INPUT` naming `evidence` for an odd length or a value above 255.
+pub fn evidence_pairs(flat: &[u32]) -> Result<Vec<(usize, u8)>> {
+    if flat.len() % 2 != 0 {
+        return Err(Error::invalid_input("evidence must hold (site, value) pairs"));
+    }
+    flat.chunks(2)
+        .map(|p| match u8::try_from(p[1]) {
+            Ok(v) => Ok((p[0] as usize, v)),
+            Err(_) => Err(Error::invalid_input(format!("evidence: value {} of site {} is above 255", p[1], p[0]))),
+        })
+        .collect()
+}
+
 /// `P(s_k = a | evidence)` for every site k (evidence sites give one-hot rows).
 /// Errors if the evidence is invalid or has zero probability.
 pub fn conditional_marginals(tt: &TensorTrain, evidence: &[(usize, u8)], exec: &Exec) -> Result<Vec<Vec<f64>>> {
@@ -170,6 +187,16 @@ pub fn pair_marginals(tt: &TensorTrain, evidence: &[(usize, u8)], exec: &Exec) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_pairs_pair_up_and_reject_bad_input() {
+        assert_eq!(evidence_pairs(&[]).unwrap(), vec![]);
+        assert_eq!(evidence_pairs(&[3, 1, 0, 255]).unwrap(), vec![(3, 1), (0, 255)]);
+        for bad in [&[1u32][..], &[0, 256], &[0, 1, 2]] {
+            let e = evidence_pairs(bad).unwrap_err();
+            assert!(e.code == crate::ErrorCode::InvalidInput && e.message.starts_with("evidence"), "{e:?}");
+        }
+    }
 
     fn enumerate(dims: &[usize]) -> Vec<Vec<usize>> {
         let total: usize = dims.iter().product();

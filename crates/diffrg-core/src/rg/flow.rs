@@ -43,6 +43,15 @@ pub enum TauPolicyName {
 named_enum!(TauPolicyName, "policy" { Fixed => "fixed", StrongestTransition => "strongest-transition", Fraction => "fraction" });
 
 impl TauPolicy {
+    /// The name of the variant (the `policy` option; the fraction is not part of it).
+    pub fn name(&self) -> TauPolicyName {
+        match self {
+            TauPolicy::Fixed => TauPolicyName::Fixed,
+            TauPolicy::StrongestTransition => TauPolicyName::StrongestTransition,
+            TauPolicy::TargetFraction(_) => TauPolicyName::Fraction,
+        }
+    }
+
     /// The policy named `name` (`"fraction"` needs `fraction`). Errors: `ERR_INVALID_INPUT`
     /// naming the `policy` / `fraction` option.
     pub fn from_name(name: &str, fraction: Option<f64>) -> Result<TauPolicy> {

@@ -507,6 +507,18 @@ impl Connectivity {
     pub fn dt(&self) -> f64 {
         self.dt
     }
+    /// Source neuron of each synapse, aligned with the CSR arrays (sorted by source).
+    pub fn sources(&self) -> Vec<u32> {
+        let mut s = Vec::with_capacity(self.nnz());
+        for i in 0..self.n {
+            s.extend(std::iter::repeat_n(i as u32, self.indptr[i + 1] - self.indptr[i]));
+        }
+        s
+    }
+    /// Synaptic delays in seconds (steps times [`Connectivity::dt`]), aligned with the CSR arrays.
+    pub fn delay_seconds(&self) -> Vec<f64> {
+        self.delays.iter().map(|&d| d as f64 * self.dt).collect()
+    }
     /// All synapses as `(source, target, weight)`, sorted by source then target.
     pub fn edges(&self) -> Vec<(u32, u32, f64)> {
         let mut e = Vec::with_capacity(self.nnz());
@@ -524,12 +536,112 @@ impl Connectivity {
     }
 }
 
+/// Realised E->E connection probabilities of a labelled network ([`connection_probabilities`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConnectionProbabilities {
+    /// Synapses between two excitatory neurons of the same label over the ordered pairs of
+    /// distinct such neurons (NaN when there is no such pair).
+    pub inside: f64,
+    /// The same between excitatory neurons of different labels (NaN when there is no such pair).
+    pub between: f64,
+}
+
+/// Fraction of ordered pairs of distinct excitatory neurons that are synapses, inside a label
+/// group and between groups: with `n_c` excitatory neurons of label `c` and `N_E` in all,
+/// `inside = #{E->E synapses within a label} / Σ_c n_c (n_c - 1)` and
+/// `between = #{E->E synapses across labels} / (N_E (N_E - 1) - Σ_c n_c (n_c - 1))`.
+/// The simulator's ground truth (`sources`, `targets`; `labels` and `excitatory` per neuron)
+/// gives the realised `p_in` / `p_out` of docs/lif.md.
+///
+/// # Errors
+/// `InvalidInput` naming the argument when `sources` and `targets` differ in length, when
+/// `labels` and `excitatory` differ in length, or when an endpoint is not a neuron.
+pub fn connection_probabilities(sources: &[u32], targets: &[u32], labels: &[u32], excitatory: &[bool]) -> Result<ConnectionProbabilities> {
+    let n = labels.len();
+    if sources.len() != targets.len() {
+        return Err(Error::invalid_input(format!("sources ({}) and targets ({}) must have the same length", sources.len(), targets.len())));
+    }
+    if excitatory.len() != n {
+        return Err(Error::invalid_input(format!("excitatory ({}) and labels ({n}) must have the same length", excitatory.len())));
+    }
+    for (name, v) in [("sources", sources), ("targets", targets)] {
+        if let Some(&bad) = v.iter().find(|&&x| x as usize >= n) {
+            return Err(Error::invalid_input(format!("{name}: neuron {bad} out of range ({n} neurons)")));
+        }
+    }
+    let mut size = std::collections::HashMap::<u32, f64>::new();
+    let mut n_e = 0.0;
+    for (&l, _) in labels.iter().zip(excitatory).filter(|(_, &e)| e) {
+        n_e += 1.0;
+        *size.entry(l).or_default() += 1.0;
+    }
+    let pairs_inside: f64 = size.values().map(|&s| s * (s - 1.0)).sum();
+    let pairs_between = n_e * (n_e - 1.0) - pairs_inside;
+    let (mut inside, mut between) = (0.0, 0.0);
+    for (&a, &b) in sources.iter().zip(targets) {
+        let (a, b) = (a as usize, b as usize);
+        if !(excitatory[a] && excitatory[b]) {
+            continue;
+        }
+        if labels[a] == labels[b] {
+            inside += 1.0;
+        } else {
+            between += 1.0;
+        }
+    }
+    let ratio = |k: f64, pairs: f64| if pairs > 0.0 { k / pairs } else { f64::NAN };
+    Ok(ConnectionProbabilities { inside: ratio(inside, pairs_inside), between: ratio(between, pairs_between) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn small(n: usize, clusters: usize) -> NetworkOptions {
         NetworkOptions { n, clusters, k_exc: 40.0, k_inh: 10.0, ..Default::default() }
+    }
+
+    #[test]
+    fn connection_probabilities_match_pair_enumeration() {
+        let c = Connectivity::generate(&small(300, 3), 1e-4, 5, &Exec::with_threads(1)).unwrap();
+        let (src, (_, tg, _)) = (c.sources(), c.csr());
+        assert_eq!(src.len(), c.nnz());
+        assert!(src.iter().zip(tg).zip(c.edges()).all(|((&s, &t), e)| (s, t) == (e.0, e.1)));
+        let d = c.delay_seconds();
+        assert!(d.iter().zip(c.delays()).all(|(&x, &k)| x == k as f64 * c.dt()));
+        let p = connection_probabilities(&src, tg, c.labels(), c.excitatory()).unwrap();
+        // brute force over all ordered pairs of distinct excitatory neurons
+        let (lab, exc) = (c.labels(), c.excitatory());
+        let (mut k, mut pairs) = ([0usize; 2], [0usize; 2]);
+        for a in (0..c.n()).filter(|&a| exc[a]) {
+            for b in (0..c.n()).filter(|&b| exc[b] && b != a) {
+                let g = usize::from(lab[a] != lab[b]);
+                pairs[g] += 1;
+                k[g] += usize::from(c.weight(a, b) != 0.0);
+            }
+        }
+        assert_eq!(p.inside, k[0] as f64 / pairs[0] as f64);
+        assert_eq!(p.between, k[1] as f64 / pairs[1] as f64);
+        assert!(p.inside > p.between, "{p:?}");
+    }
+
+    #[test]
+    fn connection_probabilities_small_cases_and_errors() {
+        // 4 E neurons in labels {0, 0, 1, 1} and one I neuron (4): 0->1, 1->0 inside; 0->2 between;
+        // 4->0 and 0->4 involve the I neuron and are not counted
+        let (labels, exc) = ([0, 0, 1, 1, 2], [true, true, true, true, false]);
+        let p = connection_probabilities(&[0, 1, 0, 4, 0], &[1, 0, 2, 0, 4], &labels, &exc).unwrap();
+        assert_eq!((p.inside, p.between), (2.0 / 4.0, 1.0 / 8.0));
+        // no pairs: NaN; an empty network
+        let p = connection_probabilities(&[], &[], &[0], &[true]).unwrap();
+        assert!(p.inside.is_nan() && p.between.is_nan());
+        let p = connection_probabilities(&[], &[], &[], &[]).unwrap();
+        assert!(p.inside.is_nan() && p.between.is_nan());
+        let code = |r: Result<ConnectionProbabilities>| r.unwrap_err().code;
+        assert_eq!(code(connection_probabilities(&[0], &[], &labels, &exc)), crate::ErrorCode::InvalidInput);
+        assert_eq!(code(connection_probabilities(&[], &[], &labels, &exc[..2])), crate::ErrorCode::InvalidInput);
+        let e = connection_probabilities(&[0], &[5], &labels, &exc).unwrap_err();
+        assert!(e.code == crate::ErrorCode::InvalidInput && e.message.contains("targets"), "{e:?}");
     }
 
     #[test]

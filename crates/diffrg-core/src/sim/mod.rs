@@ -10,7 +10,7 @@ pub mod lif;
 pub mod stim;
 pub mod subsample;
 
-pub use connectivity::{Connectivity, NetworkOptions};
+pub use connectivity::{connection_probabilities, ConnectionProbabilities, Connectivity, NetworkOptions};
 pub use lif::{simulate, simulate_stimulated, LifOptions, LifResult, StimRecord};
 pub use stim::{Controller, DriveMode, Schedule, Stimulation, Telegraph};
 pub use subsample::{observed_edges, observed_spikes, subsample, Observe, SubsampleMode};

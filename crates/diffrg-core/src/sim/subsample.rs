@@ -48,7 +48,18 @@ impl Observe {
         }
         Ok(())
     }
+
+    /// The neurons a simulation run with `seed` observes: [`subsample`] of `labels` on its own
+    /// stream derived from the seed (`seed ^ OBSERVE_STREAM`), so that the subsample does not
+    /// share random numbers with the network and its drive.
+    pub fn select(&self, labels: &[u32], seed: u64) -> Result<Vec<u32>> {
+        self.check()?;
+        subsample(labels, self.fraction, self.mode, seed ^ OBSERVE_STREAM)
+    }
 }
+
+/// Offset of the subsample's random stream from the simulation seed ([`Observe::select`]).
+pub const OBSERVE_STREAM: u64 = 0x0b5e_7ed0_0b5e_7ed0;
 
 /// Picks `k` distinct items of `items` uniformly (partial Fisher-Yates on a copy).
 fn pick(items: &[u32], k: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
@@ -179,6 +190,15 @@ mod tests {
             assert!(subsample(&l, f64::NAN, mode, 1).is_err());
             assert!(subsample(&[], 0.5, mode, 1).unwrap().is_empty());
         }
+    }
+
+    #[test]
+    fn observe_select_is_the_subsample_on_the_derived_stream() {
+        let l = labels();
+        let o = Observe { fraction: 0.3, mode: SubsampleMode::Stratified };
+        assert_eq!(o.select(&l, 9).unwrap(), subsample(&l, 0.3, SubsampleMode::Stratified, 9 ^ OBSERVE_STREAM).unwrap());
+        let bad = Observe { fraction: 1.5, ..Default::default() };
+        assert_eq!(bad.select(&l, 9).unwrap_err().code, crate::ErrorCode::InvalidInput);
     }
 
     #[test]

@@ -40,6 +40,18 @@ pub struct TauGrid {
     pub count: usize,
 }
 
+impl TauGrid {
+    /// The grid of the `tauMin` / `tauMax` options: none when neither is given (the scan picks
+    /// its own range). Errors: `ERR_INVALID_INPUT` when only one of them is given.
+    pub fn from_bounds(min: Option<f64>, max: Option<f64>, count: usize) -> Result<Option<TauGrid>> {
+        match (min, max) {
+            (None, None) => Ok(None),
+            (Some(min), Some(max)) => Ok(Some(TauGrid { min, max, count })),
+            _ => Err(Error::invalid_input("tauMin and tauMax must be given together")),
+        }
+    }
+}
+
 /// Options of [`spectral_scan`].
 #[derive(Debug, Clone)]
 pub struct ScanOptions {

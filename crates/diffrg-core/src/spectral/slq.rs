@@ -93,6 +93,33 @@ pub struct ProbeQuadrature {
     pub weights: Vec<f64>,
 }
 
+impl ProbeQuadrature {
+    /// Probes given flat (how a shard crosses from JavaScript): probe `p` has `lengths[p]`
+    /// nodes and weights, one after another in `nodes` / `weights`.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_INPUT` naming the shard's arrays when they do not hold `sum(lengths)` values.
+    pub fn from_flat(lengths: &[u32], nodes: &[f64], weights: &[f64]) -> Result<Vec<ProbeQuadrature>> {
+        let total: usize = lengths.iter().map(|&l| l as usize).sum();
+        if nodes.len() != total || weights.len() != total {
+            return Err(Error::invalid_input(format!(
+                "shard: nodes ({}) and weights ({}) must hold sum(lengths) = {total} values",
+                nodes.len(),
+                weights.len()
+            )));
+        }
+        let mut at = 0;
+        Ok(lengths
+            .iter()
+            .map(|&l| {
+                let r = at..at + l as usize;
+                at = r.end;
+                ProbeQuadrature { nodes: nodes[r.clone()].to_vec(), weights: weights[r].to_vec() }
+            })
+            .collect())
+    }
+}
+
 /// The estimated spectral measure: exact (deflated) eigenvalues with weight 1 each plus the
 /// average of the probe quadratures.
 #[derive(Debug, Clone, Default)]
