@@ -141,13 +141,19 @@ export interface ClosedLoopOptions extends RunOptions {
   period?: number;
   /** Inference method of the communities. @default 'correlation' */
   inferMethod?: 'lgd' | 'var' | 'correlation' | 'partial-correlation';
-  /** Drive of every channel before the step (Hz of extra Poisson input). @default 100 */
+  /** Drive of every channel before the step (Hz of extra Poisson input). @default 15 */
   operatingDrive?: number;
   /** Tracker weights (state, integral, input) and drive bound (Hz). */
   q?: number;
   qi?: number;
   r?: number;
   maxDrive?: number;
+  /**
+   * Post-stratify the coarse rates by stimulation: a community's rate is `f · mean(reached) +
+   * (1 - f) · mean(others)` with `f` the channel's reach fraction (docs/control.md). `false`:
+   * plain community means. @default true
+   */
+  stratify?: boolean;
 }
 
 export type ClosedLoopResult = native.ClosedLoopJs;
@@ -315,6 +321,14 @@ export class CoarseTracker {
   /** Target: change `dx` from the baseline `xB` held with `u0`; returns the static-inverse input. */
   setTarget(xB: number[], dx: number[], u0: number[]): Float64Array {
     return call(() => this.#t.setTarget(xB, dx, u0));
+  }
+  /**
+   * False when the last `setTarget` had to clip the static-inverse input to the bounds: the
+   * requested change is out of the model's reach and the tracker holds the nearest reachable
+   * set point. True before any target is set.
+   */
+  get reachable(): boolean {
+    return this.#t.reachable;
   }
   /** Filters one period's measurement and returns the input for the next period. */
   step(y: Float64Array | number[]): Float64Array {

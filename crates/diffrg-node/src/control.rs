@@ -180,7 +180,7 @@ pub struct ClosedLoopOptionsJs {
     pub period: Option<f64>,
     /// "lgd" | "var" | "correlation" | "partial-correlation". @default "correlation"
     pub infer_method: Option<String>,
-    /// Operating drive before the step (Hz). @default 100
+    /// Operating drive before the step (Hz). @default 15
     pub operating_drive: Option<f64>,
     /// State, integral and input weights of the tracker.
     pub q: Option<f64>,
@@ -188,6 +188,8 @@ pub struct ClosedLoopOptionsJs {
     pub r: Option<f64>,
     /// Drive bound (Hz). @default 1000
     pub max_drive: Option<f64>,
+    /// Post-stratify the coarse rates by stimulation (docs/control.md, "Closed loop"). @default true
+    pub stratify: Option<bool>,
     pub threads: Option<u32>,
 }
 
@@ -201,6 +203,9 @@ fn to_options(o: &ClosedLoopOptionsJs, policy: Policy) -> diffrg_core::Result<Cl
         observe => observe as f64, target_assembly => target_assembly as usize, target_rate => target_rate as f64,
         duration => duration as f64, id_duration => id_duration as f64, step_time => step_time as f64, period => period as f64,
         operating_drive => operating_drive as f64, seed => seed as u64);
+    if let Some(b) = o.stratify {
+        c.stratify = b;
+    }
     if let Some(m) = &o.infer_method {
         c.infer_method = Method::parse_field(m, "inferMethod")?;
     }
@@ -233,6 +238,9 @@ pub struct LoopRunJs {
     /// The final error measured on the observed neurons of the target assembly (what the
     /// controller sees), as a fraction of the observed step.
     pub observed_final_error_fraction: f64,
+    /// The observed target neurons' post-stratified rate: baseline and last second's mean (Hz).
+    pub observed_baseline_hz: f64,
+    pub observed_final_hz: f64,
 }
 
 fn run_js(r: LoopRun) -> LoopRunJs {
@@ -250,6 +258,8 @@ fn run_js(r: LoopRun) -> LoopRunJs {
         qp_converged: r.qp_converged,
         saturated_fraction: r.saturated_fraction,
         observed_final_error_fraction: r.observed_final_error_fraction,
+        observed_baseline_hz: r.observed_baseline_hz,
+        observed_final_hz: r.observed_final_hz,
     }
 }
 
@@ -479,6 +489,14 @@ impl CoarseTracker {
     #[napi]
     pub fn set_target(&mut self, x_b: Vec<f64>, dx: Vec<f64>, u0: Vec<f64>) -> Result<Float64Array> {
         guard(|| self.inner.set_target(&x_b, &dx, &u0)).map(Float64Array::new)
+    }
+
+    /// False when the last `setTarget` had to clip the static-inverse input to the bounds: the
+    /// requested change is out of reach of the model and the tracker holds the nearest reachable
+    /// set point. True before any target is set.
+    #[napi(getter)]
+    pub fn reachable(&self) -> bool {
+        !self.inner.clipped
     }
 
     /// One control period: filter the measurement `y`, return the input for the next period.

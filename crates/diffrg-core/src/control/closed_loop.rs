@@ -64,7 +64,9 @@ pub struct ClosedLoopOptions {
     /// Telegraph mean dwell (periods). Default 10.
     pub dwell: f64,
     /// Operating drive `u_0` of every channel (Hz of extra Poisson input) before the step.
-    /// Default 100.
+    /// Default 15: a low operating point makes the step to the target large (baseline 7-13 Hz
+    /// instead of 10-17 Hz at 100), so the sampling error of the observed neurons' rate, about
+    /// 1.3 Hz at the target whatever `u_0`, is a smaller fraction of it (docs/control.md).
     pub operating_drive: f64,
     /// Assembly to steer (0-based). Default 0.
     pub target_assembly: usize,
@@ -113,7 +115,7 @@ impl Default for ClosedLoopOptions {
             period: 0.01,
             id_duration: 60.0,
             dwell: 10.0,
-            operating_drive: 100.0,
+            operating_drive: 15.0,
             target_assembly: 0,
             target_rate: 20.0,
             duration: 6.0,
@@ -181,6 +183,10 @@ pub struct LoopRun {
     /// target, as a fraction of the observed step. Small while `final_error_fraction` is large:
     /// the loop holds the observed sample and the miss is the sample's unrepresentativeness.
     pub observed_final_error_fraction: f64,
+    /// What the controller measured of the target assembly (its observed neurons'
+    /// post-stratified rate): the baseline and the last second's mean (Hz).
+    pub observed_baseline_hz: f64,
+    pub observed_final_hz: f64,
 }
 
 /// Result of [`closed_loop`].
@@ -589,6 +595,8 @@ fn run(
             qp_converged: runner.tracker.qp_converged,
             saturated_fraction,
             observed_final_error_fraction,
+            observed_baseline_hz: o.target_rate - runner.step_hz,
+            observed_final_hz: obs_final,
         },
         runner.step_hz,
         !runner.tracker.clipped,
