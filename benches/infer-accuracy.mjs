@@ -16,7 +16,13 @@
 // DIFFRG_BENCH_SEEDS (1), DIFFRG_BENCH_PEERS (tspe,ccg; empty: none), DIFFRG_BENCH_N (500),
 // DIFFRG_BENCH_CLUSTERS (5). DIFFRG_BENCH_GRID=full: R 1.5,2,4 and 1,10,30 minutes
 // (hours on 2 cores). DIFFRG_BENCH_SMOKE=1: 200 neurons, 2 clusters, 10 s, LIF only, no peers.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// DIFFRG_BENCH_PEER_MAX (e.g. `tspe:250`): a peer runs only in cells with at most that many
+// observed neurons; the other cells print a "not run" row (the slow peer on a subset, not
+// dropped). DIFFRG_BENCH_CACHE (a folder): Brian2 networks are kept there and reused by later
+// runs with the same parameters (the simulation is seeded, so a rerun would give the same spikes).
+// DIFFRG_BENCH_SAVE (a folder): each cell's signed matrices (`<cell>-<method>.f64`, row = source)
+// and observed ids / labels (`<cell>.json`) are written there, to study the community step alone.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffrg, machine, peer, rng } from './_common.mjs';
@@ -37,6 +43,10 @@ const SECONDS = SMOKE ? [10] : list('DIFFRG_BENCH_MINUTES', FULL ? '1,10,30' : '
 const SEEDS = list('DIFFRG_BENCH_SEEDS', '1').map(Number);
 const PEERS = SMOKE ? [] : list('DIFFRG_BENCH_PEERS', 'tspe,ccg');
 const METHODS = ['lgd', 'var', 'correlation'];
+const PEER_MAX = new Map(list('DIFFRG_BENCH_PEER_MAX', '').map((s) => [s.split(':')[0], Number(s.split(':')[1])]));
+const CACHE = process.env.DIFFRG_BENCH_CACHE;
+const SAVE = process.env.DIFFRG_BENCH_SAVE;
+const save = (name, data) => SAVE && (mkdirSync(SAVE, { recursive: true }), writeFileSync(join(SAVE, name), data));
 const BIN = 0.005;
 
 // AUROC/AUPR and MCC come from the core (infer::metrics), the same code as every other figure.
@@ -61,11 +71,17 @@ async function network(sim, strength, seed, seconds, dir) {
     for (let i = 0; i < r.n; i++) for (const t of diffrg.spikeTrain(r, i)) (neurons.push(i), times.push(t));
     return { n: r.n, neurons, times, sources: r.sources, targets: r.targets, weights: r.weights, labels: r.labels, rates: [r.rateExc, r.rateInh] };
   }
-  const out = join(dir, 'brian2');
+  const out = CACHE ? join(CACHE, `brian2-n${N}-k${K}-R${strength}-s${seed}-t${seconds}`) : join(dir, 'brian2');
   // One OpenMP thread: Brian2's random streams depend on the thread count, so the network's
   // spikes (and every figure) would otherwise change with DIFFRG_THREADS; one thread is also
   // the faster choice on a loaded 2-core machine (223 s for 10 minutes).
-  const b = peer('sim_brian2.py', { build: { n: N, clusters: K, p_ratio: strength, duration: seconds, seed }, out, threads: 1 });
+  const summary = join(out, 'summary.json');
+  let b;
+  if (CACHE && existsSync(summary)) b = JSON.parse(readFileSync(summary, 'utf8'));
+  else {
+    b = peer('sim_brian2.py', { build: { n: N, clusters: K, p_ratio: strength, duration: seconds, seed }, out, threads: 1 });
+    if (CACHE) writeFileSync(summary, JSON.stringify(b));
+  }
   const u32 = (f) => new Uint32Array(readFileSync(join(out, f)).buffer.slice(0));
   const f64 = (f) => new Float64Array(readFileSync(join(out, f)).buffer.slice(0));
   return { n: N, neurons: Array.from(u32('spike_neurons.u32')), times: Array.from(f64('spike_times.f64')), sources: u32('sources.u32'), targets: u32('targets.u32'), weights: f64('weights.f64'), labels: u32('labels.u32'), rates: [b.rate_exc, b.rate_inh] };
@@ -112,6 +128,8 @@ for (const sim of SIMS) {
           for (let k = 0; k < net.neurons.length; k++) {
             if (net.times[k] < seconds && local.has(net.neurons[k])) (spikes.neurons.push(net.neurons[k]), spikes.times.push(net.times[k]));
           }
+          const key = `${sim}-R${strength}-s${seed}-${+(seconds / 60).toPrecision(3)}min-${m}`;
+          save(`${key}.json`, JSON.stringify({ obs, labels: obs.map((i) => net.labels[i]), adj: Array.from(adj) }));
           const cell = `| ${sim} | ${strength} | ${+(seconds / 60).toPrecision(3)} | ${Math.round(frac * 100)}% (${m}) |`;
           const ref = await diffrg.analyzeCommunities(diffrg.parseGraph(refRows.join('\n'), 'truth.csv').graph, { truth, threads: THREADS });
           console.log(`${cell} true excitatory synapses (reference) | | | | ${ref.ari.toFixed(3)} | ${ref.nmi.toFixed(3)} | ${ref.communities} |`);
@@ -121,20 +139,29 @@ for (const sim of SIMS) {
             console.log(`${cell} ${name} | ${r.auroc.toFixed(3)} | ${r.aupr.toFixed(3)} | ${mc.toFixed(3)} | ${c.ari.toFixed(3)} | ${c.nmi.toFixed(3)} | ${c.k} |`);
           };
           for (const method of METHODS) {
+            const t0 = performance.now();
             const r = await diffrg.inferSpikes(spikes, { method, binSeconds: BIN, start: 0, end: seconds, generator: false, seed, threads: THREADS });
             // r.ids are the observed ids in increasing order, as `obs`
+            save(`${key}-${method}.f64`, new Uint8Array(r.zscore.buffer, r.zscore.byteOffset, r.zscore.byteLength));
             const c = await communities(r.ids, r.zscore, truth);
+            console.error(`  (${sim} R ${strength} ${+(seconds / 60).toPrecision(3)} min ${m} observed: diffrg ${method} ${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
             print(`diffrg ${method}${method === 'lgd' ? ` (rank ${r.hidden.rank})` : ''}`, r.score, Array.from(r.qvalue, (q) => q <= 0.05), c);
           }
-          if (PEERS.length) {
+          const peers = PEERS.filter((name) => {
+            if (m <= (PEER_MAX.get(name) ?? Infinity)) return true;
+            console.log(`${cell} ${name === 'tspe' ? 'TSPE (elephant)' : 'jittered CCG'} not run: over ${PEER_MAX.get(name)} observed neurons (DIFFRG_BENCH_PEER_MAX) | | | | | | |`);
+            return false;
+          });
+          if (peers.length) {
             const pd = join(dir, 'peer');
             rmSync(pd, { recursive: true, force: true });
             mkdirSync(pd);
             writeFileSync(join(pd, 'neurons.u32'), new Uint8Array(Uint32Array.from(spikes.neurons, (i) => local.get(i)).buffer));
             writeFileSync(join(pd, 'times.f64'), new Uint8Array(Float64Array.from(spikes.times).buffer));
-            const p = peer('infer_accuracy.py', { dir: pd, n: m, duration: seconds, methods: PEERS });
-            for (const name of PEERS) {
+            const p = peer('infer_accuracy.py', { dir: pd, n: m, duration: seconds, methods: peers });
+            for (const name of peers) {
               const signed = new Float64Array(readFileSync(join(pd, `${name}.f64`)).buffer.slice(0));
+              save(`${key}-${name}.f64`, new Uint8Array(signed.buffer));
               const c = await communities(obs, signed, truth);
               print(`${name === 'tspe' ? 'TSPE (elephant)' : 'jittered CCG'} (${p[name].seconds.toFixed(0)} s)`, signed.map(Math.abs), Array.from(signed, (v) => Math.abs(v) > p[name].threshold), c);
             }
