@@ -6,7 +6,8 @@
 // - synapses: AUROC and AUPR of every ordered pair among the observed neurons (truth: a synapse
 //   of either sign), MCC at each method's own detection threshold (diffrg: FDR q <= 0.05);
 // - communities: ARI / NMI against the planted clusters (inhibitory neurons: one extra label) of
-//   `diffrg communities` on each method's signed graph (z-scores, Dale split; docs/communities.md),
+//   `diffrg communities` on each method's signed graph (z-scores, Dale split, profile augmentation;
+//   docs/communities.md; last column: without the profile augmentation),
 //   and of Leiden on the true excitatory synapses among the observed neurons (the reference).
 // Methods: diffrg lgd, var, correlation; peers TSPE (elephant; de Blasi et al. 2019) and the
 // jitter-corrected cross-correlogram (English et al. 2017), in benches/peers/infer_accuracy.py.
@@ -52,14 +53,26 @@ const BIN = 0.005;
 // AUROC/AUPR and MCC come from the core (infer::metrics), the same code as every other figure.
 const { rankMetrics, matthewsCorrelation: mcc } = diffrg;
 
+/**
+ * The bytes of a file as their own ArrayBuffer. `readFileSync(f).buffer` is not that: a small
+ * file's Buffer is a view into Node's shared 8 KiB pool, at an offset, so reading `.buffer` whole
+ * takes other bytes (the Brian2 labels, 2,000 bytes, were read that way until this was found).
+ */
+const fileBuffer = (f) => {
+  const b = readFileSync(f);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+};
+
 /** Communities of a signed n x n matrix (row source) the way `diffrg communities` reads infer output. */
 async function communities(ids, signed, truth) {
   const n = ids.length;
   const rows = [`# nodes: ${ids.join(',')}`, 'source,target,weight,pvalue,zscore'];
   for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) if (s !== t && signed[s * n + t] !== 0) rows.push(`${ids[s]},${ids[t]},0,1,${signed[s * n + t]}`);
   const g = diffrg.parseGraph(rows.join('\n'), 'graph.csv', { negative: 'dale', weightColumn: 'zscore' });
-  const r = await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, threads: THREADS });
-  return { ari: r.ari, nmi: r.nmi, k: r.communities };
+  // as `diffrg communities` reads infer output (profile augmentation on), and Leiden on the z-scores alone
+  const r = await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, profile: true, threads: THREADS });
+  const z = await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, threads: THREADS });
+  return { ari: r.ari, nmi: r.nmi, k: r.communities, ariZ: z.ari };
 }
 
 /** The network of one simulator: all spikes (neuron, time), synapses and cluster labels. */
@@ -82,15 +95,15 @@ async function network(sim, strength, seed, seconds, dir) {
     b = peer('sim_brian2.py', { build: { n: N, clusters: K, p_ratio: strength, duration: seconds, seed }, out, threads: 1 });
     if (CACHE) writeFileSync(summary, JSON.stringify(b));
   }
-  const u32 = (f) => new Uint32Array(readFileSync(join(out, f)).buffer.slice(0));
-  const f64 = (f) => new Float64Array(readFileSync(join(out, f)).buffer.slice(0));
+  const u32 = (f) => new Uint32Array(fileBuffer(join(out, f)));
+  const f64 = (f) => new Float64Array(fileBuffer(join(out, f)));
   return { n: N, neurons: Array.from(u32('spike_neurons.u32')), times: Array.from(f64('spike_times.f64')), sources: u32('sources.u32'), targets: u32('targets.u32'), weights: f64('weights.f64'), labels: u32('labels.u32'), rates: [b.rate_exc, b.rate_inh] };
 }
 
 console.log(`machine: ${machine()}; threads ${THREADS}${SMOKE ? ' (smoke sizes)' : ''}`);
 console.log(`network: ${N} neurons, ${K} clusters, ${BIN * 1e3} ms bins; seeds ${SEEDS.join(',')}`);
 const dir = mkdtempSync(join(tmpdir(), 'diffrg-bench-infer-acc-'));
-const header = '| simulator | R | minutes | observed | method | AUROC | AUPR | MCC | ARI | NMI | k |';
+const header = '| simulator | R | minutes | observed | method | AUROC | AUPR | MCC | ARI | NMI | k | ARI (z only) |';
 for (const sim of SIMS) {
   for (const strength of STRENGTHS) {
     for (const seed of SEEDS) {
@@ -132,11 +145,11 @@ for (const sim of SIMS) {
           save(`${key}.json`, JSON.stringify({ obs, labels: obs.map((i) => net.labels[i]), adj: Array.from(adj) }));
           const cell = `| ${sim} | ${strength} | ${+(seconds / 60).toPrecision(3)} | ${Math.round(frac * 100)}% (${m}) |`;
           const ref = await diffrg.analyzeCommunities(diffrg.parseGraph(refRows.join('\n'), 'truth.csv').graph, { truth, threads: THREADS });
-          console.log(`${cell} true excitatory synapses (reference) | | | | ${ref.ari.toFixed(3)} | ${ref.nmi.toFixed(3)} | ${ref.communities} |`);
+          console.log(`${cell} true excitatory synapses (reference) | | | | ${ref.ari.toFixed(3)} | ${ref.nmi.toFixed(3)} | ${ref.communities} | |`);
           const print = (name, score, detected, c) => {
             const r = rankMetrics(pairs.map((k) => score[k]), truthVec);
             const mc = mcc(pairs.map((k) => detected[k]), truthVec);
-            console.log(`${cell} ${name} | ${r.auroc.toFixed(3)} | ${r.aupr.toFixed(3)} | ${mc.toFixed(3)} | ${c.ari.toFixed(3)} | ${c.nmi.toFixed(3)} | ${c.k} |`);
+            console.log(`${cell} ${name} | ${r.auroc.toFixed(3)} | ${r.aupr.toFixed(3)} | ${mc.toFixed(3)} | ${c.ari.toFixed(3)} | ${c.nmi.toFixed(3)} | ${c.k} | ${c.ariZ.toFixed(3)} |`);
           };
           for (const method of METHODS) {
             const t0 = performance.now();
@@ -149,7 +162,7 @@ for (const sim of SIMS) {
           }
           const peers = PEERS.filter((name) => {
             if (m <= (PEER_MAX.get(name) ?? Infinity)) return true;
-            console.log(`${cell} ${name === 'tspe' ? 'TSPE (elephant)' : 'jittered CCG'} not run: over ${PEER_MAX.get(name)} observed neurons (DIFFRG_BENCH_PEER_MAX) | | | | | | |`);
+            console.log(`${cell} ${name === 'tspe' ? 'TSPE (elephant)' : 'jittered CCG'} not run: over ${PEER_MAX.get(name)} observed neurons (DIFFRG_BENCH_PEER_MAX) | | | | | | | |`);
             return false;
           });
           if (peers.length) {
@@ -160,7 +173,7 @@ for (const sim of SIMS) {
             writeFileSync(join(pd, 'times.f64'), new Uint8Array(Float64Array.from(spikes.times).buffer));
             const p = peer('infer_accuracy.py', { dir: pd, n: m, duration: seconds, methods: peers });
             for (const name of peers) {
-              const signed = new Float64Array(readFileSync(join(pd, `${name}.f64`)).buffer.slice(0));
+              const signed = new Float64Array(fileBuffer(join(pd, `${name}.f64`)));
               save(`${key}-${name}.f64`, new Uint8Array(signed.buffer));
               const c = await communities(obs, signed, truth);
               print(`${name === 'tspe' ? 'TSPE (elephant)' : 'jittered CCG'} (${p[name].seconds.toFixed(0)} s)`, signed.map(Math.abs), Array.from(signed, (v) => Math.abs(v) > p[name].threshold), c);
