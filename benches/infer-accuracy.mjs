@@ -23,6 +23,8 @@
 // runs with the same parameters (the simulation is seeded, so a rerun would give the same spikes).
 // DIFFRG_BENCH_SAVE (a folder): each cell's signed matrices (`<cell>-<method>.f64`, row = source)
 // and observed ids / labels (`<cell>.json`) are written there, to study the community step alone.
+// DIFFRG_BENCH_LEIDEN_SEEDS (e.g. 42,1,2,3,4): also prints (stderr) each graph's ARI range and
+// mean over those Leiden seeds, with and without the profile augmentation.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +48,7 @@ const PEERS = SMOKE ? [] : list('DIFFRG_BENCH_PEERS', 'tspe,ccg');
 const METHODS = ['lgd', 'var', 'correlation'];
 const PEER_MAX = new Map(list('DIFFRG_BENCH_PEER_MAX', '').map((s) => [s.split(':')[0], Number(s.split(':')[1])]));
 const CACHE = process.env.DIFFRG_BENCH_CACHE;
+const LEIDEN_SEEDS = list('DIFFRG_BENCH_LEIDEN_SEEDS', '').map(Number);
 const SAVE = process.env.DIFFRG_BENCH_SAVE;
 const save = (name, data) => SAVE && (mkdirSync(SAVE, { recursive: true }), writeFileSync(join(SAVE, name), data));
 const BIN = 0.005;
@@ -72,6 +75,16 @@ async function communities(ids, signed, truth) {
   // as `diffrg communities` reads infer output (profile augmentation on), and Leiden on the z-scores alone
   const r = await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, profile: true, threads: THREADS });
   const z = await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, threads: THREADS });
+  if (LEIDEN_SEEDS.length) {
+    // the spread over Leiden's own seed, with and without the profile augmentation
+    const spread = [];
+    for (const profile of [false, true]) {
+      const a = [];
+      for (const seed of LEIDEN_SEEDS) a.push((await diffrg.analyzeCommunities(g.graph, { truth, negativeSources: g.negativeSources, profile, seed, threads: THREADS })).ari);
+      spread.push(`${profile ? 'profile' : 'z only'} ${Math.min(...a).toFixed(3)}-${Math.max(...a).toFixed(3)} mean ${(a.reduce((x, y) => x + y, 0) / a.length).toFixed(3)}`);
+    }
+    console.error(`  (ARI over Leiden seeds ${LEIDEN_SEEDS.join(',')}: ${spread.join('; ')})`);
+  }
   return { ari: r.ari, nmi: r.nmi, k: r.communities, ariZ: z.ari };
 }
 
