@@ -64,6 +64,9 @@ describe("signed graphs under Dale's principle", () => {
     expect(out.stderr).toMatch(/1 net-negative source/);
     const j = JSON.parse(out.stdout);
     expect([j.ari, j.communities, j.negativeSources]).toEqual([1, 3, 1]);
+    // the profile augmentation is the default for z-scored infer output, --no-profile turns it off
+    expect(JSON.parse(cli(['communities', gf, '--truth', tf, '--json', '--no-profile']).stdout).ari).toBe(1);
+    await expect(analyzeCommunities(g.graph, { method: 'lrg', profile: true })).rejects.toThrow(/profile applies to method 'leiden'/);
     // an explicit policy is honoured (abs: i links both triangles)
     expect(cli(['communities', gf, '--negative', 'abs', '--json']).code).toBe(0);
   });
@@ -98,6 +101,11 @@ describe("signed graphs under Dale's principle", () => {
       const agree = obs.filter((i) => neg.has(String(i)) === (sim.excitatory[i] === 0)).length;
       expect(agree / obs.length, method).toBeGreaterThan(0.95);
       expect(found.ari!, method).toBeGreaterThan(ref.ari! - 0.15);
+      // the profile augmentation (the CLI's default for infer output) keeps that goal
+      const prof = await analyzeCommunities(signed.graph, { truth, negativeSources: signed.negativeSources, profile: true });
+      // (seeded: var 0.754 -> 0.982, lgd 0.937 -> 0.982 against the reference 0.615)
+      expect(prof.ari!, method).toBeGreaterThan(ref.ari! - 0.15);
+      expect(prof.ari!, method).toBeGreaterThanOrEqual(found.ari! - 0.02);
       // the raw weights with the negative ones dropped (what the reader did before) fall far behind
       const raw = await analyzeCommunities(readGraph(gf, { negative: 'drop' }).graph, { truth });
       expect(found.ari!, method).toBeGreaterThan(raw.ari! + 0.2);

@@ -257,16 +257,32 @@ export async function analyzeCommunities(
      * net-negative sources (inhibitory neurons) of a signed graph read with `negative: 'dale'`.
      */
     negativeSources?: readonly string[];
+    /**
+     * Leiden (method 'leiden') on the profile-augmented graph `A/<A> + S/<S>` (`S`: cosine
+     * similarity of the nodes' neighbourhood profiles; core `community::profile`,
+     * docs/communities.md), the net-negative sources left out of it; modularity is still
+     * reported on `graph`. `diffrg communities` turns it on for signed inferred graphs.
+     * @default false
+     */
+    profile?: boolean;
   } = {},
 ): Promise<CommunityReport> {
   const method = options.method ?? 'leiden';
   if (method !== 'leiden' && method !== 'lrg') throw new InvalidInputError(`method must be leiden or lrg (got '${method}')`);
   if (options.tau !== undefined && method !== 'lrg') throw new InvalidInputError(`tau applies to method 'lrg' only (got method '${method}')`);
+  if (options.profile && method !== 'leiden') throw new InvalidInputError(`profile applies to method 'leiden' only (got method '${method}')`);
   let r: { labels: Uint32Array; communities: number; modularity: number; tau?: number };
   // progress: the communities, then the ordering (often the longer part: nodes placed)
   const found = progressStage(options.onProgress, 0, 0.5);
   if (method === 'lrg') {
     const l = await lrgCommunities(graph, { tau: options.tau, signal: options.signal, threads: options.threads, onProgress: found });
+    r = { ...l, modularity: modularity(graph, l.labels, options.resolution ?? 1) };
+  } else if (options.profile) {
+    const neg = new Set(options.negativeSources ?? []);
+    const exclude = Uint8Array.from(graph.labels, (id) => Number(neg.has(id)));
+    const csr = await runNative(options, (token) => native.profileAugment(graph.native, exclude, { threads: options.threads }, token));
+    const augmented = Graph.fromCsr({ n: graph.n, indptr: csr.indptr, indices: csr.indices, weights: csr.weights, labels: graph.labels });
+    const l = await leiden(augmented, { ...options, onProgress: found });
     r = { ...l, modularity: modularity(graph, l.labels, options.resolution ?? 1) };
   } else {
     r = await leiden(graph, { ...options, onProgress: found });

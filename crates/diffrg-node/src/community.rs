@@ -177,3 +177,33 @@ pub fn pair_purity(block: Uint32Array, label: Uint32Array) -> Result<PairPurityJ
         Ok(PairPurityJs { purity: p.purity, chance: p.chance, pairs: p.pairs as f64 })
     })
 }
+
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeProfileOptions {
+    /// Worker threads. @default DIFFRG_THREADS or all cores
+    pub threads: Option<u32>,
+}
+
+/// Profile augmentation (core `community::profile`): the undirected graph `A/<A> + S/<S>`,
+/// `S` the cosine similarity of the nodes' rows, as CSR arrays; `exclude` (one byte per node,
+/// or empty) leaves nodes out of both terms.
+#[napi(ts_return_type = "Promise<CsrArrays>")]
+pub fn profile_augment(
+    graph: &NativeGraph,
+    exclude: Uint8Array,
+    options: Option<NativeProfileOptions>,
+    token: Option<&CancelToken>,
+) -> AsyncTask<Job<crate::graph::CsrArrays>> {
+    let o = options.unwrap_or_default();
+    let g = graph.inner.clone();
+    let flags: Vec<bool> = exclude.iter().map(|&b| b != 0).collect();
+    Job::new(o.threads, token, move |exec| {
+        let b = community::profile_augment(&g, &flags, exec)?;
+        Ok(crate::graph::CsrArrays {
+            indptr: b.indptr().iter().map(|&v| v as f64).collect(),
+            indices: b.indices().to_vec(),
+            weights: b.weights().to_vec(),
+        })
+    })
+}

@@ -14,7 +14,10 @@
  * third column), and negative weights follow Dale's principle (`negative: 'dale'`): a node whose
  * outgoing weights sum below zero is a net-negative (inhibitory) source, forms a community of its
  * own with the other such nodes, and its out-edges are left out; Leiden runs on the positive
- * edges of the other nodes, read as undirected (W + W^T) unless `--directed` is given.
+ * edges of the other nodes, read as undirected (W + W^T) unless `--directed` is given, after
+ * the profile augmentation (`--profile`, on for such z-scored infer output unless `--no-profile`
+ * or `--directed`): each z-score weight plus the cosine similarity of the two nodes' coupling
+ * profiles (docs/communities.md).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { type Command, Option } from 'commander';
@@ -33,6 +36,7 @@ interface Opts extends GraphCliOptions {
   seed: number;
   json?: boolean;
   threads?: number;
+  profile?: boolean;
 }
 
 export function register(program: Command): void {
@@ -46,6 +50,8 @@ export function register(program: Command): void {
       .addOption(new Option('--resolution <R>', 'modularity resolution (>= 0; larger gives more communities)').argParser(numberOption('--resolution')).default(1))
       .option('--truth <labels.csv>', 'reference labels (node,label) to compare with (ARI, NMI)')
       .option('--out <labels.csv>', 'write node,community,rank (rank = position in the community order), readable by --truth and --partition')
+      .option('--profile', 'Leiden on the weights plus the cosine similarity of the nodes\' neighbourhood profiles (default for z-scored infer output)')
+      .option('--no-profile', 'Leiden on the weights alone')
       .addOption(new Option('--seed <S>', 'random seed').argParser(seedOption()).default(42)),
   )).action(async (file: string, opts: Opts, cmd: Command) => {
     if (opts.resolution < 0) throw new UsageError(`--resolution must be >= 0 (got ${opts.resolution})`);
@@ -54,9 +60,12 @@ export function register(program: Command): void {
     const weightColumn = opts.weightColumn ?? (signedDefault && headerHasZscore(file) ? 'zscore' : undefined);
     const { graph, negativeSources } = await loadGraphFromCli(file, { ...opts, weightColumn, negative: signedDefault ? 'dale' : opts.negative });
     if (negativeSources && negativeSources.length > 0) info(`${file}: ${negativeSources.length} net-negative source(s) (outgoing weights summing below zero) form a community of their own; negative edges dropped`);
+    // signed infer output (z-scores + Dale): profile augmentation unless told otherwise
+    const profile = opts.profile ?? (weightColumn === 'zscore' && signedDefault && opts.method === 'leiden' && !opts.directed);
+    if (profile && opts.method !== 'leiden') throw new UsageError('--profile applies to --method leiden only');
     const truth = opts.truth ? await readLabels(opts.truth) : undefined;
     const r = await withProgress('communities', (onProgress) =>
-      analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, negativeSources, onProgress }),
+      analyzeCommunities(graph, { method: opts.method, tau: opts.tau, resolution: opts.resolution, seed: opts.seed, threads: opts.threads, truth, negativeSources, profile, onProgress }),
     ).catch((err: unknown) => {
       // name the labels file when none of its ids matches a graph node
       if (err instanceof InvalidInputError && /reference label/.test(err.message)) throw new InvalidInputError(`${opts.truth} vs ${file}: ${err.message}`, { cause: err });
