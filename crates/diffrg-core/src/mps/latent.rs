@@ -23,10 +23,10 @@
 //! the ladder stops at the first rung that does not lower the validation NLL. Departure: the
 //! ladder and the prior are diffrg choices (the same as for [`super::ptt`]).
 
-use super::data::{site_marginals, Distinct};
+use super::data::Distinct;
 use super::learn::{FitReport, SweepRecord};
-use super::ptt::early_stopped;
-use super::tt::{check_patterns, Core, Kind, TensorTrain};
+use super::ptt::{early_stopped, em_splits};
+use super::tt::{Core, Kind, TensorTrain};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use rand::{Rng, SeedableRng};
@@ -216,24 +216,13 @@ pub fn to_train(m: &LatentClass) -> Result<TensorTrain> {
 ///
 /// Errors: `ERR_INVALID_INPUT` (shapes, alphabet, options, empty validation), `ERR_ABORTED`.
 pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &LatentOptions, exec: &Exec) -> Result<(TensorTrain, FitReport, LatentClass)> {
-    let n = dims.len();
     if opts.max_classes == 0 {
         return Err(Error::invalid_input("max_classes must be >= 1"));
     }
     if !(opts.pseudocount >= 0.0 && opts.pseudocount.is_finite()) {
         return Err(Error::invalid_input(format!("pseudocount must be finite and >= 0, got {}", opts.pseudocount)));
     }
-    if !(opts.noise >= 0.0 && opts.noise < 1.0) {
-        return Err(Error::invalid_input(format!("noise must be in [0, 1), got {}", opts.noise)));
-    }
-    check_patterns(dims, train, "train")?;
-    if val.is_empty() {
-        return Err(Error::invalid_input("a latent-class fit needs a non-empty validation split"));
-    }
-    check_patterns(dims, val, "validation")?;
-    let data = Distinct::new(train, n, "train")?;
-    let v = Distinct::new(val, n, "validation")?;
-    let q = site_marginals(&data, dims, 0.5);
+    let (data, v, q) = em_splits(dims, train, val, opts.noise, "a latent-class fit")?;
     let lambda = opts.pseudocount;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(1000).wrapping_add(7));
     let start = LatentClass { weights: vec![1.0], marginals: vec![q.clone()] };
@@ -297,6 +286,7 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &LatentOptions, exec:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mps::data::site_marginals;
     use crate::mps::dtnr::tests::all_patterns;
 
     fn model(dims: &[usize], k_n: usize, seed: u64) -> LatentClass {

@@ -287,7 +287,6 @@ fn caps(dims: &[usize], chi: usize) -> Vec<usize> {
 ///
 /// Errors: `ERR_INVALID_INPUT` (shapes, alphabet, options, empty validation), `ERR_ABORTED`.
 pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &Exec) -> Result<(TensorTrain, FitReport)> {
-    let n = dims.len();
     if opts.max_bond == 0 {
         return Err(Error::invalid_input("max_bond must be >= 1"));
     }
@@ -297,20 +296,10 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &E
     if let Some(l) = opts.pseudocount_grid.iter().find(|l| !(**l >= 0.0 && l.is_finite())) {
         return Err(Error::invalid_input(format!("pseudocounts must be finite and >= 0, got {l}")));
     }
-    if !(opts.noise >= 0.0 && opts.noise < 1.0) {
-        return Err(Error::invalid_input(format!("noise must be in [0, 1), got {}", opts.noise)));
-    }
     if opts.restarts == 0 {
         return Err(Error::invalid_input("restarts must be >= 1"));
     }
-    check_patterns(dims, train, "train")?;
-    if val.is_empty() {
-        return Err(Error::invalid_input("a probability-train fit needs a non-empty validation split"));
-    }
-    check_patterns(dims, val, "validation")?;
-    let data = Distinct::new(train, n, "train")?;
-    let v = Distinct::new(val, n, "validation")?;
-    let q = site_marginals(&data, dims, 0.5);
+    let (data, v, q) = em_splits(dims, train, val, opts.noise, "a probability-train fit")?;
     let rungs = ladder(opts.max_bond);
     let runs = opts.pseudocount_grid.len() * opts.restarts;
     let mut curve = Vec::new();
@@ -392,6 +381,26 @@ pub fn fit(dims: &[usize], train: &[u8], val: &[u8], opts: &PttOptions, exec: &E
     }
     exec.progress.set(1.0);
     Ok((m, rep))
+}
+
+/// The checks and data every EM fit on a train / validation split starts from (probability
+/// trains here, latent classes in `latent.rs`): the split noise in [0, 1), both splits valid
+/// for `dims` and the validation split non-empty (`what` names the fit in that error), the
+/// distinct patterns of each split with their counts, and the site marginals of the training
+/// split smoothed by 0.5 pseudo-counts.
+pub(crate) fn em_splits(dims: &[usize], train: &[u8], val: &[u8], noise: f64, what: &str) -> Result<(Distinct, Distinct, Vec<Vec<f64>>)> {
+    if !(0.0..1.0).contains(&noise) {
+        return Err(Error::invalid_input(format!("noise must be in [0, 1), got {noise}")));
+    }
+    check_patterns(dims, train, "train")?;
+    if val.is_empty() {
+        return Err(Error::invalid_input(format!("{what} needs a non-empty validation split")));
+    }
+    check_patterns(dims, val, "validation")?;
+    let data = Distinct::new(train, dims.len(), "train")?;
+    let v = Distinct::new(val, dims.len(), "validation")?;
+    let q = site_marginals(&data, dims, 0.5);
+    Ok((data, v, q))
 }
 
 #[cfg(test)]
