@@ -573,12 +573,9 @@ fn run(
     let (lo, hi) = (o.tracking.lo, o.tracking.hi);
     let sat = (last..periods).filter(|&p| rec.drive[p * m..(p + 1) * m].iter().any(|&u| u <= lo || u >= hi)).count();
     let saturated_fraction = sat as f64 / (periods - last).max(1) as f64;
-    // the observed target estimate of the last second (counts of period p are in rec row p)
-    let nobs = rec.observed;
-    let obs_final = (last..periods)
-        .map(|p| (0..nobs).map(|i| runner.w_target[i] * rec.counts[p * nobs + i] as f64).sum::<f64>() / o.period)
-        .sum::<f64>()
-        / (periods - last).max(1) as f64;
+    // the observed target estimate (the controller's own measurement) over the last second
+    let observed_target = coarse_rates(&rec, &tl, &runner.w_target, 1, o.period);
+    let obs_final = mean_over(&observed_target, 1, 0, last, periods);
     let observed_final_error_fraction = (obs_final - o.target_rate).abs() / runner.step_hz.abs().max(1e-9);
     Ok((
         LoopRun {
