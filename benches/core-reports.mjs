@@ -20,6 +20,7 @@ const SMOKE_SIZES = {
   states_bias: { STATES_SEEDS: 2, STATES_STEPS: 2000, STATES_BOOTSTRAP: 10 },
   mps_compress: { MPS_SITES: 16, MPS_CHI: 64 },
   closed_loop: { CL_ID: 10 },
+  rate_estimators: { CL_SEEDS: 1, EST_DUR: 3 },
 };
 
 console.log(`machine: ${machine()}`);

@@ -5,6 +5,9 @@
 //! `CL_W`, `CL_EXC`, `CL_EPN`, `CL_DWELL`, `CL_OBS`; flags (set to anything): `CL_AW`
 //! (anti-windup), `CL_NOSTRAT` (no post-stratification), `CL_MPC` (MPC policy), `CL_LGD` (LGD
 //! inference). Moved out of src/ (was an `#[ignore]` test in control/closed_loop.rs).
+//! `miss` splits the target's final miss (true final - observed final, Hz) into the level error
+//! (true - observed baseline) and the response error (true change - observed change), the
+//! decomposition of docs/control.md.
 use crate::{env, env_list};
 use diffrg_core::control::closed_loop::{closed_loop, ClosedLoopOptions};
 use diffrg_core::control::tracking::Policy;
@@ -46,8 +49,10 @@ pub fn run() {
             let r = closed_loop(&o, &exec).unwrap();
             let (c, op, rp) = (&r.closed_loop, &r.open_loop, &r.random_partition);
             let round = |v: &[f64]| v.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>();
+            let (tb, tf) = (c.baseline_hz[ta], c.final_hz[ta]);
+            let (ob, of) = (c.observed_baseline_hz, c.observed_final_hz);
             eprintln!(
-                "seed {seed} target {ta}: reach {} sat {:.2} obsfin {:.3} {:.1}s R2 {:.3} k {} ari {:.3} rho {:.3} step {:.1} | closed fin {:.3} off {:.2} rms {:.2} | open fin {:.3} off {:.2} rms {:.2} | rand fin {:.3} off {:.2} rms {:.2} | base {:?} fin {:?} qp {}",
+                "seed {seed} target {ta}: reach {} sat {:.2} obsfin {:.3} {:.1}s R2 {:.3} k {} ari {:.3} rho {:.3} step {:.1} | closed fin {:.3} off {:.2} rms {:.2} | open fin {:.3} off {:.2} rms {:.2} | rand fin {:.3} off {:.2} rms {:.2} | miss {:+.2} = level {:+.2} + response {:+.2} | base {:?} fin {:?} qp {}",
                 r.reachable,
                 c.saturated_fraction,
                 c.observed_final_error_fraction,
@@ -66,6 +71,9 @@ pub fn run() {
                 rp.final_error_fraction,
                 rp.off_target_max_hz,
                 rp.rms_error_hz,
+                tf - of,
+                tb - ob,
+                (tf - tb) - (of - ob),
                 round(&c.baseline_hz),
                 round(&c.final_hz),
                 c.qp_iterations,

@@ -16,6 +16,7 @@ mod lif_benchmark;
 mod local_step;
 mod lockstep_speed;
 mod mps_compress;
+mod rate_estimators;
 mod slq;
 
 use std::str::FromStr;
@@ -58,6 +59,7 @@ const REPORTS: &[(&str, fn(), &str)] = &[
     ("states_bias", dynamics::states_bias, "plug-in and corrected state-space entropy rates over seeds (docs/dynamics.md)"),
     ("mps_compress", mps_compress::run, "phases of MPS compression, 100 sites chi 128 -> 32 (docs/mps.md)"),
     ("closed_loop", closed_loop::run, "the coarse-to-fine control demonstration over seeds and targets (docs/control.md)"),
+    ("rate_estimators", rate_estimators::run, "estimators of an assembly's rate from its observed neurons (docs/control.md)"),
 ];
 
 fn main() {
