@@ -3,7 +3,8 @@
 //  2. SLQ accuracy at N = 5000: max |C_slq - C_exact| / max C on BA m=2, ER <k>=4, 71x71 torus
 //  3. SLQ on a BA graph (m = 3, N = DIFFRG_BENCH_SLQ_N, default 1,000,000) vs the same SLQ
 //     algorithm in numpy/scipy (same probes, steps, reorthogonalisation), and the wall time.
-// Environment: DIFFRG_BENCH_SLQ_N, DIFFRG_BENCH_SKIP (comma list of 1,2,3).
+// Environment: DIFFRG_BENCH_SLQ_N, DIFFRG_BENCH_EXACT_N (comma list of sizes for part 1, default
+// 4000), DIFFRG_BENCH_SKIP (comma list of 1,2,3).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,14 +30,17 @@ const maxRelDiff = (a, b) => {
 };
 
 if (!skip.has('1')) {
-  const g = Graph.barabasiAlbert(sized(4000, 300), 3, 1);
-  const exact = await time(() => spectralScan(g, { method: 'exact', tauCount: 200 }), { repeat: sized(2, 1) });
-  const taus = exact.value.tau;
-  const dir = dumpCsr(g);
-  const np = peer('spectral.py', { task: 'eigvalsh', dir, taus });
-  rmSync(dir, { recursive: true, force: true });
-  row(`exact scan N=${g.n} BA m=3 (200 taus)`, exact.seconds, np?.seconds, 'numpy eigvalsh');
-  if (np) console.log(`  numpy eigvalsh alone ${np.eig_seconds.toFixed(3)} s; max |C_diffrg - C_numpy| / max C = ${maxRelDiff(exact.value.specificHeat, np.specificHeat).toExponential(2)}`);
+  const sizes = (process.env.DIFFRG_BENCH_EXACT_N ?? '4000').split(',').map(Number);
+  for (const n of sizes) {
+    const g = Graph.barabasiAlbert(sized(n, 300), 3, 1);
+    const exact = await time(() => spectralScan(g, { method: 'exact', tauCount: 200 }), { repeat: sized(2, 1) });
+    const taus = exact.value.tau;
+    const dir = dumpCsr(g);
+    const np = peer('spectral.py', { task: 'eigvalsh', dir, taus });
+    rmSync(dir, { recursive: true, force: true });
+    row(`exact scan N=${g.n} BA m=3 (200 taus)`, exact.seconds, np?.seconds, 'numpy eigvalsh');
+    if (np) console.log(`  numpy eigvalsh alone ${np.eig_seconds.toFixed(3)} s; max |C_diffrg - C_numpy| / max C = ${maxRelDiff(exact.value.specificHeat, np.specificHeat).toExponential(2)}`);
+  }
 }
 
 if (!skip.has('2')) {
