@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli, diffrg } from './helpers';
 
-const { leiden, communityOrdering, modularity, adjustedRandIndex, normalizedMutualInformation, ringOfCliques, stochasticBlockModel, readGraph, Graph, InvalidInputError, NotFiniteError, AbortError } = diffrg;
+const { leiden, communityOrdering, modularity, adjustedRandIndex, normalizedMutualInformation, ringOfCliques, stochasticBlockModel, readGraph, Graph, InvalidInputError, NotFiniteError, TooLargeError, AbortError } = diffrg;
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'diffrg-comm-'));
 
@@ -20,6 +20,14 @@ describe('Leiden and metrics through the public API', () => {
       const again = await leiden(graph, { seed: 1 });
       expect(Array.from(again.labels)).toEqual(Array.from(r.labels));
     }
+  });
+
+  it('the SBM sampler limit and the u32 sizes are checked with typed errors', () => {
+    // the limit is the core's (MAX_SBM_NODES = 20000); a size of 2^32 would wrap at the boundary
+    expect(() => stochasticBlockModel([15000, 6000], 0.1, 0.01)).toThrow(TooLargeError);
+    expect(() => stochasticBlockModel([15000, 6000], 0.1, 0.01)).toThrow(/limited to 20000 nodes \(got 21000\)/);
+    expect(() => stochasticBlockModel([2 ** 32], 0.1, 0.01)).toThrow(InvalidInputError);
+    expect(() => stochasticBlockModel([10], 1.5, 0.01)).toThrow(/pIn must be a probability/);
   });
 
   it('resolution controls the number of communities', async () => {

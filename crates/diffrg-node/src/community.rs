@@ -144,12 +144,17 @@ pub fn ring_of_cliques(cliques: u32, size: u32) -> Result<NativeGraph> {
     guard(|| Ok(NativeGraph::wrap(planted::ring_of_cliques(cliques as usize, size as usize)?.0)))
 }
 
+fn sbm_options(directed: Option<bool>, seed: Option<u32>) -> planted::SbmOptions {
+    let d = planted::SbmOptions::default();
+    planted::SbmOptions { directed: directed.unwrap_or(d.directed), seed: seed.map_or(d.seed, u64::from) }
+}
+
 /// Stochastic block model with the given block sizes (nodes numbered block by block).
 #[napi]
 pub fn stochastic_block_model(sizes: Vec<u32>, p_in: f64, p_out: f64, directed: Option<bool>, seed: Option<u32>) -> Result<NativeGraph> {
     let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
     guard(|| {
-        let (g, _) = planted::stochastic_block_model(&sizes, p_in, p_out, directed.unwrap_or_default(), seed.unwrap_or_default().into())?;
+        let (g, _) = planted::stochastic_block_model(&sizes, p_in, p_out, &sbm_options(directed, seed))?;
         Ok(NativeGraph::wrap(g))
     })
 }

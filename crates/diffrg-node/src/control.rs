@@ -4,8 +4,8 @@
 use crate::job::{guard, to_napi, CancelToken, Job};
 use diffrg_core::control::Mat;
 use diffrg_core::control::{
-    closed_loop, fit_arx, gramian as core_gramian, kalman as core_kalman, lqi, lqr as core_lqr, simulate_custom, ArxOptions,
-    ClosedLoopOptions, GramianOptions, LoopRun, Policy, Time, Tracker, TrackingOptions,
+    closed_loop, fit_arx, from_row_major, gramian as core_gramian, kalman as core_kalman, lqi, lqr as core_lqr, simulate_custom,
+    to_row_major, ArxOptions, ClosedLoopOptions, GramianOptions, LoopRun, Policy, Time, Tracker, TrackingOptions,
 };
 use diffrg_core::exec::Exec;
 use diffrg_core::infer::api::Method;
@@ -23,20 +23,15 @@ pub struct MatrixJs {
 }
 
 fn mat(name: &str, m: &MatrixJs) -> diffrg_core::Result<Mat<f64>> {
-    let (r, c) = (m.rows as usize, m.cols as usize);
-    if m.data.len() != r * c {
-        return Err(Error::invalid_input(format!("{name}: {} values for a {r} x {c} matrix", m.data.len())));
-    }
-    Ok(Mat::from_fn(r, c, |i, j| m.data[i * c + j]))
+    from_row_major(name, m.rows as usize, m.cols as usize, &m.data)
 }
 
 fn js(m: &Mat<f64>) -> MatrixJs {
-    let (r, c) = (m.nrows(), m.ncols());
-    MatrixJs { rows: r as u32, cols: c as u32, data: Float64Array::new((0..r * c).map(|k| m[(k / c, k % c)]).collect()) }
+    MatrixJs { rows: m.nrows() as u32, cols: m.ncols() as u32, data: Float64Array::new(to_row_major(m.as_ref())) }
 }
 
 fn time(s: Option<&str>) -> diffrg_core::Result<Time> {
-    s.map_or(Ok(Time::Discrete), |s| Time::parse_field(s, "time"))
+    s.map_or(Ok(Time::default()), |s| Time::parse_field(s, "time"))
 }
 
 #[napi(object)]
@@ -60,9 +55,6 @@ pub fn identify_system(x: MatrixJs, u: MatrixJs, ridge: Option<f64>, test_fracti
     guard(|| {
         let d = ArxOptions::default();
         let o = ArxOptions { ridge: ridge.unwrap_or(d.ridge), test_fraction: test_fraction.unwrap_or(d.test_fraction) };
-        if u.rows != x.rows {
-            return Err(Error::invalid_input(format!("u has {} frames, x has {}", u.rows, x.rows)));
-        }
         let f = fit_arx(&x.data, &u.data, x.rows as usize, x.cols as usize, u.cols as usize, &o)?;
         Ok(ArxFitJs {
             a: js(&f.a),
@@ -478,11 +470,7 @@ impl CoarseTracker {
     /// Starts the filter at `x0` with input `u0` in force.
     #[napi]
     pub fn reset(&mut self, x0: Vec<f64>, u0: Vec<f64>) -> Result<()> {
-        if x0.len() != self.inner.states() || u0.len() != self.inner.inputs() {
-            return Err(to_napi(Error::invalid_input("reset: x0 / u0 lengths do not match the model")));
-        }
-        self.inner.reset(&x0, &u0);
-        Ok(())
+        guard(|| self.inner.reset(&x0, &u0))
     }
 
     /// Target: change `dx` from the baseline `xB` held with `u0`; returns the static-inverse input.

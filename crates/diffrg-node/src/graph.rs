@@ -69,7 +69,8 @@ impl NativeGraph {
         directed: Option<bool>,
     ) -> Result<NativeGraph> {
         let (indices, weights) = (indices.to_vec(), weights.map(|w| w.to_vec()));
-        guard(move || Graph::from_csr_numbers(n as usize, &indptr, indices, weights, directed.unwrap_or_default()).map(NativeGraph::wrap))
+        let directed = directed.unwrap_or(EdgeListOptions::default().directed);
+        guard(move || Graph::from_csr_numbers(n as usize, &indptr, indices, weights, directed).map(NativeGraph::wrap))
     }
 
     /// Uniform random labelled tree (Pruefer code).

@@ -1,6 +1,6 @@
 use super::*;
 use crate::community::metrics::{adjusted_rand_index, modularity};
-use crate::community::planted::{ring_of_cliques, stochastic_block_model};
+use crate::community::planted::{ring_of_cliques, stochastic_block_model, SbmOptions};
 use crate::graph::{generators, EdgeListOptions};
 
 fn run(g: &Graph, resolution: f64, seed: u64) -> LeidenResult {
@@ -49,7 +49,7 @@ fn partition_enumeration_counts_bell_numbers() {
 #[test]
 fn finds_planted_sbm_partition() {
     for (directed, seed) in [(false, 1), (false, 2), (true, 3)] {
-        let (g, truth) = stochastic_block_model(&[40, 50, 60, 50], 0.3, 0.02, directed, seed).unwrap();
+        let (g, truth) = stochastic_block_model(&[40, 50, 60, 50], 0.3, 0.02, &SbmOptions { directed, seed }).unwrap();
         let r = run(&g, 1.0, 7);
         let ari = adjusted_rand_index(&r.labels, &truth).unwrap();
         assert!(ari > 0.98, "directed={directed}: ARI {ari}");
@@ -155,7 +155,7 @@ fn resolution_behaviour() {
     let huge = run(&g, 1e4, 1);
     assert_eq!(huge.communities, g.n());
     // more resolution, never fewer communities on the SBM
-    let (s, _) = stochastic_block_model(&[30; 6], 0.4, 0.05, false, 9).unwrap();
+    let (s, _) = stochastic_block_model(&[30; 6], 0.4, 0.05, &SbmOptions { directed: false, seed: 9 }).unwrap();
     let counts: Vec<usize> = [0.0, 0.3, 1.0, 3.0, 10.0].iter().map(|&gm| run(&s, gm, 2).communities).collect();
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert_eq!(counts[0], 1);
@@ -190,7 +190,7 @@ fn directed_modularity_uses_orientation() {
 
 #[test]
 fn deterministic_per_seed_and_edge_cases() {
-    let (g, _) = stochastic_block_model(&[30, 30, 30], 0.2, 0.05, false, 4).unwrap();
+    let (g, _) = stochastic_block_model(&[30, 30, 30], 0.2, 0.05, &SbmOptions { directed: false, seed: 4 }).unwrap();
     assert_eq!(run(&g, 1.0, 5), run(&g, 1.0, 5));
     for n in 0..3 {
         let e = Graph::from_edges(n, &[], &EdgeListOptions::default()).unwrap();

@@ -40,6 +40,15 @@ pub const MAX_RING_NODES: usize = 1 << 24;
 /// Largest [`stochastic_block_model`]: its sampler visits all N^2 pairs.
 pub const MAX_SBM_NODES: usize = 20_000;
 
+/// Options of [`stochastic_block_model`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SbmOptions {
+    /// Draw `i -> j` and `j -> i` independently. Default: undirected.
+    pub directed: bool,
+    /// Default 0.
+    pub seed: u64,
+}
+
 /// Stochastic block model: blocks of the given sizes (nodes numbered block by block), edge
 /// probability `p_in` inside a block and `p_out` between blocks, weight 1. A directed model
 /// draws `i -> j` and `j -> i` independently. Returns the graph and the block of every node.
@@ -48,7 +57,8 @@ pub const MAX_SBM_NODES: usize = 20_000;
 /// # Errors
 /// `ERR_INVALID_INPUT` naming `pIn` / `pOut` when it is not a probability in `[0, 1]`;
 /// `ERR_TOO_LARGE` above [`MAX_SBM_NODES`] nodes.
-pub fn stochastic_block_model(sizes: &[usize], p_in: f64, p_out: f64, directed: bool, seed: u64) -> Result<(Graph, Vec<usize>)> {
+pub fn stochastic_block_model(sizes: &[usize], p_in: f64, p_out: f64, opts: &SbmOptions) -> Result<(Graph, Vec<usize>)> {
+    let SbmOptions { directed, seed } = *opts;
     for (name, p) in [("pIn", p_in), ("pOut", p_out)] {
         if !(0.0..=1.0).contains(&p) {
             return Err(Error::invalid_input(format!("{name} must be a probability in [0, 1] (got {p})")));
@@ -89,14 +99,14 @@ mod tests {
         assert_eq!((g.n(), truth[5]), (12, 1));
         assert_eq!(ring_of_cliques(1 << 12, (1 << 12) + 1).unwrap_err().code, ErrorCode::TooLarge);
         assert_eq!(ring_of_cliques(usize::MAX, 2).unwrap_err().code, ErrorCode::TooLarge);
-        let (g, block) = stochastic_block_model(&[3, 2], 1.0, 0.0, false, 1).unwrap();
+        let (g, block) = stochastic_block_model(&[3, 2], 1.0, 0.0, &SbmOptions { directed: false, seed: 1 }).unwrap();
         assert_eq!((g.n(), block), (5, vec![0, 0, 0, 1, 1]));
         for (p_in, p_out, field) in [(1.5, 0.1, "pIn"), (0.5, f64::NAN, "pOut"), (-0.1, 0.1, "pIn")] {
-            let e = stochastic_block_model(&[3, 3], p_in, p_out, false, 1).unwrap_err();
+            let e = stochastic_block_model(&[3, 3], p_in, p_out, &SbmOptions { directed: false, seed: 1 }).unwrap_err();
             assert!(e.code == ErrorCode::InvalidInput && e.message.starts_with(field), "{e:?}");
         }
-        let e = stochastic_block_model(&[MAX_SBM_NODES, 1], 0.5, 0.1, false, 1).unwrap_err();
+        let e = stochastic_block_model(&[MAX_SBM_NODES, 1], 0.5, 0.1, &SbmOptions { directed: false, seed: 1 }).unwrap_err();
         assert_eq!(e.code, ErrorCode::TooLarge);
-        assert!(stochastic_block_model(&[], 0.5, 0.1, true, 1).unwrap().0.n() == 0);
+        assert!(stochastic_block_model(&[], 0.5, 0.1, &SbmOptions { directed: true, seed: 1 }).unwrap().0.n() == 0);
     }
 }

@@ -417,7 +417,7 @@ impl Controller for Runner<'_> {
     fn control(&mut self, t: f64, counts: &[u32]) -> Result<Vec<f64>> {
         let (k, period) = (self.k, self.o.period);
         if t <= 0.5 * period {
-            self.tracker.reset(&vec![0.0; k], &self.u0);
+            self.tracker.reset(&vec![0.0; k], &self.u0)?;
             return Ok(self.u0.clone());
         }
         let mut y = vec![0.0; k];
@@ -437,7 +437,7 @@ impl Controller for Runner<'_> {
         }
         if t < self.o.settle - 1e-9 {
             // the filter starts from the first measurements
-            self.tracker.reset(&y, &self.u0);
+            self.tracker.reset(&y, &self.u0)?;
         } else {
             self.tracker.observe(&y);
         }

@@ -56,6 +56,23 @@ pub enum Time {
 
 named_enum!(Time, "time" { Continuous => "continuous", Discrete => "discrete" });
 
+/// A `rows x cols` matrix from row-major values (the layout matrices cross the binding in).
+///
+/// # Errors
+/// `ERR_INVALID_INPUT` naming `name` when `data` does not hold `rows * cols` values.
+pub fn from_row_major(name: &str, rows: usize, cols: usize, data: &[f64]) -> Result<Mat<f64>> {
+    if rows.checked_mul(cols) != Some(data.len()) {
+        return Err(Error::invalid_input(format!("{name}: {} values for a {rows} x {cols} matrix", data.len())));
+    }
+    Ok(Mat::from_fn(rows, cols, |i, j| data[i * cols + j]))
+}
+
+/// The row-major values of `m` (inverse of [`from_row_major`]).
+pub fn to_row_major(m: MatRef<f64>) -> Vec<f64> {
+    let (r, c) = (m.nrows(), m.ncols());
+    (0..r * c).map(|k| m[(k / c, k % c)]).collect()
+}
+
 /// Checks that `m` is `rows x cols` (`None`: any) with finite entries; returns its shape.
 pub(crate) fn check(name: &str, m: MatRef<f64>, rows: Option<usize>, cols: Option<usize>) -> Result<(usize, usize)> {
     let (r, c) = (m.nrows(), m.ncols());

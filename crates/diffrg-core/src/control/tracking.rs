@@ -224,11 +224,24 @@ impl Tracker {
     }
 
     /// Starts the filter at `x0` with the input `u0` in force.
-    pub fn reset(&mut self, x0: &[f64], u0: &[f64]) {
+    ///
+    /// # Errors
+    /// `ERR_INVALID_INPUT` when `x0` or `u0` does not match the model's states or inputs.
+    pub fn reset(&mut self, x0: &[f64], u0: &[f64]) -> Result<()> {
+        if x0.len() != self.states() || u0.len() != self.inputs() {
+            return Err(Error::invalid_input(format!(
+                "reset: x0 has {} values and u0 {}; the model has {} states and {} inputs",
+                x0.len(),
+                u0.len(),
+                self.states(),
+                self.inputs()
+            )));
+        }
         self.x_hat = x0.to_vec();
         self.y = x0.to_vec();
         self.u_prev = u0.to_vec();
         self.z.iter_mut().for_each(|z| *z = 0.0);
+        Ok(())
     }
 
     /// Filters one measurement `y` (the coarse rates of the period that just ended).
@@ -363,7 +376,7 @@ mod tests {
             let o = TrackingOptions { policy, q: 1.0, qi: 0.1, r: 0.1, lo: 0.0, hi: 100.0, ..Default::default() };
             let mut t = Tracker::new(&fit(0.5, 1.0, 1.0), &[1e-6], &o, &exec).unwrap();
             let x_b = 2.0; // (1 - 0.5)^{-1} * 1 at u = 0
-            t.reset(&[x_b], &[0.0]);
+            t.reset(&[x_b], &[0.0]).unwrap();
             let ur = t.set_target(&[x_b], &[3.0], &[0.0]).unwrap();
             assert!((ur[0] - 1.5).abs() < 1e-6, "{ur:?}");
             let mut x = x_b;
