@@ -1,0 +1,597 @@
+//! Eigenvalues of a dense real symmetric matrix by two-stage tridiagonalization.
+//!
+//! faer's `self_adjoint_eigenvalues` reduces the matrix to tridiagonal form one column at a
+//! time (a rank-2 update and a matrix-vector product per column): every flop streams the
+//! trailing matrix from memory, so it runs at memory bandwidth. LAPACK's one-stage `dsytrd`
+//! moves half of those flops into `dsyr2k`; the two-stage scheme moves all of them into matrix
+//! products (Bischof, Lang & Sun 2000; Haidar, Ltaief & Dongarra 2011; LAPACK
+//! `dsytrd_2stage`):
+//!
+//! 1. **Dense to band** ([`dense_to_band`]): for each panel of `b` columns, the Householder QR
+//!    $P = QR$ of the block below the band, $Q = I - V T V^\top$ (compact WY), and the
+//!    two-sided update of the trailing matrix
+//!    $$X = A_{22} V T,\quad W = X - \tfrac12 V (T^\top V^\top X),\quad
+//!    A_{22} \leftarrow Q^\top A_{22} Q = A_{22} - V W^\top - W V^\top,$$
+//!    which leaves a band of half-bandwidth `b`. $\tfrac43 n^3$ flops, all in matrix products
+//!    (the symmetric product and the rank-$2b$ update touch one triangle).
+//! 2. **Band to tridiagonal** ([`band_to_tridiagonal`]): Householder bulge chasing on the
+//!    compact band (Lang's successive band reduction in the form of LAPACK's `dsb2st`
+//!    kernels): sweep $i$ annihilates column $i$ below the sub-diagonal and chases the bulge
+//!    down the band one $b$-block at a time. $O(n^2 b)$ flops on blocks that stay in cache;
+//!    no transformation is accumulated (eigenvalues only).
+//! 3. **Tridiagonal eigenvalues**: faer's implicit QR on the tridiagonal matrix, $O(n^2)$.
+
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+/// Half-bandwidth of the intermediate band (measured on BA Laplacians, N = 2000-8000, 2 cores:
+/// docs/benchmarks.md, "Exact scan: two-stage tridiagonalization").
+pub const DEFAULT_BANDWIDTH: usize = 32;
+
+/// Eigenvalues of the symmetric matrix whose lower triangle is `a`, ascending (the strict upper
+/// triangle is ignored and overwritten). `bandwidth` is the half-bandwidth `b` of the
+/// intermediate band (clamped to `1..=n`).
+///
+/// Errors: `ERR_NOT_FINITE` when an entry of the lower triangle is NaN or infinite;
+/// `ERR_ABORTED` when `exec` is cancelled; `ERR_NO_CONVERGENCE` when the tridiagonal QR
+/// iteration fails (not seen on finite input).
+/// Complexity: $\tfrac43 n^3 + O(n^2 b)$ flops, $n^2 + O(n b)$ values.
+pub fn sym_eigenvalues(mut a: Mat<f64>, bandwidth: usize, exec: &Exec) -> Result<Vec<f64>> {
+    let n = a.nrows();
+    if a.ncols() != n {
+        return Err(Error::invalid_input(format!("sym_eigenvalues: the matrix is {}x{}, not square", n, a.ncols())));
+    }
+    for j in 0..n {
+        for i in j..n {
+            if !a[(i, j)].is_finite() {
+                return Err(Error::not_finite(format!("sym_eigenvalues: entry ({i}, {j}) is {}", a[(i, j)])));
+            }
+        }
+    }
+    if n == 0 {
+        return Ok(vec![]);
+    }
+    let b = bandwidth.clamp(1, n);
+    let band = exec.install(|| -> Result<Band> {
+        dense_to_band(a.as_mut(), b, exec, exec.par())?;
+        Ok(Band::from_dense(a.as_ref(), b))
+    })?;
+    drop(a);
+    let (d, e) = band_to_tridiagonal(band, exec)?;
+    tridiagonal_eigenvalues(&d, &e)
+}
+
+/// Reduces the symmetric matrix whose lower triangle is `a` to a band of half-bandwidth `b` by
+/// orthogonal similarity, in place: on return the lower triangle holds the band (entries more
+/// than `b` below the diagonal are zero); the strict upper triangle is workspace.
+pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) -> Result<()> {
+    let n = a.nrows();
+    let b = b.max(1);
+    let mut j0 = 0;
+    let total = n.saturating_sub(b + 1).max(1);
+    // Scratch, sized for the first (largest) panel and sliced below.
+    let m0 = n.saturating_sub(b);
+    let mut panel = vec![0.0; m0 * b];
+    let mut tau = vec![0.0; b];
+    let mut v = Mat::<f64>::zeros(m0, b);
+    let mut t = Mat::<f64>::zeros(b, b);
+    let mut y = Mat::<f64>::zeros(m0, b);
+    let mut x = Mat::<f64>::zeros(m0, b);
+    let mut lhs = Mat::<f64>::zeros(m0, 2 * b);
+    let mut rhs = Mat::<f64>::zeros(m0, 2 * b);
+    let mut s = Mat::<f64>::zeros(b, b);
+    let mut msym = Mat::<f64>::zeros(b, b);
+    while n > j0 + b + 1 {
+        exec.check()?;
+        let m = n - j0 - b;
+        let k = b.min(m - 1);
+        // Householder QR of the panel below the band, on a contiguous copy.
+        let p = &mut panel[..m * b];
+        for c in 0..b {
+            for r in 0..m {
+                p[r + m * c] = a[(j0 + b + r, j0 + c)];
+            }
+        }
+        panel_qr(p, m, b, &mut tau[..k]);
+        for c in 0..b {
+            for r in 0..m {
+                a[(j0 + b + r, j0 + c)] = if r <= c { p[r + m * c] } else { 0.0 };
+            }
+        }
+        // V (unit lower trapezoidal) and T (upper triangular): Q = I - V T V^T.
+        let mut v = v.as_mut().submatrix_mut(0, 0, m, k);
+        for c in 0..k {
+            for r in 0..m {
+                v[(r, c)] = match r.cmp(&c) {
+                    std::cmp::Ordering::Less => 0.0,
+                    std::cmp::Ordering::Equal => 1.0,
+                    std::cmp::Ordering::Greater => p[r + m * c],
+                };
+            }
+        }
+        let mut t = t.as_mut().submatrix_mut(0, 0, k, k);
+        form_t(v.rb(), &tau[..k], t.rb_mut());
+        let mut a22 = a.rb_mut().submatrix_mut(j0 + b, j0 + b, m, m);
+        // Y = A22 V with A22 symmetric, lower triangle stored: tril(A22) V + strict_tril(A22)^T V.
+        let mut y = y.as_mut().submatrix_mut(0, 0, m, k);
+        triangular::matmul(
+            y.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            a22.rb(),
+            BlockStructure::TriangularLower,
+            v.rb(),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        triangular::matmul(
+            y.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Add,
+            a22.rb().transpose(),
+            BlockStructure::StrictTriangularUpper,
+            v.rb(),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        // X = Y T; M = T^T (V^T X); W = X - V M / 2.
+        let mut x = x.as_mut().submatrix_mut(0, 0, m, k);
+        matmul(x.rb_mut(), Accum::Replace, y.rb(), t.rb(), 1.0, par);
+        let mut s = s.as_mut().submatrix_mut(0, 0, k, k);
+        matmul(s.rb_mut(), Accum::Replace, v.rb().transpose(), x.rb(), 1.0, par);
+        let mut msym = msym.as_mut().submatrix_mut(0, 0, k, k);
+        matmul(msym.rb_mut(), Accum::Replace, t.rb().transpose(), s.rb(), 1.0, Par::Seq);
+        // A22 -= V W^T + W V^T = [V | W] [W | V]^T: one rank-2k product on the lower triangle.
+        let mut lhs = lhs.as_mut().submatrix_mut(0, 0, m, 2 * k);
+        let mut rhs = rhs.as_mut().submatrix_mut(0, 0, m, 2 * k);
+        {
+            let (mut lv, mut lw) = lhs.rb_mut().split_at_col_mut(k);
+            lv.copy_from(v.rb());
+            lw.copy_from(x.rb());
+            matmul(lw.rb_mut(), Accum::Add, v.rb(), msym.rb(), -0.5, par);
+            let (mut rw, mut rv) = rhs.rb_mut().split_at_col_mut(k);
+            rw.copy_from(lw.rb());
+            rv.copy_from(v.rb());
+        }
+        triangular::matmul(
+            a22.rb_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            lhs.rb(),
+            BlockStructure::Rectangular,
+            rhs.rb().transpose(),
+            BlockStructure::Rectangular,
+            -1.0,
+            par,
+        );
+        exec.progress.set_done((j0 + b).min(total), total);
+        j0 += b;
+    }
+    Ok(())
+}
+
+/// Householder reflector (LAPACK `dlarfg`) annihilating `x[1..]`: on return `x[0] = beta`,
+/// `x[1..]` holds `v[1..]` (with `v[0] = 1`) and the result is `tau`, so that
+/// `(I - tau v v^T) x_in = beta e_1`. `tau = 0` (identity) when `x[1..]` is already zero.
+#[inline]
+fn householder(x: &mut [f64]) -> f64 {
+    if x.len() < 2 {
+        return 0.0;
+    }
+    let alpha = x[0];
+    let tail = &mut x[1..];
+    let scale = tail.iter().fold(0.0f64, |m, &v| m.max(v.abs()));
+    if scale == 0.0 {
+        return 0.0;
+    }
+    // Scaled norm: no overflow or underflow for entries of any magnitude.
+    let inv = 1.0 / scale;
+    let ss: f64 = tail.iter().map(|&v| (v * inv) * (v * inv)).sum();
+    let xnorm = scale * ss.sqrt();
+    let beta = -alpha.hypot(xnorm).copysign(alpha);
+    let tau = (beta - alpha) / beta;
+    let f = 1.0 / (alpha - beta);
+    for v in tail.iter_mut() {
+        *v *= f;
+    }
+    x[0] = beta;
+    tau
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ac, ar) = a.split_at(a.len() / 4 * 4);
+    let (bc, br) = b[..a.len()].split_at(ac.len());
+    for (x, y) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ar.iter().zip(br) {
+        s += x * y;
+    }
+    s
+}
+
+/// `y += alpha x`.
+#[inline]
+fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += alpha * x;
+    }
+}
+
+/// Householder QR of the `m x w` column-major panel `p` (leading dimension `m`), unblocked:
+/// `R` in the upper triangle, the reflectors' tails below the diagonal, `tau.len()` reflectors.
+fn panel_qr(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
+    for c in 0..tau.len() {
+        let (left, right) = p.split_at_mut(m * (c + 1));
+        let col = &mut left[m * c + c..m * c + m];
+        let t = householder(col);
+        tau[c] = t;
+        if t == 0.0 {
+            continue;
+        }
+        let v0 = col[0];
+        col[0] = 1.0;
+        for j in 0..w - c - 1 {
+            let dst = &mut right[m * j + c..m * j + m];
+            let s = dot(col, dst);
+            axpy(-t * s, col, dst);
+        }
+        col[0] = v0;
+    }
+}
+
+/// Upper triangular `T` of the compact WY form `H_0 H_1 ... H_{k-1} = I - V T V^T` (LAPACK
+/// `dlarft`, forward, columnwise).
+fn form_t(v: MatRef<'_, f64>, tau: &[f64], mut t: MatMut<'_, f64>) {
+    let k = tau.len();
+    t.fill(0.0);
+    for i in 0..k {
+        t[(i, i)] = tau[i];
+        if i == 0 || tau[i] == 0.0 {
+            continue;
+        }
+        // z = V[:, 0..i]^T v_i (v_i is zero above row i).
+        let z: Vec<f64> = (0..i).map(|j| (i..v.nrows()).map(|r| v[(r, j)] * v[(r, i)]).sum()).collect();
+        for r in 0..i {
+            let mut acc = 0.0;
+            for c in r..i {
+                acc += t[(r, c)] * z[c];
+            }
+            t[(r, i)] = -tau[i] * acc;
+        }
+    }
+}
+
+/// Lower band of a symmetric matrix in compact column storage: entry `(r, c)`, `0 <= r - c <=
+/// 2b`, at `data[(r - c) + ld * c]` with `ld = 2b + 1` (the lower `b` diagonals are the band,
+/// the next `b` hold the bulge of the chase).
+pub struct Band {
+    n: usize,
+    b: usize,
+    ld: usize,
+    data: Vec<f64>,
+}
+
+impl Band {
+    /// The band of half-bandwidth `b` of the lower triangle of `a`.
+    pub fn from_dense(a: MatRef<'_, f64>, b: usize) -> Band {
+        let n = a.nrows();
+        let ld = 2 * b + 1;
+        let mut data = vec![0.0; ld * n];
+        for c in 0..n {
+            for d in 0..=b.min(n - 1 - c) {
+                data[d + ld * c] = a[(c + d, c)];
+            }
+        }
+        Band { n, b, ld, data }
+    }
+    #[inline]
+    fn idx(&self, r: usize, c: usize) -> usize {
+        debug_assert!(r >= c && r - c < self.ld);
+        (r - c) + self.ld * c
+    }
+}
+
+/// Reduces the band to tridiagonal form by Householder bulge chasing; returns the diagonal and
+/// the sub-diagonal.
+///
+/// Sweep `i` builds the reflector that annihilates column `i` below the sub-diagonal (rows
+/// `i+2 .. i+b`), applies it to the diagonal block from both sides and to the block below from
+/// the right, which fills that block (the bulge); the reflector of the bulge's first column is
+/// applied from the left to the rest of the bulge, to the next diagonal block from both sides
+/// and to the block below it from the right, and so on to the end of the band. The rest of
+/// each bulge is annihilated by the following sweeps, so the fill never reaches beyond `2b`
+/// diagonals (LAPACK `dsb2st_kernels`, types 1-3).
+pub fn band_to_tridiagonal(mut band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec<f64>)> {
+    let n = band.n;
+    let b = band.b;
+    let mut v = vec![0.0; b];
+    let mut y = vec![0.0; b];
+    for i in 0..n.saturating_sub(2) {
+        if i % 64 == 0 {
+            exec.check()?;
+            exec.progress.set_done(i, n);
+        }
+        // Block: reflector from column c0 rows r0..r1, then columns c0+1..c0+w from the left.
+        let mut c0 = i;
+        let mut w = 1;
+        let mut r0 = i + 1;
+        while r0 < n {
+            let r1 = n.min(r0 + b);
+            let m = r1 - r0;
+            let h = band.idx(r0, c0);
+            let col = &mut band.data[h..h + m];
+            let tau = householder(col);
+            if tau != 0.0 {
+                v[0] = 1.0;
+                v[1..m].copy_from_slice(&col[1..m]);
+                col[1..m].fill(0.0);
+                chase_step(&mut band, &v[..m], tau, c0, w, r0, r1, &mut y);
+            }
+            c0 = r0;
+            w = m;
+            r0 = r1;
+        }
+    }
+    exec.progress.set_done(n, n);
+    let d = (0..n).map(|c| band.data[band.idx(c, c)]).collect();
+    let e = (0..n.saturating_sub(1)).map(|c| band.data[band.idx(c + 1, c)]).collect();
+    Ok((d, e))
+}
+
+/// Applies `H = I - tau v v^T` (rows and columns `r0..r1`) to the columns `c0+1..c0+w` from
+/// the left, to the diagonal block from both sides, and to the block below from the right.
+fn chase_step(band: &mut Band, v: &[f64], tau: f64, c0: usize, w: usize, r0: usize, r1: usize, y: &mut [f64]) {
+    let n = band.n;
+    let m = r1 - r0;
+    // Left: the rest of the block the reflector came from.
+    for c in c0 + 1..c0 + w {
+        let h = band.idx(r0, c);
+        let col = &mut band.data[h..h + m];
+        let s = dot(v, col);
+        axpy(-tau * s, v, col);
+    }
+    // Both sides on the diagonal block D (lower triangle): y = tau D v,
+    // y -= (tau/2)(y.v) v, D -= v y^T + y v^T.
+    let y = &mut y[..m];
+    y.fill(0.0);
+    for c in 0..m {
+        let h = band.idx(r0 + c, r0 + c);
+        let col = &band.data[h..h + m - c];
+        // col[k] = D[c + k, c].
+        let vc = v[c];
+        y[c] += col[0] * vc + dot(&col[1..], &v[c + 1..]);
+        axpy(vc, &col[1..], &mut y[c + 1..]);
+    }
+    for yi in y.iter_mut() {
+        *yi *= tau;
+    }
+    let alpha = -0.5 * tau * dot(y, v);
+    axpy(alpha, v, y);
+    for c in 0..m {
+        let h = band.idx(r0 + c, r0 + c);
+        let col = &mut band.data[h..h + m - c];
+        axpy(-y[c], &v[c..], col);
+        axpy(-v[c], &y[c..], col);
+    }
+    // Right: the block below, rows r1..r2, columns r0..r1: z = B v, B -= tau z v^T.
+    let r2 = n.min(r1 + band.b);
+    if r2 > r1 {
+        let q = r2 - r1;
+        let mut z = [0.0f64; 256];
+        let mut zv;
+        let z: &mut [f64] = if q <= z.len() {
+            &mut z[..q]
+        } else {
+            zv = vec![0.0; q];
+            &mut zv
+        };
+        for (c, &vc) in v.iter().enumerate() {
+            let h = band.idx(r1, r0 + c);
+            axpy(vc, &band.data[h..h + q], z);
+        }
+        for (c, &vc) in v.iter().enumerate() {
+            let h = band.idx(r1, r0 + c);
+            axpy(-tau * vc, z, &mut band.data[h..h + q]);
+        }
+    }
+}
+
+/// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d` and sub-diagonal `e`,
+/// ascending (faer's implicit QR, eigenvalues only).
+pub fn tridiagonal_eigenvalues(d: &[f64], e: &[f64]) -> Result<Vec<f64>> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    let n = d.len();
+    let mut s = faer::Col::<f64>::zeros(n);
+    let mut sub = e.to_vec();
+    sub.resize(n, 0.0);
+    let req = faer::linalg::temp_mat_scratch::<f64>(n, 1).and(faer::linalg::temp_mat_scratch::<f64>(n, 1));
+    let mut mem = MemBuffer::new(req);
+    faer::linalg::evd::tridiagonal_self_adjoint_evd(
+        faer::ColRef::from_slice(d).as_diagonal(),
+        faer::ColRef::from_slice(&sub).as_diagonal(),
+        s.as_mut().as_diagonal_mut(),
+        None,
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| Error::no_convergence(format!("tridiagonal QR failed: {e:?}")))?;
+    let mut vals: Vec<f64> = s.iter().copied().collect();
+    vals.sort_by(|a, b| a.total_cmp(b));
+    Ok(vals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random_sym(n: usize, seed: u64) -> Mat<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut a = Mat::<f64>::zeros(n, n);
+        for j in 0..n {
+            for i in j..n {
+                let x: f64 = rng.random_range(-1.0..1.0);
+                a[(i, j)] = x;
+                a[(j, i)] = x;
+            }
+        }
+        a
+    }
+
+    fn reference(a: &Mat<f64>) -> Vec<f64> {
+        let mut v = a.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        v.sort_by(|x, y| x.total_cmp(y));
+        v
+    }
+
+    fn norm(a: &Mat<f64>) -> f64 {
+        a.norm_l2().max(f64::MIN_POSITIVE)
+    }
+
+    /// Two-stage eigenvalues against faer's dense solver, to 1e-10 ||A||_F.
+    fn check(a: Mat<f64>, b: usize, threads: usize) {
+        let want = reference(&a);
+        let scale = norm(&a);
+        let got = sym_eigenvalues(a, b, &Exec::with_threads(threads)).unwrap();
+        assert_eq!(got.len(), want.len());
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= 1e-10 * scale, "b={b} k={k}: {g} vs {w} (||A|| {scale})");
+        }
+    }
+
+    #[test]
+    fn random_matrices_match_faer() {
+        let b = 8;
+        for (s, n) in [1usize, 2, 3, b - 1, b, b + 1, 2 * b + 3, 61, 300].into_iter().enumerate() {
+            check(random_sym(n, s as u64), b, 1);
+        }
+        for n in [1usize, 2, 3, 31, 32, 33, 67, 700] {
+            check(random_sym(n, 100 + n as u64), DEFAULT_BANDWIDTH, 2);
+        }
+    }
+
+    #[test]
+    fn bandwidths_from_one_to_n() {
+        let a = random_sym(40, 7);
+        for b in [1, 2, 3, 5, 16, 39, 40, 100] {
+            check(a.clone(), b, 1);
+        }
+    }
+
+    #[test]
+    fn band_is_band_and_similar() {
+        // Stage 1 alone: the result is banded and keeps the trace and the Frobenius norm.
+        let n = 50;
+        let b = 6;
+        let a = random_sym(n, 3);
+        let mut r = a.clone();
+        dense_to_band(r.as_mut(), b, &Exec::sequential(), Par::Seq).unwrap();
+        let mut fro_a = 0.0;
+        let mut fro_r = 0.0;
+        for j in 0..n {
+            for i in j..n {
+                let f = if i == j { 1.0 } else { 2.0 };
+                fro_a += f * a[(i, j)] * a[(i, j)];
+                fro_r += f * r[(i, j)] * r[(i, j)];
+                if i > j + b {
+                    assert_eq!(r[(i, j)], 0.0);
+                }
+            }
+        }
+        assert!((fro_a - fro_r).abs() < 1e-12 * fro_a);
+        let tr_a: f64 = (0..n).map(|i| a[(i, i)]).sum();
+        let tr_r: f64 = (0..n).map(|i| r[(i, i)]).sum();
+        assert!((tr_a - tr_r).abs() < 1e-12 * n as f64);
+    }
+
+    #[test]
+    fn repeated_zero_and_diagonal_spectra() {
+        let n = 90;
+        // Zero matrix.
+        let got = sym_eigenvalues(Mat::zeros(n, n), 8, &Exec::sequential()).unwrap();
+        assert!(got.iter().all(|&x| x == 0.0));
+        // Diagonal: the eigenvalues are the diagonal, sorted.
+        let mut a = Mat::<f64>::zeros(n, n);
+        for i in 0..n {
+            a[(i, i)] = ((i * 37) % n) as f64 - 20.0;
+        }
+        let got = sym_eigenvalues(a.clone(), 8, &Exec::sequential()).unwrap();
+        let mut want: Vec<f64> = (0..n).map(|i| a[(i, i)]).collect();
+        want.sort_by(|x, y| x.total_cmp(y));
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-13 * 70.0);
+        }
+        // Identity + rank one u u^T: 1 (n-1 times) and 1 + |u|^2.
+        let u: Vec<f64> = (0..n).map(|i| ((i % 7) as f64 - 3.0) / 5.0).collect();
+        let mut a = Mat::<f64>::identity(n, n);
+        for j in 0..n {
+            for i in 0..n {
+                a[(i, j)] += u[i] * u[j];
+            }
+        }
+        let uu: f64 = u.iter().map(|x| x * x).sum();
+        let got = sym_eigenvalues(a.clone(), 8, &Exec::sequential()).unwrap();
+        for &g in &got[..n - 1] {
+            assert!((g - 1.0).abs() < 1e-12 * (1.0 + uu));
+        }
+        assert!((got[n - 1] - 1.0 - uu).abs() < 1e-12 * (1.0 + uu));
+        check(a, 8, 1);
+        // Block diagonal with repeated blocks: every eigenvalue three times.
+        let blk = random_sym(20, 11);
+        let mut a = Mat::<f64>::zeros(60, 60);
+        for k in 0..3 {
+            for j in 0..20 {
+                for i in 0..20 {
+                    a[(20 * k + i, 20 * k + j)] = blk[(i, j)];
+                }
+            }
+        }
+        let single = reference(&blk);
+        let got = sym_eigenvalues(a.clone(), 8, &Exec::sequential()).unwrap();
+        for (k, g) in got.iter().enumerate() {
+            assert!((g - single[k / 3]).abs() < 1e-10 * norm(&blk));
+        }
+        check(a, 8, 1);
+    }
+
+    #[test]
+    fn only_the_lower_triangle_is_read() {
+        let mut a = random_sym(45, 5);
+        let want = reference(&a);
+        for j in 1..45 {
+            for i in 0..j {
+                a[(i, j)] = f64::NAN;
+            }
+        }
+        let got = sym_eigenvalues(a, 8, &Exec::sequential()).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-10 * 45.0);
+        }
+    }
+
+    #[test]
+    fn typed_errors() {
+        let mut a = random_sym(10, 1);
+        a[(7, 2)] = f64::INFINITY;
+        assert_eq!(sym_eigenvalues(a, 4, &Exec::sequential()).unwrap_err().code, crate::ErrorCode::NotFinite);
+        let a = Mat::<f64>::zeros(3, 4);
+        assert_eq!(sym_eigenvalues(a, 4, &Exec::sequential()).unwrap_err().code, crate::ErrorCode::InvalidInput);
+        let exec = Exec::sequential();
+        exec.cancel.cancel();
+        assert_eq!(sym_eigenvalues(random_sym(40, 2), 4, &exec).unwrap_err().code, crate::ErrorCode::Aborted);
+    }
+}
