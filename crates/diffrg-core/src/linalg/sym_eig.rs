@@ -23,6 +23,7 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::simd::Level;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::{Reborrow, ReborrowMut};
@@ -31,6 +32,10 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 /// Half-bandwidth of the intermediate band (measured on BA Laplacians, N = 2000-8000, 2 cores:
 /// docs/benchmarks.md, "Exact scan: two-stage tridiagonalization").
 pub const DEFAULT_BANDWIDTH: usize = 32;
+
+/// Largest half-bandwidth of the bulge chase (its work vectors live on the stack); wider
+/// requests are clamped.
+pub const MAX_CHASE_B: usize = 128;
 
 /// Eigenvalues of the symmetric matrix whose lower triangle is `a`, ascending (the strict upper
 /// triangle is ignored and overwritten). `bandwidth` is the half-bandwidth `b` of the
@@ -55,7 +60,7 @@ pub fn sym_eigenvalues(mut a: Mat<f64>, bandwidth: usize, exec: &Exec) -> Result
     if n == 0 {
         return Ok(vec![]);
     }
-    let b = bandwidth.clamp(1, n);
+    let b = bandwidth.clamp(1, n.min(MAX_CHASE_B));
     let band = exec.install(|| -> Result<Band> {
         dense_to_band(a.as_mut(), b, exec, exec.par())?;
         Ok(Band::from_dense(a.as_ref(), b))
@@ -116,30 +121,9 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
         let mut t = t.as_mut().submatrix_mut(0, 0, k, k);
         form_t(v.rb(), &tau[..k], t.rb_mut());
         let mut a22 = a.rb_mut().submatrix_mut(j0 + b, j0 + b, m, m);
-        // Y = A22 V with A22 symmetric, lower triangle stored: tril(A22) V + strict_tril(A22)^T V.
+        // Y = A22 V with A22 symmetric, lower triangle stored.
         let mut y = y.as_mut().submatrix_mut(0, 0, m, k);
-        triangular::matmul(
-            y.rb_mut(),
-            BlockStructure::Rectangular,
-            Accum::Replace,
-            a22.rb(),
-            BlockStructure::TriangularLower,
-            v.rb(),
-            BlockStructure::Rectangular,
-            1.0,
-            par,
-        );
-        triangular::matmul(
-            y.rb_mut(),
-            BlockStructure::Rectangular,
-            Accum::Add,
-            a22.rb().transpose(),
-            BlockStructure::StrictTriangularUpper,
-            v.rb(),
-            BlockStructure::Rectangular,
-            1.0,
-            par,
-        );
+        sym_lower_mul(a22.rb(), v.rb(), y.rb_mut(), par);
         // X = Y T; M = T^T (V^T X); W = X - V M / 2.
         let mut x = x.as_mut().submatrix_mut(0, 0, m, k);
         matmul(x.rb_mut(), Accum::Replace, y.rb(), t.rb(), 1.0, par);
@@ -176,10 +160,62 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
     Ok(())
 }
 
+/// Column-block width of [`sym_lower_mul`]: wide enough for matrix-product speed, narrow enough
+/// that the diagonal blocks (done by triangular products) are a small share.
+const SYMM_BLOCK: usize = 256;
+
+/// `y = a v` for symmetric `a` of which only the lower triangle is read (BLAS `dsymm`), by
+/// column blocks `J`: the diagonal block by two triangular products, the block below it, `A_IJ`,
+/// by two plain products `y_I += A_IJ v_J` and `y_J += A_IJ^T v_I` (faer's triangular products
+/// alone run at half the speed of its plain ones here).
+fn sym_lower_mul(a: MatRef<'_, f64>, v: MatRef<'_, f64>, mut y: MatMut<'_, f64>, par: Par) {
+    let m = a.nrows();
+    let mut j = 0;
+    while j < m {
+        let nb = SYMM_BLOCK.min(m - j);
+        let d = a.submatrix(j, j, nb, nb);
+        let accum = if j == 0 { Accum::Replace } else { Accum::Add };
+        triangular::matmul(
+            y.rb_mut().subrows_mut(j, nb),
+            BlockStructure::Rectangular,
+            accum,
+            d,
+            BlockStructure::TriangularLower,
+            v.subrows(j, nb),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        triangular::matmul(
+            y.rb_mut().subrows_mut(j, nb),
+            BlockStructure::Rectangular,
+            Accum::Add,
+            d.transpose(),
+            BlockStructure::StrictTriangularUpper,
+            v.subrows(j, nb),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        let rest = m - j - nb;
+        if rest > 0 {
+            let below = a.submatrix(j + nb, j, rest, nb);
+            let (top, bottom) = y.rb_mut().split_at_row_mut(j + nb);
+            let mut yj = top.subrows_mut(j, nb);
+            let mut yi = bottom;
+            // The rows below J are first written by this product when J is the first block.
+            let acc_i = if j == 0 { Accum::Replace } else { Accum::Add };
+            matmul(yi.rb_mut(), acc_i, below, v.subrows(j, nb), 1.0, par);
+            matmul(yj.rb_mut(), Accum::Add, below.transpose(), v.subrows(j + nb, rest), 1.0, par);
+        }
+        j += nb;
+    }
+}
+
 /// Householder reflector (LAPACK `dlarfg`) annihilating `x[1..]`: on return `x[0] = beta`,
 /// `x[1..]` holds `v[1..]` (with `v[0] = 1`) and the result is `tau`, so that
 /// `(I - tau v v^T) x_in = beta e_1`. `tau = 0` (identity) when `x[1..]` is already zero.
-#[inline]
+#[inline(always)]
 fn householder(x: &mut [f64]) -> f64 {
     if x.len() < 2 {
         return 0.0;
@@ -204,7 +240,7 @@ fn householder(x: &mut [f64]) -> f64 {
     tau
 }
 
-#[inline]
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (ac, ar) = a.split_at(a.len() / 4 * 4);
@@ -222,7 +258,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `y += alpha x`.
-#[inline]
+#[inline(always)]
 fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y += alpha * x;
@@ -285,8 +321,10 @@ pub struct Band {
 
 impl Band {
     /// The band of half-bandwidth `b` of the lower triangle of `a`.
+    /// `b` is clamped to `1..=MAX_CHASE_B`.
     pub fn from_dense(a: MatRef<'_, f64>, b: usize) -> Band {
         let n = a.nrows();
+        let b = b.clamp(1, MAX_CHASE_B);
         let ld = 2 * b + 1;
         let mut data = vec![0.0; ld * n];
         for c in 0..n {
@@ -315,14 +353,54 @@ impl Band {
 /// diagonals (LAPACK `dsb2st_kernels`, types 1-3).
 pub fn band_to_tridiagonal(mut band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec<f64>)> {
     let n = band.n;
+    let level = Level::detect();
+    let sweeps = n.saturating_sub(2);
+    let mut i = 0;
+    while i < sweeps {
+        exec.check()?;
+        exec.progress.set_done(i, sweeps);
+        let next = sweeps.min(i + 64);
+        chase_sweeps(level, &mut band, i, next);
+        i = next;
+    }
+    exec.progress.set_done(sweeps, sweeps);
+    let d = (0..n).map(|c| band.data[band.idx(c, c)]).collect();
+    let e = (0..n.saturating_sub(1)).map(|c| band.data[band.idx(c + 1, c)]).collect();
+    Ok((d, e))
+}
+
+/// Sweeps `from..to` of [`band_to_tridiagonal`], compiled for the vector level (the kernels are
+/// short loops over `b`-vectors in cache; every operation is per lane in a fixed order, without
+/// fused multiply-add, so all levels give the same result: `crate::simd`).
+fn chase_sweeps(level: Level, band: &mut Band, from: usize, to: usize) {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn avx2(band: &mut Band, from: usize, to: usize) {
+        chase_sweeps_body(band, from, to)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512(band: &mut Band, from: usize, to: usize) {
+        chase_sweeps_body(band, from, to)
+    }
+    match level {
+        Level::Baseline => chase_sweeps_body(band, from, to),
+        // SAFETY: the level was detected on this CPU (Level::detect).
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { avx2(band, from, to) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { avx512(band, from, to) },
+    }
+}
+
+#[inline(always)]
+fn chase_sweeps_body(band: &mut Band, from: usize, to: usize) {
+    let n = band.n;
     let b = band.b;
-    let mut v = vec![0.0; b];
-    let mut y = vec![0.0; b];
-    for i in 0..n.saturating_sub(2) {
-        if i % 64 == 0 {
-            exec.check()?;
-            exec.progress.set_done(i, n);
-        }
+    let mut v = [0.0f64; MAX_CHASE_B];
+    let mut y = [0.0f64; MAX_CHASE_B];
+    let mut z = [0.0f64; MAX_CHASE_B];
+    for i in from..to {
         // Block: reflector from column c0 rows r0..r1, then columns c0+1..c0+w from the left.
         let mut c0 = i;
         let mut w = 1;
@@ -337,22 +415,19 @@ pub fn band_to_tridiagonal(mut band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec
                 v[0] = 1.0;
                 v[1..m].copy_from_slice(&col[1..m]);
                 col[1..m].fill(0.0);
-                chase_step(&mut band, &v[..m], tau, c0, w, r0, r1, &mut y);
+                chase_step(band, &v[..m], tau, c0, w, r0, r1, &mut y, &mut z);
             }
             c0 = r0;
             w = m;
             r0 = r1;
         }
     }
-    exec.progress.set_done(n, n);
-    let d = (0..n).map(|c| band.data[band.idx(c, c)]).collect();
-    let e = (0..n.saturating_sub(1)).map(|c| band.data[band.idx(c + 1, c)]).collect();
-    Ok((d, e))
 }
 
 /// Applies `H = I - tau v v^T` (rows and columns `r0..r1`) to the columns `c0+1..c0+w` from
 /// the left, to the diagonal block from both sides, and to the block below from the right.
-fn chase_step(band: &mut Band, v: &[f64], tau: f64, c0: usize, w: usize, r0: usize, r1: usize, y: &mut [f64]) {
+#[inline(always)]
+fn chase_step(band: &mut Band, v: &[f64], tau: f64, c0: usize, w: usize, r0: usize, r1: usize, y: &mut [f64], z: &mut [f64]) {
     let n = band.n;
     let m = r1 - r0;
     // Left: the rest of the block the reflector came from.
@@ -389,14 +464,8 @@ fn chase_step(band: &mut Band, v: &[f64], tau: f64, c0: usize, w: usize, r0: usi
     let r2 = n.min(r1 + band.b);
     if r2 > r1 {
         let q = r2 - r1;
-        let mut z = [0.0f64; 256];
-        let mut zv;
-        let z: &mut [f64] = if q <= z.len() {
-            &mut z[..q]
-        } else {
-            zv = vec![0.0; q];
-            &mut zv
-        };
+        let z = &mut z[..q];
+        z.fill(0.0);
         for (c, &vc) in v.iter().enumerate() {
             let h = band.idx(r1, r0 + c);
             axpy(vc, &band.data[h..h + q], z);
@@ -409,28 +478,152 @@ fn chase_step(band: &mut Band, v: &[f64], tau: f64, c0: usize, w: usize, r0: usi
 }
 
 /// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d` and sub-diagonal `e`,
-/// ascending (faer's implicit QR, eigenvalues only).
+/// ascending, by the root-free implicit QL iteration of Pal, Walker and Kahan (Parlett, *The
+/// Symmetric Eigenvalue Problem*, 1998, section 8.15; LAPACK `dsterf`): the iteration carries the
+/// squares of the off-diagonal entries, so a step costs no square root. The matrix is split where
+/// an off-diagonal entry is negligible; each unreduced block is scaled into the safe range and,
+/// when its last diagonal entry is smaller in magnitude than its first, reversed (so that QL
+/// deflates from the small end, as `dsterf`'s choice of QR there). Wilkinson shifts.
+///
+/// Errors: `ERR_NO_CONVERGENCE` after `30 n` iterations in all (not seen on finite input).
+/// Complexity: $O(n^2)$ flops, $O(n)$ memory.
 pub fn tridiagonal_eigenvalues(d: &[f64], e: &[f64]) -> Result<Vec<f64>> {
-    use faer::dyn_stack::{MemBuffer, MemStack};
     let n = d.len();
-    let mut s = faer::Col::<f64>::zeros(n);
-    let mut sub = e.to_vec();
-    sub.resize(n, 0.0);
-    let req = faer::linalg::temp_mat_scratch::<f64>(n, 1).and(faer::linalg::temp_mat_scratch::<f64>(n, 1));
-    let mut mem = MemBuffer::new(req);
-    faer::linalg::evd::tridiagonal_self_adjoint_evd(
-        faer::ColRef::from_slice(d).as_diagonal(),
-        faer::ColRef::from_slice(&sub).as_diagonal(),
-        s.as_mut().as_diagonal_mut(),
-        None,
-        Par::Seq,
-        MemStack::new(&mut mem),
-        Default::default(),
-    )
-    .map_err(|e| Error::no_convergence(format!("tridiagonal QR failed: {e:?}")))?;
-    let mut vals: Vec<f64> = s.iter().copied().collect();
-    vals.sort_by(|a, b| a.total_cmp(b));
-    Ok(vals)
+    let mut d = d.to_vec();
+    let mut e: Vec<f64> = (0..n.saturating_sub(1)).map(|i| e[i]).collect();
+    let eps = 0.5 * f64::EPSILON;
+    let safmin = f64::MIN_POSITIVE;
+    let ssfmax = (1.0 / safmin).sqrt() / 3.0;
+    let ssfmin = safmin.sqrt() / (eps * eps);
+    let max_iter = 30 * n.max(1);
+    let mut iter = 0;
+    let mut bd = Vec::with_capacity(n);
+    let mut be = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        while end + 1 < n {
+            if e[end].abs() <= (d[end].abs().sqrt() * d[end + 1].abs().sqrt()) * eps {
+                e[end] = 0.0;
+                break;
+            }
+            end += 1;
+        }
+        let (lo, hi) = (start, end);
+        start = end + 1;
+        if lo == hi {
+            continue;
+        }
+        // Infinity norm of the block, for the scaling into [ssfmin, ssfmax].
+        let mut anorm = 0.0f64;
+        for i in lo..=hi {
+            let left = if i > lo { e[i - 1].abs() } else { 0.0 };
+            let right = if i < hi { e[i].abs() } else { 0.0 };
+            anorm = anorm.max(d[i].abs() + left + right);
+        }
+        let scale = if anorm > ssfmax {
+            ssfmax / anorm
+        } else if anorm < ssfmin && anorm > 0.0 {
+            ssfmin / anorm
+        } else {
+            1.0
+        };
+        let rev = d[hi].abs() < d[lo].abs();
+        let len = hi - lo + 1;
+        bd.clear();
+        be.clear();
+        for k in 0..len {
+            bd.push(d[if rev { hi - k } else { lo + k }] * scale);
+        }
+        for k in 0..len - 1 {
+            let x = e[if rev { hi - 1 - k } else { lo + k }] * scale;
+            be.push(x * x);
+        }
+        be.push(0.0);
+        root_free_ql(&mut bd, &mut be, eps, &mut iter, max_iter)?;
+        for k in 0..len {
+            d[lo + k] = bd[k] / scale;
+        }
+    }
+    d.sort_by(|a, b| a.total_cmp(b));
+    Ok(d)
+}
+
+/// Root-free QL on one block: `d` the diagonal, `e2[i]` the squared entry `(i + 1, i)`
+/// (`e2.len() == d.len()`, last entry unused). On return `d` holds the eigenvalues (unsorted).
+fn root_free_ql(d: &mut [f64], e2: &mut [f64], eps: f64, iter: &mut usize, max_iter: usize) -> Result<()> {
+    let eps2 = eps * eps;
+    let last = d.len() - 1;
+    let mut l = 0;
+    while l <= last {
+        // The first negligible squared off-diagonal entry at or after l.
+        let mut m = l;
+        while m < last && e2[m].abs() > eps2 * (d[m] * d[m + 1]).abs() {
+            m += 1;
+        }
+        if m < last {
+            e2[m] = 0.0;
+        }
+        if m == l {
+            l += 1;
+            continue;
+        }
+        if m == l + 1 {
+            let (rt1, rt2) = eig2(d[l], e2[l].sqrt(), d[l + 1]);
+            d[l] = rt1;
+            d[l + 1] = rt2;
+            e2[l] = 0.0;
+            l += 2;
+            continue;
+        }
+        if *iter == max_iter {
+            return Err(Error::no_convergence(format!("tridiagonal QL: no convergence after {max_iter} iterations")));
+        }
+        *iter += 1;
+        // Wilkinson shift from the leading 2x2 block.
+        let p = d[l];
+        let rte = e2[l].sqrt();
+        let t = (d[l + 1] - p) / (2.0 * rte);
+        let r = t.hypot(1.0);
+        let sigma = p - rte / (t + r.copysign(t));
+        let mut c = 1.0;
+        let mut s = 0.0;
+        let mut gamma = d[m] - sigma;
+        let mut pp = gamma * gamma;
+        for i in (l..m).rev() {
+            let bb = e2[i];
+            let r = pp + bb;
+            if i + 1 != m {
+                e2[i + 1] = s * r;
+            }
+            let oldc = c;
+            c = pp / r;
+            s = bb / r;
+            let oldgam = gamma;
+            let alpha = d[i];
+            gamma = c * (alpha - sigma) - s * oldgam;
+            d[i + 1] = oldgam + (alpha - gamma);
+            pp = if c != 0.0 { gamma * gamma / c } else { oldc * bb };
+        }
+        e2[l] = s * pp;
+        d[l] = sigma + gamma;
+    }
+    Ok(())
+}
+
+/// Eigenvalues of `[[a, b], [b, c]]`, the larger in magnitude first (LAPACK `dlae2`'s
+/// formulas: the smaller one from the determinant, without cancellation).
+fn eig2(a: f64, b: f64, c: f64) -> (f64, f64) {
+    let sm = a + c;
+    let rt = (a - c).hypot(2.0 * b);
+    let (acmx, acmn) = if a.abs() > c.abs() { (a, c) } else { (c, a) };
+    if sm != 0.0 {
+        let rt1 = 0.5 * (sm + rt.copysign(sm));
+        let rt2 = (acmx / rt1) * acmn - (b / rt1) * b;
+        (rt1, rt2)
+    } else {
+        (0.5 * rt, -0.5 * rt)
+    }
 }
 
 #[cfg(test)]
@@ -580,6 +773,42 @@ mod tests {
         let got = sym_eigenvalues(a, 8, &Exec::sequential()).unwrap();
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-10 * 45.0);
+        }
+    }
+
+    #[test]
+    fn tridiagonal_ql_matches_faer() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for n in [1usize, 2, 3, 4, 10, 200] {
+            for graded in [false, true] {
+                let d: Vec<f64> =
+                    (0..n).map(|i| rng.random_range(-1.0..1.0) * if graded { 10f64.powi(-(i as i32) / 8) } else { 1.0 }).collect();
+                let mut e: Vec<f64> = (0..n.saturating_sub(1)).map(|_| rng.random_range(-1.0..1.0)).collect();
+                if n > 5 {
+                    e[3] = 0.0; // a split
+                }
+                let mut t = Mat::<f64>::zeros(n, n);
+                for i in 0..n {
+                    t[(i, i)] = d[i];
+                    if i + 1 < n {
+                        t[(i + 1, i)] = e[i];
+                        t[(i, i + 1)] = e[i];
+                    }
+                }
+                let want = reference(&t);
+                let got = tridiagonal_eigenvalues(&d, &e).unwrap();
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-12 * norm(&t).max(1.0), "n={n}: {g} vs {w}");
+                }
+            }
+        }
+        // Tiny and huge scales go through the scaling into the safe range.
+        for s in [1e-300, 1e300] {
+            let got = tridiagonal_eigenvalues(&[2.0 * s, 2.0 * s, 2.0 * s], &[s, s]).unwrap();
+            let want = [2.0 - 2f64.sqrt(), 2.0, 2.0 + 2f64.sqrt()];
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g / s - w).abs() < 1e-14, "{g} vs {w} s");
+            }
         }
     }
 
