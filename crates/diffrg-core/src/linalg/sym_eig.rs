@@ -22,7 +22,7 @@
 //! 3. **Tridiagonal eigenvalues**: faer's implicit QR on the tridiagonal matrix, $O(n^2)$.
 
 use crate::error::{Error, Result};
-use crate::exec::Exec;
+use crate::exec::{threads_for_work, Exec};
 use crate::simd::Level;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -125,11 +125,13 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
         // Y = A22 V with A22 symmetric, lower triangle stored.
         let mut y = y.as_mut().submatrix_mut(0, 0, m, k);
         sym_lower_mul(a22.rb(), v.rb(), y.rb_mut(), par);
-        // X = Y T; M = T^T (V^T X); W = X - V M / 2.
+        // X = Y T; M = T^T (V^T X); W = X - V M / 2: O(m k^2) each, threaded only when large
+        // (crate::exec::MIN_WORK_PER_THREAD).
+        let par_small = if threads_for_work(m * k * k, par.degree()) > 1 { par } else { Par::Seq };
         let mut x = x.as_mut().submatrix_mut(0, 0, m, k);
-        matmul(x.rb_mut(), Accum::Replace, y.rb(), t.rb(), 1.0, par);
+        matmul(x.rb_mut(), Accum::Replace, y.rb(), t.rb(), 1.0, par_small);
         let mut s = s.as_mut().submatrix_mut(0, 0, k, k);
-        matmul(s.rb_mut(), Accum::Replace, v.rb().transpose(), x.rb(), 1.0, par);
+        matmul(s.rb_mut(), Accum::Replace, v.rb().transpose(), x.rb(), 1.0, par_small);
         let mut msym = msym.as_mut().submatrix_mut(0, 0, k, k);
         matmul(msym.rb_mut(), Accum::Replace, t.rb().transpose(), s.rb(), 1.0, Par::Seq);
         // A22 -= V W^T + W V^T = [V | W] [W | V]^T: one rank-2k product on the lower triangle.
@@ -139,7 +141,7 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
             let (mut lv, mut lw) = lhs.rb_mut().split_at_col_mut(k);
             lv.copy_from(v.rb());
             lw.copy_from(x.rb());
-            matmul(lw.rb_mut(), Accum::Add, v.rb(), msym.rb(), -0.5, par);
+            matmul(lw.rb_mut(), Accum::Add, v.rb(), msym.rb(), -0.5, par_small);
             let (mut rw, mut rv) = rhs.rb_mut().split_at_col_mut(k);
             rw.copy_from(lw.rb());
             rv.copy_from(v.rb());
