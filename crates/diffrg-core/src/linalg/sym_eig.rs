@@ -79,6 +79,7 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
     let b = b.max(1);
     let mut j0 = 0;
     let total = n.saturating_sub(b + 1).max(1);
+    let level = Level::detect();
     // Scratch, sized for the first (largest) panel and sliced below.
     let m0 = n.saturating_sub(b);
     let mut panel = vec![0.0; m0 * b];
@@ -102,7 +103,7 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
                 p[r + m * c] = a[(j0 + b + r, j0 + c)];
             }
         }
-        panel_qr(p, m, b, &mut tau[..k]);
+        panel_qr(level, p, m, b, &mut tau[..k]);
         for c in 0..b {
             for r in 0..m {
                 a[(j0 + b + r, j0 + c)] = if r <= c { p[r + m * c] } else { 0.0 };
@@ -120,14 +121,14 @@ pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) ->
             }
         }
         let mut t = t.as_mut().submatrix_mut(0, 0, k, k);
-        form_t(v.rb(), &tau[..k], t.rb_mut());
+        let par_small = if threads_for_work(m * k * k, par.degree()) > 1 { par } else { Par::Seq };
+        form_t(v.rb(), &tau[..k], t.rb_mut(), msym.as_mut().submatrix_mut(0, 0, k, k), par_small);
         let mut a22 = a.rb_mut().submatrix_mut(j0 + b, j0 + b, m, m);
         // Y = A22 V with A22 symmetric, lower triangle stored.
         let mut y = y.as_mut().submatrix_mut(0, 0, m, k);
         sym_lower_mul(a22.rb(), v.rb(), y.rb_mut(), par);
         // X = Y T; M = T^T (V^T X); W = X - V M / 2: O(m k^2) each, threaded only when large
         // (crate::exec::MIN_WORK_PER_THREAD).
-        let par_small = if threads_for_work(m * k * k, par.degree()) > 1 { par } else { Par::Seq };
         let mut x = x.as_mut().submatrix_mut(0, 0, m, k);
         matmul(x.rb_mut(), Accum::Replace, y.rb(), t.rb(), 1.0, par_small);
         let mut s = s.as_mut().submatrix_mut(0, 0, k, k);
@@ -270,7 +271,29 @@ fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 
 /// Householder QR of the `m x w` column-major panel `p` (leading dimension `m`), unblocked:
 /// `R` in the upper triangle, the reflectors' tails below the diagonal, `tau.len()` reflectors.
-fn panel_qr(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
+fn panel_qr(level: Level, p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn avx2(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
+        panel_qr_body(p, m, w, tau)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
+        panel_qr_body(p, m, w, tau)
+    }
+    match level {
+        Level::Baseline => panel_qr_body(p, m, w, tau),
+        // SAFETY: the level was detected on this CPU (Level::detect).
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { avx2(p, m, w, tau) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { avx512(p, m, w, tau) },
+    }
+}
+
+#[inline(always)]
+fn panel_qr_body(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
     for c in 0..tau.len() {
         let (left, right) = p.split_at_mut(m * (c + 1));
         let col = &mut left[m * c + c..m * c + m];
@@ -291,21 +314,21 @@ fn panel_qr(p: &mut [f64], m: usize, w: usize, tau: &mut [f64]) {
 }
 
 /// Upper triangular `T` of the compact WY form `H_0 H_1 ... H_{k-1} = I - V T V^T` (LAPACK
-/// `dlarft`, forward, columnwise).
-fn form_t(v: MatRef<'_, f64>, tau: &[f64], mut t: MatMut<'_, f64>) {
+/// `dlarft`, forward, columnwise): `T[..i, i] = -tau_i T[..i, ..i] (V^T V)[..i, i]`, with the
+/// Gram matrix `V^T V` from one matrix product (`g` is `k x k` workspace).
+fn form_t(v: MatRef<'_, f64>, tau: &[f64], mut t: MatMut<'_, f64>, mut g: MatMut<'_, f64>, par: Par) {
     let k = tau.len();
+    matmul(g.rb_mut(), Accum::Replace, v.transpose(), v, 1.0, par);
     t.fill(0.0);
     for i in 0..k {
         t[(i, i)] = tau[i];
-        if i == 0 || tau[i] == 0.0 {
+        if tau[i] == 0.0 {
             continue;
         }
-        // z = V[:, 0..i]^T v_i (v_i is zero above row i).
-        let z: Vec<f64> = (0..i).map(|j| (i..v.nrows()).map(|r| v[(r, j)] * v[(r, i)]).sum()).collect();
         for r in 0..i {
             let mut acc = 0.0;
             for c in r..i {
-                acc += t[(r, c)] * z[c];
+                acc += t[(r, c)] * g[(c, i)];
             }
             t[(r, i)] = -tau[i] * acc;
         }
