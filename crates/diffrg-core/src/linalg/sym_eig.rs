@@ -381,7 +381,8 @@ impl Band {
 /// Parallel sweeps (Haidar, Ltaief & Dongarra 2011): step `s` of sweep `i` touches only the
 /// band columns `[i + 1 + (s - 1) b, i + 1 + (s + 2) b)`, so sweep `i + 1` may run its step `s`
 /// once sweep `i` has finished its step `s + 3`; with that lag, sweeps dealt round-robin to
-/// `exec.threads` threads (at most one per `8b` rows) give the serial result bit for bit.
+/// `exec.threads` threads (at most one per `8b` rows and one per core) give the serial result
+/// bit for bit.
 pub fn band_to_tridiagonal(band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec<f64>)> {
     band_to_tridiagonal_at(band, exec, Level::detect())
 }
@@ -389,7 +390,9 @@ pub fn band_to_tridiagonal(band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec<f64
 fn band_to_tridiagonal_at(mut band: Band, exec: &Exec, level: Level) -> Result<(Vec<f64>, Vec<f64>)> {
     let n = band.n;
     let sweeps = n.saturating_sub(2);
-    let threads = exec.threads.min(n / (8 * band.b)).max(1);
+    // Spin-waiting threads need a core each: no more than the machine has.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let threads = exec.threads.min(cores).min(n / (8 * band.b)).max(1);
     let shared = SharedBand { ptr: band.data.as_mut_ptr(), n, b: band.b, ld: band.ld };
     let sync = Sync_ { done: (0..sweeps).map(|_| AtomicUsize::new(0)).collect(), stop: AtomicBool::new(false), lag: CHASE_LAG };
     let run = |t: usize| -> Result<()> {
