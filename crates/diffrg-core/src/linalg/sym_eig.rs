@@ -19,7 +19,8 @@
 //!    kernels): sweep $i$ annihilates column $i$ below the sub-diagonal and chases the bulge
 //!    down the band one $b$-block at a time. $O(n^2 b)$ flops on blocks that stay in cache;
 //!    no transformation is accumulated (eigenvalues only).
-//! 3. **Tridiagonal eigenvalues**: faer's implicit QR on the tridiagonal matrix, $O(n^2)$.
+//! 3. **Tridiagonal eigenvalues** ([`tridiagonal_eigenvalues`]): the root-free QL iteration of
+//!    Pal, Walker and Kahan (LAPACK `dsterf`), $O(n^2)$.
 
 use crate::error::{Error, Result};
 use crate::exec::{threads_for_work, Exec};
@@ -30,7 +31,7 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Half-bandwidth of the intermediate band (measured on BA Laplacians, N = 2000-8000, 2 cores:
+/// Half-bandwidth of the intermediate band (the fastest of 16-64 on a BA Laplacian, N = 4000:
 /// docs/benchmarks.md, "Exact scan: two-stage tridiagonalization").
 pub const DEFAULT_BANDWIDTH: usize = 32;
 
@@ -40,7 +41,8 @@ pub const MAX_CHASE_B: usize = 128;
 
 /// Eigenvalues of the symmetric matrix whose lower triangle is `a`, ascending (the strict upper
 /// triangle is ignored and overwritten). `bandwidth` is the half-bandwidth `b` of the
-/// intermediate band (clamped to `1..=n`).
+/// intermediate band (clamped to `1..=min(n, MAX_CHASE_B)`). Progress: stage 1 reports into the
+/// first 85% of `exec`'s bar, the chase into the rest.
 ///
 /// Errors: `ERR_NOT_FINITE` when an entry of the lower triangle is NaN or infinite;
 /// `ERR_ABORTED` when `exec` is cancelled; `ERR_NO_CONVERGENCE` when the tridiagonal QR
@@ -63,17 +65,20 @@ pub fn sym_eigenvalues(mut a: Mat<f64>, bandwidth: usize, exec: &Exec) -> Result
     }
     let b = bandwidth.clamp(1, n.min(MAX_CHASE_B));
     let band = exec.install(|| -> Result<Band> {
-        dense_to_band(a.as_mut(), b, exec, exec.par())?;
+        dense_to_band(a.as_mut(), b, &exec.part(0.0, 0.85), exec.par())?;
         Ok(Band::from_dense(a.as_ref(), b))
     })?;
     drop(a);
-    let (d, e) = band_to_tridiagonal(band, exec)?;
+    let (d, e) = band_to_tridiagonal(band, &exec.part(0.85, 1.0))?;
     tridiagonal_eigenvalues(&d, &e)
 }
 
 /// Reduces the symmetric matrix whose lower triangle is `a` to a band of half-bandwidth `b` by
 /// orthogonal similarity, in place: on return the lower triangle holds the band (entries more
-/// than `b` below the diagonal are zero); the strict upper triangle is workspace.
+/// than `b` below the diagonal are zero); the strict upper triangle is workspace. Matrix
+/// products run with `par` (call inside `exec.install`).
+///
+/// Errors: `ERR_ABORTED` when `exec` is cancelled (checked once per panel).
 pub fn dense_to_band(mut a: MatMut<'_, f64>, b: usize, exec: &Exec, par: Par) -> Result<()> {
     let n = a.nrows();
     let b = b.max(1);
@@ -383,6 +388,8 @@ impl Band {
 /// once sweep `i` has finished its step `s + 3`; with that lag, sweeps dealt round-robin to
 /// `exec.threads` threads (at most one per `8b` rows and one per core) give the serial result
 /// bit for bit.
+///
+/// Errors: `ERR_ABORTED` when `exec` is cancelled (checked every 32 sweeps per thread).
 pub fn band_to_tridiagonal(band: Band, exec: &Exec) -> Result<(Vec<f64>, Vec<f64>)> {
     band_to_tridiagonal_at(band, exec, Level::detect())
 }
@@ -959,6 +966,17 @@ mod tests {
                 assert_eq!(got, reference, "{level:?} threads={threads}");
             }
         }
+    }
+
+    #[test]
+    fn progress_is_monotone_and_complete() {
+        let (progress, log) = crate::exec::Progress::recording();
+        let exec = Exec { progress, ..Exec::sequential() };
+        sym_eigenvalues(random_sym(300, 8), 8, &exec).unwrap();
+        let log = log.lock().unwrap();
+        assert!(log.len() >= 20, "{log:?}");
+        assert!(log.windows(2).all(|w| w[0] <= w[1]), "{log:?}");
+        assert!((log.last().unwrap() - 1.0).abs() < 1e-12);
     }
 
     #[test]
