@@ -44,7 +44,8 @@ pub const MAX_CHASE_B: usize = 128;
 /// intermediate band (clamped to `1..=min(n, MAX_CHASE_B)`). Progress: stage 1 reports into the
 /// first 85% of `exec`'s bar, the chase into the rest.
 ///
-/// Errors: `ERR_NOT_FINITE` when an entry of the lower triangle is NaN or infinite;
+/// Errors: `ERR_INVALID_INPUT` when `a` is not square; `ERR_NOT_FINITE` when an entry of the
+/// lower triangle is NaN or infinite;
 /// `ERR_ABORTED` when `exec` is cancelled; `ERR_NO_CONVERGENCE` when the tridiagonal QR
 /// iteration fails (not seen on finite input).
 /// Complexity: $\tfrac43 n^3 + O(n^2 b)$ flops, $n^2 + O(n b)$ values.
@@ -53,15 +54,28 @@ pub fn sym_eigenvalues(mut a: Mat<f64>, bandwidth: usize, exec: &Exec) -> Result
     if a.ncols() != n {
         return Err(Error::invalid_input(format!("sym_eigenvalues: the matrix is {}x{}, not square", n, a.ncols())));
     }
+    let mut amax = 0.0f64;
     for j in 0..n {
         for i in j..n {
-            if !a[(i, j)].is_finite() {
-                return Err(Error::not_finite(format!("sym_eigenvalues: entry ({i}, {j}) is {}", a[(i, j)])));
+            let x = a[(i, j)];
+            if !x.is_finite() {
+                return Err(Error::not_finite(format!("sym_eigenvalues: entry ({i}, {j}) is {x}")));
             }
+            amax = amax.max(x.abs());
         }
     }
     if n == 0 {
         return Ok(vec![]);
+    }
+    // Far from 1 in magnitude, scale by a power of two (exact) so that the products of stage 1
+    // neither overflow nor underflow; the eigenvalues are scaled back at the end.
+    let scale = if amax > 1e100 || (amax > 0.0 && amax < 1e-100) { (-amax.log2().round()).exp2() } else { 1.0 };
+    if scale != 1.0 {
+        for j in 0..n {
+            for i in j..n {
+                a[(i, j)] *= scale;
+            }
+        }
     }
     let b = bandwidth.clamp(1, n.min(MAX_CHASE_B));
     let band = exec.install(|| -> Result<Band> {
@@ -70,7 +84,13 @@ pub fn sym_eigenvalues(mut a: Mat<f64>, bandwidth: usize, exec: &Exec) -> Result
     })?;
     drop(a);
     let (d, e) = band_to_tridiagonal(band, &exec.part(0.85, 1.0))?;
-    tridiagonal_eigenvalues(&d, &e)
+    let mut vals = tridiagonal_eigenvalues(&d, &e)?;
+    if scale != 1.0 {
+        for v in vals.iter_mut() {
+            *v /= scale;
+        }
+    }
+    Ok(vals)
 }
 
 /// Reduces the symmetric matrix whose lower triangle is `a` to a band of half-bandwidth `b` by
@@ -964,6 +984,25 @@ mod tests {
             for threads in [1, 2, 3, 5] {
                 let got = band_to_tridiagonal_at(Band::from_dense(a.as_ref(), b), &Exec::with_threads(threads), level).unwrap();
                 assert_eq!(got, reference, "{level:?} threads={threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_and_tiny_scales() {
+        let n = 70;
+        let a = random_sym(n, 13);
+        let want = reference(&a);
+        for s in [1e300, 1e-300] {
+            let mut big = a.clone();
+            for j in 0..n {
+                for i in 0..n {
+                    big[(i, j)] *= s;
+                }
+            }
+            let got = sym_eigenvalues(big, 8, &Exec::sequential()).unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g / s - w).abs() < 1e-10 * norm(&a), "{g} vs {w} * {s}");
             }
         }
     }
