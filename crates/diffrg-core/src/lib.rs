@@ -27,6 +27,7 @@ pub mod dynamics;
 pub mod graph;
 pub mod infer;
 pub mod laplacian;
+pub mod linalg;
 pub mod mps;
 pub mod platform;
 pub mod rg;

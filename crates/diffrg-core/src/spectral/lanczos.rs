@@ -242,7 +242,9 @@ pub fn gauss_quadrature(t: &Tridiagonal) -> Result<(Vec<f64>, Vec<f64>)> {
     Ok((nodes, weights))
 }
 
-#[inline]
+// Always inlined: the two-stage eigensolver (crate::linalg) calls it from kernels compiled for
+// AVX2/AVX-512, which a non-inlined call would leave.
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     // Four accumulators: vectorizes and reduces round-off growth.
     let mut acc = [0.0f64; 4];
