@@ -164,11 +164,13 @@ impl Exec {
 
 /// Smallest share of a parallel region, in multiply-adds (or comparable floating-point
 /// operations), worth giving one more thread. Waking a parked rayon worker and joining it costs
-/// tens of microseconds (more on a loaded or virtualised machine), about what `2^20`
-/// multiply-adds take at 10-30 GFLOP/s, so a region with less work per thread than this loses
-/// more to the hand-off than it gains (issue 17: MPS compression, 100 sites chi 128 -> 32, was
-/// slower on 2 threads than on 1 with a threshold of `2^17` per region).
-pub const MIN_WORK_PER_THREAD: usize = 1 << 20;
+/// tens of microseconds or more on a virtualised machine, and a split product loses cache
+/// locality, so a region with less work per thread than about `2^22` multiply-adds (0.1-0.4 ms)
+/// loses more than it gains. Measured on an idle 2-core machine (docs/benchmarks.md, "More
+/// threads must never be slower"): MPS compression, 100 sites chi 128 -> 32, was 10 % slower on
+/// 2 threads than on 1 with `2^20` (and with `2^17` before that), and is as fast or faster with
+/// `2^22`; at chi 256 -> 64 the split products still pay (2 threads 10 % faster).
+pub const MIN_WORK_PER_THREAD: usize = 1 << 22;
 
 /// Threads worth using for a region of `work` multiply-adds when `available` are there:
 /// `clamp(work / MIN_WORK_PER_THREAD, 1, available)` (docs/benchmarks.md, "More threads must
