@@ -26,7 +26,8 @@ describe('Leiden and metrics through the public API', () => {
     // the limit is the core's (MAX_SBM_NODES = 20000); a size of 2^32 would wrap at the boundary
     expect(() => stochasticBlockModel([15000, 6000], 0.1, 0.01)).toThrow(TooLargeError);
     expect(() => stochasticBlockModel([15000, 6000], 0.1, 0.01)).toThrow(/limited to 20000 nodes \(got 21000\)/);
-    expect(() => stochasticBlockModel([2 ** 32], 0.1, 0.01)).toThrow(InvalidInputError);
+    expect(() => stochasticBlockModel([2 ** 32], 0.1, 0.01)).toThrow(TooLargeError);
+    expect(() => stochasticBlockModel([-1], 0.1, 0.01)).toThrow(InvalidInputError);
     expect(() => stochasticBlockModel([10], 1.5, 0.01)).toThrow(/pIn must be a probability/);
   });
 

@@ -8,7 +8,7 @@ import { coarseGrain } from './rg';
 import native = require('./native');
 import { Graph, MAX_GENERATED } from './graph';
 import { readLines } from './io/lines';
-import { callNative, runNative, type RunOptions, checkSeed, checkInteger, progressStage } from './run';
+import { callNative, runNative, type RunOptions, checkSeed, checkInteger, progressStage, MAX_U32 } from './run';
 import { InvalidInputError, NotFiniteError, ParseError, TooLargeError } from './errors';
 
 export interface LeidenOptions extends RunOptions {
@@ -140,7 +140,10 @@ export function stochasticBlockModel(
   options: { directed?: boolean; seed?: number } = {},
 ): { graph: Graph; labels: Uint32Array } {
   // sizes cross as u32 (a larger value would wrap); the core checks the total against its sampler's limit
-  sizes.forEach((s, i) => checkInteger(`sizes[${i}]`, s, 0));
+  sizes.forEach((s, i) => {
+    checkNumber(`sizes[${i}]`, s, 0, true);
+    if (s > MAX_U32) throw new TooLargeError(`stochasticBlockModel: sizes[${i}] = ${s} nodes exceeds the sampler's limit`);
+  });
   checkSeed(options.seed);
   const graph = new Graph(callNative(() => native.stochasticBlockModel(sizes, pIn, pOut, options.directed, options.seed)));
   const labels = Uint32Array.from(sizes.flatMap((s, b) => Array<number>(s).fill(b)));
