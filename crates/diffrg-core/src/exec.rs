@@ -198,6 +198,13 @@ fn pool(threads: usize) -> Arc<rayon::ThreadPool> {
         .clone()
 }
 
+/// Columns per task of a column-parallel pass over a matrix with `nrows` rows: about `2^14`
+/// elements, fixed by the shape alone and never by the thread count, so a reduction that adds
+/// its per-task partial sums in task order gives the same bits on any number of threads.
+pub fn column_chunk(nrows: usize) -> usize {
+    ((1 << 14) / nrows.max(1)).max(1)
+}
+
 /// Largest thread count taken from the environment (the TypeScript `threads` option has the
 /// same bound). A larger value, e.g. a typo `DIFFRG_THREADS=1000000`, would spend minutes
 /// spawning threads; it is ignored like any other invalid value.

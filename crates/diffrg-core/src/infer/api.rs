@@ -107,7 +107,7 @@ pub struct HiddenModes {
 }
 
 /// One point of the held-out penalty search.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CvPoint {
     pub lambda_multiplier: f64,
     /// `f64::INFINITY` means no latent part.

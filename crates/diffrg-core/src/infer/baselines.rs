@@ -109,7 +109,7 @@ pub fn var(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<Inferre
     let vs = var_stats(set, o, exec)?;
     let stat = net(&vs.b, n, p);
     let sur: Vec<Mat<f64>> = vs.surrogate_b.iter().map(|b| net(b, n, p)).collect();
-    let (z, pv) = surrogate_pvalues(&stat, &sur)?;
+    let (z, pv) = exec.install(|| surrogate_pvalues(&stat, &sur))?;
     let st = RowStats { weight: unscale(&stat, &vs.scale), z, p: pv, lag: strongest_lag(&vs.b, n, p), sparse: None, score: None };
     let mut g = assemble(Method::Var, st, Diagnostics { converged: true, ..Default::default() });
     g.generator = generator_of(&vs.b, &vs.scale, o, exec)?;
@@ -121,7 +121,7 @@ fn correlation_matrix(c: &Mat<f64>, scale: &[f64]) -> Mat<f64> {
 }
 
 /// Pearson correlation baseline (module docs).
-pub fn correlation(set: &CovarianceSet, _o: &InferOptions, _exec: &Exec) -> Result<InferredGraph> {
+pub fn correlation(set: &CovarianceSet, _o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let scale = standard_scale(&set.full.cov[0]);
     let r = correlation_matrix(&set.full.cov[0], &scale);
     let mut sur = Vec::with_capacity(2 * set.shifts.len());
@@ -130,7 +130,7 @@ pub fn correlation(set: &CovarianceSet, _o: &InferOptions, _exec: &Exec) -> Resu
         sur.push(s.transpose().to_owned());
         sur.push(s);
     }
-    let (z, pv) = surrogate_pvalues(&r, &sur)?;
+    let (z, pv) = exec.install(|| surrogate_pvalues(&r, &sur))?;
     Ok(assemble(
         Method::Correlation,
         RowStats { weight: r, z, p: pv, lag: vec![], sparse: None, score: None },
@@ -165,7 +165,7 @@ pub fn partial_correlation(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -
         let sym = Mat::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.5 * (s[(i, j)] + s[(j, i)]) });
         sur.push(partial_from(&sym, o.ridge, exec));
     }
-    let (z, pv) = surrogate_pvalues(&stat, &sur)?;
+    let (z, pv) = exec.install(|| surrogate_pvalues(&stat, &sur))?;
     Ok(assemble(
         Method::PartialCorrelation,
         RowStats { weight: stat, z, p: pv, lag: vec![], sparse: None, score: None },

@@ -28,6 +28,7 @@ use crate::infer::lowrank::{lipschitz, sparse_low_rank};
 use crate::infer::penalty::{penalty_scales, select_penalties};
 use crate::infer::surrogates::surrogate_pvalues;
 use crate::infer::yule_walker::{design, residual_diag, scaled, standard_scale, VarDesign};
+use crate::linalg::cols::{fold_cols, fold_cols_mut, sum_in_order};
 use faer::Mat;
 
 /// Wald statistic of a lag-summed coupling `s_ij = Σ_k B̃_k,ij` (standardised units):
@@ -113,67 +114,98 @@ pub fn var_with_lgd_score(set: &CovarianceSet, o: &InferOptions, exec: &Exec) ->
 pub(crate) fn moderated_z_with(a: &Mat<f64>, stat: &Mat<f64>, sur: &[Mat<f64>]) -> Mat<f64> {
     let n = a.nrows();
     let m = sur.len() as f64;
+    // r_ij = ln(V_ij a_ij²) where defined (NaN marks the others); column-parallel on the
+    // current rayon pool, as are the passes below.
     let mut r = Mat::<f64>::zeros(n, n);
-    let mut ok = vec![false; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            if i == j || a[(i, j)] == 0.0 {
-                continue;
+    fold_cols_mut(
+        r.as_mut(),
+        || (),
+        |_, j, rc| {
+            for (i, x) in rc.iter_mut().enumerate() {
+                *x = f64::NAN;
+                if i == j || a[(i, j)] == 0.0 {
+                    continue;
+                }
+                let mean = sur.iter().map(|s| s[(i, j)]).sum::<f64>() / m;
+                let var = sur.iter().map(|s| (s[(i, j)] - mean).powi(2)).sum::<f64>() / (m - 1.0);
+                if var > 0.0 {
+                    *x = (var * a[(i, j)].powi(2)).ln();
+                }
             }
-            let mean = sur.iter().map(|x| x[(i, j)]).sum::<f64>() / m;
-            let var = sur.iter().map(|x| (x[(i, j)] - mean).powi(2)).sum::<f64>() / (m - 1.0);
-            if var > 0.0 {
-                r[(i, j)] = (var * a[(i, j)].powi(2)).ln();
-                ok[i * n + j] = true;
-            }
-        }
-    }
+        },
+    );
+    // Two-way fit r_ij ≈ α_i + β_j by alternating row and column means over defined pairs.
     let (mut al, mut be) = (vec![0.0; n], vec![0.0; n]);
+    let row_count = sum_in_order(
+        fold_cols(
+            r.as_ref(),
+            || vec![0.0; n],
+            |acc, _, rc| {
+                for (c, x) in acc.iter_mut().zip(rc) {
+                    if !x.is_nan() {
+                        *c += 1.0;
+                    }
+                }
+            },
+        ),
+        n,
+    );
+    let col_count = fold_cols(r.as_ref(), Vec::new, |acc, _, rc| acc.push(rc.iter().filter(|x| !x.is_nan()).count() as f64)).concat();
     for _ in 0..10 {
-        for i in 0..n {
-            let (mut s, mut c) = (0.0, 0.0);
-            for j in 0..n {
-                if ok[i * n + j] {
-                    s += r[(i, j)] - be[j];
-                    c += 1.0;
-                }
-            }
-            al[i] = if c > 0.0 { s / c } else { 0.0 };
-        }
-        for j in 0..n {
-            let (mut s, mut c) = (0.0, 0.0);
-            for i in 0..n {
-                if ok[i * n + j] {
-                    s += r[(i, j)] - al[i];
-                    c += 1.0;
-                }
-            }
-            be[j] = if c > 0.0 { s / c } else { 0.0 };
-        }
+        let row_sum = sum_in_order(
+            fold_cols(
+                r.as_ref(),
+                || vec![0.0; n],
+                |acc, j, rc| {
+                    for (i, &x) in rc.iter().enumerate() {
+                        if !x.is_nan() {
+                            acc[i] += x - be[j];
+                        }
+                    }
+                },
+            ),
+            n,
+        );
+        al = (0..n).map(|i| if row_count[i] > 0.0 { row_sum[i] / row_count[i] } else { 0.0 }).collect();
+        let col_sum = fold_cols(r.as_ref(), Vec::new, |acc, _, rc| {
+            acc.push(rc.iter().zip(&al).filter(|(x, _)| !x.is_nan()).map(|(x, a)| x - a).sum::<f64>())
+        })
+        .concat();
+        be = (0..n).map(|j| if col_count[j] > 0.0 { col_sum[j] / col_count[j] } else { 0.0 }).collect();
     }
     // Empirical-Bayes shrinkage of the per-pair residual e_ij towards the two-way fit
     // (Smyth 2004): sampling variance of ln V is trigamma((M-1)/2); the excess is real
     // heterogeneity τ².
     let s2 = trigamma((m - 1.0) / 2.0);
-    let (mut se, mut cnt) = (0.0, 0.0);
-    for i in 0..n {
-        for j in 0..n {
-            if ok[i * n + j] {
-                se += (r[(i, j)] - al[i] - be[j]).powi(2);
-                cnt += 1.0;
+    let parts = fold_cols(
+        r.as_ref(),
+        || [0.0; 2],
+        |acc, j, rc| {
+            for (i, &x) in rc.iter().enumerate().filter(|(_, x)| !x.is_nan()) {
+                acc[0] += (x - al[i] - be[j]).powi(2);
+                acc[1] += 1.0;
             }
-        }
-    }
+        },
+    );
+    let (se, cnt) = parts.iter().fold((0.0, 0.0), |(s, c), p| (s + p[0], c + p[1]));
     let tau2 = if cnt > 0.0 { (se / cnt - s2).max(0.0) } else { 0.0 };
     let shrink = tau2 / (tau2 + s2);
-    Mat::from_fn(n, n, |i, j| {
-        if a[(i, j)] == 0.0 {
-            return 0.0;
-        }
-        let fit = al[i] + be[j];
-        let lv = if ok[i * n + j] { fit + shrink * (r[(i, j)] - fit) } else { fit };
-        stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp()
-    })
+    let mut z = Mat::<f64>::zeros(n, n);
+    fold_cols_mut(
+        z.as_mut(),
+        || (),
+        |_, j, zc| {
+            for (i, x) in zc.iter_mut().enumerate() {
+                if a[(i, j)] == 0.0 {
+                    continue;
+                }
+                let fit = al[i] + be[j];
+                let lv = if r[(i, j)].is_nan() { fit } else { fit + shrink * (r[(i, j)] - fit) };
+                *x = stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp();
+            }
+        },
+    );
+    z
 }
 
 /// Trigamma function `ψ'(x)`, `x > 0` (recurrence to `x >= 10`, then the asymptotic series;
@@ -214,7 +246,7 @@ fn tiered_score_of(selected: &[bool], wald: &Mat<f64>) -> Mat<f64> {
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let (partial, sur) = lgd_partial(set, o, exec)?;
-    partial.finish(&sur)
+    exec.install(|| partial.finish(&sur))
 }
 
 /// Everything of an LGD result that does not depend on the surrogates, plus the statistics
@@ -520,6 +552,54 @@ mod tests {
             all.push(res);
         }
         assert_lgd_wins(&all);
+    }
+
+    /// The thread count changes the speed only. Every column-parallel reduction of diffrg's own
+    /// adds its task sums in a fixed order (crate::linalg::cols), so VAR gives the same bits on
+    /// 1 and 3 threads; faer's factorizations inside the SVT may round differently on different
+    /// thread counts, which moves LGD's outputs by a few ulps at most.
+    #[test]
+    fn lgd_is_the_same_on_any_thread_count() {
+        let truth = clustered_network(&NetworkOptions {
+            n: 260,
+            clusters: 4,
+            degree_in: 3.0,
+            degree_out: 0.5,
+            hubs: 2,
+            w_hub: 1.0,
+            hub_self: 3.0,
+            seed: 31,
+            ..Default::default()
+        })
+        .unwrap();
+        let (x, _) = simulate_var1(&truth, 0.3, 0.9, 6_000, 32).unwrap();
+        let hubs: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
+        let obs: Vec<usize> = (0..truth.n).filter(|i| !hubs.contains(i)).take(210).collect();
+        let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+        let o = InferOptions { generator: false, mu_grid: vec![2.0, 0.5], lambda_grid: vec![2.0, 1.0], ..Default::default() };
+        let one = infer_dense(xo.as_ref(), &o, &Exec::with_threads(1)).unwrap();
+        let three = infer_dense(xo.as_ref(), &o, &Exec::with_threads(3)).unwrap();
+        assert!(one.diagnostics.cv.iter().any(|c| c.rank > 0), "no fit with a latent part was evaluated");
+        let ov = InferOptions { method: Method::Var, ..o.clone() };
+        let (v1, v3) = (
+            infer_dense(xo.as_ref(), &ov, &Exec::with_threads(1)).unwrap(),
+            infer_dense(xo.as_ref(), &ov, &Exec::with_threads(3)).unwrap(),
+        );
+        assert_eq!((&v1.weight, &v1.pvalue, &v1.qvalue, &v1.zscore), (&v3.weight, &v3.pvalue, &v3.qvalue, &v3.zscore));
+        assert_eq!(one.diagnostics.cv.len(), three.diagnostics.cv.len());
+        for (a, b) in one.diagnostics.cv.iter().zip(&three.diagnostics.cv) {
+            assert!((a.loglik - b.loglik).abs() <= 1e-10 * a.loglik.abs(), "{a:?} vs {b:?}");
+            assert_eq!((a.rank, a.edges), (b.rank, b.edges));
+        }
+        assert_eq!(one.hidden.as_ref().map(|h| h.rank), three.hidden.as_ref().map(|h| h.rank));
+        for (name, a, b) in
+            [("weight", &one.weight, &three.weight), ("zscore", &one.zscore, &three.zscore), ("pvalue", &one.pvalue, &three.pvalue)]
+        {
+            let scale = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let d = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+            assert!(d <= 1e-12 * scale, "{name}: {d:e} of {scale:e}");
+        }
+        assert_eq!(one.score.iter().filter(|&&x| x >= 2.0).count(), three.score.iter().filter(|&&x| x >= 2.0).count());
     }
 
     /// Hidden population modes (issue 12): two slow common-input hubs per cluster drive their

@@ -20,6 +20,7 @@
 //! `q_(r) = min_{r' >= r} m p_(r') / r'`; edges with `q <= α` are declared at FDR `α`.
 
 use crate::error::{Error, Result};
+use crate::linalg::cols::fold_cols_mut;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -66,37 +67,65 @@ pub fn surrogate_pvalues(observed: &Mat<f64>, surrogates: &[Mat<f64>]) -> Result
         return Err(Error::invalid_input(format!("at least 2 surrogates are needed for p-values (got {m})")));
     }
     let (r, c) = (observed.nrows(), observed.ncols());
-    let mut z = Mat::<f64>::zeros(r, c);
-    let mut p = Mat::<f64>::zeros(r, c);
     let mf = m as f64;
     let df = mf - 1.0;
-    for j in 0..c {
-        for i in 0..r {
-            let mean = surrogates.iter().map(|s| s[(i, j)]).sum::<f64>() / mf;
-            let var = surrogates.iter().map(|s| (s[(i, j)] - mean).powi(2)).sum::<f64>() / df;
-            let sd = var.sqrt() * (1.0 + 1.0 / mf).sqrt();
-            let scale = mean.abs().max(observed[(i, j)].abs()).max(1e-300);
-            if !(sd > 1e-13 * scale) {
-                z[(i, j)] = 0.0;
-                p[(i, j)] = 1.0;
-            } else {
-                let zz = (observed[(i, j)] - mean) / sd;
-                z[(i, j)] = zz;
-                p[(i, j)] = student_t_two_sided(zz, df);
+    // Column-parallel on the current rayon pool (callers run inside `Exec::install`).
+    let mut z = Mat::<f64>::zeros(r, c);
+    fold_cols_mut(
+        z.as_mut(),
+        || (),
+        |_, j, zc| {
+            let oc = observed.col_as_slice(j);
+            for (i, zz) in zc.iter_mut().enumerate() {
+                let mean = surrogates.iter().map(|s| s[(i, j)]).sum::<f64>() / mf;
+                let var = surrogates.iter().map(|s| (s[(i, j)] - mean).powi(2)).sum::<f64>() / df;
+                let sd = var.sqrt() * (1.0 + 1.0 / mf).sqrt();
+                let scale = mean.abs().max(oc[i].abs()).max(1e-300);
+                *zz = if sd > 1e-13 * scale { (oc[i] - mean) / sd } else { 0.0 };
             }
-        }
-    }
+        },
+    );
+    // p = 1 at z = 0, so a zero surrogate spread needs no separate case here.
+    let t = StudentT::new(df);
+    let mut p = Mat::<f64>::zeros(r, c);
+    fold_cols_mut(
+        p.as_mut(),
+        || (),
+        |_, j, pc| {
+            for (x, &zz) in pc.iter_mut().zip(z.col_as_slice(j)) {
+                *x = t.two_sided(zz);
+            }
+        },
+    );
     Ok((z, p))
+}
+
+/// Student's t distribution with `df` degrees of freedom, its normalising constant computed once.
+struct StudentT {
+    df: f64,
+    /// `ln Γ(a + b) - ln Γ(a) - ln Γ(b)` for `a = df/2`, `b = 1/2`.
+    ln_norm: f64,
+}
+
+impl StudentT {
+    fn new(df: f64) -> Self {
+        StudentT { df, ln_norm: ln_beta_norm(df / 2.0, 0.5) }
+    }
+
+    /// `P(|T| >= |t|)` ([`student_t_two_sided`]).
+    fn two_sided(&self, t: f64) -> f64 {
+        if !t.is_finite() {
+            return if t.is_nan() { f64::NAN } else { 0.0 };
+        }
+        let x = self.df / (self.df + t * t);
+        incomplete_beta_normed(x, self.df / 2.0, 0.5, self.ln_norm).clamp(0.0, 1.0)
+    }
 }
 
 /// Two-sided tail probability `P(|T| >= |t|)` of Student's t with `df` degrees of freedom:
 /// `I_{df/(df+t²)}(df/2, 1/2)`.
 pub fn student_t_two_sided(t: f64, df: f64) -> f64 {
-    if !t.is_finite() {
-        return if t.is_nan() { f64::NAN } else { 0.0 };
-    }
-    let x = df / (df + t * t);
-    regularized_incomplete_beta(x, df / 2.0, 0.5).clamp(0.0, 1.0)
+    StudentT::new(df).two_sided(t)
 }
 
 fn ln_gamma(x: f64) -> f64 {
@@ -128,13 +157,23 @@ fn ln_gamma(x: f64) -> f64 {
 /// Regularized incomplete beta `I_x(a, b)` by Lentz's continued fraction (Press et al.,
 /// Numerical Recipes §6.4).
 pub fn regularized_incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
+    incomplete_beta_normed(x, a, b, ln_beta_norm(a, b))
+}
+
+/// `ln Γ(a + b) - ln Γ(a) - ln Γ(b)`.
+fn ln_beta_norm(a: f64, b: f64) -> f64 {
+    ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b)
+}
+
+/// [`regularized_incomplete_beta`] given `ln_norm = ln_beta_norm(a, b)`.
+fn incomplete_beta_normed(x: f64, a: f64, b: f64, ln_norm: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
     if x >= 1.0 {
         return 1.0;
     }
-    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let ln_front = ln_norm + a * x.ln() + b * (1.0 - x).ln();
     if x < (a + 1.0) / (a + b + 2.0) {
         ln_front.exp() * beta_cf(x, a, b) / a
     } else {

@@ -19,6 +19,7 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::linalg::cols::{fold_cols, sum_in_order};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{c64, Accum, Mat, MatRef, Side};
 
@@ -115,16 +116,24 @@ pub fn yule_walker(d: &VarDesign, ridge_rel: f64, exec: &Exec) -> Result<(Mat<f6
 pub fn residual_diag(d: &VarDesign, b: MatRef<f64>, exec: &Exec) -> Vec<f64> {
     let par = exec.par();
     let mut bg = Mat::<f64>::zeros(d.n, d.n * d.p);
-    exec.install(|| faer::linalg::matmul::matmul(bg.as_mut(), Accum::Replace, b, d.gamma.as_ref(), 1.0, par));
-    (0..d.n)
-        .map(|i| {
-            let mut v = d.c0[(i, i)];
-            for c in 0..d.n * d.p {
-                v += -2.0 * b[(i, c)] * d.cplus[(i, c)] + bg[(i, c)] * b[(i, c)];
-            }
-            v
-        })
-        .collect()
+    exec.install(|| {
+        faer::linalg::matmul::matmul(bg.as_mut(), Accum::Replace, b, d.gamma.as_ref(), 1.0, par);
+        // Row sums of `-2 B∘C₊ + (BΓ)∘B`, column-parallel.
+        let parts = fold_cols(
+            bg.as_ref(),
+            || vec![0.0; d.n],
+            |acc, c, gc| {
+                let cc = d.cplus.col_as_slice(c);
+                for i in 0..d.n {
+                    let bic = b[(i, c)];
+                    acc[i] += -2.0 * bic * cc[i] + gc[i] * bic;
+                }
+            },
+        );
+        let mut v = sum_in_order(parts, d.n);
+        v.iter_mut().enumerate().for_each(|(i, x)| *x += d.c0[(i, i)]);
+        v
+    })
 }
 
 /// Gaussian log-likelihood per bin of held-out residuals with variances `resid` under a model

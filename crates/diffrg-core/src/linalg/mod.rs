@@ -3,8 +3,10 @@
 //! - [`sym_eig`]: eigenvalues of a dense symmetric matrix by two-stage tridiagonalization
 //!   (dense to band with matrix products; [`band_chase`]: band to tridiagonal by bulge chasing;
 //!   [`tridiag_ql`]: root-free QL on the tridiagonal matrix).
+//! - [`cols`]: column-parallel passes whose reductions give the same bits on any thread count.
 
 pub mod band_chase;
+pub mod cols;
 mod reflector;
 pub mod sym_eig;
 pub mod tridiag_ql;
