@@ -554,14 +554,12 @@ mod tests {
         assert_lgd_wins(&all);
     }
 
-    /// The thread count changes the speed only. Every column-parallel reduction of diffrg's own
-    /// adds its task sums in a fixed order (crate::linalg::cols), so VAR gives the same bits on
-    /// 1 and 3 threads; faer's factorizations inside the SVT may round differently on different
-    /// thread counts, which moves LGD's outputs by a few ulps at most.
-    #[test]
-    fn lgd_is_the_same_on_any_thread_count() {
+    /// VAR(1) activity of a clustered network of `n` neurons with two slow common-input hubs
+    /// per cluster, never observed, and `frac` of the other neurons observed: (truth, observed
+    /// ids, `steps × observed` activity).
+    fn hidden_hub_activity(n: usize, steps: usize, frac: f64) -> (GroundTruth, Vec<usize>, Mat<f64>) {
         let truth = clustered_network(&NetworkOptions {
-            n: 260,
+            n,
             clusters: 4,
             degree_in: 3.0,
             degree_out: 0.5,
@@ -572,10 +570,21 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let (x, _) = simulate_var1(&truth, 0.3, 0.9, 6_000, 32).unwrap();
-        let hubs: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
-        let obs: Vec<usize> = (0..truth.n).filter(|i| !hubs.contains(i)).take(210).collect();
+        let hub_ids: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
+        let (x, _) = simulate_var1(&truth, 0.3, 0.9, steps, 32).unwrap();
+        let visible: Vec<usize> = (0..truth.n).filter(|i| !hub_ids.contains(i)).collect();
+        let obs: Vec<usize> = observe(visible.len(), frac, 33).into_iter().map(|k| visible[k]).collect();
         let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+        (truth, obs, xo)
+    }
+
+    /// The thread count changes the speed only. Every column-parallel reduction of diffrg's own
+    /// adds its task sums in a fixed order (crate::linalg::cols), so VAR gives the same bits on
+    /// 1 and 3 threads; faer's factorizations inside the SVT may round differently on different
+    /// thread counts, which moves LGD's outputs by a few ulps at most.
+    #[test]
+    fn lgd_is_the_same_on_any_thread_count() {
+        let (_, _, xo) = hidden_hub_activity(260, 6_000, 0.85);
         let o = InferOptions { generator: false, mu_grid: vec![2.0, 0.5], lambda_grid: vec![2.0, 1.0], ..Default::default() };
         let one = infer_dense(xo.as_ref(), &o, &Exec::with_threads(1)).unwrap();
         let three = infer_dense(xo.as_ref(), &o, &Exec::with_threads(3)).unwrap();
@@ -644,23 +653,7 @@ mod tests {
     /// `S̃ = B_YW - L̂` (`weight`).
     #[test]
     fn zscore_keeps_the_cluster_drive_the_latent_part_absorbs() {
-        let truth = clustered_network(&NetworkOptions {
-            n: 120,
-            clusters: 4,
-            degree_in: 3.0,
-            degree_out: 0.5,
-            hubs: 2,
-            w_hub: 1.0,
-            hub_self: 3.0,
-            seed: 31,
-            ..Default::default()
-        })
-        .unwrap();
-        let hub_ids: Vec<usize> = truth.edges.iter().filter(|e| e.0 == e.1).map(|e| e.0).collect();
-        let (x, _) = simulate_var1(&truth, 0.3, 0.9, 20_000, 32).unwrap();
-        let visible: Vec<usize> = (0..truth.n).filter(|i| !hub_ids.contains(i)).collect();
-        let obs: Vec<usize> = observe(visible.len(), 0.5, 33).into_iter().map(|k| visible[k]).collect();
-        let xo = Mat::from_fn(x.nrows(), obs.len(), |t, k| x[(t, obs[k])]);
+        let (truth, obs, xo) = hidden_hub_activity(120, 20_000, 0.5);
         let exec = Exec::with_threads(2);
         let lgd = infer_dense(xo.as_ref(), &InferOptions { generator: false, ..Default::default() }, &exec).unwrap();
         let var = infer_dense(xo.as_ref(), &InferOptions { method: Method::Var, generator: false, ..Default::default() }, &exec).unwrap();
