@@ -477,12 +477,19 @@ struct WindowSpikes {
     neurons: Vec<u32>,
 }
 
+/// Fewest neurons worth one more worker thread. Each worker meets the others at one barrier
+/// per communication window (`d_min` steps); measured on an idle 2-core machine with the
+/// `lif_benchmark` report, 2 threads beat 1 already at 150 neurons each (300 neurons, 10 s:
+/// 0.18 s vs 0.29 s; 1,000 neurons, 5 s: 0.31 s vs 0.44 s). The former bound, 2048, left a
+/// 10,000-neuron network at most 5 threads on any node.
+pub const MIN_NEURONS_PER_THREAD: usize = 256;
+
 /// Simulates the clustered LIF network for `opts.duration` seconds (see the module doc).
 ///
 /// `progress`, if given, is called from one worker with the completed fraction about every
 /// `200 dt` of simulated time. Aborts with `ERR_ABORTED` within a few ms of `exec.cancel`.
 pub fn simulate(opts: &LifOptions, exec: &Exec, progress: Option<&(dyn Fn(f64) + Sync)>) -> Result<LifResult> {
-    simulate_partitioned(opts, exec, progress, 2048)
+    simulate_partitioned(opts, exec, progress, MIN_NEURONS_PER_THREAD)
 }
 
 /// Per-period record of a stimulated run.
@@ -512,7 +519,8 @@ pub fn simulate_stimulated(
     exec: &Exec,
     progress: Option<&(dyn Fn(f64) + Sync)>,
 ) -> Result<(LifResult, StimRecord)> {
-    simulate_with(opts, exec, progress, 2048, Some((stim, controller))).map(|(r, s)| (r, s.expect("stimulated run has a record")))
+    simulate_with(opts, exec, progress, MIN_NEURONS_PER_THREAD, Some((stim, controller)))
+        .map(|(r, s)| (r, s.expect("stimulated run has a record")))
 }
 
 /// [`simulate`] with at least `min_per_thread` neurons per worker (tests use small values to
