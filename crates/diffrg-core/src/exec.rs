@@ -205,6 +205,32 @@ pub fn column_chunk(nrows: usize) -> usize {
     ((1 << 14) / nrows.max(1)).max(1)
 }
 
+/// Stage timer for profiling: with `DIFFRG_TRACE` set (any value) in the environment, each
+/// [`StageTimer::mark`] prints `diffrg trace: <what> <stage> <seconds> s` (time since the
+/// previous mark) to stderr; otherwise it does nothing. The printed stages are where a kernel's
+/// wall time goes, e.g. `DIFFRG_TRACE=1 DIFFRG_SCALING_KERNELS=lgd node benches/scaling.mjs`
+/// (docs/benchmarks.md, "Scaling on one node").
+pub struct StageTimer {
+    what: &'static str,
+    last: Option<std::time::Instant>,
+}
+
+impl StageTimer {
+    pub fn new(what: &'static str) -> Self {
+        static ON: OnceLock<bool> = OnceLock::new();
+        let on = *ON.get_or_init(|| std::env::var_os("DIFFRG_TRACE").is_some());
+        StageTimer { what, last: on.then(std::time::Instant::now) }
+    }
+
+    /// Ends `stage` (started at the previous mark or at [`StageTimer::new`]).
+    pub fn mark(&mut self, stage: &str) {
+        if let Some(t) = self.last {
+            eprintln!("diffrg trace: {} {stage} {:.3} s", self.what, t.elapsed().as_secs_f64());
+            self.last = Some(std::time::Instant::now());
+        }
+    }
+}
+
 /// Largest thread count taken from the environment (the TypeScript `threads` option has the
 /// same bound). A larger value, e.g. a typo `DIFFRG_THREADS=1000000`, would spend minutes
 /// spawning threads; it is ignored like any other invalid value.

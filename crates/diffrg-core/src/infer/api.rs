@@ -345,7 +345,9 @@ pub fn infer_from_covariances(set: &CovarianceSet, o: &InferOptions, exec: &Exec
 pub fn infer_raster(r: &CountRaster, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let plan = covariance_plan(o, r.n_bins)?;
     // Progress: the covariance pass (bins streamed) is the first half, the fit the second.
+    let mut trace = crate::exec::StageTimer::new("infer");
     let set = lagged_covariances(r, &plan, &exec.part(0.0, 0.5))?;
+    trace.mark("covariance pass");
     infer_from_covariances(&set, o, &exec.part(0.5, 1.0))
 }
 

@@ -20,7 +20,7 @@
 //!    the lag-1 coupling when its logarithm is defined.
 
 use crate::error::{Error, Result};
-use crate::exec::Exec;
+use crate::exec::{Exec, StageTimer};
 use crate::infer::api::{assemble, Diagnostics, HiddenModes, InferOptions, InferredGraph, Method, RowStats};
 use crate::infer::baselines::{generator_of, net, strongest_lag, unscale, var_stats};
 use crate::infer::covariance::CovarianceSet;
@@ -246,7 +246,10 @@ fn tiered_score_of(selected: &[bool], wald: &Mat<f64>) -> Mat<f64> {
 /// include the time split and the surrogate lags `d_m + 1..=p` ([`crate::infer::api::covariance_plan`]).
 pub fn lgd(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result<InferredGraph> {
     let (partial, sur) = lgd_partial(set, o, exec)?;
-    exec.install(|| partial.finish(&sur))
+    let mut trace = StageTimer::new("lgd");
+    let g = exec.install(|| partial.finish(&sur));
+    trace.mark("surrogate null");
+    g
 }
 
 /// Everything of an LGD result that does not depend on the surrogates, plus the statistics
@@ -352,22 +355,26 @@ pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result
     if set.max_lag < p {
         return Err(Error::invalid_input(format!("covariances up to lag {p} are needed (got {})", set.max_lag)));
     }
+    let mut trace = StageTimer::new("lgd");
     // Held-out penalty search in the training segment's standardised units.
     let sc = standard_scale(&train.cov[0]);
     let d_tr = design(&scaled(&train.cov[..=p], &sc), p)?;
     let d_te = design(&scaled(&test.cov[..=p], &sc), p)?;
     let sel = select_penalties(&d_tr, &d_te, train.n_bins, test.n_bins, o, exec)?;
+    trace.mark("penalty search");
     let (a_star, b_star, planned) = (sel.lambda_multiplier, sel.mu_multiplier, sel.planned);
 
     // Full-data refit at the chosen multipliers.
     exec.progress.set_done(planned - 1, planned);
     let vs = var_stats(set, o, exec)?;
+    trace.mark("VAR and surrogate solves");
     let (l0f, m0f) = penalty_scales(n, p, set.full.n_bins);
     let lambda = a_star * l0f;
     let mu = if b_star.is_finite() { b_star * m0f } else { f64::INFINITY };
     let lip = lipschitz(&vs.design.gamma, exec)?;
     let fit = sparse_low_rank(&vs.design, lambda, mu, lip, sel.fit.as_ref(), &o.solver, exec)?;
     exec.progress.set(1.0);
+    trace.mark("full-data refit");
 
     // De-sparsified statistic and surrogates.
     let deb = &vs.b - &fit.l;
@@ -403,6 +410,7 @@ pub fn lgd_partial(set: &CovarianceSet, o: &InferOptions, exec: &Exec) -> Result
     });
     let a1 = &fit.s + &fit.l;
     g.generator = generator_of(&a1, &vs.scale, o, exec)?;
+    trace.mark("statistics and generator");
     Ok((LgdPartial { graph: g, null: LgdNullInputs { stat, centred, inv_white_sd, selected } }, sur))
 }
 

@@ -6,7 +6,7 @@
 //! purely sparse model.
 
 use crate::error::Result;
-use crate::exec::Exec;
+use crate::exec::{Exec, StageTimer};
 use crate::infer::api::{CvPoint, InferOptions};
 use crate::infer::lowrank::{lipschitz, sparse_low_rank, SlrFit, SlrOptions};
 use crate::infer::yule_walker::{gaussian_loglik, residual_diag, VarDesign};
@@ -57,7 +57,9 @@ impl Cv<'_> {
             return Ok((ll, fit));
         }
         let mu = if b.is_finite() { b * self.m0 } else { f64::INFINITY };
+        let mut trace = StageTimer::new("lgd penalty search");
         let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &solver, exec)?;
+        trace.mark(&format!("fit a = {a}, b = {b} ({} iterations, rank {})", fit.iterations, fit.rank));
         let bmat = &fit.s + &fit.l;
         let noise = residual_diag(self.train, bmat.as_ref(), exec);
         let resid = residual_diag(self.test, bmat.as_ref(), exec);
