@@ -6,6 +6,11 @@
 //   npm run bench -- scaling                      (sizes from the node: full on >= 8 cores)
 //   DIFFRG_SCALING=smoke node benches/scaling.mjs (seconds on 2 cores; what CI can afford)
 //
+// Each thread count of a kernel runs in a fresh child process (this script with
+// DIFFRG_SCALING_CHILD=kernel:threads), as a user's runs would: in one process, a run on 2
+// threads after a long 1-thread run of LGD at N = 1000 took 21-27 s instead of 19 s (its dense
+// stages slowed by up to 10x), which would bias every speed-up after the first.
+//
 // Env: DIFFRG_SCALING = full | small | smoke (default: full on >= 8 cores, small below),
 // DIFFRG_SCALING_THREADS = "1,2,4" (default: powers of two up to the cores, and the cores),
 // DIFFRG_SCALING_KERNELS = "slq,lif,lgd,rg,mps" (default: all),
@@ -17,7 +22,9 @@
 //   lgd  LGD inference, 1,000 observed neurons, 1.2 x 10^6 bins of 5 ms (penalty search, fit, 19 surrogates)
 //   rg   sparse real-space RG step, BA N = 10^5 m = 2, tau = 0.3
 //   mps  MPS compression, 100 sites, chi 128 -> 32
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { SMOKE, diffrg, machine, rng, time } from './_common.mjs';
 
 const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -35,16 +42,17 @@ const threadList = process.env.DIFFRG_SCALING_THREADS
 const kernels = (process.env.DIFFRG_SCALING_KERNELS ?? 'slq,lif,lgd,rg,mps').split(',');
 const smoke = preset === 'smoke';
 
-console.log(machine());
-console.log(`preset ${preset}, threads ${threadList.join(', ')}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const child = process.env.DIFFRG_SCALING_CHILD?.split(':');
+if (!child) console.log(machine());
+if (!child) console.log(`preset ${preset}, threads ${threadList.join(', ')}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
 // Memory bandwidth at each thread count (smaller arrays in smoke mode: 3 x 16 MiB).
 const triad = new Map();
-for (const t of threadList) {
+for (const t of child ? [] : threadList) {
   const r = await diffrg.memoryBandwidth({ threads: t, length: smoke ? 1 << 21 : 1 << 24, repeats: smoke ? 3 : 5 });
   triad.set(t, r.bytesPerSecond);
 }
-console.log(`triad bandwidth (GB/s): ${threadList.map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
+if (!child) console.log(`triad bandwidth (GB/s): ${threadList.map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
 
 /** Poisson spikes at 4 Hz; each spike of i triggers one of (i + 1) mod N with probability 0.2, 5-15 ms later. */
 function chainSpikes(n, seconds) {
@@ -68,11 +76,27 @@ const B = 32; // lockstep lanes for 30 probes (slq.rs: blocks of up to 32)
 const table = [];
 
 async function measure(name, setup, run, bytes) {
-  const input = await setup();
+  if (child) {
+    // One thread count in this (fresh) process: print the input's label, modelled bytes and time.
+    if (child[0] !== name) return;
+    const input = await setup();
+    const { seconds } = await time(() => run(input, Number(child[1])), { repeat: name === 'mps' ? 3 : 1, warm: name === 'mps' });
+    console.log(JSON.stringify({ label: input.label, bytes: bytes ? bytes(input) : null, seconds }));
+    return;
+  }
   const rows = [];
+  let input;
   for (const t of threadList) {
-    const { seconds } = await time(() => run(input, t), { repeat: name === 'mps' ? 3 : 1, warm: name === 'mps' });
-    rows.push({ t, seconds });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, DIFFRG_SCALING: preset, DIFFRG_SCALING_CHILD: `${name}:${t}` },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 26,
+    });
+    const last = r.stdout?.trim().split('\n').pop();
+    if (r.status !== 0 || !last) throw new Error(`scaling: ${name} on ${t} threads failed (exit ${r.status})`);
+    input = JSON.parse(last);
+    rows.push({ t, seconds: input.seconds });
   }
   const base = rows[0].seconds * rows[0].t; // 1-thread time when the list starts at 1
   console.log(`\n${name}: ${input.label}`);
@@ -82,13 +106,13 @@ async function measure(name, setup, run, bytes) {
     const eff = speed / (r.t / rows[0].t);
     let extra = '';
     if (bytes) {
-      const bw = bytes(input) / r.seconds;
+      const bw = input.bytes / r.seconds;
       extra = `   ${(bw / 1e9).toFixed(1).padStart(13)}   ${((100 * bw) / triad.get(r.t)).toFixed(0).padStart(7)}%`;
     }
     console.log(`${String(r.t).padStart(7)}   ${r.seconds.toFixed(3).padStart(6)}   ${speed.toFixed(2).padStart(7)}x   ${(100 * eff).toFixed(0).padStart(9)}%${extra}`);
-    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base, ...(bytes ? { fractionOfTriad: bytes(input) / r.seconds / triad.get(r.t) } : {}) });
+    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base, ...(bytes ? { fractionOfTriad: input.bytes / r.seconds / triad.get(r.t) } : {}) });
   }
-  if (bytes && rows.some((r) => bytes(input) / r.seconds > triad.get(r.t))) {
+  if (bytes && rows.some((r) => input.bytes / r.seconds > triad.get(r.t))) {
     console.log('(above 100% of the triad: the working set fits in cache at this size, the figure is not a bandwidth; use the full size)');
   }
 }
@@ -149,6 +173,7 @@ if (kernels.includes('mps')) {
   );
 }
 
+if (child) process.exit(0);
 console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (process.env.DIFFRG_SCALING_JSON) {
   const { writeFileSync } = await import('node:fs');
