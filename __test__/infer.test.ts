@@ -53,6 +53,18 @@ describe('inferSpikes', () => {
     expect(r.weight.length).toBe(36);
   });
 
+  it('indexes large and sparse neuron ids the same way as small ones', async () => {
+    // Ids are any non-negative safe integers: renumbering them changes nothing but the ids.
+    const big = { neurons: Array.from(data.neurons, (id) => 2 ** 40 + 1000 * id), times: data.times };
+    const [a, b] = await Promise.all([
+      diffrg.inferSpikes(data, { method: 'var', threads: 1 }),
+      diffrg.inferSpikes(big, { method: 'var', threads: 1 }),
+    ]);
+    expect(b.ids).toEqual(a.ids.map((id) => 2 ** 40 + 1000 * id));
+    expect(Array.from(b.weight)).toEqual(Array.from(a.weight));
+    expect(Array.from(b.pvalue)).toEqual(Array.from(a.pvalue));
+  });
+
   it('runs every baseline through the same API', async () => {
     for (const method of ['correlation', 'partial-correlation', 'var'] as const) {
       const r = await diffrg.inferSpikes(data, { method, threads: 2 });
