@@ -478,10 +478,11 @@ struct WindowSpikes {
 }
 
 /// Fewest neurons worth one more worker thread. Each worker meets the others at one barrier
-/// per communication window (`d_min` steps); measured on an idle 2-core machine with the
-/// `lif_benchmark` report, 2 threads beat 1 already at 150 neurons each (300 neurons, 10 s:
-/// 0.18 s vs 0.29 s; 1,000 neurons, 5 s: 0.31 s vs 0.44 s). The former bound, 2048, left a
-/// 10,000-neuron network at most 5 threads on any node.
+/// per communication window (`d_min` steps). On an idle 2-core machine 2 threads beat 1 at 500
+/// neurons each (`LIF_N=1000 LIF_T=5 LIF_THREADS=1` and `=2 cargo run --release -p diffrg-core
+/// --example reports -- lif_benchmark`: 0.44 s and 0.31 s); the bound leaves room for smaller
+/// shares on many-core nodes. The former bound, 2048, left a 10,000-neuron network at most 5
+/// threads on any node.
 pub const MIN_NEURONS_PER_THREAD: usize = 256;
 
 /// Simulates the clustered LIF network for `opts.duration` seconds (see the module doc).
