@@ -7,9 +7,9 @@
 //   DIFFRG_SCALING=smoke node benches/scaling.mjs (seconds on 2 cores; what CI can afford)
 //
 // Each thread count of a kernel runs in a fresh child process (this script with
-// DIFFRG_SCALING_CHILD=kernel:threads), as a user's runs would: in one process, a run on 2
-// threads after a long 1-thread run of LGD at N = 1000 took 21-27 s instead of 19 s (its dense
-// stages slowed by up to 10x), which would bias every speed-up after the first.
+// DIFFRG_SCALING_CHILD=kernel:threads), as a user's runs would: when this script ran every thread
+// count in one process, LGD at full size took 26.8-27.2 s on 2 threads after its 1-thread run, and
+// 19.0-19.2 s in a fresh process (2-core machine, 2026-12-06), which biased every speed-up.
 //
 // Env: DIFFRG_SCALING = full | small | smoke (default: full on >= 8 cores, small below),
 // DIFFRG_SCALING_THREADS = "1,2,4" (default: powers of two up to the cores, and the cores),

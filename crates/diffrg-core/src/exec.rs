@@ -222,8 +222,9 @@ impl StageTimer {
         StageTimer { what, last: on.then(std::time::Instant::now) }
     }
 
-    /// Ends `stage` (started at the previous mark or at [`StageTimer::new`]).
-    pub fn mark(&mut self, stage: &str) {
+    /// Ends `stage` (started at the previous mark or at [`StageTimer::new`]); `stage` is only
+    /// formatted when tracing is on (pass `format_args!(..)` for a computed name).
+    pub fn mark(&mut self, stage: impl std::fmt::Display) {
         if let Some(t) = self.last {
             eprintln!("diffrg trace: {} {stage} {:.3} s", self.what, t.elapsed().as_secs_f64());
             self.last = Some(std::time::Instant::now());

@@ -26,9 +26,9 @@ use crate::infer::baselines::{generator_of, net, strongest_lag, unscale, var_sta
 use crate::infer::covariance::CovarianceSet;
 use crate::infer::lowrank::{lipschitz, sparse_low_rank};
 use crate::infer::penalty::{penalty_scales, select_penalties};
-use crate::infer::surrogates::surrogate_pvalues;
+use crate::infer::surrogates::{pvalues_from_moments, surrogate_moments, SurrogateMoments};
 use crate::infer::yule_walker::{design, residual_diag, scaled, standard_scale, VarDesign};
-use crate::linalg::cols::{fold_cols, fold_cols_mut, sum_in_order};
+use crate::linalg::cols::{fold_cols, for_cols_mut, sum_in_order};
 use faer::Mat;
 
 /// Wald statistic of a lag-summed coupling `s_ij = Σ_k B̃_k,ij` (standardised units):
@@ -94,7 +94,7 @@ pub(crate) fn moderated_z(
 ) -> Result<Mat<f64>> {
     let ones = Mat::from_fn(d.n, d.n, |_, _| 1.0);
     let a = wald_z(d, solver, &ones, fitted, exec)?; // 1/sqrt(a_ij)
-    Ok(moderated_z_with(&a, stat, sur))
+    Ok(exec.install(|| moderated_z_with(&a, stat, &surrogate_moments(sur))))
 }
 
 /// The VAR estimate ranked by LGD's moderated, null-centred statistic (no sparse selection, no
@@ -111,29 +111,18 @@ pub fn var_with_lgd_score(set: &CovarianceSet, o: &InferOptions, exec: &Exec) ->
 
 /// [`moderated_z`] with the inverse white-noise standard deviations `a_ij = 1/sqrt(σ_i² v_j)`
 /// precomputed (`wald_z` of a matrix of ones): the part that needs the surrogates.
-pub(crate) fn moderated_z_with(a: &Mat<f64>, stat: &Mat<f64>, sur: &[Mat<f64>]) -> Mat<f64> {
+pub(crate) fn moderated_z_with(a: &Mat<f64>, stat: &Mat<f64>, mo: &SurrogateMoments) -> Mat<f64> {
     let n = a.nrows();
-    let m = sur.len() as f64;
+    let m = mo.count as f64;
     // r_ij = ln(V_ij a_ij²) where defined (NaN marks the others); column-parallel on the
     // current rayon pool, as are the passes below.
     let mut r = Mat::<f64>::zeros(n, n);
-    fold_cols_mut(
-        r.as_mut(),
-        || (),
-        |_, j, rc| {
-            for (i, x) in rc.iter_mut().enumerate() {
-                *x = f64::NAN;
-                if i == j || a[(i, j)] == 0.0 {
-                    continue;
-                }
-                let mean = sur.iter().map(|s| s[(i, j)]).sum::<f64>() / m;
-                let var = sur.iter().map(|s| (s[(i, j)] - mean).powi(2)).sum::<f64>() / (m - 1.0);
-                if var > 0.0 {
-                    *x = (var * a[(i, j)].powi(2)).ln();
-                }
-            }
-        },
-    );
+    for_cols_mut(r.as_mut(), |j, rc| {
+        for (i, x) in rc.iter_mut().enumerate() {
+            let var = mo.var[(i, j)];
+            *x = if i != j && a[(i, j)] != 0.0 && var > 0.0 { (var * a[(i, j)].powi(2)).ln() } else { f64::NAN };
+        }
+    });
     // Two-way fit r_ij ≈ α_i + β_j by alternating row and column means over defined pairs.
     let (mut al, mut be) = (vec![0.0; n], vec![0.0; n]);
     let row_count = sum_in_order(
@@ -191,20 +180,13 @@ pub(crate) fn moderated_z_with(a: &Mat<f64>, stat: &Mat<f64>, sur: &[Mat<f64>]) 
     let tau2 = if cnt > 0.0 { (se / cnt - s2).max(0.0) } else { 0.0 };
     let shrink = tau2 / (tau2 + s2);
     let mut z = Mat::<f64>::zeros(n, n);
-    fold_cols_mut(
-        z.as_mut(),
-        || (),
-        |_, j, zc| {
-            for (i, x) in zc.iter_mut().enumerate() {
-                if a[(i, j)] == 0.0 {
-                    continue;
-                }
-                let fit = al[i] + be[j];
-                let lv = if r[(i, j)].is_nan() { fit } else { fit + shrink * (r[(i, j)] - fit) };
-                *x = stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp();
-            }
-        },
-    );
+    for_cols_mut(z.as_mut(), |j, zc| {
+        for (i, x) in zc.iter_mut().enumerate().filter(|&(i, _)| a[(i, j)] != 0.0) {
+            let fit = al[i] + be[j];
+            let lv = if r[(i, j)].is_nan() { fit } else { fit + shrink * (r[(i, j)] - fit) };
+            *x = stat[(i, j)] * a[(i, j)] * (-lv / 2.0).exp();
+        }
+    });
     z
 }
 
@@ -308,8 +290,13 @@ impl LgdNullInputs {
         // tiers. Community detection weighs edges by it: on clustered networks the hidden-mode
         // part L̂ holds the shared within-community drive (the block mean of the coupling), so
         // z-scores of S̃ alone lose the communities (docs/lgd.md, "Output").
-        let (_, pv) = surrogate_pvalues(&self.stat, sur)?;
-        let zmod = moderated_z_with(&self.inv_white_sd, &self.centred, sur);
+        if sur.len() < 2 {
+            return Err(Error::invalid_input(format!("at least 2 surrogates are needed for p-values (got {})", sur.len())));
+        }
+        // One pass over the surrogates serves both the p-values and the moderated z-scores.
+        let mo = surrogate_moments(sur);
+        let (_, pv) = pvalues_from_moments(&self.stat, &mo);
+        let zmod = moderated_z_with(&self.inv_white_sd, &self.centred, &mo);
         let score = tiered_score_of(&self.selected, &zmod);
         let g = assemble(
             Method::Lgd,

@@ -22,14 +22,14 @@
 //! for `L`. For large `N` the SVT uses a warm-started randomized subspace iteration (Halko,
 //! Martinsson & Tropp 2011) whose subspace grows until the smallest computed singular value
 //! falls below the threshold, so every singular value above it is captured; once the subspace
-//! would cover half the rows, the SVT takes every triple from the eigenpairs of `M Mᵀ` instead
-//! (half the cost of a thin SVD at `N = 1000`).
+//! would cover a quarter of the rows, the SVT takes every triple from the eigenpairs of `M Mᵀ`
+//! instead (one `N × N` symmetric eigendecomposition in place of a thin SVD of `M`).
 //! Cost per iteration: one `N × Np × Np` product plus `O(N · Np · k)` for the SVT.
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::infer::yule_walker::VarDesign;
-use crate::linalg::cols::{fold_cols, fold_cols_mut};
+use crate::linalg::cols::{fold_cols, for_cols_mut};
 use faer::{Accum, Col, Mat, MatRef};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -168,9 +168,9 @@ impl Svt {
     }
 
     /// Every singular triple above `tau` from the eigenpairs of the Gram matrix `M Mᵀ`
-    /// (`nrows <= ncols`): `σ² = λ`, `V = Mᵀ U Σ⁻¹`, so `SVT(M) = U diag(1 - τ/σ) Uᵀ M`. About
-    /// half the cost of a thin SVD at `N = 1000` and better on several threads (the product and
-    /// the eigensolver's updates are parallel). Squaring costs accuracy only below
+    /// (`nrows <= ncols`): `σ² = λ`, `V = Mᵀ U Σ⁻¹`, so `SVT(M) = U diag(1 - τ/σ) Uᵀ M`: a
+    /// symmetric eigendecomposition and three products instead of a thin SVD. Squaring costs
+    /// accuracy only below
     /// `σ ≈ √ε σ_max`; when `tau` is down there the thin SVD is used instead.
     fn gram(&mut self, m: MatRef<f64>, tau: f64, par: faer::Par) -> Result<SvtOut> {
         let (nr, nc) = (m.nrows(), m.ncols());
@@ -224,46 +224,34 @@ fn reconstruct(u: &Mat<f64>, sv: &[f64], v: &Mat<f64>) -> Mat<f64> {
 
 /// `out = y - step (g - c)`: the gradient step from `y` with `g = BΓ`, `c = C₊`.
 fn gradient_step(out: &mut Mat<f64>, y: &Mat<f64>, g: &Mat<f64>, c: &Mat<f64>, step: f64) {
-    fold_cols_mut(
-        out.as_mut(),
-        || (),
-        |_, col, o| {
-            let (y, g, c) = (y.col_as_slice(col), g.col_as_slice(col), c.col_as_slice(col));
-            for (i, x) in o.iter_mut().enumerate() {
-                *x = y[i] - step * (g[i] - c[i]);
-            }
-        },
-    );
+    for_cols_mut(out.as_mut(), |col, o| {
+        let (y, g, c) = (y.col_as_slice(col), g.col_as_slice(col), c.col_as_slice(col));
+        for (i, x) in o.iter_mut().enumerate() {
+            *x = y[i] - step * (g[i] - c[i]);
+        }
+    });
 }
 
 /// Group soft-threshold of the off-diagonal lag groups of `m` (`N × Np`) in place: the group
 /// norms `‖(m_{i,j}, m_{i,N+j}, …)‖₂` (`N × N`), then every entry scaled by its group's factor.
 fn group_prox(m: &mut Mat<f64>, n: usize, p: usize, tau: f64) {
     let mut norm = Mat::<f64>::zeros(n, n);
-    fold_cols_mut(
-        norm.as_mut(),
-        || (),
-        |_, j, out| {
-            for k in 0..p {
-                for (o, x) in out.iter_mut().zip(m.col_as_slice(k * n + j)) {
-                    *o += x * x;
-                }
+    for_cols_mut(norm.as_mut(), |j, out| {
+        for k in 0..p {
+            for (o, x) in out.iter_mut().zip(m.col_as_slice(k * n + j)) {
+                *o += x * x;
             }
-        },
-    );
-    fold_cols_mut(
-        m.as_mut(),
-        || (),
-        |_, c, col| {
-            let j = c % n;
-            for (i, (x, &nr2)) in col.iter_mut().zip(norm.col_as_slice(j)).enumerate() {
-                if i != j {
-                    let nr = nr2.sqrt();
-                    *x *= if nr > tau { 1.0 - tau / nr } else { 0.0 };
-                }
+        }
+    });
+    for_cols_mut(m.as_mut(), |c, col| {
+        let j = c % n;
+        for (i, (x, &nr2)) in col.iter_mut().zip(norm.col_as_slice(j)).enumerate() {
+            if i != j {
+                let nr = nr2.sqrt();
+                *x *= if nr > tau { 1.0 - tau / nr } else { 0.0 };
             }
-        },
-    );
+        }
+    });
 }
 
 /// `(‖new - old‖², ‖new‖², ⟨y - new, new - old⟩)` summed in column-task order.
@@ -286,30 +274,22 @@ fn step_sums(new: &Mat<f64>, old: &Mat<f64>, y: &Mat<f64>) -> [f64; 3] {
 
 /// The extrapolated point `y = new + beta (new - old)`.
 fn extrapolate(y: &mut Mat<f64>, new: &Mat<f64>, old: &Mat<f64>, beta: f64) {
-    fold_cols_mut(
-        y.as_mut(),
-        || (),
-        |_, c, yc| {
-            let (nc, oc) = (new.col_as_slice(c), old.col_as_slice(c));
-            for i in 0..yc.len() {
-                yc[i] = nc[i] + beta * (nc[i] - oc[i]);
-            }
-        },
-    );
+    for_cols_mut(y.as_mut(), |c, yc| {
+        let (nc, oc) = (new.col_as_slice(c), old.col_as_slice(c));
+        for i in 0..yc.len() {
+            yc[i] = nc[i] + beta * (nc[i] - oc[i]);
+        }
+    });
 }
 
 /// `a + b`.
 fn add(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), a.ncols());
-    fold_cols_mut(
-        out.as_mut(),
-        || (),
-        |_, c, o| {
-            for (o, (x, y)) in o.iter_mut().zip(a.col_as_slice(c).iter().zip(b.col_as_slice(c))) {
-                *o = x + y;
-            }
-        },
-    );
+    for_cols_mut(out.as_mut(), |c, o| {
+        for (o, (x, y)) in o.iter_mut().zip(a.col_as_slice(c).iter().zip(b.col_as_slice(c))) {
+            *o = x + y;
+        }
+    });
     out
 }
 
@@ -328,16 +308,11 @@ fn objective(d: &VarDesign, s: &Mat<f64>, l: &Mat<f64>, sv: &[f64], lambda: f64,
             }
         },
     );
-    let groups = fold_cols(
-        s.subcols(0, n),
-        || 0.0,
-        |f, j, _| {
-            for i in (0..n).filter(|&i| i != j) {
-                *f += (0..p).map(|k| s[(i, k * n + j)].powi(2)).sum::<f64>().sqrt();
-            }
-        },
-    );
-    let mut f = smooth.iter().sum::<f64>() + lambda * groups.iter().sum::<f64>();
+    let groups: f64 = (0..n)
+        .flat_map(|j| (0..n).filter(move |&i| i != j).map(move |i| (i, j)))
+        .map(|(i, j)| (0..p).map(|k| s[(i, k * n + j)].powi(2)).sum::<f64>().sqrt())
+        .sum();
+    let mut f = smooth.iter().sum::<f64>() + lambda * groups;
     if mu.is_finite() {
         f += mu * sv.iter().sum::<f64>();
     }
@@ -389,8 +364,7 @@ pub fn sparse_low_rank(
     let mut g = Mat::<f64>::zeros(n, np);
     let mut iterations = 0;
     let mut converged = false;
-    // Every elementwise step runs column-parallel (crate::linalg::cols) next to the product:
-    // at N = 1000 they are a quarter of an iteration on one thread.
+    // Every elementwise step runs column-parallel (crate::linalg::cols), like the product.
     exec.install(|| -> Result<()> {
         for it in 0..o.max_iter {
             exec.check()?;

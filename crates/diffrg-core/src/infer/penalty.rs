@@ -59,7 +59,7 @@ impl Cv<'_> {
         let mu = if b.is_finite() { b * self.m0 } else { f64::INFINITY };
         let mut trace = StageTimer::new("lgd penalty search");
         let fit = sparse_low_rank(self.train, a * self.l0, mu, self.lip, warm, &solver, exec)?;
-        trace.mark(&format!("fit a = {a}, b = {b} ({} iterations, rank {})", fit.iterations, fit.rank));
+        trace.mark(format_args!("fit a = {a}, b = {b} ({} iterations, rank {})", fit.iterations, fit.rank));
         let bmat = &fit.s + &fit.l;
         let noise = residual_diag(self.train, bmat.as_ref(), exec);
         let resid = residual_diag(self.test, bmat.as_ref(), exec);

@@ -20,7 +20,7 @@
 //! `q_(r) = min_{r' >= r} m p_(r') / r'`; edges with `q <= α` are declared at FDR `α`.
 
 use crate::error::{Error, Result};
-use crate::linalg::cols::fold_cols_mut;
+use crate::linalg::cols::for_cols_mut;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -58,6 +58,33 @@ pub fn shift_schedule(t: usize, count: usize, max_shift: usize, min_shift: usize
     Ok(out)
 }
 
+/// Per-entry mean and sample variance (denominator `M - 1`) of `M` surrogate matrices.
+pub struct SurrogateMoments {
+    pub count: usize,
+    pub mean: Mat<f64>,
+    pub var: Mat<f64>,
+}
+
+/// The [`SurrogateMoments`] of `surrogates` (all the same shape), column-parallel on the
+/// current rayon pool (callers run inside `Exec::install`).
+pub fn surrogate_moments(surrogates: &[Mat<f64>]) -> SurrogateMoments {
+    let (r, c) = surrogates.first().map_or((0, 0), |s| (s.nrows(), s.ncols()));
+    let mf = surrogates.len() as f64;
+    let mut mean = Mat::<f64>::zeros(r, c);
+    for_cols_mut(mean.as_mut(), |j, col| {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = surrogates.iter().map(|s| s[(i, j)]).sum::<f64>() / mf;
+        }
+    });
+    let mut var = Mat::<f64>::zeros(r, c);
+    for_cols_mut(var.as_mut(), |j, col| {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = surrogates.iter().map(|s| (s[(i, j)] - mean[(i, j)]).powi(2)).sum::<f64>() / (mf - 1.0);
+        }
+    });
+    SurrogateMoments { count: surrogates.len(), mean, var }
+}
+
 /// Surrogate-calibrated z-scores and two-sided p-values for every entry of `observed`.
 ///
 /// Entries whose surrogate spread is zero (e.g. silent neurons) get `z = 0`, `p = 1`.
@@ -66,38 +93,30 @@ pub fn surrogate_pvalues(observed: &Mat<f64>, surrogates: &[Mat<f64>]) -> Result
     if m < 2 {
         return Err(Error::invalid_input(format!("at least 2 surrogates are needed for p-values (got {m})")));
     }
-    let (r, c) = (observed.nrows(), observed.ncols());
-    let mf = m as f64;
-    let df = mf - 1.0;
-    // Column-parallel on the current rayon pool (callers run inside `Exec::install`).
-    let mut z = Mat::<f64>::zeros(r, c);
-    fold_cols_mut(
-        z.as_mut(),
-        || (),
-        |_, j, zc| {
-            let oc = observed.col_as_slice(j);
-            for (i, zz) in zc.iter_mut().enumerate() {
-                let mean = surrogates.iter().map(|s| s[(i, j)]).sum::<f64>() / mf;
-                let var = surrogates.iter().map(|s| (s[(i, j)] - mean).powi(2)).sum::<f64>() / df;
-                let sd = var.sqrt() * (1.0 + 1.0 / mf).sqrt();
-                let scale = mean.abs().max(oc[i].abs()).max(1e-300);
-                *zz = if sd > 1e-13 * scale { (oc[i] - mean) / sd } else { 0.0 };
-            }
-        },
-    );
+    Ok(pvalues_from_moments(observed, &surrogate_moments(surrogates)))
+}
+
+/// [`surrogate_pvalues`] from the surrogates' moments (at least 2 surrogates).
+pub(crate) fn pvalues_from_moments(observed: &Mat<f64>, mo: &SurrogateMoments) -> (Mat<f64>, Mat<f64>) {
+    let mf = mo.count as f64;
+    let mut z = Mat::<f64>::zeros(observed.nrows(), observed.ncols());
+    for_cols_mut(z.as_mut(), |j, zc| {
+        let (oc, mc, vc) = (observed.col_as_slice(j), mo.mean.col_as_slice(j), mo.var.col_as_slice(j));
+        for (i, zz) in zc.iter_mut().enumerate() {
+            let sd = vc[i].sqrt() * (1.0 + 1.0 / mf).sqrt();
+            let scale = mc[i].abs().max(oc[i].abs()).max(1e-300);
+            *zz = if sd > 1e-13 * scale { (oc[i] - mc[i]) / sd } else { 0.0 };
+        }
+    });
     // p = 1 at z = 0, so a zero surrogate spread needs no separate case here.
-    let t = StudentT::new(df);
-    let mut p = Mat::<f64>::zeros(r, c);
-    fold_cols_mut(
-        p.as_mut(),
-        || (),
-        |_, j, pc| {
-            for (x, &zz) in pc.iter_mut().zip(z.col_as_slice(j)) {
-                *x = t.two_sided(zz);
-            }
-        },
-    );
-    Ok((z, p))
+    let t = StudentT::new(mf - 1.0);
+    let mut p = Mat::<f64>::zeros(observed.nrows(), observed.ncols());
+    for_cols_mut(p.as_mut(), |j, pc| {
+        for (x, &zz) in pc.iter_mut().zip(z.col_as_slice(j)) {
+            *x = t.two_sided(zz);
+        }
+    });
+    (z, p)
 }
 
 /// Student's t distribution with `df` degrees of freedom, its normalising constant computed once.

@@ -26,6 +26,12 @@ pub fn fold_cols_mut<A: Send>(m: MatMut<'_, f64>, init: impl Fn() -> A + Sync, f
         .collect()
 }
 
+/// Visits every column of `m` as `f(column index, column)`, in parallel ([`fold_cols_mut`]
+/// without an accumulator).
+pub fn for_cols_mut(m: MatMut<'_, f64>, f: impl Fn(usize, &mut [f64]) + Sync) {
+    fold_cols_mut(m, || (), |_, j, col| f(j, col));
+}
+
 /// [`fold_cols_mut`] for reading only.
 pub fn fold_cols<A: Send>(m: MatRef<'_, f64>, init: impl Fn() -> A + Sync, f: impl Fn(&mut A, usize, &[f64]) + Sync) -> Vec<A> {
     let chunk = column_chunk(m.nrows());
