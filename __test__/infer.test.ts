@@ -84,6 +84,10 @@ describe('inferSpikes', () => {
     await expect(diffrg.inferSpikes({ neurons: [0, 1], times: [0.1] })).rejects.toBeInstanceOf(diffrg.InvalidInputError);
     await expect(diffrg.inferSpikes({ neurons: [0, -1], times: [0.1, 0.2] })).rejects.toThrow(/neurons\[1\]/);
     await expect(diffrg.inferSpikes({ neurons: [0], times: [NaN] })).rejects.toThrow(/times\[0\]/);
+    // The core validates in parallel and names the first bad entry of either column.
+    await expect(diffrg.inferSpikes({ neurons: [0, 1, 2.5, 3], times: [0.1, 0.2, 0.3, -4] })).rejects.toThrow('spikes.neurons[2] = 2.5 is not a non-negative integer below 2^53');
+    await expect(diffrg.inferSpikes({ neurons: [0, 1, 2, 3], times: [0.1, 0.2, 0.3, -4] })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: expect.stringContaining('spikes.times[3] = -4') });
+    await expect(diffrg.inferSpikes({ neurons: [], times: [] })).rejects.toThrow('spikes: the table is empty');
     await expect(diffrg.inferSpikes(data, { maxLag: 0 })).rejects.toThrow(/maxLag/);
     // A recording too short for the surrogates is a typed native error.
     await expect(diffrg.inferSpikes({ neurons: [0, 1], times: [0.01, 0.02] })).rejects.toBeInstanceOf(diffrg.InvalidInputError);

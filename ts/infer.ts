@@ -7,7 +7,6 @@ import { InvalidInputError } from './errors';
 import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { LIMITS } from './limits';
 import { writeFileAtomic } from './io/atomic';
-import { binSpikeTimes, OUTSIDE } from './spikes';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
 
@@ -128,33 +127,11 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   const bin = options.binSeconds ?? 0.005;
   checkNumber('binSeconds', bin, Number.MIN_VALUE);
   checkMethodOptions(options);
-  const { neurons, times } = spikes;
-  if (neurons.length !== times.length) throw new InvalidInputError(`spikes: ${neurons.length} neuron ids but ${times.length} times`);
-  const idOf = new Map<number, number>();
-  for (let k = 0; k < neurons.length; k++) {
-    const id = neurons[k];
-    const t = times[k];
-    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`spikes.neurons[${k}] = ${id} is not a non-negative integer below 2^53`);
-    if (!Number.isFinite(t) || t < 0) throw new InvalidInputError(`spikes.times[${k}] = ${t} is not a finite non-negative time`);
-    if (!idOf.has(id)) idOf.set(id, 0);
-  }
-  if (idOf.size === 0) throw new InvalidInputError('spikes: the table is empty');
-  const ids = [...idOf.keys()].sort((a, b) => a - b);
-  ids.forEach((id, i) => idOf.set(id, i));
-  // The core's binning rule (activity::bin_events; docs/activity-io.md, "Binning").
-  const { bins: nBins, index } = binSpikeTimes(times, bin, options.start, options.end);
-  const nb = new Uint32Array(neurons.length);
-  const bb = new Uint32Array(neurons.length);
-  let m = 0;
-  for (let k = 0; k < neurons.length; k++) {
-    if (index[k] === OUTSIDE) continue;
-    nb[m] = idOf.get(neurons[k])!;
-    bb[m] = index[k];
-    m++;
-  }
-  const r = await runNative(options, (token) =>
-    native.inferSpikes(nb.subarray(0, m), bb.subarray(0, m), ids.length, nBins, nativeOptions(options, bin), token),
-  );
+  // Validation, id indexing and binning happen in the core, in parallel (OwnedRaster::from_spike_table;
+  // the binning rule of activity::bin_events, docs/activity-io.md "Binning").
+  const f64 = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
+  const r = await runNative(options, (token) => native.inferSpikes(f64(spikes.neurons), f64(spikes.times), bin, options.start, options.end, nativeOptions(options, bin), token));
+  const ids = Array.from(r.ids ?? []);
   return wrapResult(r, ids, bin, options);
 }
 

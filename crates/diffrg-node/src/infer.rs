@@ -1,6 +1,7 @@
 //! Directed-graph inference from spike activity (Latent Graph Diffusion and baselines).
 
 use crate::job::{guard, CancelToken, Job};
+use diffrg_core::exec::StageTimer;
 use diffrg_core::infer::lgd::{LgdNullInputs, LgdPartial};
 use diffrg_core::infer::metrics;
 use diffrg_core::infer::shard::{lgd_shard_dense_neuron_major, lgd_shard_raster, merge_lgd_null, LgdShard, SurrogatePart};
@@ -117,29 +118,41 @@ pub struct InferResultJs {
     pub total_spikes: f64,
     /// Present when `options.shard` was given.
     pub lgd_shard: Option<LgdShardJs>,
+    /// `inferSpikes` only: the spike table's neuron ids in row order.
+    pub ids: Option<Float64Array>,
 }
 
-/// Infers a directed graph from spike events (`neurons[k]` fired in bin `bins[k]`).
+/// Infers a directed graph from a spike table: neuron `neurons[k]` (a non-negative integer
+/// below 2^53) fired at `times[k]` seconds, binned in `binSeconds` on `[start, end)` (default 0
+/// and one bin after the latest spike). The result's `ids` are the table's neuron ids in row
+/// order.
 #[napi(ts_return_type = "Promise<InferResultJs>")]
+#[allow(clippy::too_many_arguments)]
 pub fn infer_spikes(
-    neurons: Uint32Array,
-    bins: Uint32Array,
-    n_neurons: u32,
-    n_bins: u32,
+    neurons: Float64Array,
+    times: Float64Array,
+    bin_seconds: f64,
+    start: Option<f64>,
+    end: Option<f64>,
     options: Option<InferOptionsJs>,
     token: Option<&CancelToken>,
 ) -> AsyncTask<Job<InferResultJs>> {
     let o = options.unwrap_or_default();
     let neurons = neurons.to_vec();
-    let bins = bins.to_vec();
+    let times = times.to_vec();
     Job::new(o.threads, token, move |exec| {
         let opts = options_from_js(&o)?;
-        let raster = OwnedRaster::from_events(n_neurons as usize, n_bins as usize, &neurons, &bins)?;
-        if let Some(sh) = o.shard {
-            return Ok(shard_to_js(lgd_shard_raster(&raster.view(), &opts, shard_of(sh), exec)?, n_neurons as usize));
-        }
-        let g = infer_raster(&raster.view(), &opts, exec)?;
-        Ok(result_to_js(g))
+        let mut timer = StageTimer::new("infer");
+        let table = OwnedRaster::from_spike_table(&neurons, &times, bin_seconds, start, end)?;
+        drop((neurons, times));
+        timer.mark("spike table (validated, indexed, binned)");
+        let n = table.ids.len();
+        let mut res = match o.shard {
+            Some(sh) => shard_to_js(lgd_shard_raster(&table.raster.view(), &opts, shard_of(sh), exec)?, n),
+            None => result_to_js(infer_raster(&table.raster.view(), &opts, exec)?),
+        };
+        res.ids = Some(Float64Array::new(table.ids.iter().map(|&id| id as f64).collect()));
+        Ok(res)
     })
 }
 
@@ -215,6 +228,7 @@ fn result_to_js(g: InferredGraph) -> InferResultJs {
         n_bins: g.diagnostics.n_bins as f64,
         total_spikes: g.diagnostics.total_activity,
         lgd_shard: None,
+        ids: None,
     }
 }
 

@@ -141,21 +141,33 @@ pub fn bin_events(times: &[f64], bin_width: f64, t_start: Option<f64>, t_stop: O
     if let Some(k) = times.iter().position(|t| !t.is_finite()) {
         return Err(Error::not_finite(format!("times[{k}] is {}", times[k])));
     }
-    let t0 = t_start.unwrap_or(0.0);
-    let t1 = match t_stop {
-        Some(t1) => t1,
-        None if times.is_empty() => t0 + bin_width,
-        None => times.iter().copied().fold(f64::NEG_INFINITY, f64::max) + bin_width,
-    };
-    let grid = BinGrid::window(t0, t1, bin_width)?;
-    if grid.bins >= EventBins::OUTSIDE as usize {
-        return Err(Error::too_large(format!(
-            "{} bins of width {bin_width} s exceed the 2^32 - 1 bin limit; use a wider bin or a shorter window",
-            grid.bins
-        )));
-    }
+    let latest = times.iter().copied().reduce(f64::max);
+    let grid = EventBins::grid(latest, bin_width, t_start, t_stop)?;
     let index = times.iter().map(|&t| grid.bin_of(t).map_or(EventBins::OUTSIDE, |b| b as u32)).collect();
     Ok(EventBins { grid, index })
+}
+
+impl EventBins {
+    /// The window of [`bin_events`] for times whose latest is `latest` (`None` without times):
+    /// `[t_start, t_stop)`, `t_start` default 0, `t_stop` default `latest + bin_width` (or
+    /// `t_start + bin_width`). Errors as [`bin_events`]'; a bin index must fit below
+    /// [`EventBins::OUTSIDE`].
+    pub fn grid(latest: Option<f64>, bin_width: f64, t_start: Option<f64>, t_stop: Option<f64>) -> Result<BinGrid> {
+        let t0 = t_start.unwrap_or(0.0);
+        let t1 = match (t_stop, latest) {
+            (Some(t1), _) => t1,
+            (None, None) => t0 + bin_width,
+            (None, Some(last)) => last + bin_width,
+        };
+        let grid = BinGrid::window(t0, t1, bin_width)?;
+        if grid.bins >= EventBins::OUTSIDE as usize {
+            return Err(Error::too_large(format!(
+                "{} bins of width {bin_width} s exceed the 2^32 - 1 bin limit; use a wider bin or a shorter window",
+                grid.bins
+            )));
+        }
+        Ok(grid)
+    }
 }
 
 /// Spike counts, CSR with one row per neuron (columns = bins with non-zero count, increasing).

@@ -4,8 +4,10 @@
 //! type) is used without copying; [`OwnedRaster`] builds one from per-neuron spike-bin lists or
 //! from unsorted `(neuron, bin)` events.
 
+use crate::activity::{BinGrid, EventBins};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A borrowed sparse count raster (neurons × bins, CSR): neuron `i` has spikes in bins
 /// `bins[indptr[i]..indptr[i+1]]` (strictly increasing, `< n_bins`) with `counts` (>= 1).
@@ -168,6 +170,173 @@ impl OwnedRaster {
     }
 }
 
+/// A spike table indexed and binned by [`OwnedRaster::from_spike_table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRaster {
+    /// Neuron ids in increasing order: raster row `i` is neuron `ids[i]` (every id of the
+    /// table, also one whose spikes all fall outside the window).
+    pub ids: Vec<u64>,
+    pub grid: BinGrid,
+    pub raster: OwnedRaster,
+}
+
+/// Largest neuron id a spike table may hold: ids are JavaScript numbers, exact below 2^53.
+const MAX_SAFE_ID: f64 = 9_007_199_254_740_991.0;
+
+/// Events per task of the spike-table passes (each task also holds one count per neuron).
+const TABLE_CHUNK: usize = 1 << 16;
+
+impl OwnedRaster {
+    /// From a spike table: neuron `neurons[k]` (a non-negative integer below 2^53, stored as a
+    /// float as JavaScript holds it) fired at `times[k]` seconds (finite, non-negative; any
+    /// order). Rows are the table's distinct ids in increasing order; times are binned on the
+    /// window of [`EventBins::grid`] (`t_start` default 0, `t_stop` default one bin after the
+    /// latest time), and a time outside it is dropped. Validation, id indexing, binning and row
+    /// assembly are each one pass parallel over spike chunks or rows on the caller's rayon pool;
+    /// the result does not depend on the thread count. Errors name the first bad entry
+    /// (`spikes.neurons[k]`, `spikes.times[k]`), an empty table, or a bad window.
+    pub fn from_spike_table(
+        neurons: &[f64],
+        times: &[f64],
+        bin_width: f64,
+        t_start: Option<f64>,
+        t_stop: Option<f64>,
+    ) -> Result<TableRaster> {
+        if neurons.len() != times.len() {
+            return Err(Error::invalid_input(format!("spikes: {} neuron ids but {} times", neurons.len(), times.len())));
+        }
+        let bad_id = |id: f64| !(id >= 0.0 && id <= MAX_SAFE_ID && id.fract() == 0.0);
+        let bad_time = |t: f64| !(t.is_finite() && t >= 0.0);
+        let first_bad =
+            (0..neurons.len()).into_par_iter().with_min_len(TABLE_CHUNK).find_first(|&k| bad_id(neurons[k]) || bad_time(times[k]));
+        if let Some(k) = first_bad {
+            return Err(if bad_id(neurons[k]) {
+                Error::invalid_input(format!("spikes.neurons[{k}] = {} is not a non-negative integer below 2^53", neurons[k]))
+            } else {
+                Error::invalid_input(format!("spikes.times[{k}] = {} is not a finite non-negative time", times[k]))
+            });
+        }
+        if neurons.is_empty() {
+            return Err(Error::invalid_input("spikes: the table is empty"));
+        }
+        let latest = match t_stop {
+            Some(_) => None,
+            None => Some(times.par_iter().with_min_len(TABLE_CHUNK).copied().reduce(|| f64::NEG_INFINITY, f64::max)),
+        };
+        let grid = EventBins::grid(latest, bin_width, t_start, t_stop)?;
+        let (ids, row_of) = index_ids(neurons);
+        // Each chunk's inside events grouped by row (a counting sort): `starts[i]..starts[i + 1]`
+        // of `bins` are row i's bins in that chunk.
+        let n = ids.len();
+        let chunk = TABLE_CHUNK.max(n);
+        let parts: Vec<(Vec<u32>, Vec<u32>)> = neurons
+            .par_chunks(chunk)
+            .zip(times.par_chunks(chunk))
+            .map(|(nc, tc)| {
+                let events: Vec<(u32, u32)> =
+                    nc.iter().zip(tc).filter_map(|(&id, &t)| grid.bin_of(t).map(|b| (row_of.row(&ids, id), b as u32))).collect();
+                let mut starts = vec![0u32; n + 1];
+                for &(i, _) in &events {
+                    starts[i as usize + 1] += 1;
+                }
+                for i in 0..n {
+                    starts[i + 1] += starts[i];
+                }
+                let mut fill = starts.clone();
+                let mut bins = vec![0u32; events.len()];
+                for &(i, b) in &events {
+                    bins[fill[i as usize] as usize] = b;
+                    fill[i as usize] += 1;
+                }
+                (starts, bins)
+            })
+            .collect();
+        // Rows in parallel blocks: each row's bins from every chunk, sorted, run-length coded.
+        let rows_per_block = (n / (8 * rayon::current_num_threads())).clamp(1, 4096);
+        let blocks: Vec<(Vec<usize>, Vec<u32>, Vec<u32>)> = (0..n.div_ceil(rows_per_block))
+            .into_par_iter()
+            .map(|blk| {
+                let (mut lens, mut out_bins, mut counts, mut row) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for i in blk * rows_per_block..((blk + 1) * rows_per_block).min(n) {
+                    row.clear();
+                    for (starts, bins) in &parts {
+                        row.extend_from_slice(&bins[starts[i] as usize..starts[i + 1] as usize]);
+                    }
+                    row.sort_unstable();
+                    let before = out_bins.len();
+                    for &b in &row {
+                        if out_bins.len() > before && *out_bins.last().unwrap() == b {
+                            *counts.last_mut().unwrap() += 1;
+                        } else {
+                            out_bins.push(b);
+                            counts.push(1u32);
+                        }
+                    }
+                    lens.push(out_bins.len() - before);
+                }
+                (lens, out_bins, counts)
+            })
+            .collect();
+        drop(parts);
+        let nnz = blocks.iter().map(|b| b.1.len()).sum();
+        let (mut indptr, mut bins, mut counts) = (Vec::with_capacity(n + 1), Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        indptr.push(0);
+        for (lens, b, c) in blocks {
+            for len in lens {
+                indptr.push(indptr.last().unwrap() + len);
+            }
+            bins.extend_from_slice(&b);
+            counts.extend_from_slice(&c);
+        }
+        Ok(TableRaster { ids, grid, raster: OwnedRaster { n_bins: grid.bins, indptr, bins, counts } })
+    }
+}
+
+/// Row of each neuron id of a spike table: a direct table when the ids are small (below 2^20,
+/// or at most four table entries per event), else a binary search of the sorted ids.
+enum RowOf {
+    Table(Vec<u32>),
+    Search,
+}
+
+impl RowOf {
+    #[inline]
+    fn row(&self, ids: &[u64], id: f64) -> u32 {
+        match self {
+            RowOf::Table(t) => t[id as usize],
+            RowOf::Search => ids.partition_point(|&x| x < id as u64) as u32,
+        }
+    }
+}
+
+/// The distinct ids of a validated, non-empty spike table in increasing order, and their rows.
+fn index_ids(neurons: &[f64]) -> (Vec<u64>, RowOf) {
+    let max = neurons.par_iter().with_min_len(TABLE_CHUNK).copied().reduce(|| 0.0, f64::max) as u64;
+    if max < (1 << 20) || max / 4 <= neurons.len() as u64 {
+        let seen: Vec<AtomicBool> = (0..=max).map(|_| AtomicBool::new(false)).collect();
+        neurons.par_iter().with_min_len(TABLE_CHUNK).for_each(|&id| seen[id as usize].store(true, Ordering::Relaxed));
+        let mut ids = Vec::new();
+        let table = seen
+            .iter()
+            .enumerate()
+            .map(|(id, s)| {
+                if s.load(Ordering::Relaxed) {
+                    ids.push(id as u64);
+                    ids.len() as u32 - 1
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        (ids, RowOf::Table(table))
+    } else {
+        let mut ids: Vec<u64> = neurons.par_iter().with_min_len(TABLE_CHUNK).map(|&id| id as u64).collect();
+        ids.par_sort_unstable();
+        ids.dedup();
+        (ids, RowOf::Search)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +366,70 @@ mod tests {
         let (neurons, times): (Vec<u32>, Vec<u32>) = ev.into_iter().unzip();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
         assert_eq!(pool.install(|| OwnedRaster::from_events(n, bins, &neurons, &times)).unwrap(), want);
+    }
+
+    /// The facade's former serial path: ids sorted, times binned by `bin_events`, events
+    /// outside the window dropped, rows from `from_events`.
+    fn serial_table(neurons: &[f64], times: &[f64], w: f64, t0: Option<f64>, t1: Option<f64>) -> TableRaster {
+        let mut ids: Vec<u64> = neurons.iter().map(|&x| x as u64).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let eb = crate::activity::bin_events(times, w, t0, t1).unwrap();
+        let (mut nb, mut bb) = (Vec::new(), Vec::new());
+        for (k, &b) in eb.index.iter().enumerate() {
+            if b != EventBins::OUTSIDE {
+                nb.push(ids.binary_search(&(neurons[k] as u64)).unwrap() as u32);
+                bb.push(b);
+            }
+        }
+        let raster = OwnedRaster::from_events(ids.len(), eb.grid.bins, &nb, &bb).unwrap();
+        TableRaster { ids, grid: eb.grid, raster }
+    }
+
+    #[test]
+    fn spike_table_matches_the_serial_path_on_any_pool() {
+        // 200,000 spikes in scrambled order: small ids with gaps (direct table), then huge
+        // sparse ids (binary search); default and explicit windows (times outside dropped).
+        let m = 200_000usize;
+        let mut x = 12345u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let times: Vec<f64> = (0..m).map(|_| (next() % 1_000_000) as f64 * 1e-5).collect();
+        let small: Vec<f64> = (0..m).map(|_| (3 * (next() % 700)) as f64).collect();
+        let huge: Vec<f64> = (0..m).map(|_| (((next() % 500) << 40) + 17) as f64).collect();
+        for neurons in [&small, &huge] {
+            for (t0, t1) in [(None, None), (Some(1.5), Some(7.25))] {
+                let want = serial_table(neurons, &times, 0.005, t0, t1);
+                for threads in [1, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                    let got = pool.install(|| OwnedRaster::from_spike_table(neurons, &times, 0.005, t0, t1)).unwrap();
+                    assert_eq!(got, want, "threads {threads}, window {t0:?}..{t1:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spike_table_errors_name_the_first_bad_entry() {
+        let err = |n: &[f64], t: &[f64]| OwnedRaster::from_spike_table(n, t, 0.01, None, None).unwrap_err();
+        let mut n = vec![1.0; 300_000];
+        let mut t = vec![0.5; 300_000];
+        n[250_000] = 1.5;
+        t[200_000] = f64::NAN;
+        n[280_000] = -1.0;
+        let e = err(&n, &t);
+        assert_eq!(e.code, crate::error::ErrorCode::InvalidInput);
+        assert_eq!(e.message, "spikes.times[200000] = NaN is not a finite non-negative time");
+        t[200_000] = 0.5;
+        assert_eq!(err(&n, &t).message, "spikes.neurons[250000] = 1.5 is not a non-negative integer below 2^53");
+        assert!(err(&[2f64.powi(53)], &[0.0]).message.contains("spikes.neurons[0]"));
+        assert!(err(&[0.0], &[-0.1]).message.contains("spikes.times[0] = -0.1"));
+        assert_eq!(err(&[], &[]).message, "spikes: the table is empty");
+        assert_eq!(err(&[0.0], &[]).message, "spikes: 1 neuron ids but 0 times");
+        assert_eq!(err(&[0.0], &[1e12]).code, crate::error::ErrorCode::TooLarge);
     }
 }
