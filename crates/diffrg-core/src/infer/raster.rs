@@ -205,7 +205,7 @@ impl OwnedRaster {
         if neurons.len() != times.len() {
             return Err(Error::invalid_input(format!("spikes: {} neuron ids but {} times", neurons.len(), times.len())));
         }
-        let bad_id = |id: f64| !(id >= 0.0 && id <= MAX_SAFE_ID && id.fract() == 0.0);
+        let bad_id = |id: f64| !((0.0..=MAX_SAFE_ID).contains(&id) && id.fract() == 0.0);
         let bad_time = |t: f64| !(t.is_finite() && t >= 0.0);
         let first_bad =
             (0..neurons.len()).into_par_iter().with_min_len(TABLE_CHUNK).find_first(|&k| bad_id(neurons[k]) || bad_time(times[k]));
