@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { rng } from '../__test__/synthetic.mjs';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const diffrg = createRequire(import.meta.url)('../dist/index.js');
@@ -59,7 +60,25 @@ export function row(task, ours, theirs, peerName) {
   return ratio;
 }
 
-export { rng } from '../__test__/synthetic.mjs';
+export { rng };
+
+/** Poisson spikes at 4 Hz; each spike of i triggers one of (i + 1) mod N with probability 0.2, 5-15 ms later. */
+export function chainSpikes(n, seconds) {
+  const u = rng(7);
+  const neurons = [];
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    for (let t = -Math.log(1 - u()) / 4; t < seconds; t += -Math.log(1 - u()) / 4) {
+      neurons.push(i);
+      times.push(t);
+      if (u() < 0.2 && t + 0.015 < seconds) {
+        neurons.push((i + 1) % n);
+        times.push(t + 0.005 * (1 + Math.floor(3 * u())));
+      }
+    }
+  }
+  return { neurons: Uint32Array.from(neurons), times: Float64Array.from(times) };
+}
 
 /**
  * Runs Rust report harnesses of crates/diffrg-core/examples/reports (one binary, `reports <name>`),

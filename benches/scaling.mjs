@@ -25,7 +25,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { SMOKE, diffrg, machine, rng, time } from './_common.mjs';
+import { SMOKE, chainSpikes, diffrg, machine, time } from './_common.mjs';
 
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 const preset = process.env.DIFFRG_SCALING ?? (SMOKE ? 'smoke' : cores >= 8 ? 'full' : 'small');
@@ -53,24 +53,6 @@ for (const t of child ? [] : threadList) {
   triad.set(t, r.bytesPerSecond);
 }
 if (!child) console.log(`triad bandwidth (GB/s): ${threadList.map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
-
-/** Poisson spikes at 4 Hz; each spike of i triggers one of (i + 1) mod N with probability 0.2, 5-15 ms later. */
-function chainSpikes(n, seconds) {
-  const u = rng(7);
-  const neurons = [];
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    for (let t = -Math.log(1 - u()) / 4; t < seconds; t += -Math.log(1 - u()) / 4) {
-      neurons.push(i);
-      times.push(t);
-      if (u() < 0.2 && t + 0.015 < seconds) {
-        neurons.push((i + 1) % n);
-        times.push(t + 0.005 * (1 + Math.floor(3 * u())));
-      }
-    }
-  }
-  return { neurons: Uint32Array.from(neurons), times: Float64Array.from(times) };
-}
 
 const B = 32; // lockstep lanes for 30 probes (slq.rs: blocks of up to 32)
 const table = [];
