@@ -43,6 +43,7 @@ for (let r = 0; r < repeat; r++) {
   let core = 0;
   let table = 0;
   for (const m of p.stderr.matchAll(/^diffrg trace: (.*) ([0-9.]+) s$/gm)) {
+    if (m[1].startsWith('lgd penalty search fit')) continue; // nested in 'lgd penalty search'
     if (m[1].includes('spike table')) table += Number(m[2]);
     else core += Number(m[2]);
   }
