@@ -23,6 +23,7 @@
 //   rg   sparse real-space RG step, BA N = 10^5 m = 2, tau = 0.3
 //   mps  MPS compression, 100 sites, chi 128 -> 32
 import { spawnSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SMOKE, chainSpikes, diffrg, machine, time } from './_common.mjs';
@@ -48,11 +49,19 @@ if (!child) console.log(`preset ${preset}, threads ${threadList.join(', ')}, loa
 
 // Memory bandwidth at each thread count (smaller arrays in smoke mode: 3 x 16 MiB).
 const triad = new Map();
-for (const t of child ? [] : threadList) {
+for (const t of child ? [] : new Set(threadList)) {
   const r = await diffrg.memoryBandwidth({ threads: t, length: smoke ? 1 << 21 : 1 << 24, repeats: smoke ? 3 : 5 });
   triad.set(t, r.bytesPerSecond);
 }
-if (!child) console.log(`triad bandwidth (GB/s): ${threadList.map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
+if (!child) console.log(`triad bandwidth (GB/s): ${[...triad.keys()].map((t) => `${t}: ${(triad.get(t) / 1e9).toFixed(1)}`).join(', ')}`);
+
+/** Rewrites DIFFRG_SCALING_JSON (when set) with the rows measured so far. */
+function writeJson() {
+  if (!process.env.DIFFRG_SCALING_JSON) return;
+  const file = process.env.DIFFRG_SCALING_JSON;
+  writeFileSync(`${file}.tmp`, JSON.stringify({ machine: machine(), preset, triad: Object.fromEntries(triad), table }, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
 
 const B = 32; // lockstep lanes for 30 probes (slq.rs: blocks of up to 32)
 const table = [];
@@ -66,8 +75,9 @@ async function measure(name, setup, run, bytes) {
     console.log(JSON.stringify({ label: input.label, bytes: bytes ? bytes(input) : null, seconds }));
     return;
   }
-  const rows = [];
-  let input;
+  // Each thread count's row is printed (and the JSON rewritten) as soon as it is measured, so a
+  // run stopped by a time limit (scripts/device-scaling.sh) keeps the rows it has.
+  let first;
   for (const t of threadList) {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
       env: { ...process.env, DIFFRG_SCALING: preset, DIFFRG_SCALING_CHILD: `${name}:${t}` },
@@ -77,25 +87,24 @@ async function measure(name, setup, run, bytes) {
     });
     const last = r.stdout?.trim().split('\n').pop();
     if (r.status !== 0 || !last) throw new Error(`scaling: ${name} on ${t} threads failed (exit ${r.status})`);
-    input = JSON.parse(last);
-    rows.push({ t, seconds: input.seconds });
-  }
-  const base = rows[0].seconds * rows[0].t; // 1-thread time when the list starts at 1
-  console.log(`\n${name}: ${input.label}`);
-  console.log('threads   wall s   speed-up   efficiency' + (bytes ? '   modelled GB/s   of triad' : ''));
-  for (const r of rows) {
-    const speed = rows[0].seconds / r.seconds;
-    const eff = speed / (r.t / rows[0].t);
+    const input = JSON.parse(last);
+    if (!first) {
+      first = { t, seconds: input.seconds };
+      console.log(`\n${name}: ${input.label}`);
+      console.log('threads   wall s   speed-up   efficiency' + (bytes ? '   modelled GB/s   of triad' : ''));
+    }
+    const speed = first.seconds / input.seconds;
+    const eff = speed / (t / first.t);
     let extra = '';
     if (bytes) {
-      const bw = input.bytes / r.seconds;
-      extra = `   ${(bw / 1e9).toFixed(1).padStart(13)}   ${((100 * bw) / triad.get(r.t)).toFixed(0).padStart(7)}%`;
+      const bw = input.bytes / input.seconds;
+      extra = `   ${(bw / 1e9).toFixed(1).padStart(13)}   ${((100 * bw) / triad.get(t)).toFixed(0).padStart(7)}%`;
+      if (bw > triad.get(t)) extra += '   (above the triad: the working set fits in cache at this size; use the full size)';
     }
-    console.log(`${String(r.t).padStart(7)}   ${r.seconds.toFixed(3).padStart(6)}   ${speed.toFixed(2).padStart(7)}x   ${(100 * eff).toFixed(0).padStart(9)}%${extra}`);
-    table.push({ kernel: name, threads: r.t, seconds: r.seconds, speedup: speed, base, ...(bytes ? { fractionOfTriad: input.bytes / r.seconds / triad.get(r.t) } : {}) });
-  }
-  if (bytes && rows.some((r) => input.bytes / r.seconds > triad.get(r.t))) {
-    console.log('(above 100% of the triad: the working set fits in cache at this size, the figure is not a bandwidth; use the full size)');
+    // base: the 1-thread time when the list starts at 1
+    table.push({ kernel: name, threads: t, seconds: input.seconds, speedup: speed, base: first.seconds * first.t, ...(bytes ? { fractionOfTriad: input.bytes / input.seconds / triad.get(t) } : {}) });
+    writeJson(); // before the row is printed: a run stopped in between has the row in the JSON only
+    console.log(`${String(t).padStart(7)}   ${input.seconds.toFixed(3).padStart(6)}   ${speed.toFixed(2).padStart(7)}x   ${(100 * eff).toFixed(0).padStart(9)}%${extra}`);
   }
 }
 
@@ -157,7 +166,3 @@ if (kernels.includes('mps')) {
 
 if (child) process.exit(0);
 console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-if (process.env.DIFFRG_SCALING_JSON) {
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(process.env.DIFFRG_SCALING_JSON, JSON.stringify({ machine: machine(), preset, triad: Object.fromEntries(triad), table }, null, 2));
-}
