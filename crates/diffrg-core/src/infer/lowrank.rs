@@ -28,7 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::infer::yule_walker::VarDesign;
+use crate::infer::yule_walker::{times_gamma, VarDesign};
 use crate::linalg::cols::{fold_cols, for_cols_mut};
 use faer::{Accum, Col, Mat, MatRef};
 use rand::SeedableRng;
@@ -297,7 +297,7 @@ fn objective(d: &VarDesign, s: &Mat<f64>, l: &Mat<f64>, sv: &[f64], lambda: f64,
     let (n, p) = (d.n, d.p);
     let b = add(s, l);
     let mut bg = Mat::<f64>::zeros(n, n * p);
-    faer::linalg::matmul::matmul(bg.as_mut(), Accum::Replace, b.as_ref(), d.gamma.as_ref(), 1.0, par);
+    times_gamma(bg.as_mut(), b.as_ref(), d.gamma.as_ref(), par);
     let smooth = fold_cols(
         b.as_ref(),
         || 0.0,
@@ -372,9 +372,9 @@ pub fn sparse_low_rank(
             // g = BΓ (C₊ is subtracted in the gradient steps)
             if mu.is_finite() {
                 let b = add(&ys, &yl);
-                faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, b.as_ref(), d.gamma.as_ref(), 1.0, par);
+                times_gamma(g.as_mut(), b.as_ref(), d.gamma.as_ref(), par);
             } else {
-                faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, ys.as_ref(), d.gamma.as_ref(), 1.0, par);
+                times_gamma(g.as_mut(), ys.as_ref(), d.gamma.as_ref(), par);
             }
             gradient_step(&mut ns, &ys, &g, &d.cplus, step);
             group_prox(&mut ns, n, p, step * lambda);

@@ -19,9 +19,9 @@
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::linalg::cols::{fold_cols, sum_in_order};
+use crate::linalg::cols::{fold_cols, for_cols_mut, sum_in_order};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
-use faer::{c64, Accum, Mat, MatRef, Side};
+use faer::{c64, Accum, Mat, MatMut, MatRef, Par, Side};
 
 /// VAR(p) sufficient statistics (see the module docs).
 #[derive(Debug, Clone)]
@@ -112,12 +112,65 @@ pub fn yule_walker(d: &VarDesign, ridge_rel: f64, exec: &Exec) -> Result<(Mat<f6
     Ok((b, solver))
 }
 
+/// A coupling with at most one nonzero entry in `SPARSE_PRODUCT_DENSITY` goes through
+/// [`times_gamma`]'s sparse product (faer's dense product does `N · Np²` multiply-adds at many
+/// times the sparse loop's rate per multiply-add, so only a clearly sparse `B` gains).
+const SPARSE_PRODUCT_DENSITY: usize = 16;
+
+/// `out = B Γ` (`B` is `N × Np`, `Γ` is `Np × Np`). A `B` with few nonzero entries (the sparse
+/// program's iterates and fits without a low-rank part: most pairs are thresholded to exactly
+/// 0) is multiplied through its nonzeros, `out[:, c] = Σ_k B[:, k] Γ[k, c]` over the nonzero
+/// entries in increasing `k`, column-parallel (the same bits on any thread count), at
+/// `nnz(B) · Np` multiply-adds instead of `N · Np²`; a denser `B` goes to faer's product. Call
+/// inside [`Exec::install`].
+pub(crate) fn times_gamma(mut out: MatMut<f64>, b: MatRef<f64>, gamma: MatRef<f64>, par: Par) {
+    let (n, m) = (b.nrows(), b.ncols());
+    let sparse = b.row_stride() == 1 && gamma.row_stride() == 1 && n * m >= SPARSE_PRODUCT_DENSITY;
+    // The nonzeros column by column (column-parallel scan, chunks in column order).
+    let nonzeros: Vec<(Vec<u32>, Vec<(u32, f64)>)> = if sparse {
+        fold_cols(
+            b,
+            || (Vec::new(), Vec::new()),
+            |(cols, entries), k, col| {
+                let before = entries.len();
+                entries.extend(col.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(i, &v)| (i as u32, v)));
+                if entries.len() > before {
+                    cols.push(k as u32);
+                    cols.push((entries.len() - before) as u32);
+                }
+            },
+        )
+    } else {
+        vec![]
+    };
+    let nnz: usize = nonzeros.iter().map(|(_, e)| e.len()).sum();
+    if !sparse || nnz * SPARSE_PRODUCT_DENSITY > n * m {
+        faer::linalg::matmul::matmul(out, Accum::Replace, b, gamma, 1.0, par);
+        return;
+    }
+    for_cols_mut(out.as_mut(), |c, oc| {
+        oc.fill(0.0);
+        let gc = gamma.col(c).try_as_col_major().expect("column-major Γ").as_slice();
+        for (cols, entries) in &nonzeros {
+            let mut at = 0;
+            for kl in cols.chunks_exact(2) {
+                let (k, len) = (kl[0] as usize, kl[1] as usize);
+                let w = gc[k];
+                for &(i, v) in &entries[at..at + len] {
+                    oc[i as usize] += v * w;
+                }
+                at += len;
+            }
+        }
+    });
+}
+
 /// `diag Σ(B) = diag(C(0) - B C₊^T - C₊ B^T + B Γ B^T)`: one-step residual variances.
 pub fn residual_diag(d: &VarDesign, b: MatRef<f64>, exec: &Exec) -> Vec<f64> {
     let par = exec.par();
     let mut bg = Mat::<f64>::zeros(d.n, d.n * d.p);
     exec.install(|| {
-        faer::linalg::matmul::matmul(bg.as_mut(), Accum::Replace, b, d.gamma.as_ref(), 1.0, par);
+        times_gamma(bg.as_mut(), b, d.gamma.as_ref(), par);
         // Row sums of `-2 B∘C₊ + (BΓ)∘B`, column-parallel.
         let parts = fold_cols(
             bg.as_ref(),
@@ -244,6 +297,35 @@ mod tests {
 
     fn mat(rows: &[&[f64]]) -> Mat<f64> {
         Mat::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+    }
+
+    #[test]
+    fn times_gamma_equals_the_dense_product_at_every_density() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (n, m) = (37, 74);
+        let gamma = Mat::from_fn(m, m, |_, _| rng.random::<f64>() - 0.5);
+        // all-zero, very sparse (sparse path), at the switch, and dense (faer's path)
+        for density in [0.0, 0.01, 0.05, 1.0 / SPARSE_PRODUCT_DENSITY as f64, 0.3, 1.0] {
+            let b = Mat::from_fn(n, m, |_, _| if rng.random::<f64>() < density { rng.random::<f64>() - 0.5 } else { 0.0 });
+            let mut want = Mat::<f64>::zeros(n, m);
+            faer::linalg::matmul::matmul(want.as_mut(), Accum::Replace, b.as_ref(), gamma.as_ref(), 1.0, Par::Seq);
+            let mut runs = vec![];
+            for threads in [1, 3] {
+                let exec = Exec::with_threads(threads);
+                let mut got = Mat::<f64>::from_fn(n, m, |_, _| f64::NAN); // every entry must be written
+                exec.install(|| times_gamma(got.as_mut(), b.as_ref(), gamma.as_ref(), exec.par()));
+                for i in 0..n {
+                    for c in 0..m {
+                        assert!((got[(i, c)] - want[(i, c)]).abs() <= 1e-13, "density {density}: ({i}, {c})");
+                    }
+                }
+                runs.push(got);
+            }
+            if density <= 0.05 {
+                assert!(runs[0] == runs[1], "the sparse product's bits depend on the thread count");
+            }
+        }
     }
 
     #[test]
