@@ -6,6 +6,7 @@ import native = require('./native');
 import { InvalidInputError } from './errors';
 import { callNative, runNative, type RunOptions, checkSeed } from './run';
 import { LIMITS } from './limits';
+import { f64 } from './spikes';
 import { writeFileAtomic } from './io/atomic';
 
 export type InferMethod = 'lgd' | 'correlation' | 'partial-correlation' | 'var';
@@ -129,7 +130,6 @@ export async function inferSpikes(spikes: SpikeTable, options: InferOptions = {}
   checkMethodOptions(options);
   // Validation, id indexing and binning happen in the core, in parallel (OwnedRaster::from_spike_table;
   // the binning rule of activity::bin_events, docs/activity-io.md "Binning").
-  const f64 = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
   const r = await runNative(options, (token) => native.inferSpikes(f64(spikes.neurons), f64(spikes.times), bin, options.start, options.end, nativeOptions(options, bin), token));
   const ids = Array.from(r.ids ?? []);
   return wrapResult(r, ids, bin, options);

@@ -6,6 +6,9 @@
 import native = require('./native');
 import { callNative } from './run';
 
+/** `a` as a Float64Array for the binding (copied only when it is not one already). */
+export const f64 = (a: ArrayLike<number>): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
+
 /** The bin index of a time outside the window in {@link binSpikeTimes}' `index`. */
 export const OUTSIDE = 0xffffffff;
 
@@ -17,7 +20,7 @@ export const OUTSIDE = 0xffffffff;
  * 0 and `end` to one bin after the latest time (`start + binSeconds` without times).
  */
 export function binSpikeTimes(times: ArrayLike<number>, binSeconds: number, start?: number, end?: number): { bins: number; start: number; end: number; index: Uint32Array } {
-  return callNative(() => native.binSpikeTimes(times instanceof Float64Array ? times : Float64Array.from(times), binSeconds, start, end));
+  return callNative(() => native.binSpikeTimes(f64(times), binSeconds, start, end));
 }
 
 /** Per-train statistics over a window, one entry per train. */
@@ -36,7 +39,6 @@ export interface TrainStats {
  * `times.subarray(offsets[i], offsets[i + 1])` (sorted seconds), the layout of `simulateLif`.
  */
 export function spikeTrainStats(trains: { spikeOffsets: ArrayLike<number>; spikeTimes: ArrayLike<number> }, start: number, end: number): TrainStats {
-  const f64 = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
   return callNative(() => native.spikeTrainStats(f64(trains.spikeOffsets), f64(trains.spikeTimes), start, end));
 }
 

@@ -150,16 +150,7 @@ impl OwnedRaster {
         indptr.push(0);
         let (mut out_bins, mut counts) = (Vec::with_capacity(bins.len()), Vec::with_capacity(bins.len()));
         for i in 0..n_neurons {
-            let row = &sorted[deg[i]..deg[i + 1]];
-            let start = out_bins.len();
-            for &b in row.iter() {
-                if out_bins.len() > start && *out_bins.last().unwrap() == b {
-                    *counts.last_mut().unwrap() += 1;
-                } else {
-                    out_bins.push(b);
-                    counts.push(1u32);
-                }
-            }
+            push_runs(&sorted[deg[i]..deg[i + 1]], &mut out_bins, &mut counts);
             indptr.push(out_bins.len());
         }
         Ok(OwnedRaster { n_bins, indptr, bins: out_bins, counts })
@@ -263,16 +254,7 @@ impl OwnedRaster {
                         row.extend_from_slice(&bins[starts[i] as usize..starts[i + 1] as usize]);
                     }
                     row.sort_unstable();
-                    let before = out_bins.len();
-                    for &b in &row {
-                        if out_bins.len() > before && *out_bins.last().unwrap() == b {
-                            *counts.last_mut().unwrap() += 1;
-                        } else {
-                            out_bins.push(b);
-                            counts.push(1u32);
-                        }
-                    }
-                    lens.push(out_bins.len() - before);
+                    lens.push(push_runs(&row, &mut out_bins, &mut counts));
                 }
                 (lens, out_bins, counts)
             })
@@ -290,6 +272,21 @@ impl OwnedRaster {
         }
         Ok(TableRaster { ids, grid, raster: OwnedRaster { n_bins: grid.bins, indptr, bins, counts } })
     }
+}
+
+/// Appends a sorted row's bins run-length coded (each distinct bin once, with its count) and
+/// returns the number of distinct bins.
+fn push_runs(row: &[u32], bins: &mut Vec<u32>, counts: &mut Vec<u32>) -> usize {
+    let before = bins.len();
+    for &b in row {
+        if bins.len() > before && bins.last() == Some(&b) {
+            *counts.last_mut().unwrap() += 1;
+        } else {
+            bins.push(b);
+            counts.push(1);
+        }
+    }
+    bins.len() - before
 }
 
 /// Row of each neuron id of a spike table: a direct table when the ids are small (below 2^20,

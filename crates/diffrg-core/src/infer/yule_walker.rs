@@ -113,8 +113,9 @@ pub fn yule_walker(d: &VarDesign, ridge_rel: f64, exec: &Exec) -> Result<(Mat<f6
 }
 
 /// A coupling with at most one nonzero entry in `SPARSE_PRODUCT_DENSITY` goes through
-/// [`times_gamma`]'s sparse product (faer's dense product does `N · Np²` multiply-adds at many
-/// times the sparse loop's rate per multiply-add, so only a clearly sparse `B` gains).
+/// [`times_gamma`]'s sparse product. The switch was set, not tuned: the product at 1,000 neurons
+/// was only measured with the penalty search's thresholded iterates (docs/benchmarks.md,
+/// "Sparse products in the sparse fits"), far below it.
 const SPARSE_PRODUCT_DENSITY: usize = 16;
 
 /// `out = B Γ` (`B` is `N × Np`, `Γ` is `Np × Np`). A `B` with few nonzero entries (the sparse
@@ -125,37 +126,34 @@ const SPARSE_PRODUCT_DENSITY: usize = 16;
 /// inside [`Exec::install`].
 pub(crate) fn times_gamma(mut out: MatMut<f64>, b: MatRef<f64>, gamma: MatRef<f64>, par: Par) {
     let (n, m) = (b.nrows(), b.ncols());
-    let sparse = b.row_stride() == 1 && gamma.row_stride() == 1 && n * m >= SPARSE_PRODUCT_DENSITY;
-    // The nonzeros column by column (column-parallel scan, chunks in column order).
-    let nonzeros: Vec<(Vec<u32>, Vec<(u32, f64)>)> = if sparse {
-        fold_cols(
-            b,
-            || (Vec::new(), Vec::new()),
-            |(cols, entries), k, col| {
-                let before = entries.len();
-                entries.extend(col.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(i, &v)| (i as u32, v)));
-                if entries.len() > before {
-                    cols.push(k as u32);
-                    cols.push((entries.len() - before) as u32);
-                }
-            },
-        )
-    } else {
-        vec![]
-    };
-    let nnz: usize = nonzeros.iter().map(|(_, e)| e.len()).sum();
-    if !sparse || nnz * SPARSE_PRODUCT_DENSITY > n * m {
+    let strided = b.row_stride() != 1 || gamma.row_stride() != 1;
+    // Counted first, so that a dense `B` (every iteration of a low-rank fit) is only read once.
+    let nnz: usize =
+        if strided { n * m } else { fold_cols(b, || 0, |c, _, col| *c += col.iter().filter(|&&v| v != 0.0).count()).into_iter().sum() };
+    if nnz * SPARSE_PRODUCT_DENSITY > n * m || n * m < SPARSE_PRODUCT_DENSITY {
         faer::linalg::matmul::matmul(out, Accum::Replace, b, gamma, 1.0, par);
         return;
     }
+    // The nonzeros column by column (column-parallel, chunks in column order): `cols` holds
+    // (column, entries in it) pairs, `entries` (row, value).
+    let nonzeros: Vec<(Vec<(u32, u32)>, Vec<(u32, f64)>)> = fold_cols(
+        b,
+        || (Vec::new(), Vec::new()),
+        |(cols, entries), k, col| {
+            let before = entries.len();
+            entries.extend(col.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(i, &v)| (i as u32, v)));
+            if entries.len() > before {
+                cols.push((k as u32, (entries.len() - before) as u32));
+            }
+        },
+    );
     for_cols_mut(out.as_mut(), |c, oc| {
         oc.fill(0.0);
         let gc = gamma.col(c).try_as_col_major().expect("column-major Γ").as_slice();
         for (cols, entries) in &nonzeros {
             let mut at = 0;
-            for kl in cols.chunks_exact(2) {
-                let (k, len) = (kl[0] as usize, kl[1] as usize);
-                let w = gc[k];
+            for &(k, len) in cols {
+                let (w, len) = (gc[k as usize], len as usize);
                 for &(i, v) in &entries[at..at + len] {
                     oc[i as usize] += v * w;
                 }
